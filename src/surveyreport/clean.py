@@ -1,0 +1,129 @@
+"""Cleaning: recode "Other" answers that belong to a listed choice, then exclude rows.
+
+Exclusion rules run in the configured order; each row is excluded once, under
+the first rule it breaks, so raw rows = kept + the sum of exclusions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pandas as pd
+
+from .codebook import Codebook
+from .errors import SurveyError
+
+KEPT = "kept"
+
+
+def recode_other(frame: pd.DataFrame, rules: list[dict], codebook: Codebook) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Move "Other (please specify)" answers whose text matches a rule to the listed choice.
+
+    Returns the recoded frame and one row per recoded answer (response, question, text, choice).
+    """
+    frame = frame.copy()
+    log = []
+    for rule in rules:
+        question = codebook.question(rule["question"])
+        target = question.choice(rule["to"])
+        other = next((c for c in question.choices if c.text), None)
+        if other is None:
+            raise SurveyError(f"recode rule for {question.id!r}: the question has no 'please specify' choice")
+        text_column = question.text_column(other)
+        texts = frame[text_column]
+        try:
+            pattern = re.compile(rule["pattern"])
+        except re.error as error:
+            raise SurveyError(f"recode pattern {rule['pattern']!r} is not a regular expression: {error}") from None
+        hit = texts.fillna("").map(lambda text: pattern.search(text) is not None).astype(bool)
+        if question.multi:
+            frame.loc[hit, question.choice_column(target)] = True
+            frame.loc[hit, question.choice_column(other)] = False
+        else:
+            frame.loc[hit, question.id] = target.id
+        log.extend(
+            {"response_id": rid, "question": question.id, "text": text, "recoded_to": target.id}
+            for rid, text in zip(frame.loc[hit, "response_id"], texts[hit])
+        )
+        frame.loc[hit, text_column] = pd.NA
+    columns = ["response_id", "question", "text", "recoded_to"]
+    return frame, pd.DataFrame(log, columns=columns)
+
+
+def _status(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
+    return frame["status"].isin(step["drop_status"])
+
+
+def _incomplete(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
+    return ~frame["finished"].fillna(False).astype(bool) | (frame["progress"] < step["min_progress"]).fillna(True)
+
+
+def _screened_out(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
+    question = codebook.question(step["question"])
+    for choice in step["choices"]:
+        question.choice(choice)
+    return frame[question.id].isin(step["choices"]).astype(bool)
+
+
+def _duplicate(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
+    order = frame.sort_values(["recorded", "response_id"], kind="stable")
+    return order["identity_group"].duplicated(keep="first").reindex(frame.index)
+
+
+def _speeder(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
+    median = frame["duration"].median()
+    return (frame["duration"] < step["max_share_of_median"] * median).fillna(False).astype(bool)
+
+
+RULES: dict[str, Callable[[pd.DataFrame, dict, Codebook], pd.Series]] = {
+    "status": _status,
+    "incomplete": _incomplete,
+    "screened_out": _screened_out,
+    "duplicate": _duplicate,
+    "speeder": _speeder,
+}
+
+
+def dispositions(frame: pd.DataFrame, steps: list[dict], codebook: Codebook) -> pd.Series:
+    """The reason each raw row is excluded (its first broken rule), or ``kept``."""
+    reason = pd.Series(KEPT, index=frame.index, dtype="string")
+    for step in steps:
+        if step["rule"] not in RULES:
+            raise SurveyError(f"unknown cleaning rule {step['rule']!r}", expected=f"one of {', '.join(RULES)}")
+        remaining = frame[reason == KEPT]
+        hit = RULES[step["rule"]](remaining, step, codebook)
+        reason[hit[hit].index] = step["reason"]
+    return reason
+
+
+def attrition(reason: pd.Series, steps: list[dict]) -> pd.DataFrame:
+    """Raw rows, then each exclusion in order with what remains, then the respondents kept."""
+    rows = [{"step": 0, "reason": "raw", "label": "Responses in the raw export", "excluded": 0, "remaining": len(reason)}]
+    remaining = len(reason)
+    for number, step in enumerate(steps, start=1):
+        excluded = int((reason == step["reason"]).sum())
+        remaining -= excluded
+        rows.append(
+            {"step": number, "reason": step["reason"], "label": step["label"], "excluded": excluded, "remaining": remaining}
+        )
+    kept = int((reason == KEPT).sum())
+    if kept != remaining:
+        raise AssertionError(f"attrition does not add up: {remaining} remaining but {kept} kept")
+    rows.append({"step": len(steps) + 1, "reason": KEPT, "label": "Valid respondents", "excluded": 0, "remaining": kept})
+    return pd.DataFrame(rows)
+
+
+def clean(frame: pd.DataFrame, config: dict, codebook: Codebook) -> dict[str, pd.DataFrame]:
+    """Recode, then exclude: the kept respondents, every row's disposition, the attrition and recodes."""
+    recoded, recodes = recode_other(frame, config.get("recode_other", []), codebook)
+    reason = dispositions(recoded, config["exclusions"], codebook)
+    return {
+        "respondents": recoded[reason == KEPT].reset_index(drop=True),
+        "dispositions": pd.DataFrame({"response_id": recoded["response_id"], "disposition": reason}),
+        "attrition": attrition(reason, config["exclusions"]),
+        "recodes": recodes[recodes["response_id"].isin(recoded.loc[reason == KEPT, "response_id"])].reset_index(
+            drop=True
+        ),
+    }
+

@@ -1,0 +1,235 @@
+"""Quantities computed from the crosstabs, kept exact, and the checks of published figures.
+
+Shares are fractions of whole counts, so a printed "26%" is the rounded value
+of a count over a base that a reviewer can find in ``crosstabs.csv``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+import pandas as pd
+
+from .codebook import Codebook
+from .crosstab import CHOICE, TOTAL
+from .errors import SurveyError
+
+
+def round_half_up(value: Fraction, decimals: int = 0) -> Decimal:
+    """Round an exact value half away from zero, as published figures are rounded."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Share:
+    """``count`` of ``base`` respondents in one banner column chose any of ``choices``."""
+
+    question: str
+    choices: tuple[str, ...]
+    column: str
+    count: int
+    base: int
+
+    @property
+    def value(self) -> Fraction:
+        if self.base == 0:
+            raise SurveyError(f"{self.question} {'/'.join(self.choices)} in {self.column}: the base is zero")
+        return Fraction(self.count, self.base)
+
+    def percent(self, decimals: int = 0) -> Decimal:
+        return round_half_up(self.value * 100, decimals)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """How many times as likely one column is as another to give an answer."""
+
+    numerator: Share
+    denominator: Share
+
+    @property
+    def value(self) -> Fraction:
+        return self.numerator.value / self.denominator.value
+
+    def rounded(self, decimals: int = 1) -> Decimal:
+        return round_half_up(self.value, decimals)
+
+
+class Results:
+    """Look-ups over the crosstab table, by question, choice and banner column."""
+
+    def __init__(self, crosstab: pd.DataFrame, codebook: Codebook, respondents: pd.DataFrame | None = None):
+        self.crosstab = crosstab
+        self.codebook = codebook
+        self.respondents_table = respondents
+
+    def _rows(self, question: str, column: str | None) -> pd.DataFrame:
+        self.codebook.question(question)
+        column = column or TOTAL
+        rows = self.crosstab[(self.crosstab["question"] == question) & (self.crosstab["column"] == column)]
+        if rows.empty:
+            raise SurveyError(f"no crosstab for question {question!r} in column {column!r}")
+        return rows.set_index("choice")
+
+    def share(self, question: str, choices: str | list[str], tier: str | None = None, base: str = "answered") -> Share:
+        """Share choosing any of ``choices``; ``base`` "answered" or "respondents" (everyone in the column)."""
+        choices = (choices,) if isinstance(choices, str) else tuple(choices)
+        q = self.codebook.question(question)
+        for choice in choices:
+            q.choice(choice)
+        if q.multi and len(choices) > 1:
+            raise SurveyError(f"{question!r} is multi-select: a share of several choices would count people twice")
+        rows = self._rows(question, tier)
+        count = int(rows.loc[list(choices), "count"].sum())
+        n = int(rows.loc[choices[0], "base"]) if base == "answered" else int(rows["respondents"].iloc[0])
+        return Share(question, choices, tier or TOTAL, count, n)
+
+    def base(self, question: str, tier: str | None = None) -> int:
+        rows = self._rows(question, tier)
+        return int(rows.loc[rows["kind"] == CHOICE, "base"].iloc[0])
+
+    def count(self, question: str, choices: str | list[str], tier: str | None = None) -> int:
+        return self.share(question, choices, tier).count
+
+    def respondents(self, tier: str | None = None) -> int:
+        return int(self._rows(self.codebook.closed[0].id, tier)["respondents"].iloc[0])
+
+    def ranking(self, question: str, tier: str | None = None) -> list[Share]:
+        """Listed substantive choices, most chosen first ("Other" left out); ties keep questionnaire order."""
+        q = self.codebook.question(question)
+        listed = [c.id for c in q.substantive if not c.text]
+        shares = [self.share(question, c, tier) for c in listed]
+        return sorted(shares, key=lambda s: -s.count)
+
+    def ratio(self, question: str, choice: str, tiers: list[str]) -> Ratio:
+        first, second = tiers
+        return Ratio(self.share(question, choice, first), self.share(question, choice, second))
+
+    def distinct(self, question: str) -> int:
+        rows = self._rows(question, None)
+        return int(((rows["kind"] == CHOICE) & (rows["count"] > 0)).sum())
+
+    def field_period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        recorded = self.respondents_table["recorded"]
+        return recorded.min(), recorded.max()
+
+
+# ----------------------------------------------------------------------------- published figures
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    figure: str
+    published: str
+    check: str
+    expected: str
+    computed: str
+    holds: bool
+
+
+def _describe(check: dict) -> str:
+    parts = [check["measure"]]
+    for key in ("question", "choices", "choice", "tier", "tiers", "base"):
+        if key in check:
+            value = check[key]
+            parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
+    return " ".join(parts)
+
+
+def _top(results: Results, check: dict) -> tuple[str, bool]:
+    ranking = results.ranking(check["question"], check.get("tier"))
+    expected = check["expect"]
+    k = len(expected)
+    top = [s.choices[0] for s in ranking[:k]]
+    counts = [s.count for s in ranking]
+    separated = k >= len(counts) or counts[k - 1] > counts[k]
+    if check.get("ordered", True):
+        separated = separated and all(a > b for a, b in zip(counts[: k - 1], counts[1:k]))
+        holds = top == expected and separated
+    else:
+        holds = set(top) == set(expected) and separated
+    shown = ", ".join(f"{s.choices[0]} ({s.count}/{s.base})" for s in ranking[: k + 1])
+    return shown, holds
+
+
+def evaluate_check(results: Results, check: dict, pages: int | None = None) -> tuple[str, str, bool]:
+    """(expected, computed, holds) for one check of a published figure."""
+    measure = check["measure"]
+    decimals = check.get("decimals", 0)
+    expected = f"> {check['above']}" if "above" in check else str(check.get("expect"))
+    if measure == "top":
+        computed, holds = _top(results, check)
+        return ", ".join(check["expect"]), computed, holds
+    if measure == "share":
+        share = results.share(check["question"], check["choices"], check.get("tier"), check.get("base", "answered"))
+        value = share.percent(decimals)
+        computed = f"{value}% ({share.count}/{share.base})"
+    elif measure == "ratio":
+        ratio = results.ratio(check["question"], check["choice"], check["tiers"])
+        value = ratio.rounded(decimals)
+        computed = (
+            f"{value} ({ratio.numerator.count}/{ratio.numerator.base} vs "
+            f"{ratio.denominator.count}/{ratio.denominator.base})"
+        )
+    elif measure == "rank":
+        ranking = [s.choices[0] for s in results.ranking(check["question"], check.get("tier"))]
+        value = ranking.index(check["choice"]) + 1
+        computed = str(value)
+    elif measure == "respondents":
+        value = results.respondents(check.get("tier"))
+        computed = str(value)
+    elif measure == "base":
+        value = results.base(check["question"], check.get("tier"))
+        computed = str(value)
+    elif measure == "count":
+        value = results.count(check["question"], check["choices"], check.get("tier"))
+        computed = str(value)
+    elif measure == "distinct":
+        value = results.distinct(check["question"])
+        computed = str(value)
+    elif measure == "field_month":
+        first, last = results.field_period()
+        value = first.strftime("%Y-%m") if first.strftime("%Y-%m") == last.strftime("%Y-%m") else "several months"
+        computed = f"{value} ({first:%Y-%m-%d} to {last:%Y-%m-%d})"
+    elif measure == "pages":
+        value = pages
+        computed = str(value)
+    else:
+        raise SurveyError(f"unknown measure {measure!r} in a published-figure check")
+    if "above" in check:
+        holds = value is not None and Decimal(str(value)) > Decimal(str(check["above"]))
+    elif isinstance(value, Decimal):
+        holds = value == Decimal(str(check["expect"]))
+    else:
+        holds = value == check["expect"]
+    return expected, computed, holds
+
+
+def verify(results: Results, figures: list[dict], pages: int | None = None) -> list[CheckResult]:
+    """Every check of every published figure, evaluated against the computed results."""
+    out = []
+    for figure in figures:
+        for check in figure["checks"]:
+            expected, computed, holds = evaluate_check(results, check, pages)
+            out.append(CheckResult(figure["id"], figure["published"], _describe(check), expected, computed, holds))
+    return out
+
+
+def verification_markdown(checks: list[CheckResult]) -> str:
+    held = sum(c.holds for c in checks)
+    lines = [
+        "# Published figures, checked against the computed results",
+        "",
+        f"{held} of {len(checks)} checks hold.",
+        "",
+        "| figure | published | check | expected | computed | holds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in checks:
+        lines.append(
+            f"| {c.figure} | {c.published} | {c.check} | {c.expected} | {c.computed} | {'yes' if c.holds else '**NO**'} |"
+        )
+    return "\n".join(lines) + "\n"
