@@ -1,0 +1,24 @@
+# Raw survey export -> cleaned respondents -> tiers -> crosstabs -> charts -> report PDF.
+# Stages live in workflow/rules/, one file each; the logic in the surveyreport package.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/clean.smk"
+include: "workflow/rules/tier.smk"
+include: "workflow/rules/crosstab.smk"
+include: "workflow/rules/charts.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        f"{RESULTS}/report.pdf",
+        f"{RESULTS}/verification.md",

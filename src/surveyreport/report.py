@@ -1,0 +1,251 @@
+"""The report: template context from the computed results, HTML with Jinja2, PDF with WeasyPrint.
+
+Every number the templates print comes from a Results look-up through a
+formatting filter; nothing is typed in. WeasyPrint reads only the report's own
+assets, through a fetcher that refuses every other URL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import mimetypes
+import os
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from . import __version__
+from .codebook import Codebook
+from .crosstab import NO_ANSWER
+from .errors import SurveyError
+from .measures import Ratio, Results, Share
+
+ASSET_BASE = "https://report-assets.invalid/"
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def pct(share: Share) -> str:
+    return f"{share.percent(0)}%"
+
+
+def pct1(share: Share) -> str:
+    return f"{share.percent(1)}%"
+
+
+def times(ratio: Ratio) -> str:
+    """'twice', 'three times', or '1.6 times' for a ratio rounded to one decimal."""
+    value = ratio.rounded(1)
+    if value == 2:
+        return "twice"
+    if value == value.to_integral() and value < 10:
+        return f"{NUMBER_WORDS[int(value)]} times"
+    return f"{value} times"
+
+
+def words(count: int) -> str:
+    return NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else f"{count:,}"
+
+
+def long_date(value: pd.Timestamp | dt.date) -> str:
+    return f"{value:%B} {value.day}, {value.year}"
+
+
+def date_range(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%B} {first.day}–{last.day}, {first.year}"
+    return f"{long_date(first)} – {long_date(last)}"
+
+
+def cell(share: Share) -> str:
+    """An appendix cell: the rounded percentage, or an en dash for none."""
+    return "–" if share.base == 0 else pct(share)
+
+
+def environment(template_dir: str | Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(pct=pct, pct1=pct1, times=times, words=words, long_date=long_date, cell=cell)
+    return env
+
+
+# ----------------------------------------------------------------------------- context
+
+
+def _choice_label(codebook: Codebook):
+    def label(share: Share) -> str:
+        return codebook.question(share.question).choice(share.choices[0]).label
+
+    return label
+
+
+def appendix_table(question, results: Results, columns: list[tuple[str | None, str]]) -> dict:
+    """One appendix table: a row per answer, a column per banner column, then the bases."""
+    crosstab = results.crosstab
+    rows = []
+    for choice in question.choices:
+        shares = [results.share(question.id, choice.id, column) for column, _ in columns]
+        rows.append({"label": choice.label, "cells": [cell(s) for s in shares], "nonsubstantive": choice.nonsubstantive})
+    mine = crosstab[crosstab["question"] == question.id]
+    bases = [results.base(question.id, column) for column, _ in columns]
+    no_answer = [
+        int(mine.loc[(mine["column"] == (column or "total")) & (mine["kind"] == NO_ANSWER), "count"].iloc[0])
+        for column, _ in columns
+    ]
+    return {"question": question, "rows": rows, "bases": bases, "no_answer": no_answer}
+
+
+def exhibit_notes(exhibit: dict, results: Results, tiers: list[dict], field: str) -> dict:
+    """Bases, note and source line of one exhibit, all from the results."""
+    question = results.codebook.question(exhibit["question"])
+    parts = []
+    if exhibit["by"] == "tier":
+        bases = ", ".join(f"{t['label']} n={results.base(question.id, t['id'])}" for t in tiers)
+        parts.append(f"Bases: learning leaders who answered, by effectiveness of their training organization ({bases}).")
+    else:
+        parts.append(f"Base: learning leaders who answered (n={results.base(question.id)}).")
+    if question.multi:
+        parts.append("More than one answer allowed: shares can add up to more than 100%.")
+    dont_know = [c for c in question.choices if c.nonsubstantive]
+    if dont_know:
+        answered = results.share(question.id, dont_know[0].id)
+        parts.append(f"“{dont_know[0].label}” ({answered.count} of {answered.base}) is left out of the base.")
+    return {"note": " ".join(parts), "source": f"Survey of learning leaders, {field}."}
+
+
+def exhibit_alt(exhibit: dict, results: Results, tiers: list[dict]) -> str:
+    """Alt text written from the data: what the chart shows and its numbers."""
+    from .charts import exhibit_shares
+
+    question = results.codebook.question(exhibit["question"])
+    shares = exhibit_shares(exhibit, results)
+    label = _choice_label(results.codebook)
+    if exhibit["by"] == "tier":
+        parts = []
+        for s in shares:
+            by_tier = ", ".join(
+                f"{t['label'].lower()} {pct(results.share(question.id, s.choices[0], t['id']))}" for t in tiers
+            )
+            parts.append(f"{label(s)}: {by_tier}")
+        return "Bar chart by effectiveness tier. " + "; ".join(parts) + "."
+    return "Bar chart. " + "; ".join(f"{label(s)} {pct(s)}" for s in shares) + "."
+
+
+def build_context(
+    config: dict,
+    report_config: dict,
+    results: Results,
+    attrition: pd.DataFrame,
+    export_sha256: str,
+    chart_urls: dict[str, str],
+) -> dict:
+    codebook = results.codebook
+    tiers = config["tiers"]["levels"]
+    first, last = results.field_period()
+    field = date_range(first, last)
+    exhibits = {}
+    for exhibit in report_config["exhibits"]:
+        exhibits[exhibit["id"]] = {
+            **exhibit,
+            **exhibit_notes(exhibit, results, tiers, field),
+            "alt": exhibit_alt(exhibit, results, tiers),
+            "src": chart_urls[exhibit["id"]],
+        }
+    columns = [(None, "Total")] + [(t["id"], t["label"]) for t in tiers]
+    context = {
+        "study": config["study"],
+        "r": results,
+        "tiers": [{**t, "n": results.respondents(t["id"])} for t in tiers],
+        "tier_question": codebook.question(config["tiers"]["question"]),
+        "unrated": results.respondents() - sum(results.respondents(t["id"]) for t in tiers),
+        "field": {"first": first, "last": last, "range": field},
+        "exhibits": exhibits,
+        "attrition": attrition.to_dict("records"),
+        "cleaning": config["cleaning"],
+        "codebook": codebook,
+        "columns": columns,
+        "appendix": [appendix_table(q, results, columns) for q in codebook.closed],
+        "export_sha256": export_sha256,
+        "version": __version__,
+        "choice_label": _choice_label(codebook),
+    }
+    env = environment(".")
+    env.filters["choice_label"] = context["choice_label"]
+    context["findings"] = [
+        {**f, "text": Markup(env.from_string(" ".join(f["text"].split())).render(r=results))}
+        for f in report_config["findings"]
+    ]
+    return context
+
+
+def render_html(template_dir: str | Path, context: dict) -> str:
+    env = environment(template_dir)
+    env.filters["choice_label"] = context["choice_label"]
+    return env.get_template("report.html.j2").render(**context)
+
+
+# ----------------------------------------------------------------------------- PDF
+
+
+def _asset_fetcher(assets: dict[str, Path]):
+    """A WeasyPrint fetcher serving only the given virtual paths; every other URL is refused."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class AssetFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            name = url.removeprefix(ASSET_BASE)
+            if not url.startswith(ASSET_BASE) or name not in assets:
+                raise ValueError(f"refused to fetch {url!r}: not one of the report's assets")
+            media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, assets[name].read_bytes(), {"Content-Type": media_type})
+
+    return AssetFetcher()
+
+
+class _ErrorCollector(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.datetime) -> int:
+    """Render the PDF; fail on any WeasyPrint error (missing asset, refused URL). Returns the page count."""
+    import weasyprint
+
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(created.replace(tzinfo=dt.timezone.utc).timestamp()))
+    collector = _ErrorCollector()
+    weasyprint.LOGGER.addHandler(collector)
+    try:
+        document = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=_asset_fetcher(assets)).render()
+    finally:
+        weasyprint.LOGGER.removeHandler(collector)
+    if collector.messages:
+        raise SurveyError("the report did not render cleanly: " + "; ".join(collector.messages))
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(out).with_suffix(".pdf.tmp")
+    document.write_pdf(tmp)
+    os.replace(tmp, out)
+    return len(document.pages)
+
+
+def sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+

@@ -1,0 +1,107 @@
+"""The pipeline's stages as file-to-file functions: what each Snakemake rule runs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import charts, report
+from .clean import clean
+from .codebook import load_codebook
+from .crosstab import crosstab
+from .errors import SurveyError
+from .measures import Results, verification_markdown, verify
+from .qualtrics import read_export
+from .tidy import read_tidy, write_csv
+from .tiers import assign_tiers
+
+log = logging.getLogger("surveyreport")
+
+
+def load_yaml(path: str | Path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def ingest(export: str, codebook: str, out: str) -> None:
+    responses = read_export(export, load_codebook(codebook))
+    write_csv(responses, out)
+    log.info("read %d responses from %s", len(responses), export)
+
+
+def clean_stage(responses: str, codebook: str, cleaning: dict, out: dict[str, str]) -> None:
+    book = load_codebook(codebook)
+    tables = clean(read_tidy(responses, book), cleaning, book)
+    for name, frame in tables.items():
+        write_csv(frame, out[name])
+    for row in tables["attrition"].itertuples():
+        log.info("%-55s excluded %5d  remaining %6d", row.label, row.excluded, row.remaining)
+
+
+def tier_stage(respondents: str, codebook: str, tiers: dict, out: str) -> None:
+    book = load_codebook(codebook)
+    tiered = assign_tiers(read_tidy(respondents, book), tiers, book)
+    write_csv(tiered, out)
+    log.info("tiers: %s", tiered["tier"].value_counts(dropna=False).to_dict())
+
+
+def crosstab_stage(respondents: str, codebook: str, tiers: dict, out: str) -> None:
+    book = load_codebook(codebook)
+    write_csv(crosstab(read_tidy(respondents, book), book, tiers["levels"]), out)
+
+
+def results(crosstabs: str, respondents: str, codebook: str) -> Results:
+    book = load_codebook(codebook)
+    return Results(pd.read_csv(crosstabs), book, read_tidy(respondents, book))
+
+
+def charts_stage(crosstabs: str, respondents: str, codebook: str, report_config: dict, tiers: dict, fonts: str, out: list[str]) -> None:
+    data = results(crosstabs, respondents, codebook)
+    charts.apply_style(report_config["style"], fonts)
+    by_id = {Path(path).stem: path for path in out}
+    for exhibit in report_config["exhibits"]:
+        figure = charts.draw_exhibit(exhibit, data, report_config["style"], tiers["levels"])
+        charts.save_svg(figure, by_id[exhibit["id"]])
+
+
+def render_stage(
+    crosstabs: str,
+    respondents: str,
+    attrition: str,
+    export: str,
+    codebook: str,
+    template_dir: str,
+    charts_out: list[str],
+    config: dict,
+    report_config: dict,
+    out: str,
+) -> None:
+    data = results(crosstabs, respondents, codebook)
+    chart_urls = {Path(p).stem: f"charts/{Path(p).name}" for p in charts_out}
+    context = report.build_context(
+        config, report_config, data, pd.read_csv(attrition), report.sha256(export), chart_urls
+    )
+    html = report.render_html(template_dir, context)
+    templates = Path(template_dir)
+    assets = {"style.css": templates / "style.css"}
+    assets |= {f"fonts/{p.name}": p for p in (templates / "fonts").glob("*.ttf")}
+    assets |= {f"charts/{Path(p).name}": Path(p) for p in charts_out}
+    pages = report.write_pdf(html, assets, out, context["field"]["last"].to_pydatetime())
+    log.info("wrote %s: %d pages", out, pages)
+
+
+def verify_stage(crosstabs: str, respondents: str, codebook: str, figures: str, pdf: str, fail: bool, out: str) -> None:
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(pdf).pages)
+    checks = verify(results(crosstabs, respondents, codebook), load_yaml(figures), pages)
+    text = verification_markdown(checks)
+    log.info("\n%s", text)
+    failed = [c for c in checks if not c.holds]
+    if failed and fail:
+        details = "; ".join(f"{c.figure} ({c.check}): published {c.expected}, computed {c.computed}" for c in failed)
+        raise SurveyError(f"{len(failed)} published figure check(s) do not hold: {details}", file=figures)
+    Path(out).write_text(text, encoding="utf-8")

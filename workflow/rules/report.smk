@@ -1,0 +1,39 @@
+rule render:
+    input:
+        crosstabs=rules.crosstab.output[0],
+        respondents=rules.tier.output[0],
+        attrition=rules.clean.output.attrition,
+        export=config["export"],
+        codebook=config["codebook"],
+        charts=rules.charts.output,
+        templates=["report/report.html.j2", "report/macros.html.j2", "report/style.css"],
+        fonts=FONTS,
+        code=package("report", "charts", "measures", "codebook", "tidy"),
+    output:
+        f"{RESULTS}/report.pdf",
+    params:
+        config={k: config[k] for k in ("study", "cleaning", "tiers")},
+        report=REPORT,
+        template_dir="report",
+    log:
+        f"{LOGS}/render.log",
+    script:
+        "../scripts/render.py"
+
+
+rule verify:
+    input:
+        crosstabs=rules.crosstab.output[0],
+        respondents=rules.tier.output[0],
+        codebook=config["codebook"],
+        figures=config["published_figures"],
+        pdf=rules.render.output[0],
+        code=package("measures", "codebook", "tidy"),
+    output:
+        f"{RESULTS}/verification.md",
+    params:
+        fail=config["fail_on_unverified"],
+    log:
+        f"{LOGS}/verify.log",
+    script:
+        "../scripts/verify.py"

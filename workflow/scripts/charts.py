@@ -1,0 +1,15 @@
+from surveyreport.errors import run_step
+from surveyreport.stages import charts_stage
+
+run_step(
+    lambda: charts_stage(
+        snakemake.input.crosstabs,
+        snakemake.input.respondents,
+        snakemake.input.codebook,
+        snakemake.params.report,
+        snakemake.params.tiers,
+        snakemake.params.font_dir,
+        list(snakemake.output),
+    ),
+    snakemake.log[0],
+)

@@ -1,0 +1,9 @@
+from surveyreport.errors import run_step
+from surveyreport.stages import crosstab_stage
+
+run_step(
+    lambda: crosstab_stage(
+        snakemake.input.respondents, snakemake.input.codebook, snakemake.params.tiers, snakemake.output[0]
+    ),
+    snakemake.log[0],
+)

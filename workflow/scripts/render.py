@@ -1,0 +1,18 @@
+from surveyreport.errors import run_step
+from surveyreport.stages import render_stage
+
+run_step(
+    lambda: render_stage(
+        snakemake.input.crosstabs,
+        snakemake.input.respondents,
+        snakemake.input.attrition,
+        snakemake.input.export,
+        snakemake.input.codebook,
+        snakemake.params.template_dir,
+        list(snakemake.input.charts),
+        snakemake.params.config,
+        snakemake.params.report,
+        snakemake.output[0],
+    ),
+    snakemake.log[0],
+)
