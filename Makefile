@@ -1,0 +1,35 @@
+# Two commands for a fresh machine: `make report` builds the report, `make test` runs the tests.
+# Both install the pinned dependencies (requirements.lock) into .venv first, if needed.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= 4
+
+.PHONY: report test data lock clean
+
+report: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+# Rewrite the committed raw export from its spec (same seed: same bytes).
+data: $(STAMP)
+	$(BIN)/surveyreport-generate --out data/raw/sales_training_2012_qualtrics.csv
+
+lock: $(STAMP)
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock.new
+	{ head -n 2 requirements.lock; cat requirements.lock.new; } > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.lock && rm requirements.lock.new
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+clean:
+	rm -rf results .snakemake

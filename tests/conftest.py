@@ -1,0 +1,88 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from surveyreport.codebook import parse_codebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def codebook():
+    """A three-question survey: a screener, a rating with "don't know", a multi-select."""
+    return parse_codebook(
+        {
+            "survey": {"platform": "qualtrics", "metadata": {}, "pii": {}},
+            "questions": [
+                {
+                    "id": "role",
+                    "column": "Q1",
+                    "import_id": "QID1",
+                    "type": "single",
+                    "text": "Role?",
+                    "choices": [
+                        {"code": 1, "id": "lead", "label": "Lead"},
+                        {"code": 2, "id": "out", "label": "Not responsible"},
+                    ],
+                },
+                {
+                    "id": "rating",
+                    "column": "Q2",
+                    "import_id": "QID2",
+                    "type": "rating",
+                    "text": "How effective?",
+                    "choices": [
+                        {"code": 1, "id": "high", "label": "Very effective"},
+                        {"code": 2, "id": "mid", "label": "Effective"},
+                        {"code": 3, "id": "low", "label": "Ineffective"},
+                        {"code": 9, "id": "dk", "label": "Don't know", "nonsubstantive": True},
+                    ],
+                },
+                {
+                    "id": "tools",
+                    "column": "Q3",
+                    "import_id": "QID3",
+                    "type": "multi",
+                    "text": "Which tools?",
+                    "choices": [
+                        {"code": 1, "id": "mobile", "label": "Mobile"},
+                        {"code": 2, "id": "games", "label": "Games"},
+                        {"code": 3, "id": "other", "label": "Other", "text": True},
+                    ],
+                },
+            ],
+        },
+        source="test codebook",
+    )
+
+
+TIERS = {
+    "question": "rating",
+    "levels": [
+        {"id": "top", "label": "Top", "choices": ["high"]},
+        {"id": "rest", "label": "Rest", "choices": ["mid", "low"]},
+    ],
+}
+
+
+@pytest.fixture
+def tiers():
+    return TIERS
+
+
+def answers(rows, codebook):
+    """A tidy frame from (rating, ticked tools or None) pairs: everyone a lead."""
+    records = []
+    for i, (rating, tools) in enumerate(rows):
+        record = {"response_id": f"R_{i}", "role": "lead", "rating": rating}
+        for choice in ("mobile", "games", "other"):
+            record[f"tools.{choice}"] = None if tools is None else choice in tools
+        record["tools.other_text"] = None
+        records.append(record)
+    frame = pd.DataFrame(records)
+    frame["rating"] = frame["rating"].astype(pd.CategoricalDtype(["high", "mid", "low", "dk"]))
+    for choice in ("mobile", "games", "other"):
+        frame[f"tools.{choice}"] = frame[f"tools.{choice}"].astype("boolean")
+    frame["tools.other_text"] = frame["tools.other_text"].astype("string")
+    return frame

@@ -1,0 +1,60 @@
+import pandas as pd
+import pytest
+
+from surveyreport.crosstab import crosstab
+from surveyreport.errors import SurveyError
+from surveyreport.tiers import assign_tiers
+
+from .conftest import answers
+
+
+@pytest.fixture
+def tiered(codebook, tiers):
+    rows = [
+        ("high", {"mobile"}),
+        ("high", {"mobile", "games"}),
+        ("mid", {"games"}),
+        ("low", None),  # skipped the multi-select
+        ("dk", {"mobile"}),
+        (None, {"other"}),  # skipped the rating
+    ]
+    return assign_tiers(answers(rows, codebook), tiers, codebook)
+
+
+def cell(table, question, column, choice):
+    row = table[(table.question == question) & (table.column == column) & (table.choice == choice)]
+    assert len(row) == 1
+    return row.iloc[0]
+
+
+def test_tiers_follow_the_rule_and_leave_unrated_out(tiered):
+    assert tiered["tier"].tolist()[:4] == ["top", "top", "rest", "rest"]
+    assert tiered["tier"].isna().tolist()[4:] == [True, True]
+
+
+def test_a_choice_in_two_tiers_is_an_error(codebook):
+    rule = {"question": "rating", "levels": [{"id": "a", "choices": ["high"]}, {"id": "b", "choices": ["high"]}]}
+    with pytest.raises(SurveyError, match="'high' is in tiers 'a' and 'b'"):
+        assign_tiers(pd.DataFrame({"rating": []}), rule, codebook)
+
+
+def test_single_choice_base_leaves_out_dont_know_and_no_answer(tiered, codebook, tiers):
+    table = crosstab(tiered, codebook, tiers["levels"])
+    high = cell(table, "rating", "total", "high")
+    # 6 respondents: 1 skipped, 1 don't know -> base of 4 substantive answers
+    assert (high["count"], high["base"], high["respondents"]) == (2, 4, 6)
+    assert high["pct"] == 50.0
+    dk = cell(table, "rating", "total", "dk")
+    assert (dk["kind"], dk["count"], dk["base"]) == ("nonsubstantive", 1, 5)
+    assert cell(table, "rating", "total", "no_answer")["count"] == 1
+
+
+def test_multi_select_base_is_those_who_ticked_anything(tiered, codebook, tiers):
+    table = crosstab(tiered, codebook, tiers["levels"])
+    mobile = cell(table, "tools", "total", "mobile")
+    assert (mobile["count"], mobile["base"]) == (3, 5)
+    assert cell(table, "tools", "rest", "games")[["count", "base"]].tolist() == [1, 1]
+    assert cell(table, "tools", "top", "mobile")["pct"] == 100.0
+    # shares of a multi-select can add past 100%
+    top = table[(table.question == "tools") & (table.column == "top") & (table.kind == "choice")]
+    assert top["pct"].sum() == 150.0

@@ -1,0 +1,126 @@
+"""Run the whole workflow in a temporary copy of the project and check what it produced."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+from pypdf import PdfReader
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+PROJECT_FILES = ["Snakefile", "config", "data", "report", "src", "workflow"]
+RESULTS = "results/sales-training-2012"
+
+
+def snakemake(workdir, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "4", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+    )
+
+
+def copy_project(target):
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, target / name)
+    return target
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    workdir = copy_project(tmp_path_factory.mktemp("project"))
+    run = snakemake(workdir)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def pdf_text(build):
+    reader = PdfReader(build / RESULTS / "report.pdf")
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def test_report_has_the_published_page_count(build):
+    assert len(PdfReader(build / RESULTS / "report.pdf").pages) == 21
+
+
+def test_every_published_figure_holds(build):
+    text = (build / RESULTS / "verification.md").read_text(encoding="utf-8")
+    figures = yaml.safe_load((ROOT / "config" / "published_figures.yaml").read_text(encoding="utf-8"))
+    rows = [line for line in text.splitlines() if re.match(r"\| F\d+ ", line)]
+    assert len(rows) == sum(len(f["checks"]) for f in figures)
+    assert all(row.rstrip().endswith("| yes |") for row in rows), text
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "174 learning leaders",
+        "23 industries",
+        "July 2012",
+        "74% of learning leaders",
+        "Only 26% say it is very effective",
+        "value proposition (26%)",
+        "twice as likely",
+        "37.5% monthly, 25.0% weekly, 17.5% bi-weekly and 17.5% quarterly",
+        "Only 7.7% of learning leaders in ineffective",
+        "never meeting senior sales leadership",
+        "Mobile learning (",
+        "Page 21 of 21",
+    ],
+)
+def test_published_figures_are_in_the_report_text(pdf_text, phrase):
+    assert phrase in pdf_text
+
+
+def test_attrition_accounts_for_every_raw_row(build):
+    attrition = pd.read_csv(build / RESULTS / "clean" / "attrition.csv")
+    raw_rows = len(pd.read_csv(build / "data" / "raw" / "sales_training_2012_qualtrics.csv", skiprows=[1, 2]))
+    assert attrition["remaining"].iloc[0] == raw_rows
+    assert attrition["excluded"].sum() + attrition["remaining"].iloc[-1] == raw_rows
+    dispositions = pd.read_csv(build / RESULTS / "clean" / "dispositions.csv")
+    assert len(dispositions) == raw_rows
+    assert dispositions["disposition"].value_counts()["kept"] == attrition["remaining"].iloc[-1] == 174
+
+
+def test_no_personal_data_in_any_output(build, pdf_text):
+    raw = pd.read_csv(build / "data" / "raw" / "sales_training_2012_qualtrics.csv", skiprows=[1, 2], dtype=str)
+    planted = set()
+    for column in ("RecipientEmail", "IPAddress", "RecipientLastName", "ExternalReference", "LocationLatitude"):
+        planted |= set(raw[column].dropna())
+    assert len(planted) > 500
+    outputs = [p for p in (build / "results").rglob("*") if p.is_file()]
+    texts = [p.read_bytes().decode("utf-8", "replace") for p in outputs] + [pdf_text]
+    pattern = re.compile("|".join(re.escape(value) for value in sorted(planted, key=len, reverse=True) if len(value) > 4))
+    leaks = [(str(p), m.group()) for p, t in zip(outputs + ["report text"], texts) for m in [pattern.search(t)] if m]
+    assert not leaks
+
+
+def test_a_rerun_has_nothing_to_do(build):
+    run = snakemake(build, "--dry-run")
+    assert run.returncode == 0
+    assert "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_a_figure_that_no_longer_holds_stops_the_build(build, tmp_path):
+    workdir = copy_project(tmp_path)
+    shutil.copytree(build / "results", workdir / "results")
+    shutil.copytree(build / ".snakemake", workdir / ".snakemake", ignore=shutil.ignore_patterns("locks", "incomplete"))
+    figures = workdir / "config" / "published_figures.yaml"
+    figures.write_text(figures.read_text().replace("{measure: respondents, expect: 174}", "{measure: respondents, expect: 175}"))
+    run = snakemake(workdir)
+    assert run.returncode != 0
+    log = (workdir / RESULTS / "logs" / "verify.log").read_text()
+    assert "F1 (respondents): published 175, computed 174" in log
+    assert "Traceback" not in log
+    assert not (workdir / RESULTS / "verification.md").exists()

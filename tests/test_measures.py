@@ -1,0 +1,70 @@
+from fractions import Fraction
+
+import pytest
+
+from surveyreport.crosstab import crosstab
+from surveyreport.measures import Results, evaluate_check, round_half_up, verify
+from surveyreport.tiers import assign_tiers
+
+from .conftest import answers
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (Fraction(75, 2), 0, "38"),  # 37.5 rounds up, not to even
+        (Fraction(5, 2), 0, "3"),
+        (Fraction(300, 39), 1, "7.7"),
+        (Fraction(11400, 154), 0, "74"),
+        (Fraction(4000, 154), 0, "26"),
+        (Fraction(2), 1, "2.0"),
+    ],
+)
+def test_round_half_up(value, decimals, expected):
+    assert str(round_half_up(value, decimals)) == expected
+
+
+@pytest.fixture
+def results(codebook, tiers):
+    rows = [("high", {"mobile", "games"})] * 4 + [("mid", {"mobile"})] * 3 + [("low", {"games"})] * 5
+    rows += [("dk", {"mobile"})] * 2
+    frame = assign_tiers(answers(rows, codebook), tiers, codebook)
+    return Results(crosstab(frame, codebook, tiers["levels"]), codebook, frame)
+
+
+def test_shares_are_exact_counts_over_bases(results):
+    share = results.share("rating", ["high", "mid"])
+    assert (share.count, share.base) == (7, 12)
+    assert str(share.percent()) == "58"
+    assert results.share("tools", "mobile", "rest").base == 8
+
+
+def test_ratio_of_two_tiers(results):
+    ratio = results.ratio("tools", "mobile", ["top", "rest"])
+    # 4/4 against 3/8
+    assert ratio.value == Fraction(8, 3)
+    assert str(ratio.rounded(1)) == "2.7"
+
+
+def test_multi_select_shares_of_several_choices_are_refused(results):
+    with pytest.raises(Exception, match="count people twice"):
+        results.share("tools", ["mobile", "games"])
+
+
+def test_top_check_needs_a_clear_lead(results):
+    # mobile 9 of 14, games 9 of 14: a tie is not a ranking
+    expected, computed, holds = evaluate_check(results, {"measure": "top", "question": "tools", "expect": ["mobile"]})
+    assert not holds
+    assert "mobile (9/14)" in computed and "games (9/14)" in computed
+
+
+def test_failed_figure_names_both_values(results):
+    figures = [{"id": "X1", "published": "58% rate it", "checks": [{"measure": "share", "question": "rating", "choices": ["high", "mid"], "expect": 60}]}]
+    (check,) = verify(results, figures)
+    assert not check.holds
+    assert (check.expected, check.computed) == ("60", "58% (7/12)")
+
+
+def test_above_and_count_checks(results):
+    assert evaluate_check(results, {"measure": "count", "question": "rating", "choices": ["dk"], "above": 0})[2]
+    assert not evaluate_check(results, {"measure": "share", "question": "rating", "choices": ["low"], "above": 50})[2]

@@ -1,0 +1,47 @@
+import pytest
+
+from surveyreport.measures import Ratio, Share
+from surveyreport.report import ASSET_BASE, _asset_fetcher, date_range, environment, times, words
+
+
+def share(count, base):
+    return Share("q", ("a",), "total", count, base)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "text"), [((20, 40), (10, 40), "twice"), ((30, 40), (10, 40), "three times"), ((16, 40), (10, 40), "1.6 times")]
+)
+def test_times_is_written_from_the_ratio(a, b, text):
+    assert times(Ratio(share(*a), share(*b))) == text
+
+
+def test_words_for_small_counts():
+    assert words(8) == "eight" and words(20) == "20"
+
+
+def test_date_range_within_a_month():
+    import pandas as pd
+
+    assert date_range(pd.Timestamp("2012-07-02"), pd.Timestamp("2012-07-27")) == "July 2–27, 2012"
+
+
+def test_templates_escape_what_they_print(tmp_path):
+    (tmp_path / "t.html.j2").write_text("<p>{{ text }}</p>")
+    html = environment(tmp_path).get_template("t.html.j2").render(text="<img src=x onerror=alert(1)>")
+    assert "<img" not in html and "&lt;img" in html
+
+
+def test_templates_fail_on_an_undefined_name(tmp_path):
+    (tmp_path / "t.html.j2").write_text("{{ missing }}")
+    with pytest.raises(Exception, match="missing"):
+        environment(tmp_path).get_template("t.html.j2").render()
+
+
+def test_fetcher_serves_only_the_report_assets(tmp_path):
+    css = tmp_path / "style.css"
+    css.write_text("p {}")
+    fetcher = _asset_fetcher({"style.css": css})
+    assert fetcher.fetch(ASSET_BASE + "style.css").read() == b"p {}"
+    for url in ("file:///etc/passwd", "http://example.com/x.png", ASSET_BASE + "../secret"):
+        with pytest.raises(ValueError, match="refused"):
+            fetcher.fetch(url)
