@@ -2,8 +2,10 @@ import hashlib
 
 import yaml
 
+from surveyreport.clean import clean
 from surveyreport.codebook import load_codebook
 from surveyreport.generate import generate, largest_remainder
+from surveyreport.qualtrics import read_export
 
 from .conftest import ROOT
 
@@ -25,9 +27,14 @@ def test_the_committed_export_is_reproduced_byte_for_byte(tmp_path):
     assert hashlib.sha256(out.read_bytes()).hexdigest() == hashlib.sha256(EXPORT.read_bytes()).hexdigest()
 
 
-def test_a_bigger_export_keeps_the_flaws_in_proportion(tmp_path):
+def test_a_bigger_export_cleans_to_exactly_its_valid_respondents(tmp_path):
     out = tmp_path / "big.csv"
-    generate(load_codebook(ROOT / "config" / "codebook.yaml"), spec(), out, respondents=1740)
-    rows = out.read_text(encoding="utf-8").count("\n") - 3
-    flaws = sum(spec()["flaws"].values())
-    assert rows == 1740 + 10 * flaws
+    codebook = load_codebook(ROOT / "config" / "codebook.yaml")
+    generate(codebook, spec(), out, respondents=1740)
+    cleaning = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))["cleaning"]
+    attrition = clean(read_export(out, codebook), cleaning, codebook)["attrition"].set_index("reason")
+    assert attrition.loc["kept", "remaining"] == 1740
+    flaws = spec()["flaws"]
+    assert attrition.loc["raw", "remaining"] == 1740 + 10 * sum(flaws.values())
+    assert attrition.loc["duplicate", "excluded"] == 10 * flaws["duplicate"]
+    assert attrition.loc["speeder", "excluded"] == 10 * flaws["speeder"]

@@ -79,6 +79,7 @@ class Generator:
         self.n_valid = respondents or spec["valid_respondents"]
         self.scale = self.n_valid / spec["valid_respondents"]
         self.rng = np.random.default_rng(spec["seed"] if seed is None else seed)
+        self.emails_seen: dict[str, int] = {}  # e-mail addresses are unique across the export
 
     # -- answers of valid respondents ---------------------------------------------------
 
@@ -201,12 +202,11 @@ class Generator:
         first = self.rng.choice(pii["first_names"], size=n)
         last = self.rng.choice(pii["last_names"], size=n)
         domains = self.rng.choice(pii["email_domains"], size=n)
-        seen: dict[str, int] = {}
         emails = []
         for f, l, d in zip(first, last, domains):
             local = f"{f}.{l}".lower()
-            seen[local + d] = seen.get(local + d, 0) + 1
-            emails.append(f"{local}{seen[local + d] if seen[local + d] > 1 else ''}@{d}")
+            seen = self.emails_seen[local + d] = self.emails_seen.get(local + d, 0) + 1
+            emails.append(f"{local}{seen if seen > 1 else ''}@{d}")
         octets = self.rng.integers(1, 255, size=(n, 3))
         firsts = self.rng.choice(PUBLIC_FIRST_OCTETS, size=n)
         cities = self.rng.integers(0, len(CITIES), size=n)

@@ -106,25 +106,27 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
     return {"question": question, "rows": rows, "bases": bases, "no_answer": no_answer}
 
 
-def exhibit_notes(exhibit: dict, results: Results, tiers: list[dict], field: str) -> dict:
+def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> dict:
     """Bases, note and source line of one exhibit, all from the results."""
     question = results.codebook.question(exhibit["question"])
+    population = config["study"]["population"]
     parts = []
     if exhibit["by"] == "tier":
-        bases = ", ".join(f"{t['label']} n={results.base(question.id, t['id'])}" for t in tiers)
-        parts.append(f"Bases: learning leaders who answered, by effectiveness of their training organization ({bases}).")
+        tiers = config["tiers"]
+        bases = ", ".join(f"{t['label']} n={results.base(question.id, t['id'])}" for t in tiers["levels"])
+        parts.append(f"Bases: {population} who answered, by {tiers['label']} ({bases}).")
     else:
-        parts.append(f"Base: learning leaders who answered (n={results.base(question.id)}).")
+        parts.append(f"Base: {population} who answered (n={results.base(question.id)}).")
     if question.multi:
         parts.append("More than one answer allowed: shares can add up to more than 100%.")
     dont_know = [c for c in question.choices if c.nonsubstantive]
     if dont_know:
         answered = results.share(question.id, dont_know[0].id)
         parts.append(f"“{dont_know[0].label}” ({answered.count} of {answered.base}) is left out of the base.")
-    return {"note": " ".join(parts), "source": f"Survey of learning leaders, {field}."}
+    return {"note": " ".join(parts), "source": f"Survey of {population}, {field}."}
 
 
-def exhibit_alt(exhibit: dict, results: Results, tiers: list[dict]) -> str:
+def exhibit_alt(exhibit: dict, results: Results, tiers: dict) -> str:
     """Alt text written from the data: what the chart shows and its numbers."""
     from .charts import exhibit_shares
 
@@ -135,10 +137,10 @@ def exhibit_alt(exhibit: dict, results: Results, tiers: list[dict]) -> str:
         parts = []
         for s in shares:
             by_tier = ", ".join(
-                f"{t['label'].lower()} {pct(results.share(question.id, s.choices[0], t['id']))}" for t in tiers
+                f"{t['label'].lower()} {pct(results.share(question.id, s.choices[0], t['id']))}" for t in tiers["levels"]
             )
             parts.append(f"{label(s)}: {by_tier}")
-        return "Bar chart by effectiveness tier. " + "; ".join(parts) + "."
+        return f"Bar chart by {tiers['label']}. " + "; ".join(parts) + "."
     return "Bar chart. " + "; ".join(f"{label(s)} {pct(s)}" for s in shares) + "."
 
 
@@ -158,8 +160,8 @@ def build_context(
     for exhibit in report_config["exhibits"]:
         exhibits[exhibit["id"]] = {
             **exhibit,
-            **exhibit_notes(exhibit, results, tiers, field),
-            "alt": exhibit_alt(exhibit, results, tiers),
+            **exhibit_notes(exhibit, results, config, field),
+            "alt": exhibit_alt(exhibit, results, config["tiers"]),
             "src": chart_urls[exhibit["id"]],
         }
     columns = [(None, "Total")] + [(t["id"], t["label"]) for t in tiers]
@@ -173,6 +175,7 @@ def build_context(
         "exhibits": exhibits,
         "attrition": attrition.to_dict("records"),
         "cleaning": config["cleaning"],
+        "statistics": config["statistics"],
         "codebook": codebook,
         "columns": columns,
         "appendix": [appendix_table(q, results, columns) for q in codebook.closed],

@@ -7,11 +7,11 @@ rule charts:
         code=package("charts", "measures", "codebook", "tidy"),
     output:
         expand(f"{RESULTS}/charts/{{exhibit}}.svg", exhibit=EXHIBITS),
+    log:
+        f"{LOGS}/charts.log",
     params:
         report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
         tiers=config["tiers"],
-        font_dir="report/fonts",
-    log:
-        f"{LOGS}/charts.log",
+        font_dir=lambda wildcards, input: os.path.dirname(input.fonts[0]),
     script:
         "../scripts/charts.py"

@@ -8,9 +8,9 @@ rule clean:
         dispositions=f"{RESULTS}/clean/dispositions.csv",
         attrition=f"{RESULTS}/clean/attrition.csv",
         recodes=f"{RESULTS}/clean/recodes.csv",
-    params:
-        cleaning=config["cleaning"],
     log:
         f"{LOGS}/clean.log",
+    params:
+        cleaning=config["cleaning"],
     script:
         "../scripts/clean.py"

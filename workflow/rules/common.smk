@@ -1,9 +1,9 @@
 import glob
+import os
 
 import yaml
 
 from snakemake.utils import validate
-
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -26,4 +26,7 @@ PACKAGE = "src/surveyreport"
 
 def package(*modules):
     """Package modules a rule runs: edits to them rerun the rule."""
-    return [f"{PACKAGE}/{module}.py" for module in ("__init__", "errors", "stages", *modules)]
+    return [
+        f"{PACKAGE}/{module}.py"
+        for module in ("__init__", "errors", "stages", *modules)
+    ]

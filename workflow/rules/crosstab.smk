@@ -5,9 +5,9 @@ rule crosstab:
         code=package("crosstab", "codebook", "tidy"),
     output:
         f"{RESULTS}/crosstab/crosstabs.csv",
-    params:
-        tiers=config["tiers"],
     log:
         f"{LOGS}/crosstab.log",
+    params:
+        tiers=config["tiers"],
     script:
         "../scripts/crosstab.py"

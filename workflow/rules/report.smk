@@ -11,12 +11,12 @@ rule render:
         code=package("report", "charts", "measures", "codebook", "tidy"),
     output:
         f"{RESULTS}/report.pdf",
-    params:
-        config={k: config[k] for k in ("study", "cleaning", "tiers")},
-        report=REPORT,
-        template_dir="report",
     log:
         f"{LOGS}/render.log",
+    params:
+        config={k: config[k] for k in ("study", "cleaning", "tiers", "statistics")},
+        report=REPORT,
+        template_dir=lambda wildcards, input: os.path.dirname(input.templates[0]),
     script:
         "../scripts/render.py"
 
@@ -31,9 +31,9 @@ rule verify:
         code=package("measures", "codebook", "tidy"),
     output:
         f"{RESULTS}/verification.md",
-    params:
-        fail=config["fail_on_unverified"],
     log:
         f"{LOGS}/verify.log",
+    params:
+        fail=config["fail_on_unverified"],
     script:
         "../scripts/verify.py"

@@ -5,9 +5,9 @@ rule tier:
         code=package("tiers", "codebook", "tidy"),
     output:
         f"{RESULTS}/tier/respondents.csv",
-    params:
-        tiers=config["tiers"],
     log:
         f"{LOGS}/tier.log",
+    params:
+        tiers=config["tiers"],
     script:
         "../scripts/tier.py"
