@@ -64,8 +64,8 @@ def date_range(first: pd.Timestamp, last: pd.Timestamp) -> str:
 
 
 def cell(share: Share) -> str:
-    """An appendix cell: the rounded percentage, or an en dash for none."""
-    return "–" if share.base == 0 else pct(share)
+    """An appendix cell: the rounded percentage, or an en dash where nobody gave the answer."""
+    return "–" if share.count == 0 else pct(share)
 
 
 def environment(template_dir: str | Path) -> jinja2.Environment:

@@ -1,0 +1,48 @@
+import pytest
+
+from surveyreport import charts
+from surveyreport.crosstab import crosstab
+from surveyreport.measures import Results
+from surveyreport.tiers import assign_tiers
+
+from .conftest import ROOT, answers
+
+STYLE = {
+    "font": "Lato",
+    "font_size": 8.5,
+    "label_width": 30,
+    "text_color": "#222222",
+    "rule_color": "#999999",
+    "palette": {"total": "#2b6f8e", "top": "#0072B2", "rest": "#E69F00"},
+    "hatches": {"top": "", "rest": "////"},
+}
+
+
+@pytest.fixture
+def results(codebook, tiers):
+    rows = [("high", {"games", "other"})] * 3 + [("mid", {"mobile", "games"})] * 2 + [("low", {"other"})] * 4
+    frame = assign_tiers(answers(rows, codebook), tiers, codebook)
+    charts.apply_style(STYLE, ROOT / "report" / "fonts")
+    return Results(crosstab(frame, codebook, tiers["levels"]), codebook, frame)
+
+
+def test_ranked_order_puts_other_last(results):
+    exhibit = {"id": "tools", "question": "tools", "by": "total"}
+    # other is ticked most (7 of 9) but stays last; games (5) before mobile (2)
+    assert [s.choices[0] for s in charts.exhibit_shares(exhibit, results)] == ["games", "mobile", "other"]
+
+
+@pytest.mark.parametrize("by", ["total", "tier"])
+def test_svg_is_byte_identical_and_keeps_text(results, tiers, tmp_path, by):
+    exhibit = {"id": "tools", "question": "tools", "by": by}
+    paths = [tmp_path / "a.svg", tmp_path / "b.svg"]
+    for path in paths:
+        charts.save_svg(charts.draw_exhibit(exhibit, results, STYLE, tiers["levels"]), path)
+    svg = paths[0].read_text()
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert "<text" in svg and "Games" in svg
+    if by == "total":
+        assert "56%" in svg  # games: 5 of 9
+    else:
+        assert "Top (n=3)" in svg and "Rest (n=6)" in svg
+        assert "100%" in svg and "33%" in svg  # games: 3 of 3, 2 of 6
