@@ -86,3 +86,6 @@ def answers(rows, codebook):
         frame[f"tools.{choice}"] = frame[f"tools.{choice}"].astype("boolean")
     frame["tools.other_text"] = frame["tools.other_text"].astype("string")
     return frame
+
+
+STATISTICS = {"confidence": 0.95, "alpha": 0.05, "correction": "holm", "min_base": 30, "caution_base": 50}

@@ -5,7 +5,7 @@ from surveyreport.crosstab import crosstab
 from surveyreport.measures import Results
 from surveyreport.tiers import assign_tiers
 
-from .conftest import ROOT, answers
+from .conftest import ROOT, STATISTICS, answers
 
 STYLE = {
     "font": "Lato",
@@ -23,7 +23,7 @@ def results(codebook, tiers):
     rows = [("high", {"games", "other"})] * 3 + [("mid", {"mobile", "games"})] * 2 + [("low", {"other"})] * 4
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
     charts.apply_style(STYLE, ROOT / "report" / "fonts")
-    return Results(crosstab(frame, codebook, tiers["levels"]), codebook, frame)
+    return Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
 
 
 def test_ranked_order_puts_other_last(results):

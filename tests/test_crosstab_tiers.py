@@ -5,7 +5,7 @@ from surveyreport.crosstab import crosstab
 from surveyreport.errors import SurveyError
 from surveyreport.tiers import assign_tiers
 
-from .conftest import answers
+from .conftest import STATISTICS, answers
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_a_choice_in_two_tiers_is_an_error(codebook):
 
 
 def test_single_choice_base_leaves_out_dont_know_and_no_answer(tiered, codebook, tiers):
-    table = crosstab(tiered, codebook, tiers["levels"])
+    table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
     high = cell(table, "rating", "total", "high")
     # 6 respondents: 1 skipped, 1 don't know -> base of 4 substantive answers
     assert (high["count"], high["base"], high["respondents"]) == (2, 4, 6)
@@ -50,7 +50,7 @@ def test_single_choice_base_leaves_out_dont_know_and_no_answer(tiered, codebook,
 
 
 def test_multi_select_base_is_those_who_ticked_anything(tiered, codebook, tiers):
-    table = crosstab(tiered, codebook, tiers["levels"])
+    table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
     mobile = cell(table, "tools", "total", "mobile")
     assert (mobile["count"], mobile["base"]) == (3, 5)
     assert cell(table, "tools", "rest", "games")[["count", "base"]].tolist() == [1, 1]
@@ -58,3 +58,12 @@ def test_multi_select_base_is_those_who_ticked_anything(tiered, codebook, tiers)
     # shares of a multi-select can add past 100%
     top = table[(table.question == "tools") & (table.column == "top") & (table.kind == "choice")]
     assert top["pct"].sum() == 150.0
+
+
+def test_small_bases_are_flagged_and_not_tested(tiered, codebook, tiers):
+    table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
+    top = cell(table, "tools", "top", "mobile")
+    assert top["flag"] == "not tested" and top["higher_than"] == ""
+    assert top["letter"] == "A" and cell(table, "tools", "rest", "mobile")["letter"] == "B"
+    low, high = top["ci_low"], top["ci_high"]
+    assert 0 < low < 100 == top["pct"] and high == 100

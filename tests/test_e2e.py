@@ -96,8 +96,10 @@ def test_attrition_accounts_for_every_raw_row(build):
 def test_no_personal_data_in_any_output(build, pdf_text):
     raw = pd.read_csv(build / "data" / "raw" / "sales_training_2012_qualtrics.csv", skiprows=[1, 2], dtype=str)
     planted = set()
-    for column in ("RecipientEmail", "IPAddress", "RecipientLastName", "ExternalReference", "LocationLatitude"):
+    for column in ("RecipientEmail", "IPAddress", "ExternalReference", "LocationLatitude", "LocationLongitude"):
         planted |= set(raw[column].dropna())
+    named = raw.dropna(subset=["RecipientFirstName", "RecipientLastName"])
+    planted |= set(named["RecipientFirstName"] + " " + named["RecipientLastName"])
     assert len(planted) > 500
     outputs = [p for p in (build / "results").rglob("*") if p.is_file()]
     texts = [p.read_bytes().decode("utf-8", "replace") for p in outputs] + [pdf_text]

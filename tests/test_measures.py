@@ -6,7 +6,7 @@ from surveyreport.crosstab import crosstab
 from surveyreport.measures import Results, evaluate_check, round_half_up, verify
 from surveyreport.tiers import assign_tiers
 
-from .conftest import answers
+from .conftest import STATISTICS, answers
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ def results(codebook, tiers):
     rows = [("high", {"mobile", "games"})] * 4 + [("mid", {"mobile"})] * 3 + [("low", {"games"})] * 5
     rows += [("dk", {"mobile"})] * 2
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
-    return Results(crosstab(frame, codebook, tiers["levels"]), codebook, frame)
+    return Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
 
 
 def test_shares_are_exact_counts_over_bases(results):

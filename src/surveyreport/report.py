@@ -23,6 +23,7 @@ from .codebook import Codebook
 from .crosstab import NO_ANSWER
 from .errors import SurveyError
 from .measures import Ratio, Results, Share
+from .stats import column_letters
 
 ASSET_BASE = "https://report-assets.invalid/"
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -90,18 +91,30 @@ def _choice_label(codebook: Codebook):
     return label
 
 
-def appendix_table(question, results: Results, columns: list[tuple[str | None, str]]) -> dict:
-    """One appendix table: a row per answer, a column per banner column, then the bases."""
-    crosstab = results.crosstab
+def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]]) -> dict:
+    """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases."""
+    mine = results.crosstab[results.crosstab["question"] == question.id]
     rows = []
     for choice in question.choices:
-        shares = [results.share(question.id, choice.id, column) for column, _ in columns]
-        rows.append({"label": choice.label, "cells": [cell(s) for s in shares], "nonsubstantive": choice.nonsubstantive})
-    mine = crosstab[crosstab["question"] == question.id]
-    bases = [results.base(question.id, column) for column, _ in columns]
+        cells = []
+        for column, _, _ in columns:
+            row = mine[(mine["column"] == (column or "total")) & (mine["choice"] == choice.id)].iloc[0]
+            share = results.share(question.id, choice.id, column)
+            cells.append(
+                {
+                    "pct": cell(share),
+                    "ci": "" if share.count == 0 else f"{row['ci_low']:.0f}–{row['ci_high']:.0f}",
+                    "sig": row["higher_than"] if isinstance(row["higher_than"], str) else "",
+                }
+            )
+        rows.append({"label": choice.label, "cells": cells, "nonsubstantive": choice.nonsubstantive})
+    bases = []
+    for column, _, _ in columns:
+        first = mine[(mine["column"] == (column or "total")) & (mine["kind"] != NO_ANSWER)].iloc[0]
+        bases.append({"n": results.base(question.id, column), "flag": first["flag"] if isinstance(first["flag"], str) else ""})
     no_answer = [
         int(mine.loc[(mine["column"] == (column or "total")) & (mine["kind"] == NO_ANSWER), "count"].iloc[0])
-        for column, _ in columns
+        for column, _, _ in columns
     ]
     return {"question": question, "rows": rows, "bases": bases, "no_answer": no_answer}
 
@@ -164,7 +177,7 @@ def build_context(
             "alt": exhibit_alt(exhibit, results, config["tiers"]),
             "src": chart_urls[exhibit["id"]],
         }
-    columns = [(None, "Total")] + [(t["id"], t["label"]) for t in tiers]
+    columns = [(None, "Total", "")] + [(t["id"], t["label"], letter) for t, letter in zip(tiers, column_letters(len(tiers)))]
     context = {
         "study": config["study"],
         "r": results,

@@ -11,12 +11,13 @@ import yaml
 from . import charts, report
 from .clean import clean
 from .codebook import load_codebook
-from .crosstab import crosstab
+from .crosstab import chi_square_tests, crosstab
 from .errors import SurveyError
 from .measures import Results, verification_markdown, verify
 from .qualtrics import read_export
 from .tidy import read_tidy, write_csv
 from .tiers import assign_tiers
+from .workbook import write_workbook
 
 log = logging.getLogger("surveyreport")
 
@@ -48,9 +49,15 @@ def tier_stage(respondents: str, codebook: str, tiers: dict, out: str) -> None:
     log.info("tiers: %s", tiered["tier"].value_counts(dropna=False).to_dict())
 
 
-def crosstab_stage(respondents: str, codebook: str, tiers: dict, out: str) -> None:
+def crosstab_stage(respondents: str, codebook: str, tiers: dict, statistics: dict, title: str, out: dict[str, str]) -> None:
     book = load_codebook(codebook)
-    write_csv(crosstab(read_tidy(respondents, book), book, tiers["levels"]), out)
+    frame = read_tidy(respondents, book)
+    table = crosstab(frame, book, tiers["levels"], statistics)
+    tests = chi_square_tests(table, book, tiers)
+    write_csv(table, out["crosstabs"])
+    write_csv(tests, out["chisquare"])
+    created = frame["recorded"].max().to_pydatetime()
+    write_workbook(table, tests, book, tiers["levels"], statistics, title, created, out["workbook"])
 
 
 def results(crosstabs: str, respondents: str, codebook: str) -> Results:

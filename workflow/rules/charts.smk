@@ -1,6 +1,6 @@
 rule charts:
     input:
-        crosstabs=rules.crosstab.output[0],
+        crosstabs=rules.crosstab.output.crosstabs,
         respondents=rules.tier.output[0],
         codebook=config["codebook"],
         fonts=FONTS,

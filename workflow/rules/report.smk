@@ -1,6 +1,6 @@
 rule render:
     input:
-        crosstabs=rules.crosstab.output[0],
+        crosstabs=rules.crosstab.output.crosstabs,
         respondents=rules.tier.output[0],
         attrition=rules.clean.output.attrition,
         export=config["export"],
@@ -23,7 +23,7 @@ rule render:
 
 rule verify:
     input:
-        crosstabs=rules.crosstab.output[0],
+        crosstabs=rules.crosstab.output.crosstabs,
         respondents=rules.tier.output[0],
         codebook=config["codebook"],
         figures=config["published_figures"],

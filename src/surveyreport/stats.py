@@ -1,0 +1,93 @@
+"""Survey statistics on column proportions: intervals, pairwise tests, independence, ratios.
+
+Conventions follow SPSS Custom Tables: pooled two-proportion z-tests between
+banner columns, corrected within a row, marked with the letter of the column a
+cell is significantly higher than; no test where a base is under the minimum or
+a share is 0% or 100%.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from string import ascii_uppercase
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency
+from scipy.stats.contingency import relative_risk
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+
+
+def wilson(count: int, base: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of count/base, as proportions."""
+    if base == 0:
+        return float("nan"), float("nan")
+    low, high = proportion_confint(count, base, alpha=1 - confidence, method="wilson")
+    return float(low), float(high)
+
+
+def z_test(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
+    """Pooled two-proportion z-test: (z, two-sided p)."""
+    z, p = proportions_ztest([x1, x2], [n1, n2], alternative="two-sided", prop_var=False)
+    return float(z), float(p)
+
+
+def testable(count: int, base: int, min_base: int) -> bool:
+    return base >= min_base and 0 < count < base
+
+
+def column_letters(n: int) -> list[str]:
+    return list(ascii_uppercase[:n])
+
+
+def higher_than(cells: list[tuple[int, int]], min_base: int, alpha: float, correction: str) -> list[str]:
+    """For each column of one row, the letters of the columns it is significantly higher than.
+
+    ``cells`` are (count, base) per column, lettered A, B, C… in order. The p-values of
+    all testable pairs in the row are corrected together (``holm`` or ``bonferroni``).
+    """
+    letters = column_letters(len(cells))
+    pairs = [
+        (i, j)
+        for i, j in combinations(range(len(cells)), 2)
+        if testable(*cells[i], min_base) and testable(*cells[j], min_base)
+    ]
+    marks: list[list[str]] = [[] for _ in cells]
+    if not pairs:
+        return ["" for _ in cells]
+    p_values = [z_test(*cells[i], *cells[j])[1] for i, j in pairs]
+    reject = multipletests(p_values, alpha=alpha, method=correction)[0]
+    for (i, j), significant in zip(pairs, reject):
+        if not significant:
+            continue
+        share_i, share_j = cells[i][0] / cells[i][1], cells[j][0] / cells[j][1]
+        winner, loser = (i, j) if share_i > share_j else (j, i)
+        marks[winner].append(letters[loser])
+    return ["".join(sorted(m)) for m in marks]
+
+
+def chi_square(table: pd.DataFrame) -> dict:
+    """Pearson chi-square test of independence (no continuity correction) on a count table.
+
+    Rows and columns that are all zero are dropped first.
+    """
+    counts = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0].to_numpy()
+    if counts.shape[0] < 2 or counts.shape[1] < 2:
+        return {"chi2": np.nan, "df": 0, "p": np.nan, "n": int(counts.sum()), "low_expected": np.nan}
+    result = chi2_contingency(counts, correction=False)
+    expected = result.expected_freq
+    return {
+        "chi2": float(result.statistic),
+        "df": int(result.dof),
+        "p": float(result.pvalue),
+        "n": int(counts.sum()),
+        "low_expected": float((expected < 5).mean()),
+    }
+
+
+def ratio_interval(x1: int, n1: int, x2: int, n2: int, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Ratio of two shares with its Katz log interval: (ratio, low, high)."""
+    result = relative_risk(x1, n1, x2, n2)
+    interval = result.confidence_interval(confidence_level=confidence)
+    return float(result.relative_risk), float(interval.low), float(interval.high)
