@@ -68,3 +68,14 @@ def test_failed_figure_names_both_values(results):
 def test_above_and_count_checks(results):
     assert evaluate_check(results, {"measure": "count", "question": "rating", "choices": ["dk"], "above": 0})[2]
     assert not evaluate_check(results, {"measure": "share", "question": "rating", "choices": ["low"], "above": 50})[2]
+
+
+def test_ratio_interval_is_katz(results):
+    ratio = results.ratio("tools", "games", ["top", "rest"])  # 4/4 against 5/8
+    low, high = ratio.interval()
+    assert low < float(ratio.value) < high
+
+
+def test_higher_reads_the_corrected_letters(results):
+    # bases of 4 and 8 are under the minimum: nothing is tested, nothing is higher
+    assert not results.higher("tools", "mobile", "top", "rest")

@@ -45,3 +45,9 @@ def test_fetcher_serves_only_the_report_assets(tmp_path):
     for url in ("file:///etc/passwd", "http://example.com/x.png", ASSET_BASE + "../secret"):
         with pytest.raises(ValueError, match="refused"):
             fetcher.fetch(url)
+
+
+def test_ratio_ci_prints_the_katz_interval():
+    from surveyreport.report import ratio_ci
+
+    assert ratio_ci(Ratio(share(20, 40), share(10, 40))) == "2.0; 95% interval 1.1–3.7"

@@ -15,6 +15,7 @@ import pandas as pd
 from .codebook import Codebook
 from .crosstab import CHOICE, TOTAL
 from .errors import SurveyError
+from .stats import ratio_interval
 
 
 def round_half_up(value: Fraction, decimals: int = 0) -> Decimal:
@@ -56,6 +57,12 @@ class Ratio:
 
     def rounded(self, decimals: int = 1) -> Decimal:
         return round_half_up(self.value, decimals)
+
+    def interval(self, confidence: float = 0.95) -> tuple[float, float]:
+        """Katz log interval of the ratio."""
+        a, b = self.numerator, self.denominator
+        _, low, high = ratio_interval(a.count, a.base, b.count, b.base, confidence)
+        return low, high
 
 
 class Results:
@@ -107,6 +114,13 @@ class Results:
     def ratio(self, question: str, choice: str, tiers: list[str]) -> Ratio:
         first, second = tiers
         return Ratio(self.share(question, choice, first), self.share(question, choice, second))
+
+    def higher(self, question: str, choice: str, tier: str, than: str) -> bool:
+        """Whether ``tier``'s share is significantly higher than ``than``'s (corrected pairwise test)."""
+        rows = self.crosstab
+        mine = rows[(rows["question"] == question) & (rows["choice"] == choice)].set_index("column")
+        marks = mine.loc[tier, "higher_than"]
+        return isinstance(marks, str) and mine.loc[than, "letter"] in marks
 
     def distinct(self, question: str) -> int:
         rows = self._rows(question, None)

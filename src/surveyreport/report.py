@@ -12,6 +12,7 @@ import hashlib
 import logging
 import mimetypes
 import os
+from fractions import Fraction
 from pathlib import Path
 
 import jinja2
@@ -22,7 +23,7 @@ from . import __version__
 from .codebook import Codebook
 from .crosstab import NO_ANSWER
 from .errors import SurveyError
-from .measures import Ratio, Results, Share
+from .measures import Ratio, Results, Share, round_half_up
 from .stats import column_letters
 
 ASSET_BASE = "https://report-assets.invalid/"
@@ -48,6 +49,12 @@ def times(ratio: Ratio) -> str:
     if value == value.to_integral() and value < 10:
         return f"{NUMBER_WORDS[int(value)]} times"
     return f"{value} times"
+
+
+def ratio_ci(ratio: Ratio) -> str:
+    """The ratio and its 95% Katz interval, one decimal: "2.0; 95% interval 1.1–3.7"."""
+    low, high = ratio.interval()
+    return f"{ratio.rounded(1)}; 95% interval {round_half_up(Fraction(low), 1)}–{round_half_up(Fraction(high), 1)}"
 
 
 def words(count: int) -> str:
@@ -77,7 +84,9 @@ def environment(template_dir: str | Path) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(pct=pct, pct1=pct1, times=times, words=words, long_date=long_date, cell=cell)
+    env.filters.update(
+        pct=pct, pct1=pct1, times=times, ratio_ci=ratio_ci, words=words, long_date=long_date, cell=cell
+    )
     return env
 
 
