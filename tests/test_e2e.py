@@ -126,3 +126,32 @@ def test_a_figure_that_no_longer_holds_stops_the_build(build, tmp_path):
     assert "F1 (respondents): published 175, computed 174" in log
     assert "Traceback" not in log
     assert not (workdir / RESULTS / "verification.md").exists()
+
+
+def tick_customized_for_ineffective(export, how_many):
+    """Edit a raw export: more respondents who rate training ineffective buy customized solutions."""
+    import csv
+
+    with open(export, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    rating, customized, status = header.index("Q6"), header.index("Q8_1"), header.index("Status")
+    changed = 0
+    for row in rows[3:]:
+        if changed < how_many and row[status] == "0" and row[rating] in ("3", "4") and row[customized] == "":
+            row[customized] = "1"
+            changed += 1
+    with open(export, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def test_a_claim_broken_in_the_data_stops_the_build(tmp_path):
+    workdir = copy_project(tmp_path)
+    tick_customized_for_ineffective(workdir / "data" / "raw" / "sales_training_2012_qualtrics.csv", 8)
+    run = snakemake(workdir)
+    assert run.returncode != 0
+    log = (workdir / RESULTS / "logs" / "render.log").read_text()
+    assert "finding 'customized': ratio question=sourcing choice=customized" in log
+    assert "should be >= 1.95, computed 1." in log
+    assert "Traceback" not in log
+    assert not (workdir / RESULTS / "report.pdf").exists()

@@ -3,7 +3,7 @@ from fractions import Fraction
 import pytest
 
 from surveyreport.crosstab import crosstab
-from surveyreport.measures import Results, evaluate_check, round_half_up, verify
+from surveyreport.measures import Results, evaluate_check, round_half_up, unsupported_claims, verify
 from surveyreport.tiers import assign_tiers
 
 from .conftest import STATISTICS, answers
@@ -79,3 +79,19 @@ def test_ratio_interval_is_katz(results):
 def test_higher_reads_the_corrected_letters(results):
     # bases of 4 and 8 are under the minimum: nothing is tested, nothing is higher
     assert not results.higher("tools", "mobile", "top", "rest")
+
+
+def test_a_claim_the_data_do_not_support_is_named_with_its_numbers(results):
+    findings = [
+        {"id": "tops", "claims": [{"measure": "share", "question": "rating", "choices": ["high"], "above": 50}]},
+        {"id": "fine", "claims": [{"measure": "count", "question": "rating", "choices": ["dk"], "above": 0}]},
+    ]
+    (failure,) = unsupported_claims(results, findings)
+    assert failure == "finding 'tops': share question=rating choices=high should be > 50, computed 33% (4/12)"
+
+
+def test_bounds_compare_exact_values_not_rounded_ones(results):
+    # 4 of 12 is 33.33...%: at least 33.3 holds, at least 33.34 does not, though both round to 33%
+    check = {"measure": "share", "question": "rating", "choices": ["high"]}
+    assert evaluate_check(results, {**check, "at_least": 33.3})[2]
+    assert not evaluate_check(results, {**check, "at_least": 33.34})[2]

@@ -172,8 +172,10 @@ def _top(results: Results, check: dict) -> tuple[str, bool]:
 def evaluate_check(results: Results, check: dict, pages: int | None = None) -> tuple[str, str, bool]:
     """(expected, computed, holds) for one check of a published figure."""
     measure = check["measure"]
-    decimals = check.get("decimals", 0)
-    expected = f"> {check['above']}" if "above" in check else str(check.get("expect"))
+    decimals = check.get("decimals", 1 if measure == "ratio" else 0)
+    bounds = {"above": ">", "below": "<", "at_least": ">="}
+    bound = next((key for key in bounds if key in check), None)
+    expected = f"{bounds[bound]} {check[bound]}" if bound else str(check.get("expect"))
     if measure == "top":
         computed, holds = _top(results, check)
         return ", ".join(check["expect"]), computed, holds
@@ -213,8 +215,14 @@ def evaluate_check(results: Results, check: dict, pages: int | None = None) -> t
         computed = str(value)
     else:
         raise SurveyError(f"unknown measure {measure!r} in a published-figure check")
-    if "above" in check:
-        holds = value is not None and Decimal(str(value)) > Decimal(str(check["above"]))
+    if bound:
+        exact = ratio.value if measure == "ratio" else (share.value * 100 if measure == "share" else value)
+        if value is None:
+            holds = False
+        else:
+            exact = Fraction(exact) if not isinstance(exact, Fraction) else exact
+            limit = Fraction(str(check[bound]))
+            holds = {"above": exact > limit, "below": exact < limit, "at_least": exact >= limit}[bound]
     elif isinstance(value, Decimal):
         holds = value == Decimal(str(check["expect"]))
     else:
@@ -230,6 +238,17 @@ def verify(results: Results, figures: list[dict], pages: int | None = None) -> l
             expected, computed, holds = evaluate_check(results, check, pages)
             out.append(CheckResult(figure["id"], figure["published"], _describe(check), expected, computed, holds))
     return out
+
+
+def unsupported_claims(results: Results, findings: list[dict]) -> list[str]:
+    """Every claim of every finding that the computed results do not support, stated with its numbers."""
+    failures = []
+    for finding in findings:
+        for claim in finding.get("claims", []):
+            expected, computed, holds = evaluate_check(results, claim)
+            if not holds:
+                failures.append(f"finding {finding['id']!r}: {_describe(claim)} should be {expected}, computed {computed}")
+    return failures
 
 
 def verification_markdown(checks: list[CheckResult]) -> str:

@@ -23,7 +23,7 @@ from . import __version__
 from .codebook import Codebook
 from .crosstab import NO_ANSWER
 from .errors import SurveyError
-from .measures import Ratio, Results, Share, round_half_up
+from .measures import Ratio, Results, Share, round_half_up, unsupported_claims
 from .stats import column_letters
 
 ASSET_BASE = "https://report-assets.invalid/"
@@ -205,10 +205,17 @@ def build_context(
         "version": __version__,
         "choice_label": _choice_label(codebook),
     }
+    failures = unsupported_claims(results, report_config["findings"])
+    if failures and report_config["unsupported_claims"] == "stop":
+        raise SurveyError(f"{len(failures)} claim(s) the data do not support: " + "; ".join(failures))
     env = environment(".")
     env.filters["choice_label"] = context["choice_label"]
     context["findings"] = [
-        {**f, "text": Markup(env.from_string(" ".join(f["text"].split())).render(r=results))}
+        {
+            **f,
+            "text": Markup(env.from_string(" ".join(f["text"].split())).render(r=results)),
+            "unsupported": [m for m in failures if m.startswith(f"finding {f['id']!r}")],
+        }
         for f in report_config["findings"]
     ]
     return context
