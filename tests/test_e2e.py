@@ -155,3 +155,37 @@ def test_a_claim_broken_in_the_data_stops_the_build(tmp_path):
     assert "should be >= 1.95, computed 1." in log
     assert "Traceback" not in log
     assert not (workdir / RESULTS / "report.pdf").exists()
+
+
+@pytest.fixture(scope="module")
+def ledger(build):
+    return pd.read_csv(build / RESULTS / "ledger.csv", dtype=str, keep_default_na=False)
+
+
+def test_every_ledger_entry_is_in_the_report(ledger, pdf_text):
+    assert len(ledger) > 500
+    missing = sorted({text for text in ledger["text"] if text not in pdf_text})
+    assert not missing
+
+
+def test_every_percentage_and_base_in_the_report_is_in_the_ledger(ledger, pdf_text):
+    percent = re.compile(r"\d+(?:\.\d+)?%")
+    printed = set(percent.findall(pdf_text))
+    recorded = {token for text in ledger["text"] for token in percent.findall(text)}
+    assert printed and printed <= recorded, sorted(printed - recorded)
+    bases = set(re.findall(r"n=(\d+)", pdf_text))
+    assert bases and bases <= set(ledger.loc[ledger["kind"] == "base", "text"])
+    undated = re.sub(r"[A-Z][a-z]+ \d+–\d+, \d{4}", "", pdf_text)  # field dates, not intervals
+    intervals = set(re.findall(r"\b\d+(?:\.\d+)?–\d+(?:\.\d+)?\b", undated))
+    assert intervals <= set(ledger.loc[ledger["kind"].isin(["interval", "ratio interval"]), "text"])
+
+
+def test_ledger_entries_trace_to_the_crosstab(build, ledger):
+    crosstab = pd.read_csv(build / RESULTS / "crosstab" / "crosstabs.csv")
+    shares = ledger[(ledger["kind"] == "share") & (ledger["column"] != "")]
+    assert len(shares) > 300
+    for row in shares.itertuples():
+        choices = row.source.split("crosstab: ")[-1].split("+")
+        cells = crosstab[(crosstab["question"] == row.question) & (crosstab["column"] == row.column) & crosstab["choice"].isin(choices)]
+        assert int(cells["count"].sum()) == int(row.numerator), row
+        assert int(cells["base"].iloc[0]) == int(row.base) or row.base == str(int(cells["respondents"].iloc[0])), row

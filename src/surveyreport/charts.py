@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
+from .formatting import pct  # noqa: E402
+from .ledger import show  # noqa: E402
 from .measures import Results, Share  # noqa: E402
 
 WIDTH_IN = 6.3
@@ -77,7 +79,7 @@ def draw_total(exhibit: dict, results: Results, style: dict):
     values = [float(s.percent(0)) for s in shares]
     labels = _labels(question, shares, style["label_width"])
     sns.barplot(x=values, y=labels, ax=ax, color=style["palette"]["total"], errorbar=None, width=0.7, orient="h")
-    ax.bar_label(ax.containers[0], labels=[f"{v:.0f}%" for v in values], padding=3)
+    ax.bar_label(ax.containers[0], labels=[pct(s) for s in shares], padding=3)
     _finish(ax, style)
     return fig
 
@@ -101,9 +103,9 @@ def draw_by_tier(exhibit: dict, results: Results, style: dict, tiers: list[dict]
             hatch=style["hatches"][tier["id"]],
             edgecolor="white",
             linewidth=0,
-            label=f"{tier['label']} (n={shares[0].base})",
+            label=f"{tier['label']} (n={show(results.base(question.id, tier['id']))})",
         )
-        ax.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=3, fontsize=style["font_size"] - 1)
+        ax.bar_label(bars, labels=[pct(s) for s in shares], padding=3, fontsize=style["font_size"] - 1)
     ax.set_yticks(range(len(order)), labels)
     ax.invert_yaxis()
     ax.legend(

@@ -13,8 +13,9 @@ from fractions import Fraction
 import pandas as pd
 
 from .codebook import Codebook
-from .crosstab import CHOICE, TOTAL
+from .crosstab import CHOICE, NO_ANSWER, TOTAL
 from .errors import SurveyError
+from .ledger import Count
 from .stats import ratio_interval
 
 
@@ -94,15 +95,27 @@ class Results:
         n = int(rows.loc[choices[0], "base"]) if base == "answered" else int(rows["respondents"].iloc[0])
         return Share(question, choices, tier or TOTAL, count, n)
 
-    def base(self, question: str, tier: str | None = None) -> int:
+    def base(self, question: str, tier: str | None = None) -> Count:
         rows = self._rows(question, tier)
-        return int(rows.loc[rows["kind"] == CHOICE, "base"].iloc[0])
+        return Count(rows.loc[rows["kind"] == CHOICE, "base"].iloc[0], "base", question, tier or TOTAL, "crosstab")
 
-    def count(self, question: str, choices: str | list[str], tier: str | None = None) -> int:
-        return self.share(question, choices, tier).count
+    def count(self, question: str, choices: str | list[str], tier: str | None = None) -> Count:
+        share = self.share(question, choices, tier)
+        return Count(share.count, "count", question, share.column, "crosstab: " + "+".join(share.choices))
 
-    def respondents(self, tier: str | None = None) -> int:
-        return int(self._rows(self.codebook.closed[0].id, tier)["respondents"].iloc[0])
+    def answered(self, question: str, tier: str | None = None) -> Count:
+        """Respondents who gave any answer, substantive or not."""
+        rows = self._rows(question, tier)
+        n = rows["respondents"].iloc[0] - rows.loc[rows["kind"] == NO_ANSWER, "count"].iloc[0]
+        return Count(n, "answered", question, tier or TOTAL, "crosstab")
+
+    def no_answer(self, question: str, tier: str | None = None) -> Count:
+        rows = self._rows(question, tier)
+        return Count(rows.loc[rows["kind"] == NO_ANSWER, "count"].iloc[0], "no answer", question, tier or TOTAL, "crosstab")
+
+    def respondents(self, tier: str | None = None) -> Count:
+        value = self._rows(self.codebook.closed[0].id, tier)["respondents"].iloc[0]
+        return Count(value, "respondents", "", tier or TOTAL, "crosstab")
 
     def ranking(self, question: str, tier: str | None = None) -> list[Share]:
         """Listed substantive choices, most chosen first ("Other" left out); ties keep questionnaire order."""
@@ -122,9 +135,9 @@ class Results:
         marks = mine.loc[tier, "higher_than"]
         return isinstance(marks, str) and mine.loc[than, "letter"] in marks
 
-    def distinct(self, question: str) -> int:
+    def distinct(self, question: str) -> Count:
         rows = self._rows(question, None)
-        return int(((rows["kind"] == CHOICE) & (rows["count"] > 0)).sum())
+        return Count(((rows["kind"] == CHOICE) & (rows["count"] > 0)).sum(), "distinct answers", question, TOTAL, "crosstab")
 
     def field_period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         recorded = self.respondents_table["recorded"]

@@ -12,7 +12,6 @@ import hashlib
 import logging
 import mimetypes
 import os
-from fractions import Fraction
 from pathlib import Path
 
 import jinja2
@@ -23,42 +22,15 @@ from . import __version__
 from .codebook import Codebook
 from .crosstab import NO_ANSWER
 from .errors import SurveyError
-from .measures import Ratio, Results, Share, round_half_up, unsupported_claims
+from .formatting import interval, pct, pct1, ratio_ci, setting, times, words
+from .ledger import Count, quiet, record, show
+from .measures import Results, Share, unsupported_claims
 from .stats import column_letters
 
 ASSET_BASE = "https://report-assets.invalid/"
-NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 # ----------------------------------------------------------------------------- formatting
-
-
-def pct(share: Share) -> str:
-    return f"{share.percent(0)}%"
-
-
-def pct1(share: Share) -> str:
-    return f"{share.percent(1)}%"
-
-
-def times(ratio: Ratio) -> str:
-    """'twice', 'three times', or '1.6 times' for a ratio rounded to one decimal."""
-    value = ratio.rounded(1)
-    if value == 2:
-        return "twice"
-    if value == value.to_integral() and value < 10:
-        return f"{NUMBER_WORDS[int(value)]} times"
-    return f"{value} times"
-
-
-def ratio_ci(ratio: Ratio) -> str:
-    """The ratio and its 95% Katz interval, one decimal: "2.0; 95% interval 1.1–3.7"."""
-    low, high = ratio.interval()
-    return f"{ratio.rounded(1)}; 95% interval {round_half_up(Fraction(low), 1)}–{round_half_up(Fraction(high), 1)}"
-
-
-def words(count: int) -> str:
-    return NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else f"{count:,}"
 
 
 def long_date(value: pd.Timestamp | dt.date) -> str:
@@ -76,6 +48,11 @@ def cell(share: Share) -> str:
     return "–" if share.count == 0 else pct(share)
 
 
+def constant(text: str, why: str) -> str:
+    """A number that is a fact of the method, not of the data ("more than 100%")."""
+    return record(text, "constant", text, source=why)
+
+
 def environment(template_dir: str | Path) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir)),
@@ -85,7 +62,7 @@ def environment(template_dir: str | Path) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        pct=pct, pct1=pct1, times=times, ratio_ci=ratio_ci, words=words, long_date=long_date, cell=cell
+        pct=pct, pct1=pct1, times=times, ratio_ci=ratio_ci, words=words, long_date=long_date, setting=setting, constant=constant
     )
     return env
 
@@ -102,29 +79,27 @@ def _choice_label(codebook: Codebook):
 
 def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]]) -> dict:
     """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases."""
-    mine = results.crosstab[results.crosstab["question"] == question.id]
+    mine = results.crosstab[results.crosstab["question"] == question.id].fillna({"higher_than": "", "flag": ""})
     rows = []
     for choice in question.choices:
         cells = []
         for column, _, _ in columns:
             row = mine[(mine["column"] == (column or "total")) & (mine["choice"] == choice.id)].iloc[0]
             share = results.share(question.id, choice.id, column)
+            empty = share.count == 0
             cells.append(
                 {
                     "pct": cell(share),
-                    "ci": "" if share.count == 0 else f"{row['ci_low']:.0f}–{row['ci_high']:.0f}",
-                    "sig": row["higher_than"] if isinstance(row["higher_than"], str) else "",
+                    "ci": "" if empty else interval(row["ci_low"], row["ci_high"], share),
+                    "sig": row["higher_than"],
                 }
             )
         rows.append({"label": choice.label, "cells": cells, "nonsubstantive": choice.nonsubstantive})
     bases = []
     for column, _, _ in columns:
         first = mine[(mine["column"] == (column or "total")) & (mine["kind"] != NO_ANSWER)].iloc[0]
-        bases.append({"n": results.base(question.id, column), "flag": first["flag"] if isinstance(first["flag"], str) else ""})
-    no_answer = [
-        int(mine.loc[(mine["column"] == (column or "total")) & (mine["kind"] == NO_ANSWER), "count"].iloc[0])
-        for column, _, _ in columns
-    ]
+        bases.append({"n": results.base(question.id, column), "flag": first["flag"]})
+    no_answer = [results.no_answer(question.id, column) for column, _, _ in columns]
     return {"question": question, "rows": rows, "bases": bases, "no_answer": no_answer}
 
 
@@ -135,21 +110,28 @@ def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> 
     parts = []
     if exhibit["by"] == "tier":
         tiers = config["tiers"]
-        bases = ", ".join(f"{t['label']} n={results.base(question.id, t['id'])}" for t in tiers["levels"])
+        bases = ", ".join(f"{t['label']} n={show(results.base(question.id, t['id']))}" for t in tiers["levels"])
         parts.append(f"Bases: {population} who answered, by {tiers['label']} ({bases}).")
     else:
-        parts.append(f"Base: {population} who answered (n={results.base(question.id)}).")
+        parts.append(f"Base: {population} who answered (n={show(results.base(question.id))}).")
     if question.multi:
-        parts.append("More than one answer allowed: shares can add up to more than 100%.")
+        parts.append(f"More than one answer allowed: shares can add up to more than {constant('100%', 'multi-select')}.")
     dont_know = [c for c in question.choices if c.nonsubstantive]
     if dont_know:
-        answered = results.share(question.id, dont_know[0].id)
-        parts.append(f"“{dont_know[0].label}” ({answered.count} of {answered.base}) is left out of the base.")
+        answered = results.count(question.id, dont_know[0].id)
+        parts.append(
+            f"“{dont_know[0].label}” ({show(answered)} of {show(results.answered(question.id))}) is left out of the base."
+        )
     return {"note": " ".join(parts), "source": f"Survey of {population}, {field}."}
 
 
 def exhibit_alt(exhibit: dict, results: Results, tiers: dict) -> str:
-    """Alt text written from the data: what the chart shows and its numbers."""
+    """Alt text written from the data: what the chart shows and its numbers (not on the page: not in the ledger)."""
+    with quiet():
+        return _alt(exhibit, results, tiers)
+
+
+def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
     from .charts import exhibit_shares
 
     question = results.codebook.question(exhibit["question"])
@@ -192,10 +174,19 @@ def build_context(
         "r": results,
         "tiers": [{**t, "n": results.respondents(t["id"])} for t in tiers],
         "tier_question": codebook.question(config["tiers"]["question"]),
-        "unrated": results.respondents() - sum(results.respondents(t["id"]) for t in tiers),
+        "unrated": Count(
+            results.respondents() - sum(results.respondents(t["id"]) for t in tiers), "respondents in no tier"
+        ),
         "field": {"first": first, "last": last, "range": field},
         "exhibits": exhibits,
-        "attrition": attrition.to_dict("records"),
+        "attrition": [
+            {
+                **row,
+                "excluded": Count(row["excluded"], "attrition excluded", source=row["label"]),
+                "remaining": Count(row["remaining"], "attrition remaining", source=row["label"]),
+            }
+            for row in attrition.to_dict("records")
+        ],
         "cleaning": config["cleaning"],
         "statistics": config["statistics"],
         "codebook": codebook,

@@ -13,6 +13,7 @@ from .clean import clean
 from .codebook import load_codebook
 from .crosstab import chi_square_tests, crosstab
 from .errors import SurveyError
+from .ledger import Ledger
 from .measures import Results, verification_markdown, verify
 from .qualtrics import read_export
 from .tidy import read_tidy, write_csv
@@ -65,13 +66,21 @@ def results(crosstabs: str, respondents: str, codebook: str) -> Results:
     return Results(pd.read_csv(crosstabs), book, read_tidy(respondents, book))
 
 
-def charts_stage(crosstabs: str, respondents: str, codebook: str, report_config: dict, tiers: dict, fonts: str, out: list[str]) -> None:
+def charts_stage(
+    crosstabs: str, respondents: str, codebook: str, report_config: dict, tiers: dict, fonts: str, out: list[str], ledger_out: str
+) -> None:
     data = results(crosstabs, respondents, codebook)
     charts.apply_style(report_config["style"], fonts)
     by_id = {Path(path).stem: path for path in out}
-    for exhibit in report_config["exhibits"]:
-        figure = charts.draw_exhibit(exhibit, data, report_config["style"], tiers["levels"])
-        charts.save_svg(figure, by_id[exhibit["id"]])
+    ledger = Ledger()
+    with ledger.active():
+        for exhibit in report_config["exhibits"]:
+            start = len(ledger.entries)
+            figure = charts.draw_exhibit(exhibit, data, report_config["style"], tiers["levels"])
+            charts.save_svg(figure, by_id[exhibit["id"]])
+            for entry in ledger.entries[start:]:
+                entry["source"] = f"figure {exhibit['id']}; {entry['source']}".rstrip("; ")
+    write_csv(ledger.frame(), ledger_out)
 
 
 def render_stage(
@@ -82,22 +91,27 @@ def render_stage(
     codebook: str,
     template_dir: str,
     charts_out: list[str],
+    charts_ledger: str,
     config: dict,
     report_config: dict,
-    out: str,
+    out: dict[str, str],
 ) -> None:
     data = results(crosstabs, respondents, codebook)
     chart_urls = {Path(p).stem: f"charts/{Path(p).name}" for p in charts_out}
-    context = report.build_context(
-        config, report_config, data, pd.read_csv(attrition), report.sha256(export), chart_urls
-    )
-    html = report.render_html(template_dir, context)
+    ledger = Ledger()
+    with ledger.active():
+        context = report.build_context(
+            config, report_config, data, pd.read_csv(attrition), report.sha256(export), chart_urls
+        )
+        html = report.render_html(template_dir, context)
     templates = Path(template_dir)
     assets = {"style.css": templates / "style.css"}
     assets |= {f"fonts/{p.name}": p for p in (templates / "fonts").glob("*.ttf")}
     assets |= {f"charts/{Path(p).name}": Path(p) for p in charts_out}
-    pages = report.write_pdf(html, assets, out, context["field"]["last"].to_pydatetime())
-    log.info("wrote %s: %d pages", out, pages)
+    pages = report.write_pdf(html, assets, out["pdf"], context["field"]["last"].to_pydatetime())
+    entries = pd.concat([ledger.frame(), pd.read_csv(charts_ledger, dtype=str, keep_default_na=False)])
+    write_csv(entries.drop_duplicates(), out["ledger"])
+    log.info("wrote %s: %d pages, %d numbers in the ledger", out["pdf"], pages, len(entries))
 
 
 def verify_stage(crosstabs: str, respondents: str, codebook: str, figures: str, pdf: str, fail: bool, out: str) -> None:

@@ -4,9 +4,12 @@ rule charts:
         respondents=rules.tier.output[0],
         codebook=config["codebook"],
         fonts=FONTS,
-        code=package("charts", "measures", "codebook", "tidy"),
+        code=package(
+            "charts", "formatting", "ledger", "measures", "stats", "codebook", "tidy"
+        ),
     output:
-        expand(f"{RESULTS}/charts/{{exhibit}}.svg", exhibit=EXHIBITS),
+        svgs=expand(f"{RESULTS}/charts/{{exhibit}}.svg", exhibit=EXHIBITS),
+        ledger=f"{RESULTS}/charts/ledger.csv",
     log:
         f"{LOGS}/charts.log",
     params:

@@ -5,12 +5,23 @@ rule render:
         attrition=rules.clean.output.attrition,
         export=config["export"],
         codebook=config["codebook"],
-        charts=rules.charts.output,
+        charts=rules.charts.output.svgs,
+        charts_ledger=rules.charts.output.ledger,
         templates=["report/report.html.j2", "report/macros.html.j2", "report/style.css"],
         fonts=FONTS,
-        code=package("report", "charts", "measures", "codebook", "tidy"),
+        code=package(
+            "report",
+            "charts",
+            "formatting",
+            "ledger",
+            "measures",
+            "stats",
+            "codebook",
+            "tidy",
+        ),
     output:
-        f"{RESULTS}/report.pdf",
+        pdf=f"{RESULTS}/report.pdf",
+        ledger=f"{RESULTS}/ledger.csv",
     log:
         f"{LOGS}/render.log",
     params:
@@ -27,8 +38,8 @@ rule verify:
         respondents=rules.tier.output[0],
         codebook=config["codebook"],
         figures=config["published_figures"],
-        pdf=rules.render.output[0],
-        code=package("measures", "codebook", "tidy"),
+        pdf=rules.render.output.pdf,
+        code=package("measures", "ledger", "stats", "codebook", "tidy"),
     output:
         f"{RESULTS}/verification.md",
     log:

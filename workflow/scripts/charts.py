@@ -9,7 +9,8 @@ run_step(
         snakemake.params.report,
         snakemake.params.tiers,
         snakemake.params.font_dir,
-        list(snakemake.output),
+        list(snakemake.output.svgs),
+        snakemake.output.ledger,
     ),
     snakemake.log[0],
 )

@@ -10,9 +10,10 @@ run_step(
         snakemake.input.codebook,
         snakemake.params.template_dir,
         list(snakemake.input.charts),
+        snakemake.input.charts_ledger,
         snakemake.params.config,
         snakemake.params.report,
-        snakemake.output[0],
+        dict(snakemake.output.items()),
     ),
     snakemake.log[0],
 )

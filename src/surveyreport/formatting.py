@@ -1,0 +1,86 @@
+"""How numbers are printed, in charts and report alike; each printed number goes to the ledger."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .ledger import record
+from .measures import Ratio, Share, round_half_up
+
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def _share(share: Share, decimals: int) -> str:
+    text = f"{share.percent(decimals)}%"
+    return record(
+        text,
+        "share",
+        float(share.value * 100),
+        share.question,
+        share.column,
+        share.count,
+        share.base,
+        source="crosstab: " + "+".join(share.choices),
+    )
+
+
+def pct(share: Share) -> str:
+    """Whole percent, rounded half up: "26%"."""
+    return _share(share, 0)
+
+
+def pct1(share: Share) -> str:
+    """One decimal: "37.5%"."""
+    return _share(share, 1)
+
+
+def _ratio(ratio: Ratio, text: str, kind: str = "ratio") -> str:
+    a, b = ratio.numerator, ratio.denominator
+    return record(
+        text,
+        kind,
+        float(ratio.value),
+        a.question,
+        f"{a.column}/{b.column}",
+        f"{a.count}/{a.base}",
+        f"{b.count}/{b.base}",
+        source="crosstab: " + "+".join(a.choices),
+    )
+
+
+def times(ratio: Ratio) -> str:
+    """'twice', 'three times', or '1.6 times' for a ratio rounded to one decimal."""
+    value = ratio.rounded(1)
+    if value == 2:
+        text = "twice"
+    elif value == value.to_integral() and value < 10:
+        text = f"{NUMBER_WORDS[int(value)]} times"
+    else:
+        text = f"{value} times"
+    return _ratio(ratio, text)
+
+
+def ratio_ci(ratio: Ratio, confidence: float = 0.95) -> str:
+    """The ratio and its Katz interval, one decimal: "2.0; 95% interval 1.1–3.7"."""
+    low, high = ratio.interval(confidence)
+    level = setting(round(confidence * 100), "confidence level", "%")
+    interval = f"{round_half_up(Fraction(low), 1)}–{round_half_up(Fraction(high), 1)}"
+    _ratio(ratio, interval, "ratio interval")
+    return f"{_ratio(ratio, str(ratio.rounded(1)))}; {level} interval {interval}"
+
+
+def words(count: int) -> str:
+    """Small counts in words ("eight"), others in figures."""
+    text = NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else f"{count:,}"
+    return record(text, getattr(count, "kind", "count"), int(count), getattr(count, "question", ""), getattr(count, "column", ""))
+
+
+def setting(value, name: str, suffix: str = "") -> str:
+    """A number from the configuration (a threshold, a confidence level), recorded as printed."""
+    return record(f"{value}{suffix}", "setting", value, source=name)
+
+
+def interval(low: float, high: float, share: Share) -> str:
+    """A Wilson interval in whole percent: "19–34"."""
+    text = f"{low:.0f}–{high:.0f}"
+    return record(text, "interval", f"{low:.4f}–{high:.4f}", share.question, share.column, share.count, share.base)
