@@ -189,3 +189,16 @@ def test_ledger_entries_trace_to_the_crosstab(build, ledger):
         cells = crosstab[(crosstab["question"] == row.question) & (crosstab["column"] == row.column) & crosstab["choice"].isin(choices)]
         assert int(cells["count"].sum()) == int(row.numerator), row
         assert int(cells["base"].iloc[0]) == int(row.base) or row.base == str(int(cells["respondents"].iloc[0])), row
+
+
+def test_mark_prints_an_unsupported_claim_as_not_supported(tmp_path):
+    workdir = copy_project(tmp_path)
+    tick_customized_for_ineffective(workdir / "data" / "raw" / "sales_training_2012_qualtrics.csv", 8)
+    report_config = workdir / "config" / "report.yaml"
+    report_config.write_text(report_config.read_text().replace("unsupported_claims: stop", "unsupported_claims: mark"))
+    run = snakemake(workdir, "--config", "fail_on_unverified=False")
+    assert run.returncode == 0, run.stderr[-2000:]
+    reader = PdfReader(workdir / RESULTS / "report.pdf")
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    assert "Not supported by the data: Very effective training organizations are" in text
+    assert "**NO**" in (workdir / RESULTS / "verification.md").read_text()

@@ -110,8 +110,15 @@ def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> 
     parts = []
     if exhibit["by"] == "tier":
         tiers = config["tiers"]
-        bases = ", ".join(f"{t['label']} n={show(results.base(question.id, t['id']))}" for t in tiers["levels"])
+        counts = {t["label"]: results.base(question.id, t["id"]) for t in tiers["levels"]}
+        bases = ", ".join(f"{label} n={show(n)}" for label, n in counts.items())
         parts.append(f"Bases: {population} who answered, by {tiers['label']} ({bases}).")
+        caution = config["statistics"]["caution_base"]
+        small = [label for label, n in counts.items() if n < caution]
+        if small:
+            parts.append(
+                f"Bases under {setting(caution, 'caution base')} ({', '.join(small)}): interpret with caution."
+            )
     else:
         parts.append(f"Base: {population} who answered (n={show(results.base(question.id))}).")
     if question.multi:
@@ -194,6 +201,7 @@ def build_context(
         "appendix": [appendix_table(q, results, columns) for q in codebook.closed],
         "export_sha256": export_sha256,
         "version": __version__,
+        "commit": config.get("commit", "unknown"),
         "choice_label": _choice_label(codebook),
     }
     failures = unsupported_claims(results, report_config["findings"])

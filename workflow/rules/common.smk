@@ -24,6 +24,28 @@ FONTS = sorted(glob.glob("report/fonts/*.ttf"))
 PACKAGE = "src/surveyreport"
 
 
+def source_commit():
+    """The commit the workflow runs from, marked when the tree has uncommitted changes."""
+    import subprocess
+
+    try:
+        run = lambda *args: subprocess.run(
+            ["git", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=workflow.basedir,
+        ).stdout.strip()
+        commit = run("rev-parse", "--short=12", "HEAD")
+        dirty = run("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + (" with uncommitted changes" if dirty else "")
+
+
+COMMIT = source_commit()
+
+
 def package(*modules):
     """Package modules a rule runs: edits to them rerun the rule."""
     return [

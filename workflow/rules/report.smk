@@ -25,7 +25,10 @@ rule render:
     log:
         f"{LOGS}/render.log",
     params:
-        config={k: config[k] for k in ("study", "cleaning", "tiers", "statistics")},
+        config={
+            **{k: config[k] for k in ("study", "cleaning", "tiers", "statistics")},
+            "commit": COMMIT,
+        },
         report=REPORT,
         template_dir=lambda wildcards, input: os.path.dirname(input.templates[0]),
     script:
