@@ -67,3 +67,25 @@ def test_small_bases_are_flagged_and_not_tested(tiered, codebook, tiers):
     assert top["letter"] == "A" and cell(table, "tools", "rest", "mobile")["letter"] == "B"
     low, high = top["ci_low"], top["ci_high"]
     assert 0 < low < 100 == top["pct"] and high == 100
+
+
+def test_workbook_has_a_sheet_per_question_with_letters_and_notes(tiered, codebook, tiers, tmp_path):
+    import datetime as dt
+    import zipfile
+
+    from surveyreport.crosstab import chi_square_tests
+    from surveyreport.workbook import write_workbook
+
+    table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
+    path = tmp_path / "crosstabs.xlsx"
+    args = (table, chi_square_tests(table, codebook, tiers), codebook, tiers["levels"], STATISTICS, "Test study")
+    write_workbook(*args, dt.datetime(2012, 7, 27), path)
+    with zipfile.ZipFile(path) as book:
+        workbook = book.read("xl/workbook.xml").decode()
+        strings = book.read("xl/sharedStrings.xml").decode()
+    for sheet in ("Contents", "role", "rating", "tools"):
+        assert f'name="{sheet}"' in workbook
+    assert "Top (A)" in strings and "Holm correction" in strings and "can add up to more than 100%" in strings
+    first = path.read_bytes()
+    write_workbook(*args, dt.datetime(2012, 7, 27), path)
+    assert path.read_bytes() == first

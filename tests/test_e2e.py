@@ -202,3 +202,39 @@ def test_mark_prints_an_unsupported_claim_as_not_supported(tmp_path):
     text = " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
     assert "Not supported by the data: Very effective training organizations are" in text
     assert "**NO**" in (workdir / RESULTS / "verification.md").read_text()
+
+
+def test_letters_and_intervals_match_an_independent_computation(build):
+    """Recompute every letter with scipy's 2x2 chi-square (= pooled z squared) and a hand-written Holm step."""
+    from itertools import combinations
+
+    from scipy.stats import chi2_contingency, norm
+
+    settings = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["statistics"]
+    table = pd.read_csv(build / RESULTS / "crosstab" / "crosstabs.csv", keep_default_na=False)
+    cells = table[(table["kind"] == "choice") & (table["letter"] != "")]
+    checked = 0
+    for _, row in cells.groupby(["question", "choice"]):
+        row = row.set_index("letter")
+        tests = []
+        for a, b in combinations(row.index, 2):
+            (xa, na), (xb, nb) = row.loc[a, ["count", "base"]], row.loc[b, ["count", "base"]]
+            if min(na, nb) >= settings["min_base"] and 0 < xa < na and 0 < xb < nb:
+                p = chi2_contingency([[xa, na - xa], [xb, nb - xb]], correction=False).pvalue
+                tests.append((p, a, b))
+        expected = dict.fromkeys(row.index, "")
+        for rank, (p, a, b) in enumerate(sorted(tests)):
+            if p * (len(tests) - rank) >= settings["alpha"]:
+                break  # Holm: stop at the first non-rejection
+            winner, loser = (a, b) if row.loc[a, "pct"] > row.loc[b, "pct"] else (b, a)
+            expected[winner] += loser
+        assert {k: "".join(sorted(v)) for k, v in expected.items()} == row["higher_than"].astype(str).to_dict()
+        checked += 1
+    assert checked > 80
+    z = norm.ppf(0.5 + settings["confidence"] / 2)
+    shares = table[table["kind"] == "choice"]
+    p, n = shares["count"] / shares["base"], shares["base"]
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5)
+    assert ((100 * (centre - half) - shares["ci_low"].astype(float)).abs() < 1e-9).all()
+    assert ((100 * (centre + half) - shares["ci_high"].astype(float)).abs() < 1e-9).all()
