@@ -174,7 +174,8 @@ class Generator:
             answers[qid] = pd.Series(pd.NA, index=answers.index, dtype="string")
             k = scale_count(open_text["share"] * self.spec["valid_respondents"], self.scale)
             who = self.rng.choice(answers.index, size=k, replace=False)
-            answers.loc[who, qid] = self.rng.choice(open_text["texts"], size=k)
+            texts = open_text["texts"]
+            answers.loc[who, qid] = self.rng.choice(texts, size=k, replace=k > len(texts))
 
     @staticmethod
     def _chose(answers: pd.DataFrame, question: Question, choice_id: str) -> pd.Series:

@@ -103,6 +103,18 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
     return {"question": question, "rows": rows, "bases": bases, "no_answer": no_answer}
 
 
+def verbatims(respondents: pd.DataFrame, codebook: Codebook) -> list[dict]:
+    """Every open-text answer of the valid respondents, per open question, in the order received."""
+    out = []
+    for question in codebook.questions:
+        if question.type != "text":
+            continue
+        answers = respondents.sort_values(["recorded", "response_id"])[question.id].dropna()
+        answers = [" ".join(str(a).split()) for a in answers if str(a).strip()]
+        out.append({"question": question, "answers": answers, "n": Count(len(answers), "open answers", question.id)})
+    return out
+
+
 def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> dict:
     """Bases, note and source line of one exhibit, all from the results."""
     question = results.codebook.question(exhibit["question"])
@@ -199,6 +211,7 @@ def build_context(
         "codebook": codebook,
         "columns": columns,
         "appendix": [appendix_table(q, results, columns) for q in codebook.closed],
+        "verbatims": verbatims(results.respondents_table, codebook),
         "export_sha256": export_sha256,
         "version": __version__,
         "commit": config.get("commit", "unknown"),
@@ -268,7 +281,7 @@ def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.d
         raise SurveyError("the report did not render cleanly: " + "; ".join(collector.messages))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(out).with_suffix(".pdf.tmp")
-    document.write_pdf(tmp)
+    document.write_pdf(tmp, pdf_variant="pdf/ua-1")
     os.replace(tmp, out)
     return len(document.pages)
 
