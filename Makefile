@@ -19,10 +19,14 @@ test: $(STAMP)
 data: $(STAMP)
 	$(BIN)/surveyreport-generate --out data/raw/sales_training_2012_qualtrics.csv
 
+# Re-pin requirements.lock from .venv, and environment.yml from requirements.lock.
 lock: $(STAMP)
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock.new
 	{ head -n 2 requirements.lock; cat requirements.lock.new; } > requirements.lock.tmp
 	mv requirements.lock.tmp requirements.lock && rm requirements.lock.new
+	sed -n '/^  - pip:$$/q;p' environment.yml > environment.yml.tmp
+	{ echo '  - pip:'; grep -v '^#' requirements.lock | sed 's/^/      - /'; } >> environment.yml.tmp
+	mv environment.yml.tmp environment.yml
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'

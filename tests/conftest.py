@@ -1,3 +1,6 @@
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -89,3 +92,41 @@ def answers(rows, codebook):
 
 
 STATISTICS = {"confidence": 0.95, "alpha": 0.05, "correction": "holm", "min_base": 30, "caution_base": 50}
+
+
+# ----------------------------------------------------------------------------- whole-workflow runs
+
+PROJECT_FILES = ["Snakefile", "config", "data", "report", "src", "workflow"]
+RESULTS = "results/sales-training-2012"
+
+
+def snakemake(workdir, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "4", *args], cwd=workdir, capture_output=True, text=True
+    )
+
+
+def copy_project(target):
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, target / name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory):
+    """The study built once, in a temporary copy of the project."""
+    workdir = copy_project(tmp_path_factory.mktemp("project"))
+    run = snakemake(workdir)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return workdir
+
+
+def pdf_text_of(path):
+    from pypdf import PdfReader
+
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages)

@@ -2,52 +2,20 @@
 
 import re
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 import yaml
 from pypdf import PdfReader
 
-from .conftest import ROOT
+from .conftest import RESULTS, ROOT, copy_project, pdf_text_of, snakemake
 
 pytestmark = pytest.mark.e2e
-PROJECT_FILES = ["Snakefile", "config", "data", "report", "src", "workflow"]
-RESULTS = "results/sales-training-2012"
-
-
-def snakemake(workdir, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "4", *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-    )
-
-
-def copy_project(target):
-    for name in PROJECT_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(source, target / name)
-    return target
-
-
-@pytest.fixture(scope="module")
-def build(tmp_path_factory):
-    workdir = copy_project(tmp_path_factory.mktemp("project"))
-    run = snakemake(workdir)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return workdir
 
 
 @pytest.fixture(scope="module")
 def pdf_text(build):
-    reader = PdfReader(build / RESULTS / "report.pdf")
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    return pdf_text_of(build / RESULTS / "report.pdf")
 
 
 def test_report_has_the_published_page_count(build):
@@ -198,8 +166,7 @@ def test_mark_prints_an_unsupported_claim_as_not_supported(tmp_path):
     report_config.write_text(report_config.read_text().replace("unsupported_claims: stop", "unsupported_claims: mark"))
     run = snakemake(workdir, "--config", "fail_on_unverified=False")
     assert run.returncode == 0, run.stderr[-2000:]
-    reader = PdfReader(workdir / RESULTS / "report.pdf")
-    text = " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    text = pdf_text_of(workdir / RESULTS / "report.pdf")
     assert "Not supported by the data: Very effective training organizations are" in text
     assert "**NO**" in (workdir / RESULTS / "verification.md").read_text()
 

@@ -51,3 +51,11 @@ def test_ratio_ci_prints_the_katz_interval():
     from surveyreport.report import ratio_ci
 
     assert ratio_ci(Ratio(share(20, 40), share(10, 40))) == "2.0; 95% interval 1.1–3.7"
+
+
+def test_shorten_cuts_at_a_word_and_marks_it():
+    from surveyreport.report import shorten
+
+    assert shorten("a  b\nc", 40) == "a b c"
+    assert shorten("one two three four", 9) == "one two […]"
+    assert shorten("x" * 50, 10) == "x" * 10 + " […]"

@@ -7,11 +7,13 @@ assets, through a fetcher that refuses every other URL.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import logging
 import mimetypes
 import os
+import re
 from pathlib import Path
 
 import jinja2
@@ -103,15 +105,31 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
     return {"question": question, "rows": rows, "bases": bases, "no_answer": no_answer}
 
 
-def verbatims(respondents: pd.DataFrame, codebook: Codebook) -> list[dict]:
+def shorten(text: str, limit: int) -> str:
+    """Whitespace folded; past ``limit`` characters cut at a word and marked […]."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut + " […]"
+
+
+def verbatims(respondents: pd.DataFrame, codebook: Codebook, limit: int) -> list[dict]:
     """Every open-text answer of the valid respondents, per open question, in the order received."""
     out = []
     for question in codebook.questions:
         if question.type != "text":
             continue
         answers = respondents.sort_values(["recorded", "response_id"])[question.id].dropna()
-        answers = [" ".join(str(a).split()) for a in answers if str(a).strip()]
-        out.append({"question": question, "answers": answers, "n": Count(len(answers), "open answers", question.id)})
+        answers = [shorten(str(a), limit) for a in answers if str(a).strip()]
+        out.append(
+            {
+                "question": question,
+                "answers": answers,
+                "n": Count(len(answers), "open answers", question.id),
+                "shortened": Count(sum(a.endswith(" […]") for a in answers), "open answers shortened", question.id),
+            }
+        )
     return out
 
 
@@ -208,10 +226,11 @@ def build_context(
         ],
         "cleaning": config["cleaning"],
         "statistics": config["statistics"],
+        "verbatim_max_chars": report_config["verbatim_max_chars"],
         "codebook": codebook,
         "columns": columns,
         "appendix": [appendix_table(q, results, columns) for q in codebook.closed],
-        "verbatims": verbatims(results.respondents_table, codebook),
+        "verbatims": verbatims(results.respondents_table, codebook, report_config["verbatim_max_chars"]),
         "export_sha256": export_sha256,
         "version": __version__,
         "commit": config.get("commit", "unknown"),
@@ -237,6 +256,20 @@ def render_html(template_dir: str | Path, context: dict) -> str:
     env = environment(template_dir)
     env.filters["choice_label"] = context["choice_label"]
     return env.get_template("report.html.j2").render(**context)
+
+
+def self_contained(html: str, assets: dict[str, Path]) -> str:
+    """The report as one HTML file: stylesheet inlined, fonts and charts as data URIs."""
+
+    def data_uri(name: str) -> str:
+        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return f"data:{media_type};base64," + base64.b64encode(assets[name].read_bytes()).decode("ascii")
+
+    css = assets["style.css"].read_text(encoding="utf-8")
+    css = re.sub(r"url\((fonts/[^)]+)\)", lambda m: f"url({data_uri(m.group(1))})", css)
+    css += "\n@media screen { body { max-width: 7in; margin: 0 auto; padding: 0 1em; } .cover { height: auto; padding: 1in; } }\n"
+    html = html.replace('<link rel="stylesheet" href="style.css">', f"<style>\n{css}</style>")
+    return re.sub(r'src="(charts/[^"]+)"', lambda m: f'src="{data_uri(m.group(1))}"', html)
 
 
 # ----------------------------------------------------------------------------- PDF

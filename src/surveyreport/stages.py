@@ -109,6 +109,7 @@ def render_stage(
     assets |= {f"fonts/{p.name}": p for p in (templates / "fonts").glob("*.ttf")}
     assets |= {f"charts/{Path(p).name}": Path(p) for p in charts_out}
     pages = report.write_pdf(html, assets, out["pdf"], context["field"]["last"].to_pydatetime())
+    Path(out["html"]).write_text(report.self_contained(html, assets), encoding="utf-8")
     entries = pd.concat([ledger.frame(), pd.read_csv(charts_ledger, dtype=str, keep_default_na=False)])
     write_csv(entries.drop_duplicates(), out["ledger"])
     log.info("wrote %s: %d pages, %d numbers in the ledger", out["pdf"], pages, len(entries))

@@ -21,6 +21,7 @@ rule render:
         ),
     output:
         pdf=f"{RESULTS}/report.pdf",
+        html=f"{RESULTS}/report.html",
         ledger=f"{RESULTS}/ledger.csv",
     log:
         f"{LOGS}/render.log",
