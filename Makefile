@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 4
 
-.PHONY: report test data lock clean
+.PHONY: report test data lock pages clean
 
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
@@ -34,6 +34,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+
+# PNG images of every page of the report, for a look at it (needs poppler-utils' pdftoppm).
+pages: report
+	for pdf in results/*/report.pdf; do mkdir -p "$${pdf%/*}/pages" && pdftoppm -r 80 -png "$$pdf" "$${pdf%/*}/pages/page"; done
 
 clean:
 	rm -rf results .snakemake

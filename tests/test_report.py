@@ -59,3 +59,16 @@ def test_shorten_cuts_at_a_word_and_marks_it():
     assert shorten("a  b\nc", 40) == "a b c"
     assert shorten("one two three four", 9) == "one two […]"
     assert shorten("x" * 50, 10) == "x" * 10 + " […]"
+
+
+def test_any_weasyprint_error_fails_the_render(tmp_path):
+    import datetime as dt
+
+    from surveyreport.errors import SurveyError
+    from surveyreport.report import write_pdf
+
+    html = '<html lang="en"><head><title>t</title></head><body><img src="charts/missing.svg" alt="x"></body></html>'
+    out = tmp_path / "report.pdf"
+    with pytest.raises(SurveyError, match="did not render cleanly.*charts/missing.svg"):
+        write_pdf(html, {}, out, dt.datetime(2012, 7, 27))
+    assert not out.exists()
