@@ -18,7 +18,7 @@ from matplotlib import font_manager  # noqa: E402
 
 from .formatting import pct  # noqa: E402
 from .ledger import show  # noqa: E402
-from .measures import Results, Share  # noqa: E402
+from .measures import Results, Share, exhibit_shares  # noqa: E402
 
 WIDTH_IN = 6.3
 
@@ -43,19 +43,6 @@ def apply_style(style: dict, font_dir: str | Path) -> None:
             "ytick.color": style["text_color"],
         }
     )
-
-
-def exhibit_shares(exhibit: dict, results: Results, column: str | None = None) -> list[Share]:
-    """The exhibit's bars for one banner column, in the configured order ("Other" last)."""
-    question = results.codebook.question(exhibit["question"])
-    if exhibit.get("order", "ranked") == "ranked":
-        shares = results.ranking(question.id, exhibit.get("rank_by"))
-        ranked = [s.choices[0] for s in shares]
-        others = [c.id for c in question.substantive if c.id not in ranked]
-        choices = ranked + others
-    else:
-        choices = [c.id for c in question.substantive]
-    return [results.share(question.id, choice, column) for choice in choices]
 
 
 def _labels(question, shares: list[Share], width: int) -> list[str]:

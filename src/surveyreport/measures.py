@@ -144,6 +144,19 @@ class Results:
         return recorded.min(), recorded.max()
 
 
+def exhibit_shares(exhibit: dict, results: Results, column: str | None = None) -> list[Share]:
+    """The exhibit's bars for one banner column, in the configured order ("Other" last)."""
+    question = results.codebook.question(exhibit["question"])
+    if exhibit.get("order", "ranked") == "ranked":
+        shares = results.ranking(question.id, exhibit.get("rank_by"))
+        ranked = [s.choices[0] for s in shares]
+        others = [c.id for c in question.substantive if c.id not in ranked]
+        choices = ranked + others
+    else:
+        choices = [c.id for c in question.substantive]
+    return [results.share(question.id, choice, column) for choice in choices]
+
+
 # ----------------------------------------------------------------------------- published figures
 
 

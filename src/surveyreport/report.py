@@ -26,7 +26,7 @@ from .crosstab import NO_ANSWER
 from .errors import SurveyError
 from .formatting import interval, pct, pct1, ratio_ci, setting, times, words
 from .ledger import Count, quiet, record, show
-from .measures import Results, Share, unsupported_claims
+from .measures import Results, Share, exhibit_shares, unsupported_claims
 from .stats import column_letters
 
 ASSET_BASE = "https://report-assets.invalid/"
@@ -169,8 +169,6 @@ def exhibit_alt(exhibit: dict, results: Results, tiers: dict) -> str:
 
 
 def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
-    from .charts import exhibit_shares
-
     question = results.codebook.question(exhibit["question"])
     shares = exhibit_shares(exhibit, results)
     label = _choice_label(results.codebook)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import charts, report
+from . import report
 from .clean import clean
 from .codebook import load_codebook
 from .crosstab import chi_square_tests, crosstab
@@ -69,6 +69,8 @@ def results(crosstabs: str, respondents: str, codebook: str) -> Results:
 def charts_stage(
     crosstabs: str, respondents: str, codebook: str, report_config: dict, tiers: dict, fonts: str, out: list[str], ledger_out: str
 ) -> None:
+    from . import charts  # matplotlib: only this stage pays for the import
+
     data = results(crosstabs, respondents, codebook)
     charts.apply_style(report_config["style"], fonts)
     by_id = {Path(path).stem: path for path in out}

@@ -11,7 +11,6 @@ rule render:
         fonts=FONTS,
         code=package(
             "report",
-            "charts",
             "formatting",
             "ledger",
             "measures",
