@@ -47,7 +47,7 @@ COMMIT = source_commit()
 
 
 def package(*modules):
-    """Package modules a rule runs: edits to them rerun the rule."""
+    """Package modules behind a step; edits to them rerun the step."""
     return [
         f"{PACKAGE}/{module}.py"
         for module in ("__init__", "errors", "stages", *modules)
