@@ -8,7 +8,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from .conftest import RESULTS, ROOT, copy_project, pdf_text_of, snakemake
+from .conftest import LOGS, RESULTS, ROOT, copy_project, pdf_text_of, snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -90,7 +90,7 @@ def test_a_figure_that_no_longer_holds_stops_the_build(build, tmp_path):
     figures.write_text(figures.read_text().replace("{measure: respondents, expect: 174}", "{measure: respondents, expect: 175}"))
     run = snakemake(workdir)
     assert run.returncode != 0
-    log = (workdir / RESULTS / "logs" / "verify.log").read_text()
+    log = (workdir / LOGS / "verify.log").read_text()
     assert "F1 (respondents): published 175, computed 174" in log
     assert "Traceback" not in log
     assert not (workdir / RESULTS / "verification.md").exists()
@@ -118,7 +118,7 @@ def test_a_claim_broken_in_the_data_stops_the_build(tmp_path):
     tick_customized_for_ineffective(workdir / "data" / "raw" / "sales_training_2012_qualtrics.csv", 8)
     run = snakemake(workdir)
     assert run.returncode != 0
-    log = (workdir / RESULTS / "logs" / "render.log").read_text()
+    log = (workdir / LOGS / "render.log").read_text()
     assert "finding 'customized': ratio question=sourcing choice=customized" in log
     assert "should be >= 1.95, computed 1." in log
     assert "Traceback" not in log

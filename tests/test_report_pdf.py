@@ -93,7 +93,7 @@ def hashes(workdir):
     return {
         str(p.relative_to(results)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(results.rglob("*"))
-        if p.is_file() and "logs" not in p.parts
+        if p.is_file()
     }
 
 

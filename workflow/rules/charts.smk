@@ -12,6 +12,8 @@ rule charts:
         ledger=f"{RESULTS}/charts/ledger.csv",
     log:
         f"{LOGS}/charts.log",
+    benchmark:
+        f"{BENCHMARKS}/charts.tsv"
     params:
         report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
         tiers=config["tiers"],

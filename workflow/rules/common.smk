@@ -15,7 +15,8 @@ def load_yaml(path):
 
 STUDY = config["study"]["name"]
 RESULTS = f"results/{STUDY}"
-LOGS = f"{RESULTS}/logs"
+LOGS = f"logs/{STUDY}"
+BENCHMARKS = f"benchmarks/{STUDY}"
 REPORT = load_yaml(config["report"])
 validate(REPORT, schema="../schemas/report.schema.yaml")
 validate(load_yaml(config["codebook"]), schema="../schemas/codebook.schema.yaml")

@@ -9,6 +9,8 @@ rule crosstab:
         workbook=f"{RESULTS}/crosstab/crosstabs.xlsx",
     log:
         f"{LOGS}/crosstab.log",
+    benchmark:
+        f"{BENCHMARKS}/crosstab.tsv"
     params:
         tiers=config["tiers"],
         statistics=config["statistics"],

@@ -24,6 +24,8 @@ rule render:
         ledger=f"{RESULTS}/ledger.csv",
     log:
         f"{LOGS}/render.log",
+    benchmark:
+        f"{BENCHMARKS}/render.tsv"
     params:
         config={
             **{k: config[k] for k in ("study", "cleaning", "tiers", "statistics")},

@@ -1,0 +1,72 @@
+"""Rerun triggers as a researcher expects: an edit reruns the steps it affects, and only those."""
+
+import re
+import shutil
+
+import pytest
+
+from .conftest import snakemake
+
+pytestmark = pytest.mark.e2e
+
+
+def planned(workdir):
+    """The rules a dry run would execute (without the `all` target)."""
+    run = snakemake(workdir, "--dry-run")
+    assert run.returncode == 0, run.stderr[-2000:]
+    output = run.stdout + run.stderr
+    if "Nothing to be done" in output:
+        return set()
+    table = output.split("Job stats:")[1].split("total")[0]
+    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", table, flags=re.M)} - {"all"}
+
+
+@pytest.fixture
+def built(build, tmp_path):
+    """A private copy of the built project, with its results and Snakemake's records."""
+    return shutil.copytree(build, tmp_path / "project", symlinks=True)
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_nothing_reruns_without_an_edit(built):
+    assert planned(built) == set()
+
+
+def test_a_template_edit_reruns_the_render_alone(built):
+    edit(built / "report" / "report.html.j2", "<h2>Key findings</h2>", "<h2>Key findings of the study</h2>")
+    assert planned(built) == {"render", "verify"}  # verify reads the PDF it renders
+
+
+def test_a_stylesheet_edit_reruns_the_render_alone(built):
+    edit(built / "report" / "style.css", "--accent: #2b6f8e;", "--accent: #2b6f8f;")
+    assert planned(built) == {"render", "verify"}
+
+
+def test_a_chart_style_edit_reruns_charts_and_render(built):
+    edit(built / "config" / "report.yaml", "font_size: 8.5", "font_size: 9")
+    assert planned(built) == {"charts", "render", "verify"}
+
+
+def test_a_finding_wording_edit_reruns_the_render_alone(built):
+    edit(built / "config" / "report.yaml", "heading: Joining forces", "heading: Joining forces with sales")
+    assert planned(built) == {"render", "verify"}
+
+
+def test_a_tier_rule_edit_reruns_tiering_and_what_depends_on_it(built):
+    edit(built / "config" / "config.yaml", "{id: ineffective, label: Ineffective,", "{id: ineffective, label: Least effective,")
+    assert planned(built) == {"tier", "crosstab", "charts", "render", "verify"}
+
+
+def test_a_cleaning_threshold_edit_reruns_from_cleaning_on(built):
+    edit(built / "config" / "config.yaml", "max_share_of_median: 0.33", "max_share_of_median: 0.3")
+    assert planned(built) == {"clean", "tier", "crosstab", "charts", "render", "verify"}
+
+
+def test_a_codebook_edit_reruns_from_ingest(built):
+    edit(built / "config" / "codebook.yaml", "label: Mobile learning}", "label: Mobile learning apps}")
+    assert planned(built) == {"ingest", "clean", "tier", "crosstab", "charts", "render", "verify"}
