@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 4
 
-.PHONY: report test data lock pages clean
+.PHONY: report test data lock pages provenance clean
 
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
@@ -38,6 +38,10 @@ $(STAMP): requirements.lock pyproject.toml
 # PNG images of every page of the report, for a look at it (needs poppler-utils' pdftoppm).
 pages: report
 	for pdf in results/*/report.pdf; do mkdir -p "$${pdf%/*}/pages" && pdftoppm -r 80 -png "$$pdf" "$${pdf%/*}/pages/page"; done
+
+# Snakemake's provenance report: every result with its caption, code and parameters.
+provenance: report
+	$(BIN)/snakemake --report results/provenance.html
 
 clean:
 	rm -rf results .snakemake

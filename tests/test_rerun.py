@@ -70,3 +70,12 @@ def test_a_cleaning_threshold_edit_reruns_from_cleaning_on(built):
 def test_a_codebook_edit_reruns_from_ingest(built):
     edit(built / "config" / "codebook.yaml", "label: Mobile learning}", "label: Mobile learning apps}")
     assert planned(built) == {"ingest", "clean", "tier", "crosstab", "charts", "render", "verify"}
+
+
+def test_provenance_report_lists_the_results_with_captions(built):
+    run = snakemake(built, "--report", "results/provenance.html")
+    assert run.returncode == 0, run.stderr[-2000:]
+    html = (built / "results" / "provenance.html").read_text(encoding="utf-8", errors="replace")
+    for name in ("report.pdf", "crosstabs.xlsx", "attrition.csv", "verification.md", "sourcing.svg"):
+        assert name in html
+    assert "Wilson interval" in html  # a caption

@@ -8,7 +8,11 @@ rule charts:
             "charts", "formatting", "ledger", "measures", "stats", "codebook", "tidy"
         ),
     output:
-        svgs=expand(f"{RESULTS}/charts/{{exhibit}}.svg", exhibit=EXHIBITS),
+        svgs=report(
+            expand(f"{RESULTS}/charts/{{exhibit}}.svg", exhibit=EXHIBITS),
+            caption="../report/chart.rst",
+            category="Charts",
+        ),
         ledger=f"{RESULTS}/charts/ledger.csv",
     log:
         f"{LOGS}/charts.log",

@@ -6,7 +6,11 @@ rule clean:
     output:
         respondents=f"{RESULTS}/clean/respondents.csv",
         dispositions=f"{RESULTS}/clean/dispositions.csv",
-        attrition=f"{RESULTS}/clean/attrition.csv",
+        attrition=report(
+            f"{RESULTS}/clean/attrition.csv",
+            caption="../report/attrition.rst",
+            category="Cleaning",
+        ),
         recodes=f"{RESULTS}/clean/recodes.csv",
     log:
         f"{LOGS}/clean.log",

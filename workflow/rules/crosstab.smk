@@ -4,9 +4,17 @@ rule crosstab:
         codebook=config["codebook"],
         code=package("crosstab", "stats", "workbook", "codebook", "tidy"),
     output:
-        crosstabs=f"{RESULTS}/crosstab/crosstabs.csv",
+        crosstabs=report(
+            f"{RESULTS}/crosstab/crosstabs.csv",
+            caption="../report/crosstabs.rst",
+            category="Crosstabs",
+        ),
         chisquare=f"{RESULTS}/crosstab/chisquare.csv",
-        workbook=f"{RESULTS}/crosstab/crosstabs.xlsx",
+        workbook=report(
+            f"{RESULTS}/crosstab/crosstabs.xlsx",
+            caption="../report/crosstabs.rst",
+            category="Crosstabs",
+        ),
     log:
         f"{LOGS}/crosstab.log",
     benchmark:

@@ -19,9 +19,15 @@ rule render:
             "tidy",
         ),
     output:
-        pdf=f"{RESULTS}/report.pdf",
-        html=f"{RESULTS}/report.html",
-        ledger=f"{RESULTS}/ledger.csv",
+        pdf=report(
+            f"{RESULTS}/report.pdf", caption="../report/report.rst", category="Report"
+        ),
+        html=report(
+            f"{RESULTS}/report.html", caption="../report/report.rst", category="Report"
+        ),
+        ledger=report(
+            f"{RESULTS}/ledger.csv", caption="../report/report.rst", category="Report"
+        ),
     log:
         f"{LOGS}/render.log",
     benchmark:
@@ -46,7 +52,11 @@ rule verify:
         pdf=rules.render.output.pdf,
         code=package("measures", "ledger", "stats", "codebook", "tidy"),
     output:
-        f"{RESULTS}/verification.md",
+        report(
+            f"{RESULTS}/verification.md",
+            caption="../report/verification.rst",
+            category="Report",
+        ),
     log:
         f"{LOGS}/verify.log",
     params:
