@@ -82,3 +82,15 @@ def test_correction_can_remove_a_raw_difference():
     cells = [(20, 40), (26, 73), (10, 40)]
     assert z_test(20, 40, 10, 40)[1] < 0.05
     assert higher_than(cells, min_base=30, alpha=0.05, correction="holm") == ["", "", ""]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=8), st.sampled_from(["holm", "bonferroni"]))
+def test_adjusted_p_values_match_statsmodels(p_values, method):
+    from statsmodels.stats.multitest import multipletests
+
+    from surveyreport.stats import adjusted_p
+
+    reject, corrected, _, _ = multipletests(p_values, alpha=0.05, method=method)
+    assert adjusted_p(p_values, method) == pytest.approx(corrected, abs=1e-12)
+    assert ((adjusted_p(p_values, method) <= 0.05) == reject).all()
