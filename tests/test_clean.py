@@ -1,5 +1,7 @@
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from surveyreport.clean import KEPT, attrition, clean, dispositions, recode_other
 
@@ -65,3 +67,42 @@ def test_clean_returns_kept_rows_and_every_disposition(raw, codebook):
     tables = clean(raw, {"exclusions": STEPS}, codebook)
     assert len(tables["respondents"]) == 4
     assert len(tables["dispositions"]) == len(raw)
+
+
+@st.composite
+def exports(draw):
+    n = draw(st.integers(1, 40))
+    rows = [("high", {"mobile"})] * n
+    return n, {
+        "status": draw(st.lists(st.sampled_from([0, 0, 0, 1, 2, 8]), min_size=n, max_size=n)),
+        "finished": draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+        "progress": draw(st.lists(st.integers(0, 100), min_size=n, max_size=n)),
+        "duration": draw(st.lists(st.integers(1, 2000), min_size=n, max_size=n)),
+        "identity_group": draw(st.lists(st.integers(1, 12), min_size=n, max_size=n)),
+        "role": draw(st.lists(st.sampled_from(["lead", "lead", "out"]), min_size=n, max_size=n)),
+        "rows": rows,
+    }
+
+
+# the codebook fixture is read-only, so one instance can serve every example
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(exports())
+def test_conservation_and_no_kept_row_breaks_a_rule(codebook, data):
+    n, columns = data
+    frame = answers(columns["rows"], codebook)
+    for name in ("status", "progress", "duration", "identity_group"):
+        frame[name] = pd.array(columns[name], dtype="Int64")
+    frame["finished"] = pd.array(columns["finished"], dtype="boolean")
+    frame["role"] = columns["role"]
+    frame["recorded"] = pd.date_range("2012-07-02", periods=n, freq="h")
+    reason = dispositions(frame, STEPS, codebook)
+    table = attrition(reason, STEPS)
+    assert table["excluded"].sum() + table["remaining"].iloc[-1] == n
+    assert reason.value_counts().sum() == n
+    kept = frame[reason == KEPT]
+    assert not kept["status"].isin([1, 2]).any()
+    assert kept["finished"].all() and (kept["progress"] >= 100).all()
+    assert not kept["role"].eq("out").any()
+    assert not kept["identity_group"].duplicated().any()
+    at_speeder_step = frame[(reason == KEPT) | (reason == "speeder")]
+    assert (kept["duration"] >= 0.5 * at_speeder_step["duration"].median()).all()
