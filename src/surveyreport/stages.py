@@ -16,6 +16,7 @@ from .errors import SurveyError
 from .ledger import Ledger
 from .measures import Results, verification_markdown, verify
 from .qualtrics import read_export
+from .schemas import validate
 from .tidy import read_tidy, write_csv
 from .tiers import assign_tiers
 from .workbook import write_workbook
@@ -29,7 +30,8 @@ def load_yaml(path: str | Path):
 
 
 def ingest(export: str, codebook: str, out: str) -> None:
-    responses = read_export(export, load_codebook(codebook))
+    book = load_codebook(codebook)
+    responses = validate(read_export(export, book), book, "the ingested responses")
     write_csv(responses, out)
     log.info("read %d responses from %s", len(responses), export)
 
@@ -37,6 +39,7 @@ def ingest(export: str, codebook: str, out: str) -> None:
 def clean_stage(responses: str, codebook: str, cleaning: dict, out: dict[str, str]) -> None:
     book = load_codebook(codebook)
     tables = clean(read_tidy(responses, book), cleaning, book)
+    validate(tables["respondents"], book, "the cleaned respondents")
     for name, frame in tables.items():
         write_csv(frame, out[name])
     for row in tables["attrition"].itertuples():
@@ -45,7 +48,7 @@ def clean_stage(responses: str, codebook: str, cleaning: dict, out: dict[str, st
 
 def tier_stage(respondents: str, codebook: str, tiers: dict, out: str) -> None:
     book = load_codebook(codebook)
-    tiered = assign_tiers(read_tidy(respondents, book), tiers, book)
+    tiered = validate(assign_tiers(read_tidy(respondents, book), tiers, book), book, "the tiered respondents", tiers)
     write_csv(tiered, out)
     log.info("tiers: %s", tiered["tier"].value_counts(dropna=False).to_dict())
 

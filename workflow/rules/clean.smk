@@ -2,7 +2,7 @@ rule clean:
     input:
         responses=rules.ingest.output[0],
         codebook=config["codebook"],
-        code=package("clean", "codebook", "tidy"),
+        code=package("clean", "schemas", "codebook", "tidy"),
     output:
         respondents=f"{RESULTS}/clean/respondents.csv",
         dispositions=f"{RESULTS}/clean/dispositions.csv",

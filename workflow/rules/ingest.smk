@@ -2,7 +2,7 @@ rule ingest:
     input:
         export=config["export"],
         codebook=config["codebook"],
-        code=package("qualtrics", "codebook", "tidy"),
+        code=package("qualtrics", "schemas", "codebook", "tidy"),
     output:
         f"{RESULTS}/ingest/responses.csv",
     log:

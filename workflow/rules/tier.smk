@@ -2,7 +2,7 @@ rule tier:
     input:
         respondents=rules.clean.output.respondents,
         codebook=config["codebook"],
-        code=package("tiers", "codebook", "tidy"),
+        code=package("tiers", "schemas", "codebook", "tidy"),
     output:
         f"{RESULTS}/tier/respondents.csv",
     log:

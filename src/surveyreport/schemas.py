@@ -1,0 +1,66 @@
+"""Schemas of the tidy respondent table, derived from the codebook (pandera).
+
+Each stage validates what it writes, so a bad intermediate stops where it appears.
+The schemas are strict: a column the codebook does not define (an e-mail address,
+say) cannot pass.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from .codebook import Codebook
+from .errors import SurveyError
+from .tidy import TIER
+
+is_datetime = pa.Check(pd.api.types.is_datetime64_any_dtype, element_wise=False, error="a date-time column")
+
+
+def tidy_schema(codebook: Codebook, tiers: dict | None = None) -> pa.DataFrameSchema:
+    columns = {
+        "response_id": pa.Column("string", unique=True),
+        "start": pa.Column(checks=is_datetime),
+        "end": pa.Column(checks=is_datetime),
+        "recorded": pa.Column(checks=is_datetime),
+        "status": pa.Column("Int64", pa.Check.ge(0)),
+        "progress": pa.Column("Int64", pa.Check.in_range(0, 100)),
+        "duration": pa.Column("Int64", pa.Check.ge(0)),
+        "finished": pa.Column("boolean"),
+        "channel": pa.Column("string", nullable=True),
+        "language": pa.Column("string", nullable=True),
+        "identity_group": pa.Column("Int64", pa.Check.ge(1)),
+    }
+    for question in codebook.questions:
+        if question.multi:
+            for choice in question.choices:
+                columns[question.choice_column(choice)] = pa.Column("boolean", nullable=True)
+        elif question.closed:
+            columns[question.id] = pa.Column(checks=pa.Check.isin([c.id for c in question.choices]), nullable=True)
+        else:
+            columns[question.id] = pa.Column("string", nullable=True)
+        for choice in question.choices:
+            if choice.text:
+                columns[question.text_column(choice)] = pa.Column("string", nullable=True)
+    if tiers is not None:
+        columns[TIER] = pa.Column("string", pa.Check.isin([level["id"] for level in tiers["levels"]]), nullable=True)
+    return pa.DataFrameSchema(columns, strict=True, ordered=False)
+
+
+def validate(frame: pd.DataFrame, codebook: Codebook, what: str, tiers: dict | None = None) -> pd.DataFrame:
+    """The frame, if it matches its schema; else a SurveyError naming the columns and checks that failed."""
+    try:
+        return tidy_schema(codebook, tiers).validate(frame, lazy=True)
+    except SchemaErrors as errors:
+        cases = errors.failure_cases
+        problems = []
+        for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=True):
+            values = group["failure_case"].tolist()
+            if check == "column_in_schema":
+                problems.append(f"unexpected column(s) {', '.join(map(repr, values))}")
+            elif check == "column_in_dataframe":
+                problems.append(f"missing column(s) {', '.join(map(repr, values))}")
+            else:
+                problems.append(f"column {column!r}: {check} fails for {len(values)} row(s), e.g. {values[0]!r}")
+        raise SurveyError(f"{what} fail their schema: " + "; ".join(problems[:6])) from None
