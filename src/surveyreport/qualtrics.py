@@ -14,12 +14,15 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import logging
+
 import pandas as pd
 
 from .codebook import Choice, Codebook, Question
 from .errors import SurveyError
 from .tidy import DATE_FORMAT
 
+log = logging.getLogger("surveyreport")
 HEADER_ROWS = 3
 # Standard metadata columns: export column, label (row 2), ImportId (row 3).
 METADATA_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -110,9 +113,24 @@ def question_columns(question: Question) -> list[ExportColumn]:
 # ----------------------------------------------------------------------------- reading
 
 
+MAX_TEXT_CHARS = 100_000  # an open answer longer than this is a broken export, not an answer
+SCIENTIFIC = r"^\d+(\.\d+)?[eE]\+\d+$"  # what a spreadsheet makes of a long number
+
+
 def _read_cells(path: Path) -> pd.DataFrame:
+    with open(path, "rb") as handle:
+        first_line = handle.readline(1 << 20)
+    if first_line[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise SurveyError("the file is UTF-16 text", file=path, expected="a UTF-8 CSV export (re-export as CSV UTF-8)")
+    if b"," not in first_line and any(sep in first_line for sep in (b";", b"\t", b"|")):
+        raise SurveyError(
+            "the header row is separated by something other than commas",
+            file=path,
+            row=1,
+            expected="comma-separated values",
+        )
     try:
-        return pd.read_csv(
+        cells = pd.read_csv(
             path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
         )
     except pd.errors.EmptyDataError:
@@ -123,6 +141,30 @@ def _read_cells(path: Path) -> pd.DataFrame:
         ) from None
     except pd.errors.ParserError as error:
         raise SurveyError(f"the file is not valid CSV: {error}", file=path) from None
+    _check_row_lengths(path, cells.shape[1])
+    return cells
+
+
+def _check_row_lengths(path: Path, width: int) -> None:
+    """Every record has as many fields as the header (pandas would pad a short one silently)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        number = 0
+        try:
+            for number, record in enumerate(csv.reader(handle), start=1):
+                if record and len(record) < width:
+                    raise SurveyError(
+                        f"the row has {len(record)} fields, fewer than the header (is the file truncated?)",
+                        file=path,
+                        row=number,
+                        expected=f"{width} fields",
+                    )
+        except csv.Error:
+            raise SurveyError(
+                f"a field longer than {csv.field_size_limit():,} characters",
+                file=path,
+                row=number + 1,
+                expected="text answers of ordinary length (is a closing quote missing?)",
+            ) from None
 
 
 def _first_bad(mask: pd.Series) -> int:
@@ -147,6 +189,16 @@ def _check_header(cells: pd.DataFrame, path: Path, codebook: Codebook) -> list[s
     required = [*codebook.metadata.values()]
     for question in codebook.questions:
         required.extend(col.name for col in question_columns(question))
+    questions = [col.name for q in codebook.questions for col in question_columns(q)]
+    absent = [c for c in questions if c not in header]
+    if len(absent) > len(questions) / 2:
+        raise SurveyError(
+            f"{len(absent)} of the {len(questions)} question columns the codebook names are missing: "
+            "is this an export of another survey?",
+            file=path,
+            row=1,
+            expected=f"the questionnaire in {codebook.source}",
+        )
     missing = [c for c in required if c not in header]
     if missing:
         raise SurveyError(
@@ -154,6 +206,14 @@ def _check_header(cells: pd.DataFrame, path: Path, codebook: Codebook) -> list[s
             file=path,
             row=1,
             expected="the columns the codebook names",
+        )
+    if len(cells) == HEADER_ROWS:
+        raise SurveyError("the file has its header rows but no responses", file=path, expected="responses from row 4")
+    known = set(required) | set(codebook.pii.values()) | {name for name, _, _ in METADATA_COLUMNS}
+    unknown = [c for c in header if c not in known and c != ""]
+    if unknown:
+        log.warning(
+            "%s: %d column(s) the codebook does not know are ignored: %s", path, len(unknown), ", ".join(unknown[:10])
         )
     return header
 
@@ -227,6 +287,18 @@ def read_export(path: str | Path, codebook: Codebook) -> pd.DataFrame:
     meta = codebook.metadata
     tidy = pd.DataFrame(index=data.index)
     tidy["response_id"] = data[meta["response_id"]].astype("string")
+    mangled = tidy["response_id"].str.match(SCIENTIFIC)
+    if mangled.any():
+        raise SurveyError(
+            f"response ID {tidy['response_id'][mangled].iloc[0]!r} was turned into a number by a spreadsheet",
+            file=path,
+            row=_first_bad(mangled),
+            column=meta["response_id"],
+            expected="the IDs as exported (open the raw export, not a copy saved by Excel)",
+        )
+    blank = tidy["response_id"].eq("")
+    if blank.any():
+        raise SurveyError("the response ID is blank", file=path, row=_first_bad(blank), column=meta["response_id"])
     for name in ("start", "end", "recorded"):
         tidy[name] = _parse_dates(data[meta[name]], path, meta[name])
     tidy["status"] = _parse_int(data[meta["status"]], path, meta["status"], STATUS_WORDS)
@@ -242,6 +314,18 @@ def read_export(path: str | Path, codebook: Codebook) -> pd.DataFrame:
         for name, values in _question_values(data, question, path).items():
             tidy[name] = values
     return tidy
+
+
+def _check_length(series: pd.Series, path: Path, column: str) -> None:
+    too_long = series.str.len() > MAX_TEXT_CHARS
+    if too_long.any():
+        raise SurveyError(
+            f"a text answer of {int(series[too_long].str.len().iloc[0]):,} characters",
+            file=path,
+            row=_first_bad(too_long),
+            column=column,
+            expected=f"at most {MAX_TEXT_CHARS:,} characters (is a closing quote missing?)",
+        )
 
 
 def _question_values(data: pd.DataFrame, question: Question, path: Path) -> dict[str, pd.Series]:
@@ -276,6 +360,8 @@ def _question_values(data: pd.DataFrame, question: Question, path: Path) -> dict
     else:
         out[question.id] = data[columns[0].name].where(~data[columns[0].name].isin(UNANSWERED)).astype("string")
     for col in columns:
+        if col.is_text or question.type == "text":
+            _check_length(data[col.name], path, col.name)
         if col.is_text:
             text = data[col.name].where(~data[col.name].isin(UNANSWERED)).astype("string")
             out[question.text_column(col.choice)] = text
