@@ -167,9 +167,20 @@ def _check_row_lengths(path: Path, width: int) -> None:
             ) from None
 
 
-def _first_bad(mask: pd.Series) -> int:
-    """Export row number (1-based, header rows counted) of the first True in mask."""
-    return int(mask.to_numpy().nonzero()[0][0]) + HEADER_ROWS + 1
+def _reject(bad: pd.Series, values: pd.Series, path: Path, column: str, message: str, expected: str) -> None:
+    """Raise a located error for the first cell where ``bad`` holds; ``message`` formats ``{value}``.
+
+    Rows are numbered as in the file, header rows counted.
+    """
+    if bad.any():
+        first = int(bad.to_numpy().nonzero()[0][0])
+        raise SurveyError(
+            message.format(value=values.iloc[first]),
+            file=path,
+            row=first + HEADER_ROWS + 1,
+            column=column,
+            expected=expected,
+        )
 
 
 def _check_header(cells: pd.DataFrame, path: Path, codebook: Codebook) -> list[str]:
@@ -220,15 +231,7 @@ def _check_header(cells: pd.DataFrame, path: Path, codebook: Codebook) -> list[s
 
 def _parse_dates(series: pd.Series, path: Path, column: str) -> pd.Series:
     parsed = pd.to_datetime(series, format=DATE_FORMAT, errors="coerce")
-    bad = parsed.isna()
-    if bad.any():
-        raise SurveyError(
-            f"cannot read {series[bad].iloc[0]!r} as a date",
-            file=path,
-            row=_first_bad(bad),
-            column=column,
-            expected="YYYY-MM-DD HH:MM:SS",
-        )
+    _reject(parsed.isna(), series, path, column, "cannot read {value!r} as a date", "YYYY-MM-DD HH:MM:SS")
     return parsed
 
 
@@ -237,24 +240,13 @@ def _parse_int(series: pd.Series, path: Path, column: str, words: dict[str, int]
     numeric = pd.to_numeric(series.where(values.isna()), errors="coerce")
     values = values.fillna(numeric)
     bad = values.isna() | (values != values.round())
-    if bad.any():
-        raise SurveyError(
-            f"cannot read {series[bad].iloc[0]!r} as a whole number",
-            file=path,
-            row=_first_bad(bad),
-            column=column,
-            expected="a whole number",
-        )
+    _reject(bad, series, path, column, "cannot read {value!r} as a whole number", "a whole number")
     return values.astype("Int64")
 
 
 def _parse_mapped(series: pd.Series, mapping: dict, path: Path, column: str, expected: str) -> pd.Series:
     values = series.map(mapping)
-    bad = values.isna() & ~series.isin(UNANSWERED)
-    if bad.any():
-        raise SurveyError(
-            f"unexpected value {series[bad].iloc[0]!r}", file=path, row=_first_bad(bad), column=column, expected=expected
-        )
+    _reject(values.isna() & ~series.isin(UNANSWERED), series, path, column, "unexpected value {value!r}", expected)
     return values
 
 
@@ -287,18 +279,16 @@ def read_export(path: str | Path, codebook: Codebook) -> pd.DataFrame:
     meta = codebook.metadata
     tidy = pd.DataFrame(index=data.index)
     tidy["response_id"] = data[meta["response_id"]].astype("string")
-    mangled = tidy["response_id"].str.match(SCIENTIFIC)
-    if mangled.any():
-        raise SurveyError(
-            f"response ID {tidy['response_id'][mangled].iloc[0]!r} was turned into a number by a spreadsheet",
-            file=path,
-            row=_first_bad(mangled),
-            column=meta["response_id"],
-            expected="the IDs as exported (open the raw export, not a copy saved by Excel)",
-        )
-    blank = tidy["response_id"].eq("")
-    if blank.any():
-        raise SurveyError("the response ID is blank", file=path, row=_first_bad(blank), column=meta["response_id"])
+    ids, column = tidy["response_id"], meta["response_id"]
+    _reject(
+        ids.str.match(SCIENTIFIC),
+        ids,
+        path,
+        column,
+        "response ID {value!r} was turned into a number by a spreadsheet",
+        "the IDs as exported (open the raw export, not a copy saved by Excel)",
+    )
+    _reject(ids.eq(""), ids, path, column, "the response ID is blank", "an ID on every response")
     for name in ("start", "end", "recorded"):
         tidy[name] = _parse_dates(data[meta[name]], path, meta[name])
     tidy["status"] = _parse_int(data[meta["status"]], path, meta["status"], STATUS_WORDS)
@@ -317,15 +307,15 @@ def read_export(path: str | Path, codebook: Codebook) -> pd.DataFrame:
 
 
 def _check_length(series: pd.Series, path: Path, column: str) -> None:
-    too_long = series.str.len() > MAX_TEXT_CHARS
-    if too_long.any():
-        raise SurveyError(
-            f"a text answer of {int(series[too_long].str.len().iloc[0]):,} characters",
-            file=path,
-            row=_first_bad(too_long),
-            column=column,
-            expected=f"at most {MAX_TEXT_CHARS:,} characters (is a closing quote missing?)",
-        )
+    lengths = series.str.len()
+    _reject(
+        lengths > MAX_TEXT_CHARS,
+        lengths,
+        path,
+        column,
+        "a text answer of {value:,} characters",
+        f"at most {MAX_TEXT_CHARS:,} characters (is a closing quote missing?)",
+    )
 
 
 def _question_values(data: pd.DataFrame, question: Question, path: Path) -> dict[str, pd.Series]:
@@ -337,16 +327,8 @@ def _question_values(data: pd.DataFrame, question: Question, path: Path) -> dict
             if col.is_text:
                 continue
             mapping = {**{v: True for v in TICKED | {col.choice.label}}, **{v: False for v in UNTICKED}}
-            values = data[col.name].map(mapping)
-            bad = values.isna()
-            if bad.any():
-                raise SurveyError(
-                    f"unexpected value {data[col.name][bad].iloc[0]!r}",
-                    file=path,
-                    row=_first_bad(bad),
-                    column=col.name,
-                    expected=f"1 or {col.choice.label!r} when ticked, blank, 0 or -99 when not",
-                )
+            expected = f"1 or {col.choice.label!r} when ticked, blank, 0 or -99 when not"
+            values = _parse_mapped(data[col.name], mapping, path, col.name, expected)  # maps every unanswered value
             ticks[question.choice_column(col.choice)] = values.astype(bool)
         answered = pd.DataFrame(ticks).any(axis=1)
         for name, values in ticks.items():

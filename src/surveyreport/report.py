@@ -55,9 +55,10 @@ def constant(text: str, why: str) -> str:
     return record(text, "constant", text, source=why)
 
 
-def environment(template_dir: str | Path) -> jinja2.Environment:
+def environment(template_dir: str | Path | None = None, codebook: Codebook | None = None) -> jinja2.Environment:
+    """Autoescaping, strict templates with the number filters (and ``choice_label`` given a codebook)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir)),
+        loader=jinja2.FileSystemLoader(str(template_dir)) if template_dir is not None else None,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -66,6 +67,8 @@ def environment(template_dir: str | Path) -> jinja2.Environment:
     env.filters.update(
         pct=pct, pct1=pct1, times=times, ratio_ci=ratio_ci, words=words, long_date=long_date, setting=setting, constant=constant
     )
+    if codebook is not None:
+        env.filters["choice_label"] = _choice_label(codebook)
     return env
 
 
@@ -232,13 +235,11 @@ def build_context(
         "export_sha256": export_sha256,
         "version": __version__,
         "commit": config.get("commit", "unknown"),
-        "choice_label": _choice_label(codebook),
     }
     failures = unsupported_claims(results, report_config["findings"])
     if failures and report_config["unsupported_claims"] == "stop":
         raise SurveyError(f"{len(failures)} claim(s) the data do not support: " + "; ".join(failures))
-    env = environment(".")
-    env.filters["choice_label"] = context["choice_label"]
+    env = environment(codebook=codebook)
     context["findings"] = [
         {
             **f,
@@ -251,8 +252,7 @@ def build_context(
 
 
 def render_html(template_dir: str | Path, context: dict) -> str:
-    env = environment(template_dir)
-    env.filters["choice_label"] = context["choice_label"]
+    env = environment(template_dir, context["codebook"])
     return env.get_template("report.html.j2").render(**context)
 
 
