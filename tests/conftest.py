@@ -16,7 +16,7 @@ def codebook():
     """A three-question survey: a screener, a rating with "don't know", a multi-select."""
     return parse_codebook(
         {
-            "survey": {"platform": "qualtrics", "metadata": {}, "pii": {}},
+            "survey": {"metadata": {}, "pii": {}},
             "questions": [
                 {
                     "id": "role",

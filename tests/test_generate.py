@@ -5,7 +5,7 @@ import yaml
 from surveyreport.clean import clean
 from surveyreport.codebook import load_codebook
 from surveyreport.generate import generate, largest_remainder
-from surveyreport.qualtrics import read_export
+from surveyreport.exports import read_export
 
 from .conftest import ROOT
 

@@ -2,10 +2,11 @@
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
-from .conftest import snakemake
+from .conftest import LOGS, RESULTS, snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -79,3 +80,27 @@ def test_provenance_report_lists_the_results_with_captions(built):
     for name in ("report.pdf", "crosstabs.xlsx", "attrition.csv", "verification.md", "sourcing.svg"):
         assert name in html
     assert "Wilson interval" in html  # a caption
+
+
+def test_a_failed_rerun_leaves_nothing_partial_and_keeps_the_last_good_results(build, built):
+    """Bad input stops the run with a located message; the last good report, tables and charts stay as they were."""
+    export = built / "data" / "raw" / "sales_training_2012_qualtrics.csv"
+    rows = export.read_text(encoding="utf-8").split("\n")
+    header = rows[0].split(",")
+    cells = rows[9].split(",")
+    cells[header.index("Q6")] = "7"
+    rows[9] = ",".join(cells)
+    export.write_text("\n".join(rows), encoding="utf-8")
+    before = {p.relative_to(build): p.read_bytes() for p in (build / RESULTS).rglob("*") if p.is_file()}
+
+    run = snakemake(built)
+
+    assert run.returncode != 0
+    log = (built / LOGS / "ingest.log").read_text(encoding="utf-8")
+    assert f"{export.relative_to(built)}, row 10, column 'Q6': unexpected value '7'" in log
+    assert "Traceback" not in log
+    after = {p.relative_to(built): p.read_bytes() for p in (built / RESULTS).rglob("*") if p.is_file()}
+    assert set(after) <= set(before), "a partial or temporary file was left"
+    assert all(after[path] == before[path] for path in after)
+    failed = {Path(RESULTS) / "ingest" / "responses.csv"}
+    assert set(before) - set(after) == failed  # Snakemake removes the failed step's own output, nothing else

@@ -30,6 +30,7 @@ class Question:
     text: str
     topic: str = ""
     choices: tuple[Choice, ...] = ()
+    surveymonkey: str = ""  # the question's heading in a SurveyMonkey export, where it differs from ``text``
 
     @property
     def closed(self) -> bool:
@@ -108,6 +109,7 @@ def parse_codebook(raw: dict, source: str = "codebook") -> Codebook:
                 text=" ".join(str(entry["text"]).split()),
                 topic=entry.get("topic", ""),
                 choices=choices,
+                surveymonkey=entry.get("surveymonkey", ""),
             )
         )
     survey = raw.get("survey", {})

@@ -1,28 +1,24 @@
-"""Qualtrics current CSV exports: read one into the tidy table, or write one from it.
+"""Qualtrics CSV exports, current and legacy: read one into an Export, or write one.
 
-The layout (three header rows: column IDs, question text, ImportId JSON; split
-multi-select columns ``Qn_k``; ``_TEXT`` columns after the choice they specify)
-is the platform's; which columns hold which question is the codebook's.
+The current layout (three header rows: column IDs, question text, ImportId JSON;
+multi-select split into ``Qn_k`` columns or unsplit in ``Qn``; ``_TEXT`` columns
+after the choice they specify) and the legacy one (two header rows, ``V1``…
+metadata) are the platform's; which columns hold which question is the codebook's.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
-
-import logging
 
 import pandas as pd
 
 from .codebook import Choice, Codebook, Question
 from .errors import SurveyError
-from .tidy import DATE_FORMAT
+from .exports import Export, check_columns, read_csv_cells, split_multi_select
 
-log = logging.getLogger("surveyreport")
 HEADER_ROWS = 3
 # Standard metadata columns: export column, label (row 2), ImportId (row 3).
 METADATA_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -44,23 +40,6 @@ METADATA_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("DistributionChannel", "Distribution Channel", "distributionChannel"),
     ("UserLanguage", "User Language", "userLanguage"),
 )
-# Response types as a choice-text export writes them.
-STATUS_WORDS = {
-    "IP Address": 0,
-    "Survey Preview": 1,
-    "Survey Test": 2,
-    "Imported": 4,
-    "Spam": 8,
-    "Survey Preview Spam": 9,
-    "Imported Spam": 12,
-    "Offline": 16,
-    "Offline Survey Preview": 17,
-}
-UNANSWERED = {"", "-99"}
-TICKED = {"1"}
-UNTICKED = {"", "0", "-99"}
-FINISHED = {"1": True, "True": True, "true": True, "0": False, "False": False, "false": False}
-
 
 @dataclass(frozen=True)
 class ExportColumn:
@@ -112,282 +91,184 @@ def question_columns(question: Question) -> list[ExportColumn]:
 
 # ----------------------------------------------------------------------------- reading
 
+# The legacy exporter's metadata columns (V1 … V10, named in its second header row).
+LEGACY_METADATA = {
+    "ResponseID": "response_id",
+    "StartDate": "start",
+    "EndDate": "end",
+    "Status": "status",
+    "Finished": "finished",
+}
+LEGACY_PII = {
+    "EmailAddress": "email",
+    "Name": "name",
+    "IPAddress": "ip_address",
+    "ExternalDataReference": "external_reference",
+    "LocationLatitude": "latitude",
+    "LocationLongitude": "longitude",
+}
+LEGACY_OTHER = {"ResponseSet", "LocationAccuracy"}
 
-MAX_TEXT_CHARS = 100_000  # an open answer longer than this is a broken export, not an answer
-SCIENTIFIC = r"^\d+(\.\d+)?[eE]\+\d+$"  # what a spreadsheet makes of a long number
+
+def answer_columns(question: Question, header: list[str]) -> list[str]:
+    """The export columns holding a question: split (``Qn_code``) or, if the export has it so, unsplit (``Qn``)."""
+    columns = [col.name for col in question_columns(question)]
+    if question.multi and question.column in header and not any(c in header for c in columns if not c.endswith("_TEXT")):
+        return [question.column] + [c for c in columns if c.endswith("_TEXT")]
+    return columns
 
 
-def _read_cells(path: Path) -> pd.DataFrame:
-    with open(path, "rb") as handle:
-        first_line = handle.readline(1 << 20)
-    if first_line[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise SurveyError("the file is UTF-16 text", file=path, expected="a UTF-8 CSV export (re-export as CSV UTF-8)")
-    if b"," not in first_line and any(sep in first_line for sep in (b";", b"\t", b"|")):
+def _answers(data: pd.DataFrame, codebook: Codebook, path: Path, first_row: int) -> pd.DataFrame:
+    """The question columns, unsplit multi-select columns split by the codebook's choice lists."""
+    parts = []
+    for question in codebook.questions:
+        columns = answer_columns(question, list(data.columns))
+        if question.multi and columns[0] == question.column:
+            parts.append(split_multi_select(data, question, path, first_row))
+            parts.append(data[columns[1:]])
+        else:
+            parts.append(data[columns])
+    return pd.concat(parts, axis=1)
+
+
+def _rows(cells: pd.DataFrame, header_rows: int, path: Path, layout: str) -> pd.DataFrame:
+    if len(cells) == header_rows:
         raise SurveyError(
-            "the header row is separated by something other than commas",
-            file=path,
-            row=1,
-            expected="comma-separated values",
+            "the file has its header rows but no responses", file=path, expected=f"responses from row {header_rows + 1}"
         )
-    try:
-        cells = pd.read_csv(
-            path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
-        )
-    except pd.errors.EmptyDataError:
-        raise SurveyError("the file is empty", file=path, expected="a Qualtrics CSV export") from None
-    except UnicodeDecodeError as error:
-        raise SurveyError(
-            f"the file is not UTF-8 text (byte {error.start})", file=path, expected="a UTF-8 Qualtrics CSV export"
-        ) from None
-    except pd.errors.ParserError as error:
-        raise SurveyError(f"the file is not valid CSV: {error}", file=path) from None
-    _check_row_lengths(path, cells.shape[1])
-    return cells
+    data = cells.iloc[header_rows:].reset_index(drop=True)
+    data.columns = [str(c) for c in cells.iloc[0]]
+    return data
 
 
-def _check_row_lengths(path: Path, width: int) -> None:
-    """Every record has as many fields as the header (pandas would pad a short one silently)."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        number = 0
-        try:
-            for number, record in enumerate(csv.reader(handle), start=1):
-                if record and len(record) < width:
-                    raise SurveyError(
-                        f"the row has {len(record)} fields, fewer than the header (is the file truncated?)",
-                        file=path,
-                        row=number,
-                        expected=f"{width} fields",
-                    )
-        except csv.Error:
-            raise SurveyError(
-                f"a field longer than {csv.field_size_limit():,} characters",
-                file=path,
-                row=number + 1,
-                expected="text answers of ordinary length (is a closing quote missing?)",
-            ) from None
-
-
-def _reject(bad: pd.Series, values: pd.Series, path: Path, column: str, message: str, expected: str) -> None:
-    """Raise a located error for the first cell where ``bad`` holds; ``message`` formats ``{value}``.
-
-    Rows are numbered as in the file, header rows counted.
-    """
-    if bad.any():
-        first = int(bad.to_numpy().nonzero()[0][0])
-        raise SurveyError(
-            message.format(value=values.iloc[first]),
-            file=path,
-            row=first + HEADER_ROWS + 1,
-            column=column,
-            expected=expected,
-        )
-
-
-def _check_header(cells: pd.DataFrame, path: Path, codebook: Codebook) -> list[str]:
+def read_current(path: Path, codebook: Codebook) -> Export:
+    """A Qualtrics current CSV export: three header rows (IDs, question text, ImportId JSON)."""
+    cells = read_csv_cells(path, "a Qualtrics CSV export")
     if len(cells) < HEADER_ROWS:
-        raise SurveyError(
-            f"the file has {len(cells)} row(s)", file=path, expected="three header rows, then responses"
-        )
-    header = [str(c) for c in cells.iloc[0]]
-    import_row = [str(c) for c in cells.iloc[2]]
-    if not all(value.startswith('{"ImportId"') for value in import_row if value):
+        raise SurveyError(f"the file has {len(cells)} row(s)", file=path, expected="three header rows, then responses")
+    if not all(value.startswith('{"ImportId"') for value in cells.iloc[2] if value):
         raise SurveyError(
             "row 3 does not hold ImportId JSON", file=path, row=3, expected='{"ImportId": ...} in every column'
         )
-    duplicates = sorted({c for c in header if header.count(c) > 1})
-    if duplicates:
-        raise SurveyError(f"column IDs repeat: {', '.join(duplicates)}", file=path, row=1)
-    required = [*codebook.metadata.values()]
-    for question in codebook.questions:
-        required.extend(col.name for col in question_columns(question))
-    questions = [col.name for q in codebook.questions for col in question_columns(q)]
-    absent = [c for c in questions if c not in header]
-    if len(absent) > len(questions) / 2:
-        raise SurveyError(
-            f"{len(absent)} of the {len(questions)} question columns the codebook names are missing: "
-            "is this an export of another survey?",
-            file=path,
-            row=1,
-            expected=f"the questionnaire in {codebook.source}",
-        )
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise SurveyError(
-            f"required column(s) missing: {', '.join(missing[:8])}{' …' if len(missing) > 8 else ''}",
-            file=path,
-            row=1,
-            expected="the columns the codebook names",
-        )
-    if len(cells) == HEADER_ROWS:
-        raise SurveyError("the file has its header rows but no responses", file=path, expected="responses from row 4")
-    known = set(required) | set(codebook.pii.values()) | {name for name, _, _ in METADATA_COLUMNS}
-    unknown = [c for c in header if c not in known and c != ""]
-    if unknown:
-        log.warning(
-            "%s: %d column(s) the codebook does not know are ignored: %s", path, len(unknown), ", ".join(unknown[:10])
-        )
-    return header
-
-
-def _parse_dates(series: pd.Series, path: Path, column: str) -> pd.Series:
-    parsed = pd.to_datetime(series, format=DATE_FORMAT, errors="coerce")
-    _reject(parsed.isna(), series, path, column, "cannot read {value!r} as a date", "YYYY-MM-DD HH:MM:SS")
-    return parsed
-
-
-def _parse_int(series: pd.Series, path: Path, column: str, words: dict[str, int] | None = None) -> pd.Series:
-    values = series.map(words) if words else pd.Series(pd.NA, index=series.index)
-    numeric = pd.to_numeric(series.where(values.isna()), errors="coerce")
-    values = values.fillna(numeric)
-    bad = values.isna() | (values != values.round())
-    _reject(bad, series, path, column, "cannot read {value!r} as a whole number", "a whole number")
-    return values.astype("Int64")
-
-
-def _parse_mapped(series: pd.Series, mapping: dict, path: Path, column: str, expected: str) -> pd.Series:
-    values = series.map(mapping)
-    _reject(values.isna() & ~series.isin(UNANSWERED), series, path, column, "unexpected value {value!r}", expected)
-    return values
-
-
-def _identity_groups(data: pd.DataFrame, pii: dict[str, str]) -> pd.Series:
-    """Number the respondents by identity (e-mail, else IP address and location).
-
-    Keys are hashed with a salt drawn for this call and only the group numbers
-    leave the function: no e-mail or address is kept.
-    """
-    salt = secrets.token_bytes(16)
-
-    def column(name: str) -> pd.Series:
-        return data[pii[name]].str.strip() if pii.get(name) in data else pd.Series("", index=data.index)
-
-    email = column("email").str.lower()
-    place = column("ip_address") + "|" + column("latitude") + "|" + column("longitude")
-    key = email.where(email != "", "ip:" + place)
-    key = key.where(column("ip_address").ne("") | email.ne(""), "row:" + pd.Series(range(len(data)), index=data.index).astype(str))
-    hashed = key.map(lambda k: hashlib.blake2b(k.encode("utf-8"), key=salt, digest_size=16).hexdigest())
-    return pd.Series(pd.factorize(hashed)[0] + 1, index=data.index, dtype="Int64")
-
-
-def read_export(path: str | Path, codebook: Codebook) -> pd.DataFrame:
-    """Parse a Qualtrics current CSV export into the tidy respondent table (no PII)."""
-    path = Path(path)
-    cells = _read_cells(path)
-    header = _check_header(cells, path, codebook)
-    data = cells.iloc[HEADER_ROWS:].reset_index(drop=True)
-    data.columns = header
+    header = [str(c) for c in cells.iloc[0]]
     meta = codebook.metadata
-    tidy = pd.DataFrame(index=data.index)
-    tidy["response_id"] = data[meta["response_id"]].astype("string")
-    ids, column = tidy["response_id"], meta["response_id"]
-    _reject(
-        ids.str.match(SCIENTIFIC),
-        ids,
-        path,
-        column,
-        "response ID {value!r} was turned into a number by a spreadsheet",
-        "the IDs as exported (open the raw export, not a copy saved by Excel)",
-    )
-    _reject(ids.eq(""), ids, path, column, "the response ID is blank", "an ID on every response")
-    for name in ("start", "end", "recorded"):
-        tidy[name] = _parse_dates(data[meta[name]], path, meta[name])
-    tidy["status"] = _parse_int(data[meta["status"]], path, meta["status"], STATUS_WORDS)
-    tidy["progress"] = _parse_int(data[meta["progress"]], path, meta["progress"])
-    tidy["duration"] = _parse_int(data[meta["duration"]], path, meta["duration"])
-    tidy["finished"] = _parse_mapped(data[meta["finished"]], FINISHED, path, meta["finished"], "1/0 or True/False").astype(
-        "boolean"
-    )
-    tidy["channel"] = data[meta["channel"]].astype("string")
-    tidy["language"] = data[meta["language"]].astype("string")
-    tidy["identity_group"] = _identity_groups(data, codebook.pii)
-    for question in codebook.questions:
-        for name, values in _question_values(data, question, path).items():
-            tidy[name] = values
-    return tidy
-
-
-def _check_length(series: pd.Series, path: Path, column: str) -> None:
-    lengths = series.str.len()
-    _reject(
-        lengths > MAX_TEXT_CHARS,
-        lengths,
-        path,
-        column,
-        "a text answer of {value:,} characters",
-        f"at most {MAX_TEXT_CHARS:,} characters (is a closing quote missing?)",
+    questions = [c for q in codebook.questions for c in answer_columns(q, header)]
+    known = set(codebook.pii.values()) | {name for name, _, _ in METADATA_COLUMNS}
+    check_columns(header, path, codebook, [*meta.values(), *questions], known)
+    data = _rows(cells, HEADER_ROWS, path, "current")
+    first_row = HEADER_ROWS + 1
+    pii = {key: data[column] for key, column in codebook.pii.items() if column in data}
+    return Export(
+        path=path,
+        platform="qualtrics",
+        meta=pd.DataFrame({key: data[column] for key, column in meta.items()}),
+        pii=pd.DataFrame(pii, index=data.index),
+        answers=_answers(data, codebook, path, first_row),
+        first_row=first_row,
+        names=dict(meta),
     )
 
 
-def _question_values(data: pd.DataFrame, question: Question, path: Path) -> dict[str, pd.Series]:
-    out: dict[str, pd.Series] = {}
-    columns = question_columns(question)
-    if question.multi:
-        ticks = {}
-        for col in columns:
-            if col.is_text:
-                continue
-            mapping = {**{v: True for v in TICKED | {col.choice.label}}, **{v: False for v in UNTICKED}}
-            expected = f"1 or {col.choice.label!r} when ticked, blank, 0 or -99 when not"
-            values = _parse_mapped(data[col.name], mapping, path, col.name, expected)  # maps every unanswered value
-            ticks[question.choice_column(col.choice)] = values.astype(bool)
-        answered = pd.DataFrame(ticks).any(axis=1)
-        for name, values in ticks.items():
-            out[name] = values.astype("boolean").where(answered, pd.NA)
-    elif question.closed:
-        col = columns[0]
-        mapping = {str(c.code): c.id for c in question.choices} | {c.label: c.id for c in question.choices}
-        codes = ", ".join(str(c.code) for c in question.choices)
-        values = _parse_mapped(data[col.name], mapping, path, col.name, f"one of the codes {codes} or blank")
-        out[question.id] = values.astype(pd.CategoricalDtype([c.id for c in question.choices]))
-    else:
-        out[question.id] = data[columns[0].name].where(~data[columns[0].name].isin(UNANSWERED)).astype("string")
-    for col in columns:
-        if col.is_text or question.type == "text":
-            _check_length(data[col.name], path, col.name)
-        if col.is_text:
-            text = data[col.name].where(~data[col.name].isin(UNANSWERED)).astype("string")
-            out[question.text_column(col.choice)] = text
-    return out
+def read_legacy(path: Path, codebook: Codebook) -> Export:
+    """A Qualtrics legacy CSV export: two header rows (``V1``… IDs, labels), often a BOM and a trailing empty column.
+
+    The legacy layout has no progress, duration or recorded date: progress is
+    derived from the answers (100 when finished), duration from start and end.
+    """
+    cells = read_csv_cells(path, "a Qualtrics legacy CSV export")
+    if len(cells) < 2:
+        raise SurveyError(f"the file has {len(cells)} row(s)", file=path, expected="two header rows, then responses")
+    ids = [str(c) for c in cells.iloc[0]]
+    labels = [str(c) for c in cells.iloc[1]]
+    # Metadata columns are named by their label; questions by their ID.
+    header = [label if (i.startswith("V") and i[1:].isdigit()) else i for i, label in zip(ids, labels)]
+    empty = [n for n, name in enumerate(header) if name == "" and cells.iloc[2:, n].eq("").all()]
+    cells = cells.drop(columns=cells.columns[empty])
+    header = [name for n, name in enumerate(header) if n not in empty]
+    cells.iloc[0] = header
+    questions = [c for q in codebook.questions for c in answer_columns(q, header)]
+    known = set(LEGACY_PII) | LEGACY_OTHER
+    check_columns(header, path, codebook, [*LEGACY_METADATA, *questions], known)
+    data = _rows(cells, 2, path, "legacy")
+    first_row = 3
+    names = {key: next(i for i, h in zip(ids, header) if h == column) + f" ({column})" for column, key in LEGACY_METADATA.items()}
+    return Export(
+        path=path,
+        platform="qualtrics_legacy",
+        meta=pd.DataFrame({key: data[column] for column, key in LEGACY_METADATA.items()}),
+        pii=pd.DataFrame({key: data[column] for column, key in LEGACY_PII.items() if column in data}, index=data.index),
+        answers=_answers(data, codebook, path, first_row),
+        first_row=first_row,
+        names=names,
+    )
 
 
 # ----------------------------------------------------------------------------- writing
 
 
-def export_header(codebook: Codebook) -> list[ExportColumn | tuple[str, str, str]]:
-    columns: list[ExportColumn | tuple[str, str, str]] = list(METADATA_COLUMNS)
-    for question in codebook.questions:
-        columns.extend(question_columns(question))
-    return columns
+def _compact(import_id: str) -> str:
+    return json.dumps({"ImportId": import_id}, separators=(",", ":"))
 
 
-def write_export(responses: pd.DataFrame, codebook: Codebook, path: str | Path) -> None:
-    """Write responses (export metadata columns + tidy question columns) as a Qualtrics CSV.
+def _question_cells(responses: pd.DataFrame, question: Question, unsplit: str | None) -> list[tuple[str, str, str, list[str]]]:
+    """(column ID, label, ImportId JSON, cells) of each export column of one question."""
+    columns = question_columns(question)
+    if not (question.multi and unsplit):
+        return [(c.name, c.label, c.import_id, _export_values(responses, c)) for c in columns]
+    ticked = pd.DataFrame({c: responses[question.choice_column(c)].astype("boolean").fillna(False) for c in question.choices})
+    names = {c: str(c.code) if unsplit == "codes" else c.label for c in question.choices}
+    joined = [",".join(names[c] for c in question.choices if row[c]) for _, row in ticked.iterrows()]
+    texts = [(c.name, c.label, c.import_id, _export_values(responses, c)) for c in columns if c.is_text]
+    return [(question.column, question.text, _compact(question.import_id), joined), *texts]
+
+
+def _write_rows(path: str | Path, rows: list[list[str]], encoding: str = "utf-8") -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def write_export(responses: pd.DataFrame, codebook: Codebook, path: str | Path, unsplit: str | None = None) -> None:
+    """Write responses (export metadata columns + tidy question columns) as a Qualtrics current CSV.
 
     ``responses`` holds the metadata under their export names (``StartDate`` …,
     already formatted as text) and the answers under their tidy names.
+    ``unsplit`` ("codes" or "labels") writes each multi-select question in one
+    column, its ticked choices joined by commas.
     """
-    columns = export_header(codebook)
-    names, labels, import_ids, cells = [], [], [], []
-    for col in columns:
-        if isinstance(col, ExportColumn):
-            names.append(col.name)
-            labels.append(col.label)
-            import_ids.append(col.import_id)
-            cells.append(_export_values(responses, col))
-        else:
-            name, label, import_id = col
-            names.append(name)
+    columns = [(name, label, _compact(import_id), responses[name].fillna("").astype(str).tolist()) for name, label, import_id in METADATA_COLUMNS]
+    for question in codebook.questions:
+        columns.extend(_question_cells(responses, question, unsplit))
+    names, labels, import_ids, cells = zip(*columns)
+    _write_rows(path, [list(names), list(labels), list(import_ids), *map(list, zip(*cells))])
+
+
+def write_legacy(responses: pd.DataFrame, codebook: Codebook, path: str | Path) -> None:
+    """Write responses as the Qualtrics legacy exporter did: ``V1``… IDs, labels, BOM, trailing empty column."""
+    name = responses["RecipientLastName"].fillna("") + ", " + responses["RecipientFirstName"].fillna("")
+    values = {
+        "ResponseID": responses["ResponseId"],
+        "ResponseSet": pd.Series("Default Response Set", index=responses.index),
+        "Name": name.where(name != ", ", ""),
+        "ExternalDataReference": responses["ExternalReference"],
+        "EmailAddress": responses["RecipientEmail"],
+        "IPAddress": responses["IPAddress"],
+        "Status": responses["Status"],
+        "StartDate": responses["StartDate"],
+        "EndDate": responses["EndDate"],
+        "Finished": responses["Finished"],
+    }
+    ids = [f"V{n}" for n in range(1, len(values) + 1)]
+    labels = list(values)
+    cells = [v.fillna("").astype(str).tolist() for v in values.values()]
+    for question in codebook.questions:
+        for column, label, _, values_ in _question_cells(responses, question, None):
+            ids.append(column)
             labels.append(label)
-            import_ids.append(json.dumps({"ImportId": import_id}, separators=(",", ":")))
-            cells.append(responses[name].fillna("").astype(str).tolist())
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(names)
-        writer.writerow(labels)
-        writer.writerow(import_ids)
-        writer.writerows(zip(*cells))
+            cells.append(values_)
+    rows = [[*ids, ""], [*labels, ""], *([*row, ""] for row in zip(*cells))]
+    _write_rows(path, rows, encoding="utf-8-sig")
 
 
 def _export_values(responses: pd.DataFrame, col: ExportColumn) -> list[str]:

@@ -13,9 +13,9 @@ from .clean import clean
 from .codebook import load_codebook
 from .crosstab import chi_square_tests, crosstab
 from .errors import SurveyError
+from .exports import read_export
 from .ledger import Ledger
 from .measures import Results, verification_markdown, verify
-from .qualtrics import read_export
 from .schemas import validate
 from .tidy import read_tidy, write_csv
 from .tiers import assign_tiers
@@ -29,9 +29,9 @@ def load_yaml(path: str | Path):
         return yaml.safe_load(handle)
 
 
-def ingest(export: str, codebook: str, out: str) -> None:
+def ingest(export: str, codebook: str, export_format: str, out: str) -> None:
     book = load_codebook(codebook)
-    responses = validate(read_export(export, book), book, "the ingested responses")
+    responses = validate(read_export(export, book, export_format), book, "the ingested responses")
     write_csv(responses, out)
     log.info("read %d responses from %s", len(responses), export)
 

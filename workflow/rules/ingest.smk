@@ -2,10 +2,20 @@ rule ingest:
     input:
         export=config["export"],
         codebook=config["codebook"],
-        code=package("qualtrics", "schemas", "codebook", "tidy"),
+        code=package(
+            "exports",
+            "qualtrics",
+            "surveymonkey",
+            "spss",
+            "schemas",
+            "codebook",
+            "tidy",
+        ),
     output:
         f"{RESULTS}/ingest/responses.csv",
     log:
         f"{LOGS}/ingest.log",
+    params:
+        export_format=config.get("export_format", "auto"),
     script:
         "../scripts/ingest.py"

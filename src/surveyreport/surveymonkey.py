@@ -1,0 +1,192 @@
+"""SurveyMonkey CSV exports: read one into an Export, or write one.
+
+The layout is the platform's: two header rows, the question text only above a
+question's first column; under it ``Response`` (the chosen choice's text),
+``Open-Ended Response``, one column per choice of a check-all question (its text
+when ticked, blank when not) and ``Other (please specify)`` (the typed text).
+There are no status, progress or duration columns: a response is a real one,
+its duration is end minus start, and its progress the share of closed questions
+up to the last it answered. Questions are found by their text (the codebook's
+``text``, or ``surveymonkey`` where the heading differs).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from .codebook import Codebook, Question
+from .errors import SurveyError
+from .exports import Export, check_columns, log, read_csv_cells
+
+DATE_FORMAT = "%m/%d/%Y %I:%M:%S %p"
+META = {"Respondent ID": "response_id", "Start Date": "start", "End Date": "end"}
+PII = {
+    "IP Address": "ip_address",
+    "Email Address": "email",
+    "First Name": "first_name",
+    "Last Name": "last_name",
+    "Custom Data 1": "external_reference",
+}
+OTHER_METADATA = ("Collector ID",)
+RESPONSE = "Response"
+OPEN = "Open-Ended Response"
+OTHER = "Other (please specify)"
+
+
+def heading(question: Question) -> str:
+    return " ".join((question.surveymonkey or question.text).split())
+
+
+def _sub_columns(question: Question) -> list[str]:
+    """Row-2 labels of a question's columns, in the platform's order."""
+    if question.multi:
+        return [OTHER if c.text else c.label for c in question.choices]
+    if question.closed:
+        return [RESPONSE] + ([OTHER] if any(c.text for c in question.choices) else [])
+    return [OPEN]
+
+
+def _blocks(headings: list[str], subs: list[str], path: Path) -> dict[str, dict[str, int]]:
+    """Heading -> {row-2 label -> column index}; a heading covers the columns up to the next one."""
+    blocks: dict[str, dict[str, int]] = {}
+    current = ""
+    for index, (head, sub) in enumerate(zip(headings, subs)):
+        if head:
+            current = " ".join(head.split())
+            if current in blocks:
+                raise SurveyError(f"the heading {current[:60]!r} appears twice", file=path, row=1, column=f"column {index + 1}")
+            blocks[current] = {}
+        if current:
+            blocks[current][" ".join(sub.split())] = index
+    return blocks
+
+
+def read(path: Path, codebook: Codebook) -> Export:
+    cells = read_csv_cells(path, "a SurveyMonkey CSV export")
+    if len(cells) < 2:
+        raise SurveyError(f"the file has {len(cells)} row(s)", file=path, expected="two header rows, then responses")
+    blocks = _blocks(list(cells.iloc[0]), list(cells.iloc[1]), path)
+    wanted = [*META, *(f"{heading(q)} / {sub}" for q in codebook.questions for sub in _sub_columns(q))]
+    present = [*(h for h in blocks if "" in blocks[h]), *(f"{h} / {s}" for h, subs in blocks.items() for s in subs if s)]
+    known = set(PII) | set(OTHER_METADATA)
+    check_columns(present, path, codebook, wanted, known)
+    if len(cells) == 2:
+        raise SurveyError("the file has its header rows but no responses", file=path, expected="responses from row 3")
+    data = cells.iloc[2:].reset_index(drop=True)
+
+    def column(head: str, sub: str = "") -> pd.Series:
+        return data.iloc[:, blocks[head][sub]]
+
+    answers: dict[str, pd.Series] = {}
+    names = {key: name for name, key in META.items()}
+    for question in codebook.questions:
+        head = heading(question)
+        names.update(_question_names(question, head))
+        answers.update(_question_cells(question, {sub: column(head, sub) for sub in _sub_columns(question)}))
+    meta = pd.DataFrame({key: column(name) for name, key in META.items()})
+    meta["status"] = "0"
+    log.info("%s: SurveyMonkey exports no status, progress or duration: derived from the answers and the times", path)
+    return Export(
+        path=path,
+        platform="surveymonkey",
+        meta=meta,
+        pii=pd.DataFrame({key: column(name) for name, key in PII.items() if name in blocks}, index=data.index),
+        answers=pd.DataFrame(answers, index=data.index),
+        first_row=3,
+        names=names,
+        date_format=DATE_FORMAT,
+    )
+
+
+def _question_names(question: Question, head: str) -> dict[str, str]:
+    short = head if len(head) <= 50 else head[:49] + "…"
+    subs = _sub_columns(question)
+    if question.multi:
+        names = {f"{question.column}_{c.code}": f"{short} / {sub}" for c, sub in zip(question.choices, subs)}
+    else:
+        names = {question.column: f"{short} / {subs[0]}"}
+    names.update({f"{question.column}_{c.code}_TEXT": f"{short} / {OTHER}" for c in question.choices if c.text})
+    return names
+
+
+def _question_cells(question: Question, columns: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """The question's cells as a Qualtrics split export has them (codes or labels, ``1`` for a tick)."""
+    out: dict[str, pd.Series] = {}
+    if not question.closed:
+        return {question.column: columns[OPEN]}
+    other = next((c for c in question.choices if c.text), None)
+    typed = columns.get(OTHER)
+    if question.multi:
+        for choice in question.choices:
+            if choice is other:
+                out[f"{question.column}_{choice.code}"] = typed.ne("").map({True: "1", False: ""})
+            else:
+                out[f"{question.column}_{choice.code}"] = columns[choice.label]
+    else:
+        response = columns[RESPONSE]
+        if other is not None:
+            response = response.where(response.ne("") | typed.eq(""), str(other.code))
+        out[question.column] = response
+    if other is not None:
+        out[f"{question.column}_{other.code}_TEXT"] = typed.where(typed != other.label, "")
+    return out
+
+
+def write(responses: pd.DataFrame, codebook: Codebook, path: str | Path) -> None:
+    """Write responses (as ``qualtrics.write_export`` takes them) as a SurveyMonkey CSV export."""
+    dates = {
+        name: pd.to_datetime(responses[column]).dt.strftime(DATE_FORMAT)
+        for name, column in (("Start Date", "StartDate"), ("End Date", "EndDate"))
+    }
+    metadata = {
+        "Respondent ID": responses["ResponseId"],
+        "Collector ID": pd.Series("4012345", index=responses.index),
+        **dates,
+        "IP Address": responses["IPAddress"],
+        "Email Address": responses["RecipientEmail"],
+        "First Name": responses["RecipientFirstName"],
+        "Last Name": responses["RecipientLastName"],
+        "Custom Data 1": responses["ExternalReference"],
+    }
+    headings, subs, cells = [], [], []
+    for name, values in metadata.items():
+        headings.append(name)
+        subs.append("")
+        cells.append(values.fillna("").astype(str).tolist())
+    for question in codebook.questions:
+        for n, (sub, values) in enumerate(_export_cells(responses, question)):
+            headings.append(heading(question) if n == 0 else "")
+            subs.append(sub)
+            cells.append(values)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerows([headings, subs, *zip(*cells)])
+
+
+def _export_cells(responses: pd.DataFrame, question: Question) -> list[tuple[str, list[str]]]:
+    if not question.closed:
+        return [(OPEN, responses[question.id].astype("string").fillna("").tolist())]
+    other = next((c for c in question.choices if c.text), None)
+    text = responses[question.text_column(other)].astype("string").fillna("") if other else None
+    if question.multi:
+        out = []
+        for choice in question.choices:
+            ticked = responses[question.choice_column(choice)].astype("boolean").fillna(False)
+            if choice is other:
+                out.append((OTHER, [t or choice.label if tick else "" for tick, t in zip(ticked, text)]))
+            else:
+                out.append((choice.label, [choice.label if tick else "" for tick in ticked]))
+        return out
+    labels = {c.id: c.label for c in question.choices}
+    chosen = [value if isinstance(value, str) else None for value in responses[question.id].astype(object)]
+    response = [labels.get(value, "") for value in chosen]
+    if other is None:
+        return [(RESPONSE, response)]
+    typed = [t if value == other.id else "" for value, t in zip(chosen, text)]
+    response = ["" if value == other.id and t else r for value, t, r in zip(chosen, typed, response)]
+    return [(RESPONSE, response), (OTHER, typed)]
