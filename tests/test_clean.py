@@ -106,3 +106,28 @@ def test_conservation_and_no_kept_row_breaks_a_rule(codebook, data):
     assert not kept["identity_group"].duplicated().any()
     at_speeder_step = frame[(reason == KEPT) | (reason == "speeder")]
     assert (kept["duration"] >= 0.5 * at_speeder_step["duration"].median()).all()
+
+
+def test_straightliners_give_one_choice_to_a_whole_battery(codebook):
+    from surveyreport.codebook import parse_codebook
+
+    battery = parse_codebook(
+        {
+            "survey": {"metadata": {}, "pii": {}},
+            "questions": [
+                {
+                    "id": f"g{n}",
+                    "column": f"G{n}",
+                    "import_id": f"QID{n}",
+                    "type": "rating",
+                    "text": f"Item {n}",
+                    "choices": [{"code": k, "id": f"s{k}", "label": f"Scale {k}"} for k in (1, 2, 3)],
+                }
+                for n in (1, 2, 3)
+            ],
+        }
+    )
+    rows = [("s1", "s1", "s1"), ("s1", "s2", "s1"), ("s2", "s2", None), ("s3", None, None)]
+    frame = pd.DataFrame(rows, columns=["g1", "g2", "g3"]).astype(pd.CategoricalDtype(["s1", "s2", "s3"]))
+    step = {"rule": "straightliner", "reason": "straightliner", "label": "Same answer throughout", "questions": ["g1", "g2", "g3"], "min_answered": 2}
+    assert dispositions(frame, [step], battery).tolist() == ["straightliner", "kept", "straightliner", "kept"]

@@ -76,12 +76,23 @@ def _speeder(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
     return (frame["duration"] < step["max_share_of_median"] * median).fillna(False).astype(bool)
 
 
+def _straightliner(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
+    """The same choice on every question of a battery, with at least ``min_answered`` of them answered."""
+    questions = [codebook.question(q) for q in step["questions"]]
+    codes = pd.DataFrame(
+        {q.id: frame[q.id].astype(object).map({c.id: c.code for c in q.choices}) for q in questions}, index=frame.index
+    )
+    answered = codes.notna().sum(axis=1)
+    return (answered >= step["min_answered"]) & (codes.nunique(axis=1) == 1)
+
+
 RULES: dict[str, Callable[[pd.DataFrame, dict, Codebook], pd.Series]] = {
     "status": _status,
     "incomplete": _incomplete,
     "screened_out": _screened_out,
     "duplicate": _duplicate,
     "speeder": _speeder,
+    "straightliner": _straightliner,
 }
 
 
