@@ -73,14 +73,15 @@ class Results:
         self.crosstab = crosstab
         self.codebook = codebook
         self.respondents_table = respondents
+        self._cells = {key: rows.set_index("choice") for key, rows in crosstab.groupby(["question", "column"], sort=False)}
 
-    def _rows(self, question: str, column: str | None) -> pd.DataFrame:
+    def rows(self, question: str, column: str | None) -> pd.DataFrame:
+        """The crosstab rows of one question in one banner column, indexed by choice."""
         self.codebook.question(question)
         column = column or TOTAL
-        rows = self.crosstab[(self.crosstab["question"] == question) & (self.crosstab["column"] == column)]
-        if rows.empty:
+        if (question, column) not in self._cells:
             raise SurveyError(f"no crosstab for question {question!r} in column {column!r}")
-        return rows.set_index("choice")
+        return self._cells[(question, column)]
 
     def share(self, question: str, choices: str | list[str], tier: str | None = None, base: str = "answered") -> Share:
         """Share choosing any of ``choices``; ``base`` "answered" or "respondents" (everyone in the column)."""
@@ -90,13 +91,13 @@ class Results:
             q.choice(choice)
         if q.multi and len(choices) > 1:
             raise SurveyError(f"{question!r} is multi-select: a share of several choices would count people twice")
-        rows = self._rows(question, tier)
+        rows = self.rows(question, tier)
         count = int(rows.loc[list(choices), "count"].sum())
         n = int(rows.loc[choices[0], "base"]) if base == "answered" else int(rows["respondents"].iloc[0])
         return Share(question, choices, tier or TOTAL, count, n)
 
     def base(self, question: str, tier: str | None = None) -> Count:
-        rows = self._rows(question, tier)
+        rows = self.rows(question, tier)
         return Count(rows.loc[rows["kind"] == CHOICE, "base"].iloc[0], "base", question, tier or TOTAL, "crosstab")
 
     def count(self, question: str, choices: str | list[str], tier: str | None = None) -> Count:
@@ -105,16 +106,16 @@ class Results:
 
     def answered(self, question: str, tier: str | None = None) -> Count:
         """Respondents who gave any answer, substantive or not."""
-        rows = self._rows(question, tier)
+        rows = self.rows(question, tier)
         n = rows["respondents"].iloc[0] - rows.loc[rows["kind"] == NO_ANSWER, "count"].iloc[0]
         return Count(n, "answered", question, tier or TOTAL, "crosstab")
 
     def no_answer(self, question: str, tier: str | None = None) -> Count:
-        rows = self._rows(question, tier)
+        rows = self.rows(question, tier)
         return Count(rows.loc[rows["kind"] == NO_ANSWER, "count"].iloc[0], "no answer", question, tier or TOTAL, "crosstab")
 
     def respondents(self, tier: str | None = None) -> Count:
-        value = self._rows(self.codebook.closed[0].id, tier)["respondents"].iloc[0]
+        value = self.rows(self.codebook.closed[0].id, tier)["respondents"].iloc[0]
         return Count(value, "respondents", "", tier or TOTAL, "crosstab")
 
     def ranking(self, question: str, tier: str | None = None) -> list[Share]:
@@ -136,7 +137,7 @@ class Results:
         return isinstance(marks, str) and mine.loc[than, "letter"] in marks
 
     def distinct(self, question: str) -> Count:
-        rows = self._rows(question, None)
+        rows = self.rows(question, None)
         return Count(((rows["kind"] == CHOICE) & (rows["count"] > 0)).sum(), "distinct answers", question, TOTAL, "crosstab")
 
     def field_period(self) -> tuple[pd.Timestamp, pd.Timestamp]:

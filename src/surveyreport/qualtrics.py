@@ -131,7 +131,7 @@ def _answers(data: pd.DataFrame, codebook: Codebook, path: Path, first_row: int)
     return pd.concat(parts, axis=1)
 
 
-def _rows(cells: pd.DataFrame, header_rows: int, path: Path, layout: str) -> pd.DataFrame:
+def _rows(cells: pd.DataFrame, header_rows: int, path: Path) -> pd.DataFrame:
     if len(cells) == header_rows:
         raise SurveyError(
             "the file has its header rows but no responses", file=path, expected=f"responses from row {header_rows + 1}"
@@ -155,7 +155,7 @@ def read_current(path: Path, codebook: Codebook) -> Export:
     questions = [c for q in codebook.questions for c in answer_columns(q, header)]
     known = set(codebook.pii.values()) | {name for name, _, _ in METADATA_COLUMNS}
     check_columns(header, path, codebook, [*meta.values(), *questions], known)
-    data = _rows(cells, HEADER_ROWS, path, "current")
+    data = _rows(cells, HEADER_ROWS, path)
     first_row = HEADER_ROWS + 1
     pii = {key: data[column] for key, column in codebook.pii.items() if column in data}
     return Export(
@@ -189,7 +189,7 @@ def read_legacy(path: Path, codebook: Codebook) -> Export:
     questions = [c for q in codebook.questions for c in answer_columns(q, header)]
     known = set(LEGACY_PII) | LEGACY_OTHER
     check_columns(header, path, codebook, [*LEGACY_METADATA, *questions], known)
-    data = _rows(cells, 2, path, "legacy")
+    data = _rows(cells, 2, path)
     first_row = 3
     names = {key: next(i for i, h in zip(ids, header) if h == column) + f" ({column})" for column, key in LEGACY_METADATA.items()}
     return Export(

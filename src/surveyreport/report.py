@@ -84,12 +84,12 @@ def _choice_label(codebook: Codebook):
 
 def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]]) -> dict:
     """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases."""
-    mine = results.crosstab[results.crosstab["question"] == question.id].fillna({"higher_than": "", "flag": ""})
+    mine = {column: results.rows(question.id, column).fillna({"higher_than": "", "flag": ""}) for column, _, _ in columns}
     rows = []
     for choice in question.choices:
         cells = []
         for column, _, _ in columns:
-            row = mine[(mine["column"] == (column or "total")) & (mine["choice"] == choice.id)].iloc[0]
+            row = mine[column].loc[choice.id]
             share = results.share(question.id, choice.id, column)
             empty = share.count == 0
             cells.append(
@@ -102,7 +102,7 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
         rows.append({"label": choice.label, "cells": cells, "nonsubstantive": choice.nonsubstantive})
     bases = []
     for column, _, _ in columns:
-        first = mine[(mine["column"] == (column or "total")) & (mine["kind"] != NO_ANSWER)].iloc[0]
+        first = mine[column][mine[column]["kind"] != NO_ANSWER].iloc[0]
         bases.append({"n": results.base(question.id, column), "flag": first["flag"]})
     no_answer = [results.no_answer(question.id, column) for column, _, _ in columns]
     return {"question": question, "rows": rows, "bases": bases, "no_answer": no_answer}
