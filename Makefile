@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 4
 
-.PHONY: report test data lock pages provenance clean
+.PHONY: report test data lock pages provenance benchmark clean
 
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
@@ -42,6 +42,10 @@ pages: report
 # Snakemake's provenance report: every result with its caption, code and parameters.
 provenance: report
 	$(BIN)/snakemake --report results/provenance.html
+
+# Median wall time and peak memory: cold build, no-op, edits, each stage at 10k/100k/1M respondents, DuckDB.
+benchmark: $(STAMP)
+	$(BIN)/python bench/benchmark.py
 
 clean:
 	rm -rf results .snakemake

@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 
 from surveyreport.measures import Ratio, Share
@@ -72,3 +73,18 @@ def test_any_weasyprint_error_fails_the_render(tmp_path):
     with pytest.raises(SurveyError, match="did not render cleanly.*charts/missing.svg"):
         write_pdf(html, {}, out, dt.datetime(2012, 7, 27))
     assert not out.exists()
+
+
+def test_past_the_limit_a_fixed_random_sample_of_open_answers_is_printed():
+    from surveyreport.codebook import parse_codebook
+    from surveyreport.report import verbatims
+
+    book = parse_codebook({"survey": {"metadata": {}, "pii": {}}, "questions": [{"id": "comment", "column": "Q9", "import_id": "QID9", "type": "text", "text": "Anything else?"}]})
+    frame = pd.DataFrame(
+        {"comment": [f"answer {i}" for i in range(500)], "recorded": pd.date_range("2012-07-01", periods=500, freq="min"), "response_id": [f"R_{i:03d}" for i in range(500)]}
+    )
+    first, again = verbatims(frame, book, 400, 60), verbatims(frame, book, 400, 60)
+    assert first == again and first[0]["n"] == 500 and first[0]["shown"] == len(first[0]["answers"]) == 60
+    numbers = [int(a.split()[1]) for a in first[0]["answers"]]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 60  # in the order received
+    assert verbatims(frame.head(30), book, 400, 60)[0]["shown"] == 30

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -117,19 +118,28 @@ def shorten(text: str, limit: int) -> str:
     return cut + " […]"
 
 
-def verbatims(respondents: pd.DataFrame, codebook: Codebook, limit: int) -> list[dict]:
-    """Every open-text answer of the valid respondents, per open question, in the order received."""
+def verbatims(respondents: pd.DataFrame, codebook: Codebook, limit: int, most: int) -> list[dict]:
+    """The open-text answers of the valid respondents, per open question, in the order received.
+
+    Past ``most`` answers, a random sample of ``most`` (fixed seed: the same sample every build).
+    """
     out = []
     for question in codebook.questions:
         if question.type != "text":
             continue
         answers = respondents.sort_values(["recorded", "response_id"])[question.id].dropna()
-        answers = [shorten(str(a), limit) for a in answers if str(a).strip()]
+        answers = [str(a) for a in answers if str(a).strip()]
+        total = len(answers)
+        if total > most:
+            picked = np.sort(np.random.default_rng(0).choice(total, size=most, replace=False))
+            answers = [answers[i] for i in picked]
+        answers = [shorten(a, limit) for a in answers]
         out.append(
             {
                 "question": question,
                 "answers": answers,
-                "n": Count(len(answers), "open answers", question.id),
+                "n": Count(total, "open answers", question.id),
+                "shown": Count(len(answers), "open answers shown", question.id),
                 "shortened": Count(sum(a.endswith(" […]") for a in answers), "open answers shortened", question.id),
             }
         )
@@ -231,7 +241,9 @@ def build_context(
         "codebook": codebook,
         "columns": columns,
         "appendix": [appendix_table(q, results, columns) for q in codebook.closed],
-        "verbatims": verbatims(results.respondents_table, codebook, report_config["verbatim_max_chars"]),
+        "verbatims": verbatims(
+            results.respondents_table, codebook, report_config["verbatim_max_chars"], report_config["verbatim_max_answers"]
+        ),
         "export_sha256": export_sha256,
         "version": __version__,
         "commit": config.get("commit", "unknown"),

@@ -1,0 +1,300 @@
+"""Benchmark the workflow and write a markdown table of median wall time and peak memory.
+
+    python bench/benchmark.py [--runs 3] [--sizes 10000 100000 1000000] [--out bench/RESULTS.md]
+
+Everything runs in a temporary copy of the project, so ``results/`` is left alone.
+Measured, each ``--runs`` times (median reported):
+
+- cold build of the study (no ``results/``, no ``.snakemake/``);
+- no-op rerun, next to ``snakemake --version`` in the same run;
+- a template edit, a chart-style edit and a tier-rule edit: time, and the jobs that reran;
+- each stage on generated exports of each ``--sizes`` respondents, and DuckDB counting the
+  same answers by tier straight from the same export file.
+
+Peak memory is the largest resident set of any one process of the measured command
+(``getrusage(RUSAGE_CHILDREN)``), e.g. the heaviest Snakemake job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_FILES = ["Snakefile", "config", "data", "profiles", "report", "src", "workflow"]
+STAGES = ["ingest", "clean", "tier", "crosstab", "charts", "render"]
+MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+run = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "returncode": run.returncode, "output": run.stdout + run.stderr}))
+"""
+
+
+def measure(argv: list[str], cwd: Path) -> dict:
+    """Wall time and peak memory of one command, run from a fresh interpreter on the copy's package."""
+    env = {**os.environ, "PYTHONPATH": str(cwd / "src")}
+    run = subprocess.run([sys.executable, "-c", MEASURE, *argv], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    result = json.loads(run.stdout)
+    if result["returncode"] != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{result['output'][-3000:]}")
+    return result
+
+
+def median_of(results: list[dict]) -> dict:
+    return {
+        "seconds": statistics.median(r["seconds"] for r in results),
+        "peak_mb": statistics.median(r["peak_mb"] for r in results),
+        "output": results[-1]["output"],
+    }
+
+
+def snakemake(*args: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "--cores", "4", *args]
+
+
+def jobs_run(output: str) -> str:
+    names = [m.group(1) for m in re.finditer(r"^(?:local)?rule (\w+):$", output, flags=re.M)]
+    return ", ".join(n for n in names if n != "all") or "none"
+
+
+def copy_project(target: Path) -> Path:
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, target / name)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    if old not in text:
+        raise SystemExit(f"benchmark edit: {old!r} not found in {path}")
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- the study
+
+
+def study_rows(work: Path, runs: int) -> list[tuple[str, dict, str]]:
+    rows = []
+    cold = []
+    for _ in range(runs):
+        for name in ("results", ".snakemake", "logs", "benchmarks"):
+            shutil.rmtree(work / name, ignore_errors=True)
+        cold.append(measure(snakemake(), work))
+    rows.append(("cold build (empty results/)", median_of(cold), jobs_run(cold[-1]["output"])))
+    rows.append(("no-op rerun", median_of([measure(snakemake(), work) for _ in range(runs)]), "none"))
+    rows.append(("`snakemake --version`", median_of([measure([sys.executable, "-m", "snakemake", "--version"], work) for _ in range(runs)]), ""))
+    edits = {
+        "template edit (report.html.j2)": (work / "report" / "report.html.j2", "<h2>Key findings</h2>", "<h2>Key findings{n}</h2>"),
+        "chart-style edit (font_size)": (work / "config" / "report.yaml", "font_size: 8.5", "font_size: 8.{n}"),
+        "tier-rule edit (a tier's label)": (work / "config" / "config.yaml", "label: Ineffective,", "label: Ineffective{n},"),
+    }
+    for what, (path, old, new) in edits.items():
+        original = path.read_text(encoding="utf-8")
+        results = []
+        for n in range(runs):
+            edit(path, old, new.format(n=n + 1 if "font_size" not in what else n + 6))
+            results.append(measure(snakemake(), work))
+            path.write_text(original, encoding="utf-8")
+        measure(snakemake(), work)  # back to the committed state, not timed
+        rows.append((what, median_of(results), jobs_run(results[-1]["output"])))
+    return rows
+
+
+# ----------------------------------------------------------------------------- stages at scale
+
+
+def stage_command(name: str, work: Path, data: Path) -> list[str]:
+    """A fresh interpreter running one stage of the package on ``data``'s files."""
+    return [sys.executable, str(Path(__file__).resolve()), "--stage", name, "--work", str(work), "--data", str(data)]
+
+
+def run_stage(name: str, work: Path, data: Path) -> None:
+    import glob
+
+    import yaml
+
+    from surveyreport import stages
+
+    config = yaml.safe_load((work / "config" / "config.yaml").read_text(encoding="utf-8"))
+    report_config = yaml.safe_load((work / "config" / "report.yaml").read_text(encoding="utf-8"))
+    codebook = str(work / "config" / "codebook.yaml")
+    d = str(data)
+    if name == "ingest":
+        stages.ingest(f"{d}/export.csv", codebook, "auto", f"{d}/responses.csv")
+    elif name == "clean":
+        outputs = {k: f"{d}/{k}.csv" for k in ("respondents", "dispositions", "attrition", "recodes")}
+        stages.clean_stage(f"{d}/responses.csv", codebook, config["cleaning"], outputs)
+    elif name == "tier":
+        stages.tier_stage(f"{d}/respondents.csv", codebook, config["tiers"], f"{d}/tiered.csv")
+    elif name == "crosstab":
+        outputs = {"crosstabs": f"{d}/crosstabs.csv", "chisquare": f"{d}/chisquare.csv", "workbook": f"{d}/crosstabs.xlsx"}
+        stages.crosstab_stage(f"{d}/tiered.csv", codebook, config["tiers"], config["statistics"], config["study"]["title"], outputs)
+    elif name == "charts":
+        (data / "charts").mkdir(exist_ok=True)
+        svgs = [f"{d}/charts/{e['id']}.svg" for e in report_config["exhibits"]]
+        stages.charts_stage(
+            f"{d}/crosstabs.csv", f"{d}/tiered.csv", codebook, report_config, config["tiers"], str(work / "report" / "fonts"), svgs, f"{d}/charts/ledger.csv"
+        )
+    elif name == "render":
+        config = {**config, "fail_on_unverified": False}
+        report_config = {**report_config, "unsupported_claims": "mark"}
+        outputs = {"pdf": f"{d}/report.pdf", "html": f"{d}/report.html", "ledger": f"{d}/ledger.csv"}
+        charts = sorted(glob.glob(f"{d}/charts/*.svg"))
+        stages.render_stage(
+            f"{d}/crosstabs.csv", f"{d}/tiered.csv", f"{d}/attrition.csv", f"{d}/export.csv", codebook, str(work / "report"),
+            charts, f"{d}/charts/ledger.csv", config, report_config, outputs,
+        )
+    elif name == "duckdb":
+        print(json.dumps(duckdb_counts(f"{d}/export.csv", work)))
+
+
+def duckdb_counts(export: str, work: Path) -> int:
+    """DuckDB: answers counted by tier (and in total) for every closed question, straight from the raw export."""
+    import duckdb
+    import yaml
+
+    from surveyreport.codebook import load_codebook
+
+    book = load_codebook(work / "config" / "codebook.yaml")
+    tiers = yaml.safe_load((work / "config" / "config.yaml").read_text(encoding="utf-8"))["tiers"]
+    tier_question = book.question(tiers["question"])
+    codes = {c.id: c.code for c in tier_question.choices}
+    cases = " ".join(
+        f"WHEN \"{tier_question.column}\" IN ({', '.join(repr(str(codes[c])) for c in level['choices'])}) THEN '{level['id']}'"
+        for level in tiers["levels"]
+    )
+    selects = []
+    for question in book.closed:
+        if question.multi:
+            for choice in question.choices:
+                column = f"{question.column}_{choice.code}"
+                selects.append(f"SELECT '{question.id}' q, '{choice.code}' a, tier, count(*) FILTER (WHERE \"{column}\" = '1') n FROM r GROUP BY ALL")
+        else:
+            selects.append(f"SELECT '{question.id}' q, \"{question.column}\" a, tier, count(*) n FROM r GROUP BY ALL")
+    con = duckdb.connect()
+    con.execute(
+        f"CREATE TABLE r AS SELECT *, CASE {cases} END AS tier FROM read_csv('{export}', all_varchar=true, header=true) "
+        "WHERE \"Status\" NOT LIKE '%ImportId%' AND \"Status\" <> 'Response Type'"
+    )
+    union = " UNION ALL ".join(selects)
+    counts = con.execute(f"SELECT q, a, tier, sum(n) FROM ({union}) GROUP BY GROUPING SETS ((q, a, tier), (q, a))").fetchall()
+    return len(counts)
+
+
+def scale_rows(work: Path, sizes: list[int], runs: int) -> dict[int, dict[str, dict]]:
+    from surveyreport.codebook import load_codebook
+    from surveyreport.generate import generate
+
+    import yaml
+
+    codebook = load_codebook(work / "config" / "codebook.yaml")
+    spec = yaml.safe_load((work / "config" / "reconstruction.yaml").read_text(encoding="utf-8"))
+    table: dict[int, dict[str, dict]] = {}
+    for size in sizes:
+        data = work / "scale" / str(size)
+        data.mkdir(parents=True)
+        generate(codebook, spec, data / "export.csv", respondents=size)
+        table[size] = {"export_mb": {"seconds": (data / "export.csv").stat().st_size / 1e6}}
+        repeats = runs if size < 1_000_000 else 1
+        for name in [*STAGES, "duckdb"]:
+            try:
+                table[size][name] = median_of([measure(stage_command(name, work, data), work) for _ in range(repeats)])
+            except SystemExit as failure:  # e.g. out of memory: recorded, and the later stages cannot run
+                print(failure, file=sys.stderr)
+                table[size][name] = {"failed": str(failure).splitlines()[-1][:80]}
+                continue
+            print(f"  {size:>9,} respondents: {name:<8} {table[size][name]['seconds']:7.2f} s", file=sys.stderr)
+        shutil.rmtree(data)
+    return table
+
+
+# ----------------------------------------------------------------------------- the table
+
+
+def cell(result: dict) -> str:
+    if "failed" in result:
+        return f"failed: {result['failed']}"
+    return f"{result['seconds']:.2f} s, {result['peak_mb']:.0f} MB"
+
+
+def markdown(study: list[tuple[str, dict, str]], scale: dict[int, dict[str, dict]], runs: int) -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    lines = [
+        "# Benchmark",
+        "",
+        f"Commit `{commit}`{' (with uncommitted changes)' if dirty else ''}; Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores; median of {runs} runs (1,000,000 respondents: one run). "
+        "Peak memory: the largest resident set of any one process. Written by `bench/benchmark.py`.",
+        "",
+        "## The study (174 respondents)",
+        "",
+        "| what | median wall time | peak memory | jobs that ran |",
+        "|---|---:|---:|---|",
+    ]
+    lines += [f"| {what} | {r['seconds']:.2f} s | {r['peak_mb']:.0f} MB | {jobs} |" for what, r, jobs in study]
+    if scale:
+        sizes = sorted(scale)
+        lines += [
+            "",
+            "## Each stage at scale (generated exports)",
+            "",
+            "| stage | " + " | ".join(f"{s:,} respondents" for s in sizes) + " |",
+            "|---|" + "---:|" * len(sizes),
+            "| export size | " + " | ".join(f"{scale[s]['export_mb']['seconds']:.0f} MB" for s in sizes) + " |",
+        ]
+        for name in [*STAGES, "duckdb"]:
+            label = "DuckDB: the same counts from the export" if name == "duckdb" else name
+            lines.append(f"| {label} | " + " | ".join(cell(scale[s][name]) for s in sizes) + " |")
+        ratios = []
+        for s in sizes:
+            if any("failed" in scale[s][n] for n in ("ingest", "clean", "tier", "crosstab", "duckdb")):
+                ratios.append("—")
+                continue
+            ours = sum(scale[s][n]["seconds"] for n in ("ingest", "clean", "tier", "crosstab"))
+            ratios.append(f"{ours:.1f} s = {ours / scale[s]['duckdb']['seconds']:.1f}× DuckDB")
+        lines.append("| ingest → crosstab | " + " | ".join(ratios) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        run_stage(args.stage, Path(args.work), Path(args.data))
+        return
+    with tempfile.TemporaryDirectory(prefix="surveyreport-bench-") as tmp:
+        work = copy_project(Path(tmp))
+        started = time.perf_counter()
+        study = study_rows(work, args.runs)
+        print(f"study measured in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        scale = scale_rows(work, args.sizes, args.runs) if args.sizes else {}
+    Path(args.out).write_text(markdown(study, scale, args.runs), encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
