@@ -138,6 +138,17 @@ def _check_row_lengths(path: Path) -> int:
     return width
 
 
+def response_rows(cells: pd.DataFrame, header_rows: int, path: Path, header: list[str]) -> pd.DataFrame:
+    """The rows after the header rows, columns named by ``header``; an export without responses is refused."""
+    if len(cells) == header_rows:
+        raise SurveyError(
+            "the file has its header rows but no responses", file=path, expected=f"responses from row {header_rows + 1}"
+        )
+    data = cells.iloc[header_rows:].reset_index(drop=True)
+    data.columns = header
+    return data
+
+
 def check_columns(header: list[str], path: Path, codebook: Codebook, columns: list[str], known: set[str]) -> None:
     """Refuse repeated IDs, another survey's export or missing columns; warn of columns the codebook does not know."""
     duplicates = sorted({c for c in header if c and header.count(c) > 1})

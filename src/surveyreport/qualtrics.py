@@ -17,7 +17,7 @@ import pandas as pd
 
 from .codebook import Choice, Codebook, Question
 from .errors import SurveyError
-from .exports import Export, check_columns, read_csv_cells, split_multi_select
+from .exports import Export, check_columns, read_csv_cells, response_rows, split_multi_select
 
 HEADER_ROWS = 3
 # Standard metadata columns: export column, label (row 2), ImportId (row 3).
@@ -131,16 +131,6 @@ def _answers(data: pd.DataFrame, codebook: Codebook, path: Path, first_row: int)
     return pd.concat(parts, axis=1)
 
 
-def _rows(cells: pd.DataFrame, header_rows: int, path: Path) -> pd.DataFrame:
-    if len(cells) == header_rows:
-        raise SurveyError(
-            "the file has its header rows but no responses", file=path, expected=f"responses from row {header_rows + 1}"
-        )
-    data = cells.iloc[header_rows:].reset_index(drop=True)
-    data.columns = [str(c) for c in cells.iloc[0]]
-    return data
-
-
 def read_current(path: Path, codebook: Codebook) -> Export:
     """A Qualtrics current CSV export: three header rows (IDs, question text, ImportId JSON)."""
     cells = read_csv_cells(path, "a Qualtrics CSV export")
@@ -155,7 +145,7 @@ def read_current(path: Path, codebook: Codebook) -> Export:
     questions = [c for q in codebook.questions for c in answer_columns(q, header)]
     known = set(codebook.pii.values()) | {name for name, _, _ in METADATA_COLUMNS}
     check_columns(header, path, codebook, [*meta.values(), *questions], known)
-    data = _rows(cells, HEADER_ROWS, path)
+    data = response_rows(cells, HEADER_ROWS, path, header)
     first_row = HEADER_ROWS + 1
     pii = {key: data[column] for key, column in codebook.pii.items() if column in data}
     return Export(
@@ -184,12 +174,12 @@ def read_legacy(path: Path, codebook: Codebook) -> Export:
     header = [label if (i.startswith("V") and i[1:].isdigit()) else i for i, label in zip(ids, labels)]
     empty = [n for n, name in enumerate(header) if name == "" and cells.iloc[2:, n].eq("").all()]
     cells = cells.drop(columns=cells.columns[empty])
+    ids = [i for n, i in enumerate(ids) if n not in empty]
     header = [name for n, name in enumerate(header) if n not in empty]
-    cells.iloc[0] = header
     questions = [c for q in codebook.questions for c in answer_columns(q, header)]
     known = set(LEGACY_PII) | LEGACY_OTHER
     check_columns(header, path, codebook, [*LEGACY_METADATA, *questions], known)
-    data = _rows(cells, 2, path)
+    data = response_rows(cells, 2, path, header)
     first_row = 3
     names = {key: next(i for i, h in zip(ids, header) if h == column) + f" ({column})" for column, key in LEGACY_METADATA.items()}
     return Export(

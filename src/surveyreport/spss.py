@@ -85,7 +85,7 @@ def read(path: Path, codebook: Codebook) -> Export:
         pii=pd.DataFrame({key: _text(frame[name]) for key, name in pii.items() if name in frame}, index=frame.index),
         answers=pd.DataFrame(answers, index=frame.index),
         first_row=1,
-        names={**{key: name for key, name in metadata.items()}, **names},
+        names={**metadata, **names},
     )
 
 

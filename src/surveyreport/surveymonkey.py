@@ -19,7 +19,7 @@ import pandas as pd
 
 from .codebook import Codebook, Question
 from .errors import SurveyError
-from .exports import Export, check_columns, log, read_csv_cells
+from .exports import Export, check_columns, log, read_csv_cells, response_rows
 
 DATE_FORMAT = "%m/%d/%Y %I:%M:%S %p"
 META = {"Respondent ID": "response_id", "Start Date": "start", "End Date": "end"}
@@ -73,9 +73,7 @@ def read(path: Path, codebook: Codebook) -> Export:
     present = [*(h for h in blocks if "" in blocks[h]), *(f"{h} / {s}" for h, subs in blocks.items() for s in subs if s)]
     known = set(PII) | set(OTHER_METADATA)
     check_columns(present, path, codebook, wanted, known)
-    if len(cells) == 2:
-        raise SurveyError("the file has its header rows but no responses", file=path, expected="responses from row 3")
-    data = cells.iloc[2:].reset_index(drop=True)
+    data = response_rows(cells, 2, path, list(range(cells.shape[1])))
 
     def column(head: str, sub: str = "") -> pd.Series:
         return data.iloc[:, blocks[head][sub]]
