@@ -131,3 +131,11 @@ def pdf_text_of(path):
     from pypdf import PdfReader
 
     return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages)
+
+
+def output_text(path):
+    """The text of an output file as a search for personal data must see it: Parquet tables decoded."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path).to_csv(index=False)
+    return path.read_bytes().decode("utf-8", "replace")

@@ -44,6 +44,8 @@ CASES = [
     ("semicolons", lambda t: t.replace(",", ";"), "separated by something other than commas"),
     ("tabs", lambda t: t.replace(",", "\t"), "separated by something other than commas"),
     ("truncated last line", lambda t: t.rstrip("\n")[:-60], "fewer than the header (is the file truncated?)"),
+    ("a blank line between responses", lambda t: "\n".join(lines(t)[:8] + [""] + lines(t)[8:]), "row 9, column 'ResponseId': the response ID is blank"),
+    ("a row with a field too many", set_cell("Q16", 10, "x,extra,y,z"), "row 10: the row has 85 fields, more than the header"),
     ("duplicate column IDs", rename("Q9,", "Q8_1,"), "column IDs repeat: Q8_1"),
     ("a required column missing", rename("Duration (in seconds)", "Time taken"), "required column(s) missing: Duration (in seconds)"),
     ("an answer code not in the codebook", set_cell("Q6", 10, "7"), "row 10, column 'Q6': unexpected value '7'"),

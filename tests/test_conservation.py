@@ -14,7 +14,7 @@ from surveyreport.codebook import load_codebook
 from surveyreport.exports import read_export
 from surveyreport.generate import Generator
 
-from .conftest import ROOT
+from .conftest import ROOT, output_text
 
 CODEBOOK = load_codebook(ROOT / "config" / "codebook.yaml")
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
@@ -76,12 +76,13 @@ def test_no_personal_data_leaves_ingest_or_cleaning(tmp_path, layout):
     export = tmp_path / name
     write(responses, CODEBOOK, export)
     results = tmp_path / "results"
-    stages.ingest(str(export), str(ROOT / "config" / "codebook.yaml"), "auto", str(results / "responses.csv"))
-    outputs = {key: str(results / f"{key}.csv") for key in ("respondents", "dispositions", "attrition", "recodes")}
-    stages.clean_stage(str(results / "responses.csv"), str(ROOT / "config" / "codebook.yaml"), CONFIG["cleaning"], outputs)
+    stages.ingest(str(export), str(ROOT / "config" / "codebook.yaml"), "auto", str(results / "responses.parquet"))
+    outputs = {key: str(results / f"{key}.csv") for key in ("dispositions", "attrition", "recodes")}
+    outputs["respondents"] = str(results / "respondents.parquet")
+    stages.clean_stage(str(results / "responses.parquet"), str(ROOT / "config" / "codebook.yaml"), CONFIG["cleaning"], outputs)
     pattern = re.compile(r"pii-canary|Zebulonia|Quargleshaw|203\.0\.113\.|12\.3456789|98\.7654321|EXTREF-CANARY")
-    files = sorted(results.rglob("*.csv"))
+    files = sorted(results.iterdir())
     assert len(files) == 5
     for path in files:
-        assert not pattern.search(path.read_text(encoding="utf-8")), path
-    assert len(pd.read_csv(results / "responses.csv")) == n
+        assert not pattern.search(output_text(path)), path
+    assert len(pd.read_parquet(results / "responses.parquet")) == n

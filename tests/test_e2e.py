@@ -8,7 +8,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from .conftest import LOGS, RESULTS, ROOT, copy_project, pdf_text_of, snakemake
+from .conftest import LOGS, RESULTS, ROOT, copy_project, output_text, pdf_text_of, snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +70,8 @@ def test_no_personal_data_in_any_output(build, pdf_text):
     planted |= set(named["RecipientFirstName"] + " " + named["RecipientLastName"])
     assert len(planted) > 500
     outputs = [p for p in (build / "results").rglob("*") if p.is_file()]
-    texts = [p.read_bytes().decode("utf-8", "replace") for p in outputs] + [pdf_text]
+    texts = [output_text(p) for p in outputs] + [pdf_text]
+    assert any(p.suffix == ".parquet" for p in outputs)
     pattern = re.compile("|".join(re.escape(value) for value in sorted(planted, key=len, reverse=True) if len(value) > 4))
     leaks = [(str(p), m.group()) for p, t in zip(outputs + ["report text"], texts) for m in [pattern.search(t)] if m]
     assert not leaks

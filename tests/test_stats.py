@@ -94,3 +94,19 @@ def test_adjusted_p_values_match_statsmodels(p_values, method):
     reject, corrected, _, _ = multipletests(p_values, alpha=0.05, method=method)
     assert adjusted_p(p_values, method) == pytest.approx(corrected, abs=1e-12)
     assert ((adjusted_p(p_values, method) <= 0.05) == reject).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 400).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.integers(1, 400).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.sampled_from([0.9, 0.95, 0.99]),
+)
+def test_ratio_interval_matches_scipy(exposed, control, confidence):
+    from scipy.stats.contingency import relative_risk
+
+    expected = relative_risk(*exposed, *control)
+    interval = expected.confidence_interval(confidence_level=confidence)
+    computed = ratio_interval(*exposed, *control, confidence)
+    wanted = (expected.relative_risk, interval.low, interval.high)
+    assert computed == pytest.approx(wanted, rel=1e-12, nan_ok=True)

@@ -16,7 +16,10 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pa_csv
 
 from .codebook import Codebook, Question
 from .errors import SurveyError
@@ -86,7 +89,11 @@ class Export:
 
 
 def read_csv_cells(path: Path, what: str) -> pd.DataFrame:
-    """Every cell of a UTF-8 CSV file as text, header rows included; encoding and shape checked."""
+    """Every cell of a UTF-8 CSV file as text, header rows included; encoding and shape checked.
+
+    Arrow's multi-threaded reader takes a well-formed file; when it refuses one, the
+    file is read again record by record to name the row and say what is wrong.
+    """
     with open(path, "rb") as handle:
         first_line = handle.readline(1 << 20)
     if first_line[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -95,11 +102,47 @@ def read_csv_cells(path: Path, what: str) -> pd.DataFrame:
         raise SurveyError(
             "the header row is separated by something other than commas", file=path, row=1, expected="comma-separated values"
         )
+    width = _header_width(path)
+    if width:
+        try:
+            return _read_arrow(path, width)
+        except pa.ArrowInvalid as error:
+            refusal = error
+    else:
+        refusal = None
+    _diagnose(path, what)
+    raise SurveyError(f"the file is not valid CSV: {refusal}", file=path)
+
+
+def _header_width(path: Path) -> int:
+    """The number of fields of the first record (0 for an empty file or an unreadable one)."""
+    with open(path, encoding="utf-8-sig", newline="", errors="replace") as handle:
+        try:
+            return len(next(csv.reader(handle), []))
+        except csv.Error:
+            return 0
+
+
+def _read_arrow(path: Path, width: int) -> pd.DataFrame:
+    names = [f"f{i}" for i in range(width)]
+    table = pa_csv.read_csv(
+        path,
+        read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 24),
+        parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
+    )
+    cells = table.to_pandas()
+    cells.columns = range(width)
+    return cells
+
+
+def _diagnose(path: Path, what: str) -> None:
+    """Read a file Arrow refused record by record, and raise the first problem with its row."""
     try:
         width = _check_row_lengths(path)
-        cells = pd.read_csv(
-            path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
-        )
+        cells = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise SurveyError("the file is empty", file=path, expected=what) from None
     except UnicodeDecodeError as error:
@@ -108,7 +151,6 @@ def read_csv_cells(path: Path, what: str) -> pd.DataFrame:
         raise SurveyError(f"the file is not valid CSV: {error}", file=path) from None
     if cells.shape[1] != width:
         raise SurveyError(f"the rows have {cells.shape[1]} fields, the header {width}", file=path, row=1)
-    return cells
 
 
 def _check_row_lengths(path: Path) -> int:
@@ -122,6 +164,13 @@ def _check_row_lengths(path: Path) -> int:
                 elif record and len(record) < width:
                     raise SurveyError(
                         f"the row has {len(record)} fields, fewer than the header (is the file truncated?)",
+                        file=path,
+                        row=number,
+                        expected=f"{width} fields",
+                    )
+                elif len(record) > width:
+                    raise SurveyError(
+                        f"the row has {len(record)} fields, more than the header (a comma in an unquoted answer?)",
                         file=path,
                         row=number,
                         expected=f"{width} fields",
@@ -267,7 +316,7 @@ def _parse_dates(export: Export, column: str) -> pd.Series:
 
 def _parse_int(export: Export, column: str, words: dict[str, int] | None = None) -> pd.Series:
     series = export.meta[column]
-    values = series.map(words) if words else pd.Series(pd.NA, index=series.index)
+    values = recode(series, words) if words else pd.Series(pd.NA, index=series.index)
     numeric = pd.to_numeric(series.where(values.isna()), errors="coerce")
     values = values.fillna(numeric)
     bad = values.isna() | (values != values.round())
@@ -275,9 +324,17 @@ def _parse_int(export: Export, column: str, words: dict[str, int] | None = None)
     return values.astype("Int64")
 
 
+def recode(series: pd.Series, mapping: dict) -> pd.Series:
+    """``series.map(mapping)`` by distinct value: an export column holds a handful of them."""
+    codes, uniques = pd.factorize(series)
+    recoded = pd.Series(uniques, dtype=object).map(mapping).to_numpy(dtype=object)
+    values = np.where(codes >= 0, recoded[codes], None) if len(uniques) else np.full(len(series), None)
+    return pd.Series(values, index=series.index, dtype=object).fillna(np.nan)
+
+
 def _parse_mapped(export: Export, frame: pd.DataFrame, column: str, mapping: dict, expected: str) -> pd.Series:
     series = frame[column]
-    values = series.map(mapping)
+    values = recode(series, mapping)
     export.reject(values.isna() & ~series.isin(UNANSWERED), series, column, "unexpected value {value!r}", expected)
     return values
 

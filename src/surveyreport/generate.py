@@ -275,8 +275,9 @@ class Generator:
         durations = self._durations(len(rows))
         self._metadata(rows, self._starts(len(rows), field["start"], field["end"]), durations)
         progress = self.rng.integers(8, 90, size=len(rows))
-        for i, share in enumerate(progress):
-            rows.loc[i, question_columns[int(len(question_columns) * share / 100) :]] = pd.NA
+        answered = (len(question_columns) * progress / 100).astype(int)  # questions before leaving
+        for position, column in enumerate(question_columns):
+            rows.loc[answered <= position, column] = pd.NA
         rows["Progress"] = [str(p) for p in progress]
         rows["Finished"] = "0"
         rows["Duration (in seconds)"] = [str(int(d * p / 100)) for d, p in zip(durations, progress)]

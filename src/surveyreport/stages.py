@@ -1,25 +1,20 @@
-"""The pipeline's stages as file-to-file functions: what each Snakemake rule runs."""
+"""The pipeline's stages as file-to-file functions: what each Snakemake rule runs.
+
+Each stage imports the modules it needs when it runs: every rule is a fresh
+interpreter, and the libraries behind other stages (scipy, matplotlib, WeasyPrint)
+take seconds to import.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
-from . import report
-from .clean import clean
 from .codebook import load_codebook
-from .crosstab import chi_square_tests, crosstab
 from .errors import SurveyError
-from .exports import read_export
-from .ledger import Ledger
-from .measures import Results, verification_markdown, verify
-from .schemas import validate
-from .tidy import read_tidy, write_csv
-from .tiers import assign_tiers
-from .workbook import write_workbook
+from .tidy import read_tidy, write_csv, write_tidy
 
 log = logging.getLogger("surveyreport")
 
@@ -30,16 +25,23 @@ def load_yaml(path: str | Path):
 
 
 def ingest(export: str, codebook: str, export_format: str, out: str) -> None:
+    from .exports import read_export
+    from .schemas import validate
+
     book = load_codebook(codebook)
     responses = validate(read_export(export, book, export_format), book, "the ingested responses")
-    write_csv(responses, out)
+    write_tidy(responses, out)
     log.info("read %d responses from %s", len(responses), export)
 
 
 def clean_stage(responses: str, codebook: str, cleaning: dict, out: dict[str, str]) -> None:
+    from .clean import clean
+    from .schemas import validate
+
     book = load_codebook(codebook)
     tables = clean(read_tidy(responses, book), cleaning, book)
     validate(tables["respondents"], book, "the cleaned respondents")
+    write_tidy(tables.pop("respondents"), out["respondents"])
     for name, frame in tables.items():
         write_csv(frame, out[name])
     for row in tables["attrition"].itertuples():
@@ -47,13 +49,19 @@ def clean_stage(responses: str, codebook: str, cleaning: dict, out: dict[str, st
 
 
 def tier_stage(respondents: str, codebook: str, tiers: dict, out: str) -> None:
+    from .schemas import validate
+    from .tiers import assign_tiers
+
     book = load_codebook(codebook)
     tiered = validate(assign_tiers(read_tidy(respondents, book), tiers, book), book, "the tiered respondents", tiers)
-    write_csv(tiered, out)
+    write_tidy(tiered, out)
     log.info("tiers: %s", tiered["tier"].value_counts(dropna=False).to_dict())
 
 
 def crosstab_stage(respondents: str, codebook: str, tiers: dict, statistics: dict, title: str, out: dict[str, str]) -> None:
+    from .crosstab import chi_square_tests, crosstab
+    from .workbook import write_workbook
+
     book = load_codebook(codebook)
     frame = read_tidy(respondents, book)
     table = crosstab(frame, book, tiers["levels"], statistics)
@@ -64,7 +72,12 @@ def crosstab_stage(respondents: str, codebook: str, tiers: dict, statistics: dic
     write_workbook(table, tests, book, tiers["levels"], statistics, title, created, out["workbook"])
 
 
-def results(crosstabs: str, respondents: str, codebook: str) -> Results:
+def results(crosstabs: str, respondents: str, codebook: str):
+    """The measures of the study's exhibits and findings."""
+    import pandas as pd
+
+    from .measures import Results
+
     book = load_codebook(codebook)
     return Results(pd.read_csv(crosstabs), book, read_tidy(respondents, book))
 
@@ -72,7 +85,8 @@ def results(crosstabs: str, respondents: str, codebook: str) -> Results:
 def charts_stage(
     crosstabs: str, respondents: str, codebook: str, report_config: dict, tiers: dict, fonts: str, out: list[str], ledger_out: str
 ) -> None:
-    from . import charts  # matplotlib: only this stage pays for the import
+    from . import charts
+    from .ledger import Ledger
 
     data = results(crosstabs, respondents, codebook)
     charts.apply_style(report_config["style"], fonts)
@@ -101,6 +115,11 @@ def render_stage(
     report_config: dict,
     out: dict[str, str],
 ) -> None:
+    import pandas as pd
+
+    from . import report
+    from .ledger import Ledger
+
     data = results(crosstabs, respondents, codebook)
     chart_urls = {Path(p).stem: f"charts/{Path(p).name}" for p in charts_out}
     ledger = Ledger()
@@ -122,6 +141,8 @@ def render_stage(
 
 def verify_stage(crosstabs: str, respondents: str, codebook: str, figures: str, pdf: str, fail: bool, out: str) -> None:
     from pypdf import PdfReader
+
+    from .measures import verification_markdown, verify
 
     pages = len(PdfReader(pdf).pages)
     checks = verify(results(crosstabs, respondents, codebook), load_yaml(figures), pages)

@@ -8,18 +8,22 @@ a share is 0% or 100%.
 
 from __future__ import annotations
 
+import math
 from itertools import combinations
+from statistics import NormalDist
 from string import ascii_uppercase
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency
-from scipy.stats.contingency import relative_risk
-from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+
+# scipy.stats and statsmodels take over a second to import; each function imports what it
+# uses, so pipeline steps that test nothing start without them.
 
 
 def wilson(count: int, base: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of count/base, as proportions."""
+    from statsmodels.stats.proportion import proportion_confint
+
     if base == 0:
         return float("nan"), float("nan")
     low, high = proportion_confint(count, base, alpha=1 - confidence, method="wilson")
@@ -28,6 +32,8 @@ def wilson(count: int, base: int, confidence: float = 0.95) -> tuple[float, floa
 
 def z_test(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
     """Pooled two-proportion z-test: (z, two-sided p)."""
+    from statsmodels.stats.proportion import proportions_ztest
+
     z, p = proportions_ztest([x1, x2], [n1, n2], alternative="two-sided", prop_var=False)
     return float(z), float(p)
 
@@ -91,6 +97,8 @@ def chi_square(table: pd.DataFrame) -> dict:
 
     Rows and columns that are all zero are dropped first.
     """
+    from scipy.stats import chi2_contingency
+
     counts = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0].to_numpy()
     if counts.shape[0] < 2 or counts.shape[1] < 2:
         return {"chi2": np.nan, "df": 0, "p": np.nan, "n": int(counts.sum()), "low_expected": np.nan}
@@ -106,7 +114,19 @@ def chi_square(table: pd.DataFrame) -> dict:
 
 
 def ratio_interval(x1: int, n1: int, x2: int, n2: int, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Ratio of two shares with its Katz log interval: (ratio, low, high)."""
-    result = relative_risk(x1, n1, x2, n2)
-    interval = result.confidence_interval(confidence_level=confidence)
-    return float(result.relative_risk), float(interval.low), float(interval.high)
+    """Ratio of two shares with its Katz log interval: (ratio, low, high).
+
+    The formula and zero-count conventions of scipy's ``relative_risk`` (a test keeps them
+    equal), computed here so the steps that print ratios need not import scipy.stats.
+    """
+    nan = float("nan")
+    ratio = (x1 / n1) / (x2 / n2) if x2 else (nan if x1 == 0 else float("inf"))
+    if x1 == 0 and x2 == 0:
+        return ratio, nan, nan
+    if x1 == 0:
+        return ratio, 0.0, nan
+    if x2 == 0:
+        return ratio, nan, float("inf")
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    delta = z * math.sqrt(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2)
+    return ratio, ratio * math.exp(-delta), ratio * math.exp(delta)

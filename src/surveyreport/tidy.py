@@ -1,7 +1,9 @@
 """The tidy respondent table: one row per response, typed columns named from the codebook.
 
-Stages hand it to each other as CSV (a file a reviewer can open); ``read_tidy``
-restores the types the codebook implies.
+Stages hand it to each other as Parquet: typed columns (categories, nullable
+integers and booleans, dates) survive the trip without parsing, and a million
+rows read in a second. pandas, DuckDB or R's arrow open it; the tables a reviewer
+reads (attrition, crosstabs, ledger) are CSV.
 """
 
 from __future__ import annotations
@@ -13,22 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from .codebook import Codebook
+from .errors import SurveyError
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-META_DTYPES: dict[str, str] = {
-    "response_id": "string",
-    "start": "datetime",
-    "end": "datetime",
-    "recorded": "datetime",
-    "status": "Int64",
-    "progress": "Int64",
-    "duration": "Int64",
-    "finished": "boolean",
-    "channel": "string",
-    "language": "string",
-    "identity_group": "Int64",
-}
 TIER = "tier"
 
 
@@ -49,38 +39,43 @@ def question_dtypes(codebook: Codebook) -> dict[str, object]:
     return dtypes
 
 
-def _convert(series: pd.Series, dtype: object) -> pd.Series:
-    if dtype == "datetime":
-        return pd.to_datetime(series, format=DATE_FORMAT)
-    if dtype == "boolean":
-        return series.map({"True": True, "False": False}).astype("boolean")
-    if dtype == "Int64":
-        return pd.to_numeric(series).astype("Int64")
-    return series.astype(dtype)
-
-
 def read_tidy(path: str | Path, codebook: Codebook) -> pd.DataFrame:
-    """Read a tidy table written by ``write_tidy`` with its types restored."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    dtypes = {**META_DTYPES, **question_dtypes(codebook)}
-    for column in frame.columns:
-        if column in dtypes:
-            frame[column] = _convert(frame[column], dtypes[column])
-        elif column == TIER:
-            frame[column] = frame[column].astype("string")
+    """Read a tidy table written by ``write_tidy``; question columns keep the codebook's types."""
+    frame = pd.read_parquet(path)
+    for column, dtype in question_dtypes(codebook).items():
+        if column in frame and frame[column].dtype != dtype:
+            raise SurveyError(
+                f"column {column!r} is {frame[column].dtype}, the codebook implies {dtype}",
+                file=path,
+                expected="a table written by this version of the workflow (rerun it)",
+            )
     return frame
+
+
+def write_tidy(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a tidy table as Parquet, atomically."""
+    _atomically(path, lambda tmp: frame.to_parquet(tmp, index=False, compression="zstd"))
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a CSV atomically: the file appears whole or not at all."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as out:
+            frame.to_csv(out, index=False, date_format=DATE_FORMAT, lineterminator="\n")
+
+    _atomically(path, write)
+
+
+def _atomically(path: str | Path, write) -> None:
+    """Write to a temporary name beside ``path`` and rename it when whole."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            frame.to_csv(out, index=False, date_format=DATE_FORMAT, lineterminator="\n")
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-

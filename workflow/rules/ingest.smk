@@ -12,7 +12,7 @@ rule ingest:
             "tidy",
         ),
     output:
-        f"{RESULTS}/ingest/responses.csv",
+        f"{RESULTS}/ingest/responses.parquet",
     log:
         f"{LOGS}/ingest.log",
     params:
