@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,7 +200,8 @@ def duckdb_counts(export: str, work: Path) -> int:
     return len(counts)
 
 
-def scale_rows(work: Path, sizes: list[int], runs: int) -> dict[int, dict[str, dict]]:
+def scale_rows(work: Path, sizes: list[int], runs: int, done: Callable[[dict], None]) -> dict[int, dict[str, dict]]:
+    """Each stage at each size; ``done`` gets the table so far after every size."""
     from surveyreport.codebook import load_codebook
     from surveyreport.generate import generate
 
@@ -213,16 +215,16 @@ def scale_rows(work: Path, sizes: list[int], runs: int) -> dict[int, dict[str, d
         data.mkdir(parents=True)
         generate(codebook, spec, data / "export.csv", respondents=size)
         table[size] = {"export_mb": {"seconds": (data / "export.csv").stat().st_size / 1e6}}
-        repeats = runs if size < 1_000_000 else 1
         for name in [*STAGES, "duckdb"]:
             try:
-                table[size][name] = median_of([measure(stage_command(name, work, data), work) for _ in range(repeats)])
+                table[size][name] = median_of([measure(stage_command(name, work, data), work) for _ in range(runs)])
             except SystemExit as failure:  # e.g. out of memory: recorded, and the later stages cannot run
                 print(failure, file=sys.stderr)
                 table[size][name] = {"failed": str(failure).splitlines()[-1][:80]}
                 continue
             print(f"  {size:>9,} respondents: {name:<8} {table[size][name]['seconds']:7.2f} s", file=sys.stderr)
         shutil.rmtree(data)
+        done(table)
     return table
 
 
@@ -242,7 +244,7 @@ def markdown(study: list[tuple[str, dict, str]], scale: dict[int, dict[str, dict
         "# Benchmark",
         "",
         f"Commit `{commit}`{' (with uncommitted changes)' if dirty else ''}; Python {platform.python_version()}, "
-        f"{os.cpu_count()} cores; median of {runs} runs (1,000,000 respondents: one run). "
+        f"{os.cpu_count()} cores; median of {runs} runs. "
         "Peak memory: the largest resident set of any one process. Written by `bench/benchmark.py`.",
         "",
         "## The study (174 respondents)",
@@ -292,9 +294,14 @@ def main() -> None:
         started = time.perf_counter()
         study = study_rows(work, args.runs)
         print(f"study measured in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        scale = scale_rows(work, args.sizes, args.runs) if args.sizes else {}
-    Path(args.out).write_text(markdown(study, scale, args.runs), encoding="utf-8")
-    print(f"wrote {args.out}", file=sys.stderr)
+
+        def write(scale: dict) -> None:  # after each part, so a long run that is stopped keeps what it measured
+            Path(args.out).write_text(markdown(study, scale, args.runs), encoding="utf-8")
+            print(f"wrote {args.out}", file=sys.stderr)
+
+        write({})
+        if args.sizes:
+            scale_rows(work, args.sizes, args.runs, write)
 
 
 if __name__ == "__main__":

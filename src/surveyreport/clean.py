@@ -36,18 +36,19 @@ def recode_other(frame: pd.DataFrame, rules: list[dict], codebook: Codebook) -> 
             pattern = re.compile(rule["pattern"])
         except re.error as error:
             raise SurveyError(f"recode pattern {rule['pattern']!r} is not a regular expression: {error}") from None
-        hit = texts.fillna("").map(lambda text: pattern.search(text) is not None).astype(bool)
+        given = texts.dropna()
+        hit = given.map(lambda text: pattern.search(text) is not None).astype(bool).reindex(texts.index, fill_value=False)
         if question.multi:
             frame.loc[hit, question.choice_column(target)] = True
             frame.loc[hit, question.choice_column(other)] = False
         else:
             frame.loc[hit, question.id] = target.id
         log.extend(
-            {"response_id": rid, "question": question.id, "text": text, "recoded_to": target.id}
-            for rid, text in zip(frame.loc[hit, "response_id"], texts[hit])
+            {"row": row, "response_id": rid, "question": question.id, "text": text, "recoded_to": target.id}
+            for row, rid, text in zip(frame.index[hit], frame.loc[hit, "response_id"], texts[hit])
         )
         frame.loc[hit, text_column] = pd.NA
-    columns = ["response_id", "question", "text", "recoded_to"]
+    columns = ["row", "response_id", "question", "text", "recoded_to"]
     return frame, pd.DataFrame(log, columns=columns)
 
 
@@ -129,12 +130,11 @@ def clean(frame: pd.DataFrame, config: dict, codebook: Codebook) -> dict[str, pd
     """Recode, then exclude: the kept respondents, every row's disposition, the attrition and recodes."""
     recoded, recodes = recode_other(frame, config.get("recode_other", []), codebook)
     reason = dispositions(recoded, config["exclusions"], codebook)
+    kept = (reason == KEPT).to_numpy()
     return {
-        "respondents": recoded[reason == KEPT].reset_index(drop=True),
+        "respondents": recoded[kept].reset_index(drop=True),
         "dispositions": pd.DataFrame({"response_id": recoded["response_id"], "disposition": reason}),
         "attrition": attrition(reason, config["exclusions"]),
-        "recodes": recodes[recodes["response_id"].isin(recoded.loc[reason == KEPT, "response_id"])].reset_index(
-            drop=True
-        ),
+        "recodes": recodes[reason.reindex(recodes.pop("row")).eq(KEPT).to_numpy()].reset_index(drop=True),
     }
 

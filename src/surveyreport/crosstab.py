@@ -106,11 +106,9 @@ def add_statistics(table: pd.DataFrame, tier_ids: list[str], settings: dict) -> 
 
 def crosstab(respondents: pd.DataFrame, codebook: Codebook, tier_levels: list[dict], settings: dict) -> pd.DataFrame:
     """Every closed question by total and tier, with its statistics."""
+    columns = banner(respondents, tier_levels)
     rows = [
-        row
-        for question in codebook.closed
-        for column, group in banner(respondents, tier_levels)
-        for row in question_rows(question, column, group)
+        row for question in codebook.closed for column, group in columns for row in question_rows(question, column, group)
     ]
     table = pd.DataFrame(rows, columns=COLUMNS[: COLUMNS.index("pct") + 1])
     return add_statistics(table, [level["id"] for level in tier_levels], settings)[COLUMNS]

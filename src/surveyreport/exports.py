@@ -10,9 +10,7 @@ rows and columns.
 from __future__ import annotations
 
 import csv
-import hashlib
 import logging
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,7 +131,7 @@ def _read_arrow(path: Path, width: int) -> pd.DataFrame:
             column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
         ),
     )
-    cells = table.to_pandas()
+    cells = table.to_pandas(split_blocks=True)  # a block per column: no copy into one 2-D block
     cells.columns = range(width)
     return cells
 
@@ -291,7 +289,9 @@ def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
     answers: dict[str, pd.Series] = {}
     for question in codebook.questions:
         answers.update(_question_values(export, question))
-    finished = _parse_mapped(export, meta, "finished", FINISHED, "1/0 or True/False") if "finished" in meta else None
+    finished = None
+    if "finished" in meta:
+        finished = _boolean(_recode(export, meta, "finished", FINISHED, "1/0 or True/False", [False, True]), meta.index)
     if "progress" in meta:
         tidy["progress"] = _parse_int(export, "progress")
     else:
@@ -315,28 +315,31 @@ def _parse_dates(export: Export, column: str) -> pd.Series:
 
 
 def _parse_int(export: Export, column: str, words: dict[str, int] | None = None) -> pd.Series:
+    """Whole numbers (or ``words`` for them), converted once per distinct value."""
     series = export.meta[column]
-    values = recode(series, words) if words else pd.Series(pd.NA, index=series.index)
-    numeric = pd.to_numeric(series.where(values.isna()), errors="coerce")
-    values = values.fillna(numeric)
-    bad = values.isna() | (values != values.round())
-    export.reject(bad, series, column, "cannot read {value!r} as a whole number", "a whole number")
-    return values.astype("Int64")
-
-
-def recode(series: pd.Series, mapping: dict) -> pd.Series:
-    """``series.map(mapping)`` by distinct value: an export column holds a handful of them."""
     codes, uniques = pd.factorize(series)
-    recoded = pd.Series(uniques, dtype=object).map(mapping).to_numpy(dtype=object)
-    values = np.where(codes >= 0, recoded[codes], None) if len(uniques) else np.full(len(series), None)
-    return pd.Series(values, index=series.index, dtype=object).fillna(np.nan)
+    distinct = pd.Series(uniques, dtype=object)
+    values = distinct.map(words) if words else pd.Series(np.nan, index=distinct.index, dtype=object)
+    values = pd.to_numeric(values.fillna(pd.to_numeric(distinct.where(values.isna()), errors="coerce")))
+    bad = np.append((values.isna() | (values != values.round())).to_numpy(), True)
+    export.reject(pd.Series(bad[codes], index=series.index), series, column, "cannot read {value!r} as a whole number", "a whole number")
+    return pd.Series(values.to_numpy()[codes], index=series.index).astype("Int64")
 
 
-def _parse_mapped(export: Export, frame: pd.DataFrame, column: str, mapping: dict, expected: str) -> pd.Series:
+def _recode(export: Export, frame: pd.DataFrame, column: str, mapping: dict, expected: str, categories: list) -> np.ndarray:
+    """Positions in ``categories`` of each cell's ``mapping`` (-1 when unanswered), looked up once per distinct value."""
     series = frame[column]
-    values = recode(series, mapping)
-    export.reject(values.isna() & ~series.isin(UNANSWERED), series, column, "unexpected value {value!r}", expected)
-    return values
+    codes, uniques = pd.factorize(series)
+    position = {category: i for i, category in enumerate(categories)}
+    table = np.array([position[mapping[u]] if u in mapping else -1 for u in uniques] + [-1], dtype=np.int64)
+    bad = np.array([u not in mapping and u not in UNANSWERED for u in uniques] + [True])
+    export.reject(pd.Series(bad[codes], index=series.index), series, column, "unexpected value {value!r}", expected)
+    return table[codes]
+
+
+def _boolean(positions: np.ndarray, index: pd.Index) -> pd.Series:
+    """True/False/NA from positions in [False, True] (-1: NA)."""
+    return pd.Series(pd.arrays.BooleanArray(positions == 1, positions < 0), index=index)
 
 
 def _elapsed(export: Export, tidy: pd.DataFrame) -> pd.Series:
@@ -366,10 +369,9 @@ def _reached(answers: dict[str, pd.Series], codebook: Codebook, finished: pd.Ser
 def _identity_groups(pii: pd.DataFrame) -> pd.Series:
     """Number the respondents by identity (e-mail, else IP address and location).
 
-    Keys are hashed with a salt drawn for this call and only the group numbers
-    leave the function: no e-mail or address is kept.
+    Only the group numbers (in order of first appearance) leave the function: no
+    e-mail or address is kept.
     """
-    salt = secrets.token_bytes(16)
 
     def column(name: str) -> pd.Series:
         return pii[name].str.strip() if name in pii else pd.Series("", index=pii.index)
@@ -379,8 +381,7 @@ def _identity_groups(pii: pd.DataFrame) -> pd.Series:
     key = email.where(email != "", "ip:" + place)
     row = "row:" + pd.Series(range(len(pii)), index=pii.index).astype(str)
     key = key.where(column("ip_address").ne("") | email.ne(""), row)
-    hashed = key.map(lambda k: hashlib.blake2b(k.encode("utf-8"), key=salt, digest_size=16).hexdigest())
-    return pd.Series(pd.factorize(hashed)[0] + 1, index=pii.index, dtype="Int64")
+    return pd.Series(pd.factorize(key)[0] + 1, index=pii.index, dtype="Int64")
 
 
 def _check_length(export: Export, column: str) -> None:
@@ -404,15 +405,17 @@ def _question_values(export: Export, question: Question) -> dict[str, pd.Series]
             name = f"{column}_{choice.code}"
             mapping = {**{v: True for v in TICKED | {choice.label}}, **{v: False for v in UNTICKED}}
             expected = f"1 or {choice.label!r} when ticked, blank, 0 or -99 when not"
-            ticks[question.choice_column(choice)] = _parse_mapped(export, data, name, mapping, expected).astype(bool)
-        answered = pd.DataFrame(ticks).any(axis=1)
-        for name, values in ticks.items():
-            out[name] = values.astype("boolean").where(answered, pd.NA)
+            ticks[question.choice_column(choice)] = _recode(export, data, name, mapping, expected, [False, True])
+        unanswered = np.logical_and.reduce([positions != 1 for positions in ticks.values()])
+        for name, positions in ticks.items():
+            out[name] = _boolean(np.where(unanswered, -1, positions), data.index)
     elif question.closed:
         mapping = {str(c.code): c.id for c in question.choices} | {c.label: c.id for c in question.choices}
         codes = ", ".join(str(c.code) for c in question.choices)
-        values = _parse_mapped(export, data, column, mapping, f"one of the codes {codes}, their labels, or blank")
-        out[question.id] = values.astype(pd.CategoricalDtype([c.id for c in question.choices]))
+        expected = f"one of the codes {codes}, their labels, or blank"
+        ids = [c.id for c in question.choices]
+        positions = _recode(export, data, column, mapping, expected, ids)
+        out[question.id] = pd.Series(pd.Categorical.from_codes(positions, dtype=pd.CategoricalDtype(ids)), index=data.index)
     else:
         _check_length(export, column)
         out[question.id] = data[column].where(~data[column].isin(UNANSWERED)).astype("string")
