@@ -237,13 +237,18 @@ def cell(result: dict) -> str:
     return f"{result['seconds']:.2f} s, {result['peak_mb']:.0f} MB"
 
 
-def markdown(study: list[tuple[str, dict, str]], scale: dict[int, dict[str, dict]], runs: int) -> str:
+def source_commit() -> str:
+    """The commit being measured, marked when the working tree differs from it."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return f"`{commit}`" + (" (with uncommitted changes)" if dirty else "")
+
+
+def markdown(study: list[tuple[str, dict, str]], scale: dict[int, dict[str, dict]], runs: int, commit: str) -> str:
     lines = [
         "# Benchmark",
         "",
-        f"Commit `{commit}`{' (with uncommitted changes)' if dirty else ''}; Python {platform.python_version()}, "
+        f"Commit {commit}; Python {platform.python_version()}, "
         f"{os.cpu_count()} cores; median of {runs} runs. "
         "Peak memory: the largest resident set of any one process. Written by `bench/benchmark.py`.",
         "",
@@ -289,6 +294,7 @@ def main() -> None:
     if args.stage:
         run_stage(args.stage, Path(args.work), Path(args.data))
         return
+    commit = source_commit()  # before copying: the tree may change while the benchmark runs
     with tempfile.TemporaryDirectory(prefix="surveyreport-bench-") as tmp:
         work = copy_project(Path(tmp))
         started = time.perf_counter()
@@ -296,7 +302,7 @@ def main() -> None:
         print(f"study measured in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
         def write(scale: dict) -> None:  # after each part, so a long run that is stopped keeps what it measured
-            Path(args.out).write_text(markdown(study, scale, args.runs), encoding="utf-8")
+            Path(args.out).write_text(markdown(study, scale, args.runs, commit), encoding="utf-8")
             print(f"wrote {args.out}", file=sys.stderr)
 
         write({})
