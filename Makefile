@@ -18,6 +18,8 @@ test: $(STAMP)
 # Rewrite the committed raw export from its spec (same seed: same bytes).
 data: $(STAMP)
 	$(BIN)/surveyreport-generate --out data/raw/sales_training_2012_qualtrics.csv
+	$(BIN)/surveyreport-generate --codebook config/onboarding-2025/codebook.yaml \
+	  --spec config/onboarding-2025/reconstruction.yaml --out data/raw/onboarding_2025_qualtrics.csv
 
 # Re-pin requirements.lock from .venv, and environment.yml from requirements.lock.
 lock: $(STAMP)

@@ -279,6 +279,8 @@ def unsupported_claims(results: Results, findings: list[dict]) -> list[str]:
 
 
 def verification_markdown(checks: list[CheckResult]) -> str:
+    if not checks:
+        return "# Published figures\n\nThe study configures no published figures: there is nothing to check.\n"
     held = sum(c.holds for c in checks)
     lines = [
         "# Published figures, checked against the computed results",

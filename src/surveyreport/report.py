@@ -222,6 +222,7 @@ def build_context(
         "r": results,
         "tiers": [{**t, "n": results.respondents(t["id"])} for t in tiers],
         "tier_question": codebook.question(config["tiers"]["question"]),
+        "tier_label": config["tiers"]["label"],
         "unrated": Count(
             results.respondents() - sum(results.respondents(t["id"]) for t in tiers), "respondents in no tier"
         ),
@@ -263,9 +264,13 @@ def build_context(
     return context
 
 
-def render_html(template_dir: str | Path, context: dict) -> str:
+def render_html(template_dir: str | Path, context: dict, template: str = "report.html.j2") -> str:
     env = environment(template_dir, context["codebook"])
-    return env.get_template("report.html.j2").render(**context)
+    try:
+        chosen = env.get_template(template)
+    except jinja2.TemplateNotFound:
+        raise SurveyError(f"no report template {template!r} in {template_dir}", expected="a template in report/") from None
+    return chosen.render(**context)
 
 
 def self_contained(html: str, assets: dict[str, Path]) -> str:

@@ -127,7 +127,7 @@ def render_stage(
         context = report.build_context(
             config, report_config, data, pd.read_csv(attrition), report.sha256(export), chart_urls
         )
-        html = report.render_html(template_dir, context)
+        html = report.render_html(template_dir, context, report_config.get("template", "report.html.j2"))
     templates = Path(template_dir)
     assets = {"style.css": templates / "style.css"}
     assets |= {f"fonts/{p.name}": p for p in (templates / "fonts").glob("*.ttf")}
@@ -139,13 +139,13 @@ def render_stage(
     log.info("wrote %s: %d pages, %d numbers in the ledger", out["pdf"], pages, len(entries))
 
 
-def verify_stage(crosstabs: str, respondents: str, codebook: str, figures: str, pdf: str, fail: bool, out: str) -> None:
+def verify_stage(crosstabs: str, respondents: str, codebook: str, figures: str | None, pdf: str, fail: bool, out: str) -> None:
     from pypdf import PdfReader
 
     from .measures import verification_markdown, verify
 
     pages = len(PdfReader(pdf).pages)
-    checks = verify(results(crosstabs, respondents, codebook), load_yaml(figures), pages)
+    checks = verify(results(crosstabs, respondents, codebook), load_yaml(figures), pages) if figures else []
     text = verification_markdown(checks)
     log.info("\n%s", text)
     failed = [c for c in checks if not c.holds]

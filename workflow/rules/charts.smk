@@ -18,6 +18,8 @@ rule charts:
         f"{LOGS}/charts.log",
     benchmark:
         f"{BENCHMARKS}/charts.tsv"
+    conda:
+        "../envs/surveyreport.yaml"
     params:
         report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
         tiers=config["tiers"],

@@ -14,6 +14,8 @@ rule clean:
         recodes=f"{RESULTS}/clean/recodes.csv",
     log:
         f"{LOGS}/clean.log",
+    conda:
+        "../envs/surveyreport.yaml"
     params:
         cleaning=config["cleaning"],
     script:

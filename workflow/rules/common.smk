@@ -22,6 +22,7 @@ validate(REPORT, schema="../schemas/report.schema.yaml")
 validate(load_yaml(config["codebook"]), schema="../schemas/codebook.schema.yaml")
 EXHIBITS = [exhibit["id"] for exhibit in REPORT["exhibits"]]
 FONTS = sorted(glob.glob("report/fonts/*.ttf"))
+TEMPLATES = sorted(glob.glob("report/*.j2")) + ["report/style.css"]
 PACKAGE = "src/surveyreport"
 
 

@@ -19,6 +19,8 @@ rule crosstab:
         f"{LOGS}/crosstab.log",
     benchmark:
         f"{BENCHMARKS}/crosstab.tsv"
+    conda:
+        "../envs/surveyreport.yaml"
     params:
         tiers=config["tiers"],
         statistics=config["statistics"],

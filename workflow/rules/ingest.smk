@@ -15,6 +15,8 @@ rule ingest:
         f"{RESULTS}/ingest/responses.parquet",
     log:
         f"{LOGS}/ingest.log",
+    conda:
+        "../envs/surveyreport.yaml"
     params:
         export_format=config.get("export_format", "auto"),
     script:

@@ -7,7 +7,7 @@ rule render:
         codebook=config["codebook"],
         charts=rules.charts.output.svgs,
         charts_ledger=rules.charts.output.ledger,
-        templates=["report/report.html.j2", "report/macros.html.j2", "report/style.css"],
+        templates=TEMPLATES,
         fonts=FONTS,
         code=package(
             "report",
@@ -32,6 +32,8 @@ rule render:
         f"{LOGS}/render.log",
     benchmark:
         f"{BENCHMARKS}/render.tsv"
+    conda:
+        "../envs/surveyreport.yaml"
     params:
         config={
             **{k: config[k] for k in ("study", "cleaning", "tiers", "statistics")},
@@ -48,7 +50,7 @@ rule verify:
         crosstabs=rules.crosstab.output.crosstabs,
         respondents=rules.tier.output[0],
         codebook=config["codebook"],
-        figures=config["published_figures"],
+        figures=config.get("published_figures") or [],
         pdf=rules.render.output.pdf,
         code=package("measures", "ledger", "stats", "codebook", "tidy"),
     output:
@@ -59,6 +61,8 @@ rule verify:
         ),
     log:
         f"{LOGS}/verify.log",
+    conda:
+        "../envs/surveyreport.yaml"
     params:
         fail=config["fail_on_unverified"],
     script:

@@ -7,6 +7,8 @@ rule tier:
         f"{RESULTS}/tier/respondents.parquet",
     log:
         f"{LOGS}/tier.log",
+    conda:
+        "../envs/surveyreport.yaml"
     params:
         tiers=config["tiers"],
     script:

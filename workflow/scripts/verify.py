@@ -6,7 +6,7 @@ run_step(
         snakemake.input.crosstabs,
         snakemake.input.respondents,
         snakemake.input.codebook,
-        snakemake.input.figures,
+        snakemake.input.figures[0] if snakemake.input.figures else None,
         snakemake.input.pdf,
         snakemake.params.fail,
         snakemake.output[0],

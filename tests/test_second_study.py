@@ -1,0 +1,64 @@
+"""A second, different study builds from its own configuration alone, beside the first."""
+
+import hashlib
+import shutil
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from .conftest import RESULTS, copy_project, pdf_text_of, snakemake
+
+pytestmark = pytest.mark.e2e
+
+SECOND = "results/onboarding-2025"
+
+
+def digests(folder):
+    return {p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def both(build, tmp_path_factory):
+    """A copy holding the first study's results, where the second study is then built."""
+    workdir = copy_project(tmp_path_factory.mktemp("two-studies"))
+    shutil.copytree(build / RESULTS, workdir / RESULTS)
+    first = digests(workdir / RESULTS)
+    run = snakemake(workdir, "--configfile", "config/onboarding-2025.yaml")
+    assert run.returncode == 0, run.stderr[-3000:]
+    return workdir, first
+
+
+def test_the_second_study_has_its_own_results_and_leaves_the_first_alone(both):
+    workdir, first = both
+    assert (workdir / SECOND / "report.pdf").is_file()
+    assert (workdir / "logs" / "onboarding-2025" / "render.log").is_file()
+    assert digests(workdir / RESULTS) == first
+
+
+def test_four_tiers_from_another_question(both):
+    workdir, _ = both
+    crosstabs = pd.read_csv(workdir / SECOND / "crosstab" / "crosstabs.csv")
+    assert set(crosstabs["column"]) == {"total", "fast", "typical", "slow", "very_slow"}
+    tiered = pd.read_parquet(workdir / SECOND / "tier" / "respondents.parquet")
+    assert tiered["tier"].value_counts().to_dict() == {"typical": 168, "slow": 115, "fast": 64, "very_slow": 49}
+
+
+def test_the_generic_layout_reports_it(both):
+    workdir, _ = both
+    pdf = workdir / SECOND / "report.pdf"
+    text = pdf_text_of(pdf)
+    assert "How Engineering Teams Onboard New Hires" in text
+    assert "Teams that ramp up fastest use buddies, pairing and starter tasks most" in text
+    assert "Over six months" in text and "learning leader" not in text.lower()
+    outline = [item.title for item in PdfReader(pdf).outline if not isinstance(item, list)]
+    assert outline[:2] == ["Summary", "Findings"]
+    verification = (workdir / SECOND / "verification.md").read_text(encoding="utf-8")
+    assert "no published figures" in verification
+
+
+def test_a_rerun_of_either_study_has_nothing_to_do(both):
+    workdir, _ = both
+    for args in ([], ["--configfile", "config/onboarding-2025.yaml"]):
+        run = snakemake(workdir, "--dry-run", *args)
+        assert run.returncode == 0 and "Nothing to be done" in run.stdout + run.stderr, args
