@@ -30,3 +30,11 @@ def test_snakefmt_check_passes():
         [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"], cwd=ROOT, capture_output=True, text=True
     )
     assert run.returncode == 0, run.stderr
+
+
+@pytest.mark.parametrize("study", [[], ["--configfile", "config/onboarding-2025.yaml"]], ids=["first", "second"])
+def test_snakemake_lint_reports_nothing(study):
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint", *study], cwd=ROOT, capture_output=True, text=True
+    )
+    assert run.returncode == 0 and "your workflow is in a good condition" in run.stdout + run.stderr, run.stdout + run.stderr
