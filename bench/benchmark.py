@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["Snakefile", "config", "data", "profiles", "report", "src", "workflow"]
+PROJECT_FILES = ["Snakefile", "config", "data", "environment.yml", "profiles", "report", "src", "workflow"]
 STAGES = ["ingest", "clean", "tier", "crosstab", "charts", "render"]
 MEASURE = """
 import json, resource, subprocess, sys, time

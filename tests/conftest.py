@@ -96,7 +96,7 @@ STATISTICS = {"confidence": 0.95, "alpha": 0.05, "correction": "holm", "min_base
 
 # ----------------------------------------------------------------------------- whole-workflow runs
 
-PROJECT_FILES = ["Snakefile", "config", "data", "profiles", "report", "src", "workflow"]
+PROJECT_FILES = ["Snakefile", "config", "data", "environment.yml", "profiles", "report", "src", "workflow"]
 RESULTS = "results/sales-training-2012"
 LOGS = "logs/sales-training-2012"
 

@@ -50,7 +50,7 @@ rule verify:
         crosstabs=rules.crosstab.output.crosstabs,
         respondents=rules.tier.output[0],
         codebook=config["codebook"],
-        figures=config.get("published_figures") or [],
+        figures=[config["published_figures"]] if config.get("published_figures") else [],
         pdf=rules.render.output.pdf,
         code=package("measures", "ledger", "stats", "codebook", "tidy"),
     output:
