@@ -15,6 +15,7 @@ from .codebook import Codebook
 from .errors import SurveyError
 
 KEPT = "kept"
+METADATA = {"response_id", "start", "end", "recorded", "status", "progress", "duration", "finished", "identity_group"}
 
 
 def recode_other(frame: pd.DataFrame, rules: list[dict], codebook: Codebook) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -100,10 +101,13 @@ RULES: dict[str, Callable[[pd.DataFrame, dict, Codebook], pd.Series]] = {
 def dispositions(frame: pd.DataFrame, steps: list[dict], codebook: Codebook) -> pd.Series:
     """The reason each raw row is excluded (its first broken rule), or ``kept``."""
     reason = pd.Series(KEPT, index=frame.index, dtype="string")
+    # the rules read the metadata and the questions they name: only those columns are narrowed down step by step
+    named = {q for step in steps for q in [step.get("question"), *step.get("questions", [])] if q}
+    frame = frame[[c for c in frame.columns if c in METADATA or c in named]]
     for step in steps:
         if step["rule"] not in RULES:
             raise SurveyError(f"unknown cleaning rule {step['rule']!r}", expected=f"one of {', '.join(RULES)}")
-        remaining = frame[reason == KEPT]
+        remaining = frame[(reason == KEPT).to_numpy()]
         hit = RULES[step["rule"]](remaining, step, codebook)
         reason[hit[hit].index] = step["reason"]
     return reason

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pyarrow import compute as pa_compute
 from pyarrow import csv as pa_csv
 
 from .codebook import Codebook, Question
@@ -125,10 +126,11 @@ def _read_arrow(path: Path, width: int) -> pd.DataFrame:
     names = [f"f{i}" for i in range(width)]
     table = pa_csv.read_csv(
         path,
-        read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 24),
+        read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 22),
         parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
+        # large_string is what pandas' Arrow-backed str columns hold: no copy into pandas
         convert_options=pa_csv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+            column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False, quoted_strings_can_be_null=False
         ),
     )
     cells = table.to_pandas(split_blocks=True)  # a block per column: no copy into one 2-D block
@@ -370,17 +372,33 @@ def _identity_groups(pii: pd.DataFrame) -> pd.Series:
     """Number the respondents by identity (e-mail, else IP address and location).
 
     Only the group numbers (in order of first appearance) leave the function: no
-    e-mail or address is kept.
+    e-mail or address is kept. Values are compared as integer codes, so a million
+    respondents need a few integer arrays, not new strings.
     """
+    n = len(pii)
 
-    def column(name: str) -> pd.Series:
-        return pii[name].str.strip() if name in pii else pd.Series("", index=pii.index)
+    def codes(name: str, lower: bool = False) -> np.ndarray:
+        """Each row's value as a number; -1 where blank (Arrow compute: no Python strings)."""
+        if name not in pii:
+            return np.full(n, -1)
+        values = pa.array(pii[name])
+        values = pa_compute.utf8_trim_whitespace(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
+        encoded = pa_compute.dictionary_encode(pa_compute.utf8_lower(values) if lower else values)
+        numbers = pa_compute.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
+        blank = encoded.dictionary.index("").as_py()
+        return np.where(numbers == blank, -1, numbers) if blank >= 0 else numbers
 
-    email = column("email").str.lower()
-    place = column("ip_address") + "|" + column("latitude") + "|" + column("longitude")
-    key = email.where(email != "", "ip:" + place)
-    row = "row:" + pd.Series(range(len(pii)), index=pii.index).astype(str)
-    key = key.where(column("ip_address").ne("") | email.ne(""), row)
+    def combined(*parts: np.ndarray) -> np.ndarray:
+        """One code per distinct combination of the parts' codes."""
+        code = parts[0]
+        for part in parts[1:]:
+            code = pd.factorize(code * (int(part.max()) + 2) + part + 1)[0]
+        return code
+
+    email, ip = codes("email", lower=True), codes("ip_address")
+    place = combined(ip, codes("latitude"), codes("longitude"))
+    emails, places = int(email.max()) + 1, int(place.max()) + 1
+    key = np.where(email >= 0, email, np.where(ip >= 0, emails + place, emails + places + np.arange(n)))
     return pd.Series(pd.factorize(key)[0] + 1, index=pii.index, dtype="Int64")
 
 
