@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from .conftest import RESULTS, ROOT, copy_project, snakemake
 pytestmark = pytest.mark.e2e
 
 SCRIPT = ROOT / "profiles" / "slurm" / "localhost-cluster.sh"
+CONF = Path("/etc/slurm/slurm.conf")
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,11 @@ def cluster():
         pytest.skip("SLURM is not installed and there is no apt-get to install it")
     run = subprocess.run(["sh", str(SCRIPT)], capture_output=True, text=True, timeout=900)
     if run.returncode != 0:
+        subprocess.run(["sh", str(SCRIPT), "stop"], capture_output=True)
         pytest.skip(f"a local SLURM cluster could not be started: {(run.stderr or run.stdout).strip()[-500:]}")
+    yield CONF
+    subprocess.run(["sh", str(SCRIPT), "stop"], capture_output=True, check=True)
+    assert not CONF.exists() and not CONF.is_symlink(), "stopping the cluster leaves no SLURM configuration"
 
 
 def test_slurm_run_gives_the_local_report_bytes(cluster, build, tmp_path):
