@@ -138,21 +138,21 @@ def run_stage(name: str, work: Path, data: Path) -> None:
     codebook = str(work / "config" / "codebook.yaml")
     d = str(data)
     if name == "ingest":
-        stages.ingest(f"{d}/export.csv", codebook, "auto", f"{d}/responses.parquet")
+        stages.ingest(f"{d}/export.csv", codebook, "auto", f"{d}/responses.arrow")
     elif name == "clean":
         outputs = {k: f"{d}/{k}.csv" for k in ("dispositions", "attrition", "recodes")}
-        outputs["respondents"] = f"{d}/respondents.parquet"
-        stages.clean_stage(f"{d}/responses.parquet", codebook, config["cleaning"], outputs)
+        outputs["respondents"] = f"{d}/respondents.arrow"
+        stages.clean_stage(f"{d}/responses.arrow", codebook, config["cleaning"], outputs)
     elif name == "tier":
-        stages.tier_stage(f"{d}/respondents.parquet", codebook, config["tiers"], f"{d}/tiered.parquet")
+        stages.tier_stage(f"{d}/respondents.arrow", codebook, config["tiers"], f"{d}/tiered.arrow")
     elif name == "crosstab":
         outputs = {"crosstabs": f"{d}/crosstabs.csv", "chisquare": f"{d}/chisquare.csv", "workbook": f"{d}/crosstabs.xlsx"}
-        stages.crosstab_stage(f"{d}/tiered.parquet", codebook, config["tiers"], config["statistics"], config["study"]["title"], outputs)
+        stages.crosstab_stage(f"{d}/tiered.arrow", codebook, config["tiers"], config["statistics"], config["study"]["title"], outputs)
     elif name == "charts":
         (data / "charts").mkdir(exist_ok=True)
         svgs = [f"{d}/charts/{e['id']}.svg" for e in report_config["exhibits"]]
         stages.charts_stage(
-            f"{d}/crosstabs.csv", f"{d}/tiered.parquet", codebook, report_config, config["tiers"], str(work / "report" / "fonts"), svgs, f"{d}/charts/ledger.csv"
+            f"{d}/crosstabs.csv", f"{d}/tiered.arrow", codebook, report_config, config["tiers"], str(work / "report" / "fonts"), svgs, f"{d}/charts/ledger.csv"
         )
     elif name == "render":
         config = {**config, "fail_on_unverified": False}
@@ -160,7 +160,7 @@ def run_stage(name: str, work: Path, data: Path) -> None:
         outputs = {"pdf": f"{d}/report.pdf", "html": f"{d}/report.html", "ledger": f"{d}/ledger.csv"}
         charts = sorted(glob.glob(f"{d}/charts/*.svg"))
         stages.render_stage(
-            f"{d}/crosstabs.csv", f"{d}/tiered.parquet", f"{d}/attrition.csv", f"{d}/export.csv", codebook, str(work / "report"),
+            f"{d}/crosstabs.csv", f"{d}/tiered.arrow", f"{d}/attrition.csv", f"{d}/export.csv", codebook, str(work / "report"),
             charts, f"{d}/charts/ledger.csv", config, report_config, outputs,
         )
     elif name == "duckdb":

@@ -134,8 +134,8 @@ def pdf_text_of(path):
 
 
 def output_text(path):
-    """The text of an output file as a search for personal data must see it: Parquet tables decoded."""
+    """The text of an output file as a search for personal data must see it: Arrow tables decoded."""
     path = Path(path)
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path).to_csv(index=False)
+    if path.suffix == ".arrow":
+        return pd.read_feather(path).to_csv(index=False)
     return path.read_bytes().decode("utf-8", "replace")

@@ -76,13 +76,13 @@ def test_no_personal_data_leaves_ingest_or_cleaning(tmp_path, layout):
     export = tmp_path / name
     write(responses, CODEBOOK, export)
     results = tmp_path / "results"
-    stages.ingest(str(export), str(ROOT / "config" / "codebook.yaml"), "auto", str(results / "responses.parquet"))
+    stages.ingest(str(export), str(ROOT / "config" / "codebook.yaml"), "auto", str(results / "responses.arrow"))
     outputs = {key: str(results / f"{key}.csv") for key in ("dispositions", "attrition", "recodes")}
-    outputs["respondents"] = str(results / "respondents.parquet")
-    stages.clean_stage(str(results / "responses.parquet"), str(ROOT / "config" / "codebook.yaml"), CONFIG["cleaning"], outputs)
+    outputs["respondents"] = str(results / "respondents.arrow")
+    stages.clean_stage(str(results / "responses.arrow"), str(ROOT / "config" / "codebook.yaml"), CONFIG["cleaning"], outputs)
     pattern = re.compile(r"pii-canary|Zebulonia|Quargleshaw|203\.0\.113\.|12\.3456789|98\.7654321|EXTREF-CANARY")
     files = sorted(results.iterdir())
     assert len(files) == 5
     for path in files:
         assert not pattern.search(output_text(path)), path
-    assert len(pd.read_parquet(results / "responses.parquet")) == n
+    assert len(pd.read_feather(results / "responses.arrow")) == n

@@ -71,7 +71,7 @@ def test_no_personal_data_in_any_output(build, pdf_text):
     assert len(planted) > 500
     outputs = [p for p in (build / "results").rglob("*") if p.is_file()]
     texts = [output_text(p) for p in outputs] + [pdf_text]
-    assert any(p.suffix == ".parquet" for p in outputs)
+    assert any(p.suffix == ".arrow" for p in outputs)
     pattern = re.compile("|".join(re.escape(value) for value in sorted(planted, key=len, reverse=True) if len(value) > 4))
     leaks = [(str(p), m.group()) for p, t in zip(outputs + ["report text"], texts) for m in [pattern.search(t)] if m]
     assert not leaks

@@ -102,5 +102,5 @@ def test_a_failed_rerun_leaves_nothing_partial_and_keeps_the_last_good_results(b
     after = {p.relative_to(built): p.read_bytes() for p in (built / RESULTS).rglob("*") if p.is_file()}
     assert set(after) <= set(before), "a partial or temporary file was left"
     assert all(after[path] == before[path] for path in after)
-    failed = {Path(RESULTS) / "ingest" / "responses.parquet"}
+    failed = {Path(RESULTS) / "ingest" / "responses.arrow"}
     assert set(before) - set(after) == failed  # Snakemake removes the failed step's own output, nothing else

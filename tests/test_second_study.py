@@ -40,7 +40,7 @@ def test_four_tiers_from_another_question(both):
     workdir, _ = both
     crosstabs = pd.read_csv(workdir / SECOND / "crosstab" / "crosstabs.csv")
     assert set(crosstabs["column"]) == {"total", "fast", "typical", "slow", "very_slow"}
-    tiered = pd.read_parquet(workdir / SECOND / "tier" / "respondents.parquet")
+    tiered = pd.read_feather(workdir / SECOND / "tier" / "respondents.arrow")
     assert tiered["tier"].value_counts().to_dict() == {"typical": 168, "slow": 115, "fast": 64, "very_slow": 49}
 
 

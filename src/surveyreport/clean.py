@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import compute as pa_compute
 
 from .codebook import Codebook
 from .errors import SurveyError
@@ -23,7 +26,7 @@ def recode_other(frame: pd.DataFrame, rules: list[dict], codebook: Codebook) -> 
 
     Returns the recoded frame and one row per recoded answer (response, question, text, choice).
     """
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # copy-on-write: only the columns a rule changes are copied
     log = []
     for rule in rules:
         question = codebook.question(rule["question"])
@@ -69,8 +72,12 @@ def _screened_out(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Ser
 
 
 def _duplicate(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
-    order = frame.sort_values(["recorded", "response_id"], kind="stable")
-    return order["identity_group"].duplicated(keep="first").reindex(frame.index)
+    """Every response of an identity but its first (by recorded date, then response ID)."""
+    keys = pa.table({"recorded": pa.array(frame["recorded"]), "response_id": pa.array(frame["response_id"])})
+    order = pa_compute.sort_indices(keys, sort_keys=[("recorded", "ascending"), ("response_id", "ascending")]).to_numpy()
+    repeated = np.empty(len(frame), dtype=bool)
+    repeated[order] = frame["identity_group"].iloc[order].duplicated(keep="first").to_numpy()
+    return pd.Series(repeated, index=frame.index)
 
 
 def _speeder(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
@@ -100,17 +107,18 @@ RULES: dict[str, Callable[[pd.DataFrame, dict, Codebook], pd.Series]] = {
 
 def dispositions(frame: pd.DataFrame, steps: list[dict], codebook: Codebook) -> pd.Series:
     """The reason each raw row is excluded (its first broken rule), or ``kept``."""
-    reason = pd.Series(KEPT, index=frame.index, dtype="string")
     # the rules read the metadata and the questions they name: only those columns are narrowed down step by step
     named = {q for step in steps for q in [step.get("question"), *step.get("questions", [])] if q}
     frame = frame[[c for c in frame.columns if c in METADATA or c in named]]
-    for step in steps:
+    broken = np.zeros(len(frame), dtype=np.int64)  # the number of the first rule a row breaks; 0: kept
+    for number, step in enumerate(steps, start=1):
         if step["rule"] not in RULES:
             raise SurveyError(f"unknown cleaning rule {step['rule']!r}", expected=f"one of {', '.join(RULES)}")
-        remaining = frame[(reason == KEPT).to_numpy()]
-        hit = RULES[step["rule"]](remaining, step, codebook)
-        reason[hit[hit].index] = step["reason"]
-    return reason
+        remaining = np.flatnonzero(broken == 0)
+        hit = RULES[step["rule"]](frame.iloc[remaining], step, codebook).to_numpy(dtype=bool)
+        broken[remaining[hit]] = number
+    reasons = np.array([KEPT, *(step["reason"] for step in steps)], dtype=object)
+    return pd.Series(reasons[broken], index=frame.index, dtype="string")
 
 
 def attrition(reason: pd.Series, steps: list[dict]) -> pd.DataFrame:

@@ -271,9 +271,15 @@ def read_export(path: str | Path, codebook: Codebook, platform: str = "auto") ->
 
 
 def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
-    """Type and check an export's cells into the tidy respondent table."""
+    """Type and check an export's cells into the tidy respondent table.
+
+    The export's personal data and answer cells are let go as soon as they are typed,
+    so the text of a large export and its typed table are not held whole together.
+    """
     meta = export.meta
     tidy = pd.DataFrame(index=meta.index)
+    identity_group = _identity_groups(export.pii)
+    export.pii = export.pii.iloc[:, :0]
     ids = meta["response_id"]
     export.reject(
         ids.str.match(SCIENTIFIC),
@@ -291,6 +297,7 @@ def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
     answers: dict[str, pd.Series] = {}
     for question in codebook.questions:
         answers.update(_question_values(export, question))
+        export.answers = export.answers.drop(columns=_cells_of(question))
     finished = None
     if "finished" in meta:
         finished = _boolean(_recode(export, meta, "finished", FINISHED, "1/0 or True/False", [False, True]), meta.index)
@@ -302,7 +309,7 @@ def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
     tidy["finished"] = (finished if finished is not None else tidy["progress"].eq(100)).astype("boolean")
     for name in ("channel", "language"):
         tidy[name] = meta[name].replace("", pd.NA).astype("string") if name in meta else pd.Series(pd.NA, index=meta.index, dtype="string")
-    tidy["identity_group"] = _identity_groups(export.pii)
+    tidy["identity_group"] = identity_group
     for name, values in answers.items():
         tidy[name] = values
     return tidy
@@ -373,16 +380,20 @@ def _identity_groups(pii: pd.DataFrame) -> pd.Series:
 
     Only the group numbers (in order of first appearance) leave the function: no
     e-mail or address is kept. Values are compared as integer codes, so a million
-    respondents need a few integer arrays, not new strings.
+    respondents need a few integer arrays, not new strings; addresses are encoded
+    only for the rows without an e-mail.
     """
     n = len(pii)
 
-    def codes(name: str, lower: bool = False) -> np.ndarray:
-        """Each row's value as a number; -1 where blank (Arrow compute: no Python strings)."""
-        if name not in pii:
-            return np.full(n, -1)
+    def codes(name: str, rows: np.ndarray | None = None, lower: bool = False) -> np.ndarray:
+        """Each row's value (of ``rows`` if given) as a number; -1 where blank (Arrow compute: no Python strings)."""
+        size = n if rows is None else len(rows)
+        if name not in pii or size == 0:
+            return np.full(size, -1)
         values = pa.array(pii[name])
-        values = pa_compute.utf8_trim_whitespace(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
+        values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+        values = values if rows is None else values.take(pa.array(rows))
+        values = pa_compute.utf8_trim_whitespace(values)
         encoded = pa_compute.dictionary_encode(pa_compute.utf8_lower(values) if lower else values)
         numbers = pa_compute.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
         blank = encoded.dictionary.index("").as_py()
@@ -392,13 +403,15 @@ def _identity_groups(pii: pd.DataFrame) -> pd.Series:
         """One code per distinct combination of the parts' codes."""
         code = parts[0]
         for part in parts[1:]:
-            code = pd.factorize(code * (int(part.max()) + 2) + part + 1)[0]
+            code = pd.factorize(code * (int(part.max(initial=-1)) + 2) + part + 1)[0]
         return code
 
-    email, ip = codes("email", lower=True), codes("ip_address")
-    place = combined(ip, codes("latitude"), codes("longitude"))
-    emails, places = int(email.max()) + 1, int(place.max()) + 1
-    key = np.where(email >= 0, email, np.where(ip >= 0, emails + place, emails + places + np.arange(n)))
+    key = codes("email", lower=True)
+    anonymous = np.flatnonzero(key < 0)
+    ip = codes("ip_address", anonymous)
+    place = combined(ip, codes("latitude", anonymous), codes("longitude", anonymous))
+    emails, places = int(key.max(initial=-1)) + 1, int(place.max(initial=-1)) + 1
+    key[anonymous] = np.where(ip >= 0, emails + place, emails + places + anonymous)
     return pd.Series(pd.factorize(key)[0] + 1, index=pii.index, dtype="Int64")
 
 
@@ -411,6 +424,13 @@ def _check_length(export: Export, column: str) -> None:
         "a text answer of {value:,} characters",
         f"at most {MAX_TEXT_CHARS:,} characters (is a closing quote missing?)",
     )
+
+
+def _cells_of(question: Question) -> list[str]:
+    """The export columns ``_question_values`` reads for a question."""
+    column = question.column
+    choices = [f"{column}_{c.code}" for c in question.choices] if question.multi else [column]
+    return choices + [f"{column}_{c.code}_TEXT" for c in question.choices if c.text]
 
 
 def _question_values(export: Export, question: Question) -> dict[str, pd.Series]:

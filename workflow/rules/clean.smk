@@ -4,7 +4,7 @@ rule clean:
         codebook=config["codebook"],
         code=package("clean", "schemas", "codebook", "tidy"),
     output:
-        respondents=f"{RESULTS}/clean/respondents.parquet",
+        respondents=f"{RESULTS}/clean/respondents.arrow",
         dispositions=f"{RESULTS}/clean/dispositions.csv",
         attrition=report(
             f"{RESULTS}/clean/attrition.csv",
