@@ -74,6 +74,11 @@ class Results:
         self.codebook = codebook
         self.respondents_table = respondents
         self._cells = {key: rows.set_index("choice") for key, rows in crosstab.groupby(["question", "column"], sort=False)}
+        # (question, column) -> choice -> (count, base, respondents): shares are looked up hundreds of times per report
+        self._numbers = {
+            key: {c: (int(n), int(b), int(r)) for c, n, b, r in zip(rows.index, rows["count"], rows["base"], rows["respondents"])}
+            for key, rows in self._cells.items()
+        }
 
     def rows(self, question: str, column: str | None) -> pd.DataFrame:
         """The crosstab rows of one question in one banner column, indexed by choice."""
@@ -91,10 +96,11 @@ class Results:
             q.choice(choice)
         if q.multi and len(choices) > 1:
             raise SurveyError(f"{question!r} is multi-select: a share of several choices would count people twice")
-        rows = self.rows(question, tier)
-        count = int(rows.loc[list(choices), "count"].sum())
-        n = int(rows.loc[choices[0], "base"]) if base == "answered" else int(rows["respondents"].iloc[0])
-        return Share(question, choices, tier or TOTAL, count, n)
+        self.rows(question, tier)
+        numbers = self._numbers[(question, tier or TOTAL)]
+        count = sum(numbers[choice][0] for choice in choices)
+        _, answered, respondents = numbers[choices[0]]
+        return Share(question, choices, tier or TOTAL, count, answered if base == "answered" else respondents)
 
     def base(self, question: str, tier: str | None = None) -> Count:
         rows = self.rows(question, tier)

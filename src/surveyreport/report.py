@@ -86,11 +86,12 @@ def _choice_label(codebook: Codebook):
 def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]]) -> dict:
     """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases."""
     mine = {column: results.rows(question.id, column).fillna({"higher_than": "", "flag": ""}) for column, _, _ in columns}
+    cells_of = {column: dict(zip(rows.index, rows.to_dict("records"))) for column, rows in mine.items()}
     rows = []
     for choice in question.choices:
         cells = []
         for column, _, _ in columns:
-            row = mine[column].loc[choice.id]
+            row = cells_of[column][choice.id]
             share = results.share(question.id, choice.id, column)
             empty = share.count == 0
             cells.append(

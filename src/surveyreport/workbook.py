@@ -74,7 +74,11 @@ def write_workbook(
 
     for question in codebook.closed:
         sheet = book.add_worksheet(question.id[:31])
-        mine = table[table["question"] == question.id]
+        records = table[table["question"] == question.id].to_dict("records")
+        by_choice, by_kind = {}, {}  # the first row of each (column, choice) and (column, kind)
+        for record in records:
+            by_choice.setdefault((record["column"], record["choice"]), record)
+            by_kind.setdefault((record["column"], record["kind"]), record)
         sheet.set_column(0, 0, 48)
         sheet.set_column(1, 3 * len(columns), 9)
         sheet.merge_range(0, 0, 0, 3 * len(columns), question.text, wrap)
@@ -88,7 +92,7 @@ def write_workbook(
         for choice in question.choices:
             sheet.write(row, 0, choice.label + (" (not in base)" if choice.nonsubstantive else ""))
             for c, (column, _, _) in enumerate(columns):
-                cell = mine[(mine["column"] == column) & (mine["choice"] == choice.id)].iloc[0]
+                cell = by_choice[(column, choice.id)]
                 first = 1 + 3 * c
                 if cell["base"]:
                     sheet.write_number(row, first, cell["count"] / cell["base"], percent)
@@ -98,13 +102,13 @@ def write_workbook(
         for label, kind in (("Base (answered)", CHOICE), ("No answer (not in base)", NO_ANSWER)):
             sheet.write(row, 0, label, base_format if kind == CHOICE else None)
             for c, (column, _, _) in enumerate(columns):
-                cells = mine[(mine["column"] == column) & (mine["kind"] == kind)]
-                sheet.write_number(row, 1 + 3 * c, int(cells["base" if kind == CHOICE else "count"].iloc[0]),
+                cell = by_kind[(column, kind)]
+                sheet.write_number(row, 1 + 3 * c, int(cell["base" if kind == CHOICE else "count"]),
                                    base_format if kind == CHOICE else None)
             row += 1
         sheet.write(row, 0, "Base flag")
         for c, (column, _, _) in enumerate(columns):
-            flag = mine[(mine["column"] == column) & (mine["kind"].isin([CHOICE, NONSUBSTANTIVE]))]["flag"].iloc[0]
+            flag = next(r["flag"] for r in records if r["column"] == column and r["kind"] in (CHOICE, NONSUBSTANTIVE))
             sheet.write(row, 1 + 3 * c, {CAUTION: "caution", NOT_TESTED: "not tested"}.get(flag, ""))
         row += 2
         for note in _notes(question, tests, statistics, letters):
