@@ -161,7 +161,7 @@ def run_stage(name: str, work: Path, data: Path) -> None:
         charts = sorted(glob.glob(f"{d}/charts/*.svg"))
         stages.render_stage(
             f"{d}/crosstabs.csv", f"{d}/tiered.arrow", f"{d}/attrition.csv", f"{d}/export.csv", codebook, str(work / "report"),
-            charts, f"{d}/charts/ledger.csv", config, report_config, outputs,
+            charts, f"{d}/charts/ledger.csv", config, report_config, None, False, outputs,
         )
     elif name == "duckdb":
         print(json.dumps(duckdb_counts(f"{d}/export.csv", work)))

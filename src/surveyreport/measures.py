@@ -263,14 +263,26 @@ def evaluate_check(results: Results, check: dict, pages: int | None = None) -> t
     return expected, computed, holds
 
 
-def verify(results: Results, figures: list[dict], pages: int | None = None) -> list[CheckResult]:
-    """Every check of every published figure, evaluated against the computed results."""
+LAYOUT = {"pages"}  # measures of the rendered PDF, checked by the render job as it writes it
+
+
+def verify(results: Results | None, figures: list[dict], pages: int | None = None, layout: bool = False) -> list[CheckResult]:
+    """The checks of the published figures evaluated against the computed results, or (``layout``) against the PDF."""
     out = []
     for figure in figures:
         for check in figure["checks"]:
+            if (check["measure"] in LAYOUT) != layout:
+                continue
             expected, computed, holds = evaluate_check(results, check, pages)
             out.append(CheckResult(figure["id"], figure["published"], _describe(check), expected, computed, holds))
     return out
+
+
+def failures(checks: list[CheckResult]) -> str:
+    """The checks that do not hold, in one line; empty when all hold."""
+    failed = [c for c in checks if not c.holds]
+    details = "; ".join(f"{c.figure} ({c.check}): published {c.expected}, computed {c.computed}" for c in failed)
+    return f"{len(failed)} published figure check(s) do not hold: {details}" if failed else ""
 
 
 def unsupported_claims(results: Results, findings: list[dict]) -> list[str]:
@@ -284,8 +296,8 @@ def unsupported_claims(results: Results, findings: list[dict]) -> list[str]:
     return failures
 
 
-def verification_markdown(checks: list[CheckResult]) -> str:
-    if not checks:
+def verification_markdown(checks: list[CheckResult], figures: list[dict]) -> str:
+    if not figures:
         return "# Published figures\n\nThe study configures no published figures: there is nothing to check.\n"
     held = sum(c.holds for c in checks)
     lines = [
@@ -300,4 +312,7 @@ def verification_markdown(checks: list[CheckResult]) -> str:
         lines.append(
             f"| {c.figure} | {c.published} | {c.check} | {c.expected} | {c.computed} | {'yes' if c.holds else '**NO**'} |"
         )
+    layout = [f"{f['id']} ({f['published']})" for f in figures if any(c["measure"] in LAYOUT for c in f["checks"])]
+    if layout:
+        lines += ["", f"Checked by the render job against the PDF it writes (its log has the result): {'; '.join(layout)}."]
     return "\n".join(lines) + "\n"

@@ -113,12 +113,15 @@ def render_stage(
     charts_ledger: str,
     config: dict,
     report_config: dict,
+    figures: str | None,
+    fail: bool,
     out: dict[str, str],
 ) -> None:
     import pandas as pd
 
     from . import report
     from .ledger import Ledger
+    from .measures import failures, verify
 
     data = results(crosstabs, respondents, codebook)
     chart_urls = {Path(p).stem: f"charts/{Path(p).name}" for p in charts_out}
@@ -133,23 +136,25 @@ def render_stage(
     assets |= {f"fonts/{p.name}": p for p in (templates / "fonts").glob("*.ttf")}
     assets |= {f"charts/{Path(p).name}": Path(p) for p in charts_out}
     pages = report.write_pdf(html, assets, out["pdf"], context["field"]["last"].to_pydatetime())
+    layout = verify(None, load_yaml(figures), pages, layout=True) if figures else []
+    for c in layout:
+        held = "holds" if c.holds else "DOES NOT HOLD"
+        log.info("published figure %s (%s): expected %s, computed %s: %s", c.figure, c.check, c.expected, c.computed, held)
+    if fail and failures(layout):
+        raise SurveyError(failures(layout), file=figures)
     Path(out["html"]).write_text(report.self_contained(html, assets), encoding="utf-8")
     entries = pd.concat([ledger.frame(), pd.read_csv(charts_ledger, dtype=str, keep_default_na=False)])
     write_csv(entries.drop_duplicates(), out["ledger"])
     log.info("wrote %s: %d pages, %d numbers in the ledger", out["pdf"], pages, len(entries))
 
 
-def verify_stage(crosstabs: str, respondents: str, codebook: str, figures: str | None, pdf: str, fail: bool, out: str) -> None:
-    from pypdf import PdfReader
+def verify_stage(crosstabs: str, respondents: str, codebook: str, figures: str | None, fail: bool, out: str) -> None:
+    from .measures import failures, verification_markdown, verify
 
-    from .measures import verification_markdown, verify
-
-    pages = len(PdfReader(pdf).pages)
-    checks = verify(results(crosstabs, respondents, codebook), load_yaml(figures), pages) if figures else []
-    text = verification_markdown(checks)
+    published = load_yaml(figures) if figures else []
+    checks = verify(results(crosstabs, respondents, codebook), published)
+    text = verification_markdown(checks, published)
     log.info("\n%s", text)
-    failed = [c for c in checks if not c.holds]
-    if failed and fail:
-        details = "; ".join(f"{c.figure} ({c.check}): published {c.expected}, computed {c.computed}" for c in failed)
-        raise SurveyError(f"{len(failed)} published figure check(s) do not hold: {details}", file=figures)
+    if fail and failures(checks):
+        raise SurveyError(failures(checks), file=figures)
     Path(out).write_text(text, encoding="utf-8")

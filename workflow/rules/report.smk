@@ -9,6 +9,7 @@ rule render:
         charts_ledger=rules.charts.output.ledger,
         templates=TEMPLATES,
         fonts=FONTS,
+        figures=[config["published_figures"]] if config.get("published_figures") else [],
         code=package(
             "report",
             "formatting",
@@ -41,6 +42,7 @@ rule render:
         },
         report=REPORT,
         template_dir=lambda wildcards, input: os.path.dirname(input.templates[0]),
+        fail=config["fail_on_unverified"],
     script:
         "../scripts/render.py"
 
@@ -51,7 +53,6 @@ rule verify:
         respondents=rules.tier.output[0],
         codebook=config["codebook"],
         figures=[config["published_figures"]] if config.get("published_figures") else [],
-        pdf=rules.render.output.pdf,
         code=package("measures", "ledger", "stats", "codebook", "tidy"),
     output:
         report(

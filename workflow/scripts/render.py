@@ -13,6 +13,8 @@ run_step(
         snakemake.input.charts_ledger,
         snakemake.params.config,
         snakemake.params.report,
+        snakemake.input.figures[0] if snakemake.input.figures else None,
+        snakemake.params.fail,
         dict(snakemake.output.items()),
     ),
     snakemake.log[0],

@@ -7,7 +7,6 @@ run_step(
         snakemake.input.respondents,
         snakemake.input.codebook,
         snakemake.input.figures[0] if snakemake.input.figures else None,
-        snakemake.input.pdf,
         snakemake.params.fail,
         snakemake.output[0],
     ),
