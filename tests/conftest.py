@@ -101,9 +101,9 @@ RESULTS = "results/sales-training-2012"
 LOGS = "logs/sales-training-2012"
 
 
-def snakemake(workdir, *args, env=None):
+def snakemake(workdir, *args):
     return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "4", *args], cwd=workdir, capture_output=True, text=True, env=env
+        [sys.executable, "-m", "snakemake", "--cores", "4", *args], cwd=workdir, capture_output=True, text=True
     )
 
 

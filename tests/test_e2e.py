@@ -86,31 +86,28 @@ def test_a_rerun_has_nothing_to_do(build):
     assert "Nothing to be done" in run.stdout + run.stderr
 
 
-def test_a_figure_that_no_longer_holds_stops_the_build(build, tmp_path):
+@pytest.mark.parametrize(
+    "published, changed, rule, message, output",
+    [
+        ("{measure: respondents, expect: 174}", "{measure: respondents, expect: 175}", "verify",
+         "F1 (respondents): published 175, computed 174", "verification.md"),
+        ("{measure: pages, expect: 21}", "{measure: pages, expect: 20}", "render",
+         "F18 (pages): published 20, computed 21", "report.pdf"),
+    ],
+    ids=["data figure stops verify", "page count stops render"],
+)  # fmt: skip
+def test_a_figure_that_no_longer_holds_stops_the_build(build, tmp_path, published, changed, rule, message, output):
     workdir = copy_project(tmp_path)
     shutil.copytree(build / "results", workdir / "results")
     shutil.copytree(build / ".snakemake", workdir / ".snakemake", ignore=shutil.ignore_patterns("locks", "incomplete"))
     figures = workdir / "config" / "published_figures.yaml"
-    figures.write_text(figures.read_text().replace("{measure: respondents, expect: 174}", "{measure: respondents, expect: 175}"))
+    figures.write_text(figures.read_text().replace(published, changed))
     run = snakemake(workdir)
     assert run.returncode != 0
-    log = (workdir / LOGS / "verify.log").read_text()
-    assert "F1 (respondents): published 175, computed 174" in log
+    log = (workdir / LOGS / f"{rule}.log").read_text()
+    assert message in log
     assert "Traceback" not in log
-    assert not (workdir / RESULTS / "verification.md").exists()
-
-
-def test_a_page_count_that_no_longer_holds_stops_the_render(build, tmp_path):
-    workdir = copy_project(tmp_path)
-    shutil.copytree(build / "results", workdir / "results")
-    shutil.copytree(build / ".snakemake", workdir / ".snakemake", ignore=shutil.ignore_patterns("locks", "incomplete"))
-    figures = workdir / "config" / "published_figures.yaml"
-    figures.write_text(figures.read_text().replace("{measure: pages, expect: 21}", "{measure: pages, expect: 20}"))
-    run = snakemake(workdir)
-    assert run.returncode != 0
-    log = (workdir / LOGS / "render.log").read_text()
-    assert "F18 (pages): published 20, computed 21" in log
-    assert "Traceback" not in log
+    assert not (workdir / RESULTS / output).exists()
 
 
 def tick_customized_for_ineffective(export, how_many):

@@ -140,8 +140,9 @@ def render_stage(
     for c in layout:
         held = "holds" if c.holds else "DOES NOT HOLD"
         log.info("published figure %s (%s): expected %s, computed %s: %s", c.figure, c.check, c.expected, c.computed, held)
-    if fail and failures(layout):
-        raise SurveyError(failures(layout), file=figures)
+    failed = failures(layout)
+    if fail and failed:
+        raise SurveyError(failed, file=figures)
     Path(out["html"]).write_text(report.self_contained(html, assets), encoding="utf-8")
     entries = pd.concat([ledger.frame(), pd.read_csv(charts_ledger, dtype=str, keep_default_na=False)])
     write_csv(entries.drop_duplicates(), out["ledger"])
@@ -155,6 +156,7 @@ def verify_stage(crosstabs: str, respondents: str, codebook: str, figures: str |
     checks = verify(results(crosstabs, respondents, codebook), published)
     text = verification_markdown(checks, published)
     log.info("\n%s", text)
-    if fail and failures(checks):
-        raise SurveyError(failures(checks), file=figures)
+    failed = failures(checks)
+    if fail and failed:
+        raise SurveyError(failed, file=figures)
     Path(out).write_text(text, encoding="utf-8")
