@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from .conftest import RESULTS, ROOT, copy_project, pdf_text_of, snakemake
+from .conftest import LOGS, RESULTS, ROOT, copy_project, pdf_text_of, snakemake
 
 pytestmark = pytest.mark.e2e
 CHAPTERS = re.compile(r'<section class="chapter[^"]*" id="[^"]+">\s*<h1>([^<]+)</h1>')
@@ -58,14 +58,17 @@ def test_every_figure_has_alt_text_from_its_data(pdf):
         assert alt.startswith("Bar chart") and re.search(r"\d+%", alt), alt
 
 
-def test_every_font_is_embedded(pdf):
+def test_every_font_is_embedded_as_a_subset_made_by_harfbuzz(build, pdf):
     fonts = 0
     for page in pdf.pages:
         for font in page.Resources.get("/Font", {}).values():
             descriptor = font.DescendantFonts[0].FontDescriptor if "/DescendantFonts" in font else font.FontDescriptor
             assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font
+            assert re.match(r"/[A-Z]{6}\+", str(font.BaseFont)), font.BaseFont
             fonts += 1
     assert fonts
+    # WeasyPrint warns when it falls back to fontTools (slower, other bytes): `make system` installs HarfBuzz's.
+    assert "instead of HarfBuzz-Subset" not in (build / LOGS / "render.log").read_text()
 
 
 def test_outline_mirrors_the_chapters_and_contents_pages_are_right(build):

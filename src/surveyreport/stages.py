@@ -72,14 +72,21 @@ def crosstab_stage(respondents: str, codebook: str, tiers: dict, statistics: dic
     write_workbook(table, tests, book, tiers["levels"], statistics, title, created, out["workbook"])
 
 
-def results(crosstabs: str, respondents: str, codebook: str):
-    """The measures of the study's exhibits and findings."""
+def results(crosstabs: str, respondents: str, codebook: str, verbatims: bool = False):
+    """The measures of the study's exhibits and findings.
+
+    Of the respondent rows only the columns needed are read: the field dates, and the open
+    answers with their order where ``verbatims`` are to be quoted.
+    """
     import pandas as pd
 
     from .measures import Results
 
     book = load_codebook(codebook)
-    return Results(pd.read_csv(crosstabs), book, read_tidy(respondents, book))
+    columns = ["recorded"]
+    if verbatims:
+        columns += ["response_id"] + [q.id for q in book.questions if q.type == "text"]
+    return Results(pd.read_csv(crosstabs), book, read_tidy(respondents, book, columns))
 
 
 def charts_stage(
@@ -123,7 +130,7 @@ def render_stage(
     from .ledger import Ledger
     from .measures import failures, verify
 
-    data = results(crosstabs, respondents, codebook)
+    data = results(crosstabs, respondents, codebook, verbatims=True)
     chart_urls = {Path(p).stem: f"charts/{Path(p).name}" for p in charts_out}
     ledger = Ledger()
     with ledger.active():

@@ -40,9 +40,9 @@ def question_dtypes(codebook: Codebook) -> dict[str, object]:
     return dtypes
 
 
-def read_tidy(path: str | Path, codebook: Codebook) -> pd.DataFrame:
-    """Read a tidy table written by ``write_tidy``; question columns keep the codebook's types."""
-    frame = pd.read_feather(path)
+def read_tidy(path: str | Path, codebook: Codebook, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a tidy table written by ``write_tidy`` (or only ``columns``); question columns keep the codebook's types."""
+    frame = pd.read_feather(path, columns=columns)
     for column, dtype in question_dtypes(codebook).items():
         if column in frame and frame[column].dtype != dtype:
             raise SurveyError(
