@@ -8,6 +8,9 @@ Measured, each ``--runs`` times (median reported):
 - cold build of the study (no ``results/``, no ``.snakemake/``);
 - no-op rerun, next to ``snakemake --version`` in the same run;
 - a template edit, a chart-style edit and a tier-rule edit: time, and the jobs that reran;
+- each stage on the study's export, in a fresh interpreter, and how much of that is the
+  interpreter starting and importing what the stage uses (the modules the stage had loaded
+  when it finished, imported again in another fresh interpreter);
 - each stage on generated exports of each ``--sizes`` respondents, and DuckDB counting the
   same answers by tier straight from the same export file.
 
@@ -121,12 +124,42 @@ def study_rows(work: Path, runs: int) -> list[tuple[str, dict, str]]:
 # ----------------------------------------------------------------------------- stages at scale
 
 
-def stage_command(name: str, work: Path, data: Path) -> list[str]:
-    """A fresh interpreter running one stage of the package on ``data``'s files."""
-    return [sys.executable, str(Path(__file__).resolve()), "--stage", name, "--work", str(work), "--data", str(data)]
+def stage_command(name: str, work: Path, data: Path, modules: Path | None = None) -> list[str]:
+    """A fresh interpreter running one stage of the package on ``data``'s files.
+
+    With ``modules``, the names of the modules loaded by the end are written there.
+    """
+    command = [sys.executable, str(Path(__file__).resolve()), "--stage", name, "--work", str(work), "--data", str(data)]
+    return command + (["--modules", str(modules)] if modules else [])
 
 
-def run_stage(name: str, work: Path, data: Path) -> None:
+IMPORT_AGAIN = """
+import importlib, json, sys
+for name in json.load(open(sys.argv[1])):
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+"""
+
+
+def startup_rows(work: Path, runs: int) -> dict[str, dict]:
+    """Each stage on the study's export: its wall time, and that of starting and importing alone."""
+    data = work / "scale" / "study"
+    data.mkdir(parents=True)
+    shutil.copy2(work / "data" / "raw" / "sales_training_2012_qualtrics.csv", data / "export.csv")
+    table = {}
+    for name in STAGES:
+        modules = data / f"{name}.modules.json"
+        whole = median_of([measure(stage_command(name, work, data, modules), work) for _ in range(runs)])
+        startup = median_of([measure([sys.executable, "-c", IMPORT_AGAIN, str(modules)], work) for _ in range(runs)])
+        table[name] = {"seconds": whole["seconds"], "startup": startup["seconds"]}
+        print(f"  the study: {name:<8} {whole['seconds']:.2f} s, start-up {startup['seconds']:.2f} s", file=sys.stderr)
+    shutil.rmtree(data)
+    return table
+
+
+def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> None:
     import glob
 
     import yaml
@@ -165,6 +198,9 @@ def run_stage(name: str, work: Path, data: Path) -> None:
         )
     elif name == "duckdb":
         print(json.dumps(duckdb_counts(f"{d}/export.csv", work)))
+    if modules:  # a Snakemake job also loads snakemake.script, for its `snakemake` object
+        loaded = ["snakemake.script", *(m for m in sys.modules if m != "__main__")]
+        Path(modules).write_text(json.dumps(loaded), encoding="utf-8")
 
 
 def duckdb_counts(export: str, work: Path) -> int:
@@ -244,7 +280,9 @@ def source_commit() -> str:
     return f"`{commit}`" + (" (with uncommitted changes)" if dirty else "")
 
 
-def markdown(study: list[tuple[str, dict, str]], scale: dict[int, dict[str, dict]], runs: int, commit: str) -> str:
+def markdown(
+    study: list[tuple[str, dict, str]], startup: dict[str, dict], scale: dict[int, dict[str, dict]], runs: int, commit: str
+) -> str:
     lines = [
         "# Benchmark",
         "",
@@ -258,6 +296,27 @@ def markdown(study: list[tuple[str, dict, str]], scale: dict[int, dict[str, dict
         "|---|---:|---:|---|",
     ]
     lines += [f"| {what} | {r['seconds']:.2f} s | {r['peak_mb']:.0f} MB | {jobs} |" for what, r, jobs in study]
+    if startup:
+        no_op = next(r["seconds"] for what, r, _ in study if what == "no-op rerun")
+        lines += [
+            "",
+            "## Where the cold build's time goes (each stage on the study's export, in a fresh interpreter)",
+            "",
+            "| stage | wall time | interpreter start and imports | the stage's own work |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {name} | {r['seconds']:.2f} s | {r['startup']:.2f} s | {r['seconds'] - r['startup']:.2f} s |"
+            for name, r in startup.items()
+        ]
+        total = sum(r["seconds"] for r in startup.values())
+        starting = sum(r["startup"] for r in startup.values())
+        lines += [
+            f"| all six, one after another | {total:.2f} s | {starting:.2f} s | {total - starting:.2f} s |",
+            "",
+            f"Snakemake's own start and checks (the no-op rerun) add {no_op:.2f} s: a chain of these jobs "
+            f"cannot take less than {no_op + starting:.2f} s before any stage does its work.",
+        ]
     if scale:
         sizes = sorted(scale)
         lines += [
@@ -290,19 +349,21 @@ def main() -> None:
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--modules", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:
-        run_stage(args.stage, Path(args.work), Path(args.data))
+        run_stage(args.stage, Path(args.work), Path(args.data), args.modules)
         return
     commit = source_commit()  # before copying: the tree may change while the benchmark runs
     with tempfile.TemporaryDirectory(prefix="surveyreport-bench-") as tmp:
         work = copy_project(Path(tmp))
         started = time.perf_counter()
         study = study_rows(work, args.runs)
+        startup = startup_rows(work, args.runs)
         print(f"study measured in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
         def write(scale: dict) -> None:  # after each part, so a long run that is stopped keeps what it measured
-            Path(args.out).write_text(markdown(study, scale, args.runs, commit), encoding="utf-8")
+            Path(args.out).write_text(markdown(study, startup, scale, args.runs, commit), encoding="utf-8")
             print(f"wrote {args.out}", file=sys.stderr)
 
         write({})

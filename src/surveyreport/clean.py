@@ -11,11 +11,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-from pyarrow import compute as pa_compute
-
 from .codebook import Codebook
 from .errors import SurveyError
+from .tidy import received_order
 
 KEPT = "kept"
 METADATA = {"response_id", "start", "end", "recorded", "status", "progress", "duration", "finished", "identity_group"}
@@ -73,8 +71,7 @@ def _screened_out(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Ser
 
 def _duplicate(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
     """Every response of an identity but its first (by recorded date, then response ID)."""
-    keys = pa.table({"recorded": pa.array(frame["recorded"]), "response_id": pa.array(frame["response_id"])})
-    order = pa_compute.sort_indices(keys, sort_keys=[("recorded", "ascending"), ("response_id", "ascending")]).to_numpy()
+    order = received_order(frame)
     repeated = np.empty(len(frame), dtype=bool)
     repeated[order] = frame["identity_group"].iloc[order].duplicated(keep="first").to_numpy()
     return pd.Series(repeated, index=frame.index)

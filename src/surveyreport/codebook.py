@@ -121,6 +121,11 @@ def parse_codebook(raw: dict, source: str = "codebook") -> Codebook:
     )
 
 
-def load_codebook(path: str | Path) -> Codebook:
+def load_yaml(path: str | Path):
+    """A YAML file's content, read safely with libyaml's parser where PyYAML has it (7x faster)."""
     with open(path, encoding="utf-8") as handle:
-        return parse_codebook(yaml.safe_load(handle), source=str(path))
+        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    return parse_codebook(load_yaml(path), source=str(path))

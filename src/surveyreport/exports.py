@@ -26,7 +26,13 @@ from .tidy import DATE_FORMAT
 
 log = logging.getLogger("surveyreport")
 
-PLATFORMS = ("qualtrics", "qualtrics_legacy", "surveymonkey", "spss")
+# Each platform's reader: module and function, imported only when used (pyreadstat is slow to load).
+READERS = {
+    "qualtrics": ("qualtrics", "read_current"),
+    "qualtrics_legacy": ("qualtrics", "read_legacy"),
+    "surveymonkey": ("surveymonkey", "read"),
+    "spss": ("spss", "read"),
+}
 # Response types as a choice-text export writes them (Qualtrics).
 STATUS_WORDS = {
     "IP Address": 0,
@@ -248,21 +254,16 @@ def detect_platform(path: str | Path) -> str:
 
 def read_export(path: str | Path, codebook: Codebook, platform: str = "auto") -> pd.DataFrame:
     """Parse a raw export into the tidy respondent table (no personal data)."""
-    from . import qualtrics, spss, surveymonkey
+    import importlib
 
     path = Path(path)
     if not path.is_file():
         raise SurveyError("no such file", file=path, expected="the raw export named by `export` in the config")
     platform = detect_platform(path) if platform == "auto" else platform
-    readers = {
-        "qualtrics": qualtrics.read_current,
-        "qualtrics_legacy": qualtrics.read_legacy,
-        "surveymonkey": surveymonkey.read,
-        "spss": spss.read,
-    }
-    if platform not in readers:
-        raise SurveyError(f"unknown export format {platform!r}", expected=f"auto or one of {', '.join(PLATFORMS)}")
-    export = readers[platform](path, codebook)
+    if platform not in READERS:
+        raise SurveyError(f"unknown export format {platform!r}", expected=f"auto or one of {', '.join(READERS)}")
+    module, function = READERS[platform]
+    export = getattr(importlib.import_module(f".{module}", __package__), function)(path, codebook)
     log.info("%s: read as a %s export", path, platform)
     return parse(export, codebook)
 

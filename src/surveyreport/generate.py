@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from .codebook import Codebook, Question, load_codebook
+from .codebook import Codebook, Question, load_codebook, load_yaml
 from .errors import SurveyError, run_step
 from .qualtrics import write_export
 from .tidy import DATE_FORMAT
@@ -336,9 +335,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     def step() -> None:
-        with open(args.spec, encoding="utf-8") as handle:
-            spec = yaml.safe_load(handle)
-        generate(load_codebook(args.codebook), spec, args.out, args.respondents, args.seed)
+        generate(load_codebook(args.codebook), load_yaml(args.spec), args.out, args.respondents, args.seed)
 
     run_step(step)
 

@@ -29,6 +29,7 @@ from .formatting import interval, pct, pct1, ratio_ci, setting, times, words
 from .ledger import Count, quiet, record, show
 from .measures import Results, Share, exhibit_shares, unsupported_claims
 from .stats import column_letters
+from .tidy import received_order
 
 ASSET_BASE = "https://report-assets.invalid/"
 
@@ -125,10 +126,11 @@ def verbatims(respondents: pd.DataFrame, codebook: Codebook, limit: int, most: i
     Past ``most`` answers, a random sample of ``most`` (fixed seed: the same sample every build).
     """
     out = []
+    received = respondents.iloc[received_order(respondents)]
     for question in codebook.questions:
         if question.type != "text":
             continue
-        answers = respondents.sort_values(["recorded", "response_id"])[question.id].dropna()
+        answers = received[question.id].dropna()
         answers = [str(a) for a in answers if str(a).strip()]
         total = len(answers)
         if total > most:

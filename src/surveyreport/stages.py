@@ -10,18 +10,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import yaml
-
-from .codebook import load_codebook
+from .codebook import load_codebook, load_yaml
 from .errors import SurveyError
 from .tidy import read_tidy, write_csv, write_tidy
 
 log = logging.getLogger("surveyreport")
-
-
-def load_yaml(path: str | Path):
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
 
 
 def ingest(export: str, codebook: str, export_format: str, out: str) -> None:

@@ -10,7 +10,7 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 def load_yaml(path):
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 STUDY = config["study"]["name"]
