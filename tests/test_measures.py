@@ -3,7 +3,7 @@ from fractions import Fraction
 import pytest
 
 from surveyreport.crosstab import crosstab
-from surveyreport.measures import Results, evaluate_check, round_half_up, unsupported_claims, verify
+from surveyreport.measures import Results, evaluate_check, round_half_up, unsupported_claims, verify, verify_layout
 from surveyreport.tiers import assign_tiers
 
 from .conftest import STATISTICS, answers
@@ -63,6 +63,17 @@ def test_failed_figure_names_both_values(results):
     (check,) = verify(results, figures)
     assert not check.holds
     assert (check.expected, check.computed) == ("60", "58% (7/12)")
+
+
+def test_page_count_is_checked_against_the_pdf_not_the_data(results):
+    figures = [
+        {"id": "X1", "published": "58% rate it", "checks": [{"measure": "share", "question": "rating", "choices": ["high", "mid"], "expect": 58}]},
+        {"id": "X2", "published": "a 21-page report", "checks": [{"measure": "pages", "expect": 21}]},
+    ]
+    assert [c.figure for c in verify(results, figures)] == ["X1"]
+    (held,) = verify_layout(figures, 21)
+    (broken,) = verify_layout(figures, 20)
+    assert (held.figure, held.holds, broken.holds, broken.computed) == ("X2", True, False, "20")
 
 
 def test_above_and_count_checks(results):

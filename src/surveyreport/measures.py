@@ -202,7 +202,7 @@ def _top(results: Results, check: dict) -> tuple[str, bool]:
     return shown, holds
 
 
-def evaluate_check(results: Results, check: dict, pages: int | None = None) -> tuple[str, str, bool]:
+def evaluate_check(results: Results | None, check: dict, pages: int | None = None) -> tuple[str, str, bool]:
     """(expected, computed, holds) for one check of a published figure."""
     measure = check["measure"]
     decimals = check.get("decimals", 1 if measure == "ratio" else 0)
@@ -266,16 +266,24 @@ def evaluate_check(results: Results, check: dict, pages: int | None = None) -> t
 LAYOUT = {"pages"}  # measures of the rendered PDF, checked by the render job as it writes it
 
 
-def verify(results: Results | None, figures: list[dict], pages: int | None = None, layout: bool = False) -> list[CheckResult]:
-    """The checks of the published figures evaluated against the computed results, or (``layout``) against the PDF."""
+def _checked(figures: list[dict], of_layout: bool, evaluate) -> list[CheckResult]:
     out = []
     for figure in figures:
         for check in figure["checks"]:
-            if (check["measure"] in LAYOUT) != layout:
-                continue
-            expected, computed, holds = evaluate_check(results, check, pages)
-            out.append(CheckResult(figure["id"], figure["published"], _describe(check), expected, computed, holds))
+            if (check["measure"] in LAYOUT) == of_layout:
+                expected, computed, holds = evaluate(check)
+                out.append(CheckResult(figure["id"], figure["published"], _describe(check), expected, computed, holds))
     return out
+
+
+def verify(results: Results, figures: list[dict]) -> list[CheckResult]:
+    """The published figures' checks of the data, evaluated against the computed results."""
+    return _checked(figures, False, lambda check: evaluate_check(results, check))
+
+
+def verify_layout(figures: list[dict], pages: int) -> list[CheckResult]:
+    """The published figures' checks of the rendered PDF (its page count)."""
+    return _checked(figures, True, lambda check: evaluate_check(None, check, pages))
 
 
 def failures(checks: list[CheckResult]) -> str:

@@ -121,7 +121,7 @@ def render_stage(
 
     from . import report
     from .ledger import Ledger
-    from .measures import failures, verify
+    from .measures import failures, verify_layout
 
     data = results(crosstabs, respondents, codebook, verbatims=True)
     chart_urls = {Path(p).stem: f"charts/{Path(p).name}" for p in charts_out}
@@ -136,7 +136,7 @@ def render_stage(
     assets |= {f"fonts/{p.name}": p for p in (templates / "fonts").glob("*.ttf")}
     assets |= {f"charts/{Path(p).name}": Path(p) for p in charts_out}
     pages = report.write_pdf(html, assets, out["pdf"], context["field"]["last"].to_pydatetime())
-    layout = verify(None, load_yaml(figures), pages, layout=True) if figures else []
+    layout = verify_layout(load_yaml(figures), pages) if figures else []
     for c in layout:
         held = "holds" if c.holds else "DOES NOT HOLD"
         log.info("published figure %s (%s): expected %s, computed %s: %s", c.figure, c.check, c.expected, c.computed, held)
