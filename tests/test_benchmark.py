@@ -1,0 +1,87 @@
+"""The benchmark runs from the repository and writes every row of its table (what it measures is not asserted)."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+SECONDS = r"(-?\d+\.\d\d) s"
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "RESULTS.md"
+    run = subprocess.run(
+        [sys.executable, "bench/benchmark.py", "--runs", "1", "--sizes", "2000", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return out.read_text(encoding="utf-8")
+
+
+def section(table, heading):
+    """The text of the section whose heading starts with ``heading``."""
+    parts = re.split(r"^## ", table, flags=re.M)
+    (text,) = [part for part in parts if part.startswith(heading)]
+    return text
+
+
+def row(table, label):
+    """The cells of the table row whose first cell is ``label``."""
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0] == label:
+            return cells[1:]
+    raise AssertionError(f"no row {label!r} in\n{table}")
+
+
+def test_the_table_names_the_commit_it_measured(table):
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short=7", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    assert f"Commit `{commit}" in table.splitlines()[2]
+
+
+@pytest.mark.parametrize(
+    "label, jobs",
+    [
+        ("cold build (empty results/)", "ingest, clean, tier, crosstab, verify, charts, render"),
+        ("no-op rerun", "none"),
+        ("template edit (report.html.j2)", "render"),
+        ("chart-style edit (font_size)", "charts, render"),
+        ("tier-rule edit (a tier's label)", "tier, crosstab, verify, charts, render"),
+    ],
+)
+def test_each_build_of_the_study_has_its_time_memory_and_the_jobs_that_ran(table, label, jobs):
+    seconds, memory, ran = row(section(table, "The study"), label)
+    assert re.fullmatch(SECONDS, seconds) and re.fullmatch(r"\d+ MB", memory)
+    assert ran == jobs
+
+
+def test_the_cold_build_split_adds_up_and_no_share_is_negative(table):
+    table = section(table, "Where the cold build's time goes")
+    stages = ["ingest", "clean", "tier", "crosstab", "charts", "render"]
+    split = {name: [float(re.fullmatch(SECONDS, c).group(1)) for c in row(table, name)] for name in stages}
+    for name, (whole, startup, own) in split.items():
+        assert 0 <= startup <= whole and own >= 0, name
+        assert own == pytest.approx(whole - startup, abs=0.011), name
+    total = [float(re.fullmatch(SECONDS, c).group(1)) for c in row(table, "all six, one after another")]
+    assert total[0] == pytest.approx(sum(s[0] for s in split.values()), abs=0.05)
+    assert total[1] == pytest.approx(sum(s[1] for s in split.values()), abs=0.05)
+
+
+def test_every_stage_at_scale_and_duckdb_have_a_time_and_a_peak(table):
+    table = section(table, "Each stage at scale")
+    assert "| 2,000 respondents |" in table
+    for name in ["ingest", "clean", "tier", "crosstab", "charts", "render", "DuckDB: the same counts from the export"]:
+        (cell,) = row(table, name)
+        assert re.fullmatch(r"\d+\.\d\d s, \d+ MB", cell), (name, cell)
+    (ratio,) = row(table, "ingest → crosstab")
+    assert re.fullmatch(r"\d+\.\d s = \d+\.\d× DuckDB", ratio)
