@@ -25,3 +25,11 @@ rule all:
     input:
         f"{RESULTS}/report.pdf",
         f"{RESULTS}/verification.md",
+
+
+onsuccess:
+    release_scheduler_timers()
+
+
+onerror:
+    release_scheduler_timers()

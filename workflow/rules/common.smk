@@ -54,3 +54,17 @@ def package(*modules):
         f"{PACKAGE}/{module}.py"
         for module in ("__init__", "errors", "stages", *modules)
     ]
+
+
+def release_scheduler_timers():
+    """Let Snakemake exit as soon as the last job is done.
+
+    After each scheduling round Snakemake's job rate limiter (``--max-jobs-per-timespan``,
+    100 per second by default) starts a one-second ``threading.Timer``; Python waits for the
+    last one before the process exits, adding up to a second to every run that executes jobs.
+    """
+    import threading
+
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
