@@ -2,6 +2,8 @@
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,6 +73,30 @@ def test_a_cleaning_threshold_edit_reruns_from_cleaning_on(built):
 def test_a_codebook_edit_reruns_from_ingest(built):
     edit(built / "config" / "codebook.yaml", "label: Mobile learning}", "label: Mobile learning apps}")
     assert planned(built) == {"ingest", "clean", "tier", "crosstab", "charts", "render", "verify"}
+
+
+TIMERS_LEFT = """
+import sys, threading
+from snakemake.cli import main
+sys.argv = ["snakemake", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exit:
+    print(exit.code, [thread.name for thread in threading.enumerate() if isinstance(thread, threading.Timer)])
+"""
+
+
+def test_snakemake_leaves_no_timer_to_wait_for_when_its_jobs_are_done(built):
+    """The workflow cancels the job rate limiter's last timer, which would hold the exit up to a second."""
+    for forced in ("verify", "ingest"):  # a job that succeeds; one that fails on a bad codebook
+        if forced == "ingest":
+            edit(built / "config" / "codebook.yaml", "column: Q6", "column: Q6_missing")
+        run = subprocess.run(
+            [sys.executable, "-c", TIMERS_LEFT, "--cores", "1", "--forcerun", forced, "--", f"{RESULTS}/verification.md"],
+            cwd=built, capture_output=True, text=True,
+        )
+        assert run.stdout.split()[-1] == "[]", run.stdout + run.stderr[-2000:]
+        assert run.stdout.split()[0] == ("0" if forced == "verify" else "1")
 
 
 def test_provenance_report_lists_the_results_with_captions(built):
