@@ -7,7 +7,8 @@ texts) through a :class:`Redactor`, each distinct value once. It removes:
   top-level domain), IPv4 and IPv6 addresses (checked by :mod:`ipaddress`);
 - phone numbers: an optional ``+`` and groups of digits split by spaces, dots,
   hyphens or a bracketed area code (``+44 20 7946 0958``, ``(555) 123-4567``,
-  ``0171 234 5678``), 9 to 15 digits (8 after a ``+``); runs of years
+  ``0171 234 5678``), 9 to 15 digits (8 after a ``+``), or 10 to 15 digits
+  unbroken; runs of years
   (``2012-2013``), thousands (``100 000 000``), dates, percentages and numbers
   inside words or amounts are left alone. A regular expression, not Google's
   ``phonenumbers``: its matcher needs the respondent's country, finds
@@ -20,11 +21,13 @@ texts) through a :class:`Redactor`, each distinct value once. It removes:
   alone when it has at least three letters ("Jane", "smith", but not "Al" or
   "Li"), and, if it is also a common English word (:data:`COMMON_WORDS`: "will",
   "mark", "young"), only when written with a capital; an external reference of
-  at least four characters.
+  at least four characters, word by word ("CRM-004512" also as "crm 004512").
 
 What was removed is counted per kind: :func:`redaction_counts` counts the
 markers in any sequence of texts, so the report can state how many of its
-respondents' answers were redacted.
+respondents' answers were redacted (a marker a respondent typed counts too).
+Cleaning's ``recode_other`` patterns see the redacted text, markers included:
+a pattern such as ``mail`` would match ``[e-mail removed]``.
 """
 
 from __future__ import annotations
