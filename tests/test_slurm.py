@@ -36,13 +36,13 @@ NAMES = ("munged", "slurmctld", "slurmd", "slurmstepd")
 def processes():
     """(PID, name) of every munge or SLURM daemon running on the machine."""
     found = set()
-    for stat in Path("/proc").glob("[0-9]*/comm"):
+    for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
-            name = stat.read_text().strip()
+            name = comm.read_text().strip()
         except OSError:
             continue  # ended meanwhile
         if name in NAMES:
-            found.add((int(stat.parent.name), name))
+            found.add((int(comm.parent.name), name))
     return found
 
 
@@ -120,7 +120,8 @@ def test_stop_ends_exactly_what_start_started(cluster, bystanders):
     stop = subprocess.run(["sh", str(SCRIPT), "stop"], capture_output=True, text=True, timeout=120)
     assert stop.returncode == 0, stop.stderr
     assert not [name for name, pid in daemons.items() if alive(pid)], "every daemon it started is stopped"
-    assert processes() <= cluster, "no munge or SLURM process is left that was not running before"
+    left = {pid for pid, _ in processes() - cluster} - {process.pid for process in bystanders}
+    assert not left, "no munge or SLURM process is left that was not running before"
     assert all(process.poll() is None for process in bystanders), "processes it did not start still run"
     assert not STATE.exists(), "no state, spool, key or log is left"
     assert not CONF.exists() and not CONF.is_symlink(), "no SLURM configuration is left"
