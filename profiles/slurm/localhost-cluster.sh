@@ -21,7 +21,7 @@ set -eu
 dir=/run/slurm-localhost
 conf=/etc/slurm/slurm.conf
 
-# Leave a machine's own SLURM configuration alone (this script's cluster is named localhost).
+# Leave a machine's own SLURM configuration alone (this script's is a link into $dir).
 if [ -e "$conf" ] && [ "$(readlink "$conf" || true)" != "$dir/slurm.conf" ]; then
     echo "$conf is not this script's; not touching this machine's SLURM" >&2
     exit 1
@@ -35,11 +35,11 @@ tracked() {
     [ "$(cut -d' ' -f22 "/proc/$pid/stat" 2>/dev/null)" = "$since" ] && echo "$pid"
 }
 
-# Record the process daemon $1 wrote to its PID file $2 (waiting for the file up to 10 s).
+# Record the process daemon $1 wrote to its PID file (waiting for the file up to 10 s).
 record() {
     for _ in $(seq 50); do
-        if [ -s "$2" ]; then
-            pid=$(cat "$2")
+        if [ -s "$dir/$1.pid" ]; then
+            pid=$(cat "$dir/$1.pid")
             echo "$pid $(cut -d' ' -f22 "/proc/$pid/stat")" > "$dir/$1.started"
             return 0
         fi
@@ -121,22 +121,23 @@ ln -sfn "$dir/slurm.conf" "$conf"
 # A failed start stops what it started and leaves nothing behind.
 trap 'tail -n 5 "$dir"/log/*.log >&2 2>/dev/null || true; stop; echo "SLURM did not come up" >&2' EXIT
 
-if ! tracked munged >/dev/null; then
-    if [ ! -s "$dir/munge.key" ]; then
-        (umask 077 && dd if=/dev/urandom of="$dir/munge.key" bs=1024 count=1 2>/dev/null)
-    fi
-    munged --socket="$dir/munge.socket" --key-file="$dir/munge.key" --pid-file="$dir/munged.pid" \
-        --log-file="$dir/log/munged.log" --seed-file="$dir/munged.seed"
-    record munged "$dir/munged.pid"
+# Start daemon $1 with the command that follows, unless the one this script started still runs.
+start_daemon() {
+    name=$1
+    shift
+    tracked "$name" >/dev/null && return 0
+    rm -f "$dir/$name.pid"  # a stale PID file would name another process
+    "$@"
+    record "$name"
+}
+
+if [ ! -s "$dir/munge.key" ]; then
+    (umask 077 && dd if=/dev/urandom of="$dir/munge.key" bs=1024 count=1 2>/dev/null)
 fi
-if ! tracked slurmctld >/dev/null; then
-    slurmctld
-    record slurmctld "$dir/slurmctld.pid"
-fi
-if ! tracked slurmd >/dev/null; then
-    slurmd
-    record slurmd "$dir/slurmd.pid"
-fi
+start_daemon munged munged --socket="$dir/munge.socket" --key-file="$dir/munge.key" \
+    --pid-file="$dir/munged.pid" --log-file="$dir/log/munged.log" --seed-file="$dir/munged.seed"
+start_daemon slurmctld slurmctld
+start_daemon slurmd slurmd
 
 # Wait for the node to come up (and bring it back if an earlier run left it down).
 for _ in $(seq 60); do
