@@ -99,7 +99,9 @@ def test_a_bad_file_is_one_line_naming_it(project, tmp_path, key, kind, problem)
 def test_a_configfile_breaking_the_schema_is_one_line_naming_the_key(project, tmp_path):
     path = write(tmp_path, "config")
     run = snakemake(project, "-n", "--configfile", str(path))
-    fails_with(run, f"Error: {path}, config/config.yaml: study.name: 'Sales Training' does not match '^[a-z0-9][a-z0-9_-]*$'")
+    fails_with(
+        run, f"Error: {path}, config/config.yaml: study.name: 'Sales Training' does not match '^[a-z0-9][a-z0-9_-]*$'"
+    )
 
 
 def test_a_configfile_that_is_not_yaml_is_stopped_by_snakemake_without_a_traceback(project, tmp_path):
@@ -124,7 +126,9 @@ def test_a_configfile_snakemake_cannot_read_is_shown_with_a_traceback(project, t
 def test_a_long_value_is_quoted_in_part():
     report = load_yaml(ROOT / "config" / "report.yaml")
     report["exhibits"][0]["by"] = "x" * 500
-    with pytest.raises(SurveyError, match=r"^report.yaml: exhibits\[0\]\.by: 'x{58}… is not one of \['total', 'tier'\]$"):
+    with pytest.raises(
+        SurveyError, match=r"^report.yaml: exhibits\[0\]\.by: 'x{58}… is not one of \['total', 'tier'\]$"
+    ):
         validate(report, SCHEMAS / "report.schema.yaml", "report.yaml")
 
 

@@ -36,10 +36,13 @@ def _refuse_tag(loader: yaml.BaseLoader, node: yaml.Node):
 _Loader.add_constructor(None, _refuse_tag)
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def excerpt(value: Any) -> str:
     """``repr`` of a value, cut to EXCERPT characters."""
-    text = repr(value)
-    return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
+    return _cut(repr(value), EXCERPT)
 
 
 def _where(mark) -> str:
@@ -63,15 +66,19 @@ def load_yaml(path: str | Path, what: str = "the file") -> Any:
     except IsADirectoryError:
         raise fail("a directory, not a YAML file") from None
     except UnicodeDecodeError as error:
-        raise fail(f"not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start}), not YAML") from None
+        raise fail(
+            f"not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start}), not YAML"
+        ) from None
     except OSError as error:
         raise fail(f"unreadable ({error.strerror})") from None
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        context = f" ({error.context} from {_where(error.context_mark)})" if error.context and error.context_mark else ""
-        raise fail(f"not valid YAML: {_where(mark)}: {error.problem}{context}") from None
+        context = (
+            f" ({error.context} from {_where(error.context_mark)})" if error.context and error.context_mark else ""
+        )
+        raise fail(f"not valid YAML: {_where(mark)}: {_cut(str(error.problem), 2 * EXCERPT)}{context}") from None
     except yaml.reader.ReaderError as error:
         code = error.character if isinstance(error.character, int) else ord(error.character)
         line = text.count("\n", 0, error.position) + 1
@@ -97,7 +104,9 @@ def _problem(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         allowed = error.schema.get("properties", {})
         unexpected = [key for key in error.instance if key not in allowed]
-        named = [key for key in unexpected if NAME.fullmatch(str(key))]  # a line of another kind of file is no key to quote
+        named = [
+            key for key in unexpected if NAME.fullmatch(str(key))
+        ]  # a line of another kind of file is no key to quote
         what = f"unexpected key {named[0]!r}" if named else "unexpected keys that are not names"
         more = f" (and {len(unexpected) - 1} more)" if named and len(unexpected) > 1 else ""
         return f"{what}{more}; expected keys: {', '.join(allowed)}"
@@ -108,7 +117,7 @@ def _problem(error: jsonschema.ValidationError) -> str:
     message, quoted = error.message, repr(error.instance)
     if message.startswith(quoted):
         return excerpt(error.instance) + message[len(quoted) :]
-    return message if len(message) <= 2 * EXCERPT else message[: 2 * EXCERPT - 1] + "…"
+    return _cut(message, 2 * EXCERPT)
 
 
 def _with_defaults(validator_class):
