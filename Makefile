@@ -17,7 +17,11 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 report: system $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
+# As root with apt-get, tests/test_slurm.py installs slurm-wlm and munge (if missing) and runs a
+# one-node SLURM cluster while it runs (profiles/slurm/localhost-cluster.sh); SKIP_SLURM=1 skips it.
 test: system $(STAMP)
+	@if [ -z "$(SKIP_SLURM)" ] && [ "$$(id -u)" = 0 ]; then \
+	  echo "note: the SLURM test installs slurm-wlm and munge with apt-get if missing and runs munged, slurmctld and slurmd until it ends (SKIP_SLURM=1 skips it)"; fi
 	$(BIN)/pytest
 
 # Rewrite the committed raw export from its spec (same seed: same bytes).

@@ -1,35 +1,87 @@
 #!/bin/sh
 # Install SLURM and munge from Debian's packages and start a one-node cluster on this
 # machine (slurmctld and slurmd on localhost, no accounting database), to run the
-# workflow through profiles/slurm for real. Needs root and Debian's apt. Idempotent.
-# The configuration is written to /run/slurm-localhost (gone at reboot) and linked from
-# /etc/slurm/slurm.conf; `stop` stops the daemons and removes both. No configuration is
-# left naming a controller that is not running: SLURM's client commands would wait for
-# it (the SLURM executor plugin calls `scontrol` whenever Snakemake starts).
+# workflow through profiles/slurm for real. Needs root and Debian's apt.
 #   sh profiles/slurm/localhost-cluster.sh
 #   snakemake --executor slurm --workflow-profile profiles/slurm \
 #     --slurm-no-account --slurm-status-command squeue
 #   sh profiles/slurm/localhost-cluster.sh stop
+#
+# Everything the cluster needs lives in /run/slurm-localhost (gone at reboot): its
+# configuration (linked from /etc/slurm/slurm.conf, where SLURM's commands look), a munge
+# key and socket of its own (a munge service already on the machine is neither used nor
+# touched), the controller's state, the node's spool, the logs, and the PID of each daemon
+# this script started. `start` starts only those of its daemons that are not running and
+# never adopts another process; `stop` stops exactly the processes it recorded (munged
+# included) and removes the directory and the link: no configuration is left naming a
+# controller that is not running (SLURM's client commands would wait for it; the SLURM
+# executor plugin calls `scontrol` whenever Snakemake starts).
 set -eu
 
 dir=/run/slurm-localhost
 conf=/etc/slurm/slurm.conf
 
-# Leave a machine's own SLURM configuration alone (this script's cluster is named localhost).
-if [ -f "$conf" ] && ! grep -qx 'ClusterName=localhost' "$conf"; then
-    echo "$conf configures another cluster; not touching this machine's SLURM" >&2
+# Leave a machine's own SLURM configuration alone (this script's is a link into $dir).
+if [ -e "$conf" ] && [ "$(readlink "$conf" || true)" != "$dir/slurm.conf" ]; then
+    echo "$conf is not this script's; not touching this machine's SLURM" >&2
     exit 1
 fi
 
+# The PID this script recorded for daemon $1, if that very process still runs: the PID
+# and its start time (field 22 of /proc/PID/stat) both match what was recorded at start.
+tracked() {
+    [ -s "$dir/$1.started" ] || return 1
+    read -r pid since < "$dir/$1.started"
+    [ "$(cut -d' ' -f22 "/proc/$pid/stat" 2>/dev/null)" = "$since" ] && echo "$pid"
+}
+
+# Record the process daemon $1 wrote to its PID file (waiting for the file up to 10 s).
+record() {
+    for _ in $(seq 50); do
+        if [ -s "$dir/$1.pid" ]; then
+            pid=$(cat "$dir/$1.pid")
+            echo "$pid $(cut -d' ' -f22 "/proc/$pid/stat")" > "$dir/$1.started"
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "SLURM: $1 did not start" >&2
+    return 1
+}
+
+stop_daemon() {
+    pid=$(tracked "$1") || return 0
+    kill "$pid"
+    for _ in $(seq 50); do
+        tracked "$1" >/dev/null || return 0
+        sleep 0.2
+    done
+    kill -KILL "$pid"
+}
+
+stop() {
+    if tracked slurmctld >/dev/null; then
+        scancel --partition=local 2>/dev/null || true  # jobs left running would keep their slurmstepd
+        for _ in $(seq 50); do
+            [ -z "$(squeue -h -p local 2>/dev/null)" ] && break
+            sleep 0.2
+        done
+    fi
+    for daemon in slurmd slurmctld munged; do
+        stop_daemon "$daemon"
+    done
+    rm -f "$conf"
+    rm -rf "$dir"
+}
+
 if [ "${1:-start}" = stop ]; then
-    pkill -x slurmd || true
-    pkill -x slurmctld || true
-    rm -rf "$dir" "$conf"
+    stop
     echo "SLURM: stopped"
     exit 0
 fi
 
 if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
+    echo "SLURM: installing Debian's slurm-wlm and munge with apt-get"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
@@ -38,11 +90,13 @@ fi
 host=$(hostname -s)
 cpus=$(nproc)
 memory=$(awk '/MemTotal/ {print int($2 / 1024 * 0.8)}' /proc/meminfo)
-mkdir -p "$dir" /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/munge
+mkdir -p "$dir/state" "$dir/spool" "$dir/log" /etc/slurm
+chmod 755 "$dir"  # munged wants every directory above its socket searchable
 cat > "$dir/slurm.conf" <<CONF
 ClusterName=localhost
 SlurmctldHost=$host(127.0.0.1)
 AuthType=auth/munge
+AuthInfo=socket=$dir/munge.socket
 SlurmUser=root
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -51,12 +105,12 @@ SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-StateSaveLocation=/var/spool/slurmctld
-SlurmdSpoolDir=/var/spool/slurmd
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
-SlurmctldLogFile=/var/log/slurm/slurmctld.log
-SlurmdLogFile=/var/log/slurm/slurmd.log
+SlurmctldLogFile=$dir/log/slurmctld.log
+SlurmdLogFile=$dir/log/slurmd.log
 ReturnToService=2
 MinJobAge=600
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
@@ -64,23 +118,37 @@ PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 ln -sfn "$dir/slurm.conf" "$conf"
 
-if [ ! -s /etc/munge/munge.key ]; then
-    dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2>/dev/null
+# A failed start stops what it started and leaves nothing behind.
+trap 'tail -n 5 "$dir"/log/*.log >&2 2>/dev/null || true; stop; echo "SLURM did not come up" >&2' EXIT
+
+# Start daemon $1 with the command that follows, unless the one this script started still runs.
+start_daemon() {
+    name=$1
+    shift
+    tracked "$name" >/dev/null && return 0
+    rm -f "$dir/$name.pid"  # a stale PID file would name another process
+    "$@"
+    record "$name"
+}
+
+if [ ! -s "$dir/munge.key" ]; then
+    (umask 077 && dd if=/dev/urandom of="$dir/munge.key" bs=1024 count=1 2>/dev/null)
 fi
-chown -R munge:munge /etc/munge /run/munge /var/lib/munge /var/log/munge 2>/dev/null || true
-chmod 400 /etc/munge/munge.key
-pgrep -x munged >/dev/null || runuser -u munge -- munged
-pgrep -x slurmctld >/dev/null || slurmctld
-pgrep -x slurmd >/dev/null || slurmd
+start_daemon munged munged --socket="$dir/munge.socket" --key-file="$dir/munge.key" \
+    --pid-file="$dir/munged.pid" --log-file="$dir/log/munged.log" --seed-file="$dir/munged.seed"
+start_daemon slurmctld slurmctld
+start_daemon slurmd slurmd
 
 # Wait for the node to come up (and bring it back if an earlier run left it down).
 for _ in $(seq 60); do
+    for daemon in munged slurmctld slurmd; do
+        tracked "$daemon" >/dev/null || { echo "SLURM: $daemon ended" >&2; exit 1; }
+    done
     state=$(sinfo -h -n "$host" -o %T 2>/dev/null || true)
     case "$state" in
-        idle*|mixed*|allocated*) echo "SLURM: node $host is $state"; exit 0 ;;
+        idle*|mixed*|allocated*) trap - EXIT; echo "SLURM: node $host is $state"; exit 0 ;;
         down*|drain*) scontrol update nodename="$host" state=resume 2>/dev/null || true ;;
     esac
     sleep 1
 done
-echo "SLURM did not come up; see /var/log/slurm/" >&2
 exit 1

@@ -1,25 +1,31 @@
 import glob
 import os
 
-import yaml
+from surveyreport.configuration import exit_on_error, load_valid, validate
 
-from snakemake.utils import validate
-
-validate(config, schema="../schemas/config.schema.yaml")
-
-
-def load_yaml(path):
-    with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
+SCHEMAS = f"{workflow.basedir}/workflow/schemas"
+with exit_on_error():
+    validate(
+        config,
+        f"{SCHEMAS}/config.schema.yaml",
+        ", ".join(map(str, workflow.configfiles)),
+    )
 
 STUDY = config["study"]["name"]
 RESULTS = f"results/{STUDY}"
 LOGS = f"logs/{STUDY}"
 BENCHMARKS = f"benchmarks/{STUDY}"
-REPORT = load_yaml(config["report"])
-validate(REPORT, schema="../schemas/report.schema.yaml")
-validate(load_yaml(config["codebook"]), schema="../schemas/codebook.schema.yaml")
+with exit_on_error():
+    REPORT = load_valid(
+        config["report"], f"{SCHEMAS}/report.schema.yaml", "the report configuration"
+    )
+    load_valid(config["codebook"], f"{SCHEMAS}/codebook.schema.yaml", "the codebook")
+    if config.get("published_figures"):
+        load_valid(
+            config["published_figures"],
+            f"{SCHEMAS}/published_figures.schema.yaml",
+            "the published figures",
+        )
 EXHIBITS = [exhibit["id"] for exhibit in REPORT["exhibits"]]
 FONTS = sorted(glob.glob("report/fonts/*.ttf"))
 TEMPLATES = sorted(glob.glob("report/*.j2")) + ["report/style.css"]
