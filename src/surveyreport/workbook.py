@@ -10,14 +10,26 @@ import pandas as pd
 import xlsxwriter
 
 from .codebook import Codebook
-from .crosstab import CAUTION, CHOICE, DEFAULTS, NO_ANSWER, NONSUBSTANTIVE, NOT_TESTED, TOTAL, pairwise_tests
+from .crosstab import (
+    CAUTION,
+    CHOICE,
+    DEFAULTS,
+    NO_ANSWER,
+    NONSUBSTANTIVE,
+    NOT_SUBSTANTIVE,
+    NOT_TESTED,
+    TIER_QUESTION,
+    TOTAL,
+    pairwise_tests,
+)
+from .stats import NO_VARIATION, SMALL_BASE
 
 CORRECTION_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini-Hochberg (false discovery rate)"}
 UNTESTED = {
-    "small_base": "a base is under the minimum",
-    "no_variation": "both shares 0% or both 100%: no difference to test",
-    "tier_question": "the question defines the tiers",
-    "nonsubstantive": "not a substantive answer",
+    SMALL_BASE: "a base is under the minimum",
+    NO_VARIATION: "both shares 0% or both 100%: no difference to test",
+    TIER_QUESTION: "the question defines the tiers",
+    NOT_SUBSTANTIVE: "not a substantive answer",
 }
 
 
