@@ -92,6 +92,7 @@ def test_workbook_has_a_sheet_per_question_with_letters_and_notes(tiered, codebo
     assert "Top (A)" in strings and "Holm correction" in strings and "can add up to more than 100%" in strings
     assert "Fisher's exact test" in strings and "not adjusted for the number of comparisons" in strings
     assert "a base is under the minimum" in strings and "the question defines the tiers" in strings
+    assert "No letters: this question defines the tiers" in strings.replace("&apos;", "'")
     first = path.read_bytes()
     write_workbook(*args, dt.datetime(2012, 7, 27), path)
     assert path.read_bytes() == first
@@ -100,7 +101,7 @@ def test_workbook_has_a_sheet_per_question_with_letters_and_notes(tiered, codebo
 @pytest.mark.parametrize(
     "counts, says",
     [
-        ([[1, 7], [6, 2]], "so Cochran's rule fails (the chi-square distribution, p = 0.012, is unreliable): p = 0.043 is a "
+        ([[1, 7], [6, 2]], "so Cochran's rule fails and the chi-square distribution's p = 0.012 is unreliable: p = 0.043 is a "
          "Monte Carlo p-value from 1,000 simulated tables with the same margins."),
         ([[20, 30], [35, 15]], "so Cochran's rule holds: p = 0.003 from the chi-square distribution."),
     ],

@@ -44,16 +44,24 @@ def _family(statistics: dict, pairs: pd.DataFrame, question: str) -> str:
     return f"over all {len(tested)} tier-pair tests of the workbook"
 
 
+def _letters_note(question, pairs: pd.DataFrame, statistics: dict, letters: str) -> str:
+    if pairs.loc[pairs["question"] == question.id, "not_tested"].eq(TIER_QUESTION).all():
+        return "No letters: this question defines the tiers, so comparing them on it would test the tier rule itself."
+    return (
+        f"Letters: the share is significantly higher than in the tier with that letter ({letters}); pooled "
+        "two-proportion z-test, or Fisher's exact test where a cell of the pair's 2x2 table expects fewer than 5; "
+        f"two-sided, alpha {statistics['alpha']} after {CORRECTION_NAMES[statistics['correction']]} correction "
+        f"{_family(statistics, pairs, question.id)}. No test where a base is under {statistics['min_base']} or both "
+        "shares are 0% or both 100%. Every pair, with its raw and adjusted p-value: sheet 'Pairwise tests'."
+    )
+
+
 def _notes(question, tests: pd.DataFrame, pairs: pd.DataFrame, statistics: dict, letters: str) -> list[str]:
     notes = [
         "Column percentages of respondents who answered (unweighted); the base row gives each column's base.",
         f"Brackets: {statistics['confidence']:.0%} Wilson interval, per estimate: not adjusted for the number of "
         "comparisons, as the letters are.",
-        f"Letters: the share is significantly higher than in the tier with that letter ({letters}); pooled "
-        "two-proportion z-test, or Fisher's exact test where a cell of the pair's 2x2 table expects fewer than 5; "
-        f"two-sided, alpha {statistics['alpha']} after {CORRECTION_NAMES[statistics['correction']]} correction "
-        f"{_family(statistics, pairs, question.id)}. No test where a base is under {statistics['min_base']} or both "
-        "shares are 0% or both 100%. Every pair, with its raw and adjusted p-value: sheet 'Pairwise tests'.",
+        _letters_note(question, pairs, statistics, letters),
         f"Bases under {statistics['caution_base']}: interpret with caution.",
     ]
     if question.multi:
@@ -71,7 +79,7 @@ def _notes(question, tests: pd.DataFrame, pairs: pd.DataFrame, statistics: dict,
             note += f"so Cochran's rule holds: p = {t['p']:.3f} from the chi-square distribution."
         else:
             note += (
-                f"so Cochran's rule fails (the chi-square distribution, p = {t['p_asymptotic']:.3f}, is unreliable): "
+                f"so Cochran's rule fails and the chi-square distribution's p = {t['p_asymptotic']:.3f} is unreliable: "
                 f"p = {t['p']:.3f} is a Monte Carlo p-value from {t['simulations']:,} simulated tables with the same margins."
             )
         notes.append(note)
