@@ -1,3 +1,5 @@
+import re
+
 import pandas as pd
 import pytest
 
@@ -88,3 +90,33 @@ def test_past_the_limit_a_fixed_random_sample_of_open_answers_is_printed():
     numbers = [int(a.split()[1]) for a in first[0]["answers"]]
     assert numbers == sorted(numbers) and len(set(numbers)) == 60  # in the order received
     assert verbatims(frame.head(30), book, 400, 60)[0]["shown"] == 30
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('<a href="file:///etc/passwd">x</a>', "links outside itself: page 1: external link to 'file:///etc/passwd'"),
+        ('<a rel="attachment" href="secret.txt">x</a>', "page 1: attachment link"),
+        ('<a href="javascript:alert(1)">x</a>', "external link to 'javascript:alert(1)'"),
+    ],
+)
+def test_links_to_files_attachments_or_scripts_fail_the_render(tmp_path, body, message):
+    import datetime as dt
+
+    from surveyreport.errors import SurveyError
+    from surveyreport.report import write_pdf
+
+    html = f'<html lang="en"><head><title>t</title></head><body><p>{body}</p></body></html>'
+    out = tmp_path / "report.pdf"
+    with pytest.raises(SurveyError, match=re.escape(message)):
+        write_pdf(html, {}, out, dt.datetime(2012, 7, 27))
+    assert not out.exists()
+
+
+def test_web_and_internal_links_are_kept(tmp_path):
+    import datetime as dt
+
+    from surveyreport.report import write_pdf
+
+    html = '<html lang="en"><head><title>t</title></head><body><p id="a"><a href="#a">a</a> <a href="https://example.org/">b</a></p></body></html>'
+    assert write_pdf(html, {}, tmp_path / "report.pdf", dt.datetime(2012, 7, 27)) == 1

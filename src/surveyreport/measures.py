@@ -53,8 +53,19 @@ class Ratio:
     denominator: Share
 
     @property
+    def defined(self) -> bool:
+        """A ratio needs both bases and a comparison share above zero."""
+        return self.numerator.base > 0 and self.denominator.base > 0 and self.denominator.count > 0
+
+    @property
     def value(self) -> Fraction:
+        if not self.defined:
+            raise SurveyError(f"the ratio {self.describe()} is undefined: the comparison share is zero")
         return self.numerator.value / self.denominator.value
+
+    def describe(self) -> str:
+        a, b = self.numerator, self.denominator
+        return f"{a.question} {'+'.join(a.choices)}, {a.column} {a.count}/{a.base} vs {b.column} {b.count}/{b.base}"
 
     def rounded(self, decimals: int = 1) -> Decimal:
         return round_half_up(self.value, decimals)
@@ -64,6 +75,27 @@ class Ratio:
         a, b = self.numerator, self.denominator
         _, low, high = ratio_interval(a.count, a.base, b.count, b.base, confidence)
         return low, high
+
+
+HIGHER, LOWER, NOT_SIGNIFICANT, NOT_TESTED = "higher", "lower", "not significant", "not tested"
+
+
+def _letters(marks) -> set[str]:
+    """Column letters of a crosstab cell ("AC"); empty for a blank cell."""
+    return set(marks) if isinstance(marks, str) else set()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two banner columns' shares of one answer and what the corrected test said of them."""
+
+    first: Share
+    second: Share
+    outcome: str  # HIGHER or LOWER (first against second, significant), NOT_SIGNIFICANT or NOT_TESTED
+
+    @property
+    def significant(self) -> bool:
+        return self.outcome in (HIGHER, LOWER)
 
 
 class Results:
@@ -135,12 +167,19 @@ class Results:
         first, second = tiers
         return Ratio(self.share(question, choice, first), self.share(question, choice, second))
 
-    def higher(self, question: str, choice: str, tier: str, than: str) -> bool:
-        """Whether ``tier``'s share is significantly higher than ``than``'s (corrected pairwise test)."""
-        rows = self.crosstab
-        mine = rows[(rows["question"] == question) & (rows["choice"] == choice)].set_index("column")
-        marks = mine.loc[tier, "higher_than"]
-        return isinstance(marks, str) and mine.loc[than, "letter"] in marks
+    def compare(self, question: str, choice: str, tiers: list[str]) -> Comparison:
+        """The corrected pairwise test of two banner columns' shares, as the crosstab recorded it."""
+        first, second = (self.share(question, choice, tier) for tier in tiers)
+        a, b = (self.rows(question, tier).loc[choice] for tier in tiers)
+        if _letters(a.get("not_tested")) & {b["letter"]}:
+            outcome = NOT_TESTED
+        elif b["letter"] in _letters(a["higher_than"]):
+            outcome = HIGHER
+        elif a["letter"] in _letters(b["higher_than"]):
+            outcome = LOWER
+        else:
+            outcome = NOT_SIGNIFICANT
+        return Comparison(first, second, outcome)
 
     def distinct(self, question: str) -> Count:
         rows = self.rows(question, None)
@@ -218,11 +257,16 @@ def evaluate_check(results: Results | None, check: dict, pages: int | None = Non
         computed = f"{value}% ({share.count}/{share.base})"
     elif measure == "ratio":
         ratio = results.ratio(check["question"], check["choice"], check["tiers"])
+        a, b = ratio.numerator, ratio.denominator
+        if not ratio.defined:
+            return expected, f"undefined ({a.count}/{a.base} vs {b.count}/{b.base})", False
         value = ratio.rounded(decimals)
-        computed = (
-            f"{value} ({ratio.numerator.count}/{ratio.numerator.base} vs "
-            f"{ratio.denominator.count}/{ratio.denominator.base})"
-        )
+        computed = f"{value} ({a.count}/{a.base} vs {b.count}/{b.base})"
+    elif measure == "comparison":
+        comparison = results.compare(check["question"], check["choice"], check["tiers"])
+        a, b = comparison.first, comparison.second
+        computed = f"{comparison.outcome} ({a.count}/{a.base} vs {b.count}/{b.base})"
+        return check["expect"], computed, comparison.outcome == check["expect"]
     elif measure == "rank":
         ranking = [s.choices[0] for s in results.ranking(check["question"], check.get("tier"))]
         value = ranking.index(check["choice"]) + 1

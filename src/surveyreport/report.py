@@ -17,15 +17,16 @@ import re
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 import numpy as np
 import pandas as pd
-from markupsafe import Markup
 
 from . import __version__
 from .codebook import Codebook
 from .crosstab import NO_ANSWER
 from .errors import SurveyError
-from .formatting import interval, pct, pct1, ratio_ci, setting, times, words
+from .findings import fill
+from .formatting import interval, pct, pct1, ratio_ci, setting, times, verdict, words
 from .ledger import Count, quiet, record, show
 from .measures import Results, Share, exhibit_shares, unsupported_claims
 from .stats import column_letters
@@ -57,9 +58,16 @@ def constant(text: str, why: str) -> str:
     return record(text, "constant", text, source=why)
 
 
-def environment(template_dir: str | Path | None = None, codebook: Codebook | None = None) -> jinja2.Environment:
-    """Autoescaping, strict templates with the number filters (and ``choice_label`` given a codebook)."""
-    env = jinja2.Environment(
+def environment(
+    template_dir: str | Path | None = None, codebook: Codebook | None = None, settings: dict | None = None
+) -> jinja2.Environment:
+    """Sandboxed, autoescaping, strict templates with the number filters.
+
+    Given a codebook, ``choice_label``; given the study's settings (tiers, statistics), ``verdict``,
+    the sentence of a significance test. Templates cannot reach Python internals or change the
+    objects they are given; configuration and data are only ever printed, never run as templates.
+    """
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(template_dir)) if template_dir is not None else None,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -71,6 +79,9 @@ def environment(template_dir: str | Path | None = None, codebook: Codebook | Non
     )
     if codebook is not None:
         env.filters["choice_label"] = _choice_label(codebook)
+    if settings is not None:
+        labels = {level["id"]: level["label"] for level in settings["tiers"]["levels"]}
+        env.filters["verdict"] = lambda comparison: verdict(comparison, settings["statistics"]["min_base"], labels)
     return env
 
 
@@ -255,20 +266,20 @@ def build_context(
     failures = unsupported_claims(results, report_config["findings"])
     if failures and report_config["unsupported_claims"] == "stop":
         raise SurveyError(f"{len(failures)} claim(s) the data do not support: " + "; ".join(failures))
-    env = environment(codebook=codebook)
     context["findings"] = [
         {
             **f,
-            "text": Markup(env.from_string(" ".join(f["text"].split())).render(r=results)),
+            "text": fill(f["text"], f.get("values", {}), results, config, f"finding {f['id']!r}"),
             "unsupported": [m for m in failures if m.startswith(f"finding {f['id']!r}")],
         }
         for f in report_config["findings"]
     ]
+    context["settings"] = {"tiers": config["tiers"], "statistics": config["statistics"]}
     return context
 
 
 def render_html(template_dir: str | Path, context: dict, template: str = "report.html.j2") -> str:
-    env = environment(template_dir, context["codebook"])
+    env = environment(template_dir, context["codebook"], context["settings"])
     try:
         chosen = env.get_template(template)
     except jinja2.TemplateNotFound:
@@ -317,8 +328,22 @@ class _ErrorCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+LINK_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def refused_links(document) -> list[str]:
+    """Links the PDF must not carry: attachments, and any external link but http(s) and mailto."""
+    refused = []
+    for number, page in enumerate(document.pages, 1):
+        for kind, target, *_ in page.links:
+            if kind == "attachment" or (kind == "external" and not target.startswith(LINK_SCHEMES)):
+                refused.append(f"page {number}: {kind} link to {target[:80]!r}")
+    return refused
+
+
 def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.datetime) -> int:
-    """Render the PDF; fail on any WeasyPrint error (missing asset, refused URL). Returns the page count."""
+    """Render the PDF; fail on any WeasyPrint error (missing asset, refused URL) while laying it out or
+    writing it, and on any link to a local file or attachment. Returns the page count."""
     import weasyprint
 
     os.environ["SOURCE_DATE_EPOCH"] = str(int(created.replace(tzinfo=dt.timezone.utc).timestamp()))
@@ -326,13 +351,17 @@ def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.d
     weasyprint.LOGGER.addHandler(collector)
     try:
         document = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=_asset_fetcher(assets)).render()
+        refused = refused_links(document)
+        if refused:
+            raise SurveyError("the report links outside itself: " + "; ".join(refused), expected="links within the report or to http(s)")
+        pdf = document.write_pdf(pdf_variant="pdf/ua-1")
     finally:
         weasyprint.LOGGER.removeHandler(collector)
     if collector.messages:
         raise SurveyError("the report did not render cleanly: " + "; ".join(collector.messages))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(out).with_suffix(".pdf.tmp")
-    document.write_pdf(tmp, pdf_variant="pdf/ua-1")
+    tmp.write_bytes(pdf)
     os.replace(tmp, out)
     return len(document.pages)
 
