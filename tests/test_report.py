@@ -53,7 +53,7 @@ def test_fetcher_serves_only_the_report_assets(tmp_path):
 def test_ratio_ci_prints_the_katz_interval():
     from surveyreport.report import ratio_ci
 
-    assert ratio_ci(Ratio(share(20, 40), share(10, 40))) == "2.0; 95% interval 1.1–3.7"
+    assert ratio_ci(Ratio(share(20, 40), share(10, 40))) == "2.0; unadjusted 95% interval 1.1–3.7"
 
 
 def test_shorten_cuts_at_a_word_and_marks_it():

@@ -69,14 +69,17 @@ def times(ratio: Ratio) -> str:
 
 
 def ratio_ci(ratio: Ratio, confidence: float = 0.95) -> str:
-    """The ratio and its Katz interval, one decimal: "2.0; 95% interval 1.1–3.7"."""
+    """The ratio and its Katz interval, one decimal: "2.0; unadjusted 95% interval 1.1–3.7".
+
+    The interval is per estimate, not adjusted for the many comparisons the tests correct for.
+    """
     if not ratio.defined:
         return _undefined(ratio)
     low, high = ratio.interval(confidence)
     level = setting(round(confidence * 100), "confidence level", "%")
     interval = f"{round_half_up(Fraction(low), 1)}–{round_half_up(Fraction(high), 1)}"
     _ratio(ratio, interval, "ratio interval")
-    return f"{_ratio(ratio, str(ratio.rounded(1)))}; {level} interval {interval}"
+    return f"{_ratio(ratio, str(ratio.rounded(1)))}; unadjusted {level} interval {interval}"
 
 
 def words(count: int) -> str:

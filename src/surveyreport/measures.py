@@ -337,14 +337,14 @@ def failures(checks: list[CheckResult]) -> str:
     return f"{len(failed)} published figure check(s) do not hold: {details}" if failed else ""
 
 
-def unsupported_claims(results: Results, findings: list[dict]) -> list[str]:
-    """Every claim of every finding that the computed results do not support, stated with its numbers."""
+def unsupported_claims(results: Results, items: list[dict], kind: str = "finding") -> list[str]:
+    """Every claim of every finding (or exhibit headline) that the computed results do not support, with its numbers."""
     failures = []
-    for finding in findings:
-        for claim in finding.get("claims", []):
+    for item in items:
+        for claim in item.get("claims", []):
             expected, computed, holds = evaluate_check(results, claim)
             if not holds:
-                failures.append(f"finding {finding['id']!r}: {_describe(claim)} should be {expected}, computed {computed}")
+                failures.append(f"{kind} {item['id']!r}: {_describe(claim)} should be {expected}, computed {computed}")
     return failures
 
 

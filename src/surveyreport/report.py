@@ -222,13 +222,22 @@ def build_context(
     tiers = config["tiers"]["levels"]
     first, last = results.field_period()
     field = date_range(first, last)
+    failures = unsupported_claims(results, report_config["findings"]) + unsupported_claims(
+        results, report_config["exhibits"], "exhibit"
+    )
+    if failures and report_config["unsupported_claims"] == "stop":
+        raise SurveyError(f"{len(failures)} claim(s) the data do not support: " + "; ".join(failures))
     exhibits = {}
     for exhibit in report_config["exhibits"]:
+        where, values = f"exhibit {exhibit['id']!r}", exhibit.get("values", {})
         exhibits[exhibit["id"]] = {
             **exhibit,
+            "headline": fill(exhibit["headline"], values, results, config, f"{where} headline"),
+            "subtitle": fill(exhibit["subtitle"], values, results, config, f"{where} subtitle"),
             **exhibit_notes(exhibit, results, config, field),
             "alt": exhibit_alt(exhibit, results, config["tiers"]),
             "src": chart_urls[exhibit["id"]],
+            "unsupported": [m for m in failures if m.startswith(f"{where}:")],
         }
     columns = [(None, "Total", "")] + [(t["id"], t["label"], letter) for t, letter in zip(tiers, column_letters(len(tiers)))]
     context = {
@@ -263,14 +272,11 @@ def build_context(
         "version": __version__,
         "commit": config.get("commit", "unknown"),
     }
-    failures = unsupported_claims(results, report_config["findings"])
-    if failures and report_config["unsupported_claims"] == "stop":
-        raise SurveyError(f"{len(failures)} claim(s) the data do not support: " + "; ".join(failures))
     context["findings"] = [
         {
             **f,
             "text": fill(f["text"], f.get("values", {}), results, config, f"finding {f['id']!r}"),
-            "unsupported": [m for m in failures if m.startswith(f"finding {f['id']!r}")],
+            "unsupported": [m for m in failures if m.startswith(f"finding {f['id']!r}:")],
         }
         for f in report_config["findings"]
     ]
