@@ -120,3 +120,20 @@ def test_web_and_internal_links_are_kept(tmp_path):
 
     html = '<html lang="en"><head><title>t</title></head><body><p id="a"><a href="#a">a</a> <a href="https://example.org/">b</a></p></body></html>'
     assert write_pdf(html, {}, tmp_path / "report.pdf", dt.datetime(2012, 7, 27)) == 1
+
+
+def test_a_zero_share_prints_as_zero_with_its_interval(codebook, tiers):
+    from surveyreport.crosstab import crosstab
+    from surveyreport.measures import Results
+    from surveyreport.report import appendix_table
+    from surveyreport.tiers import assign_tiers
+
+    from .conftest import STATISTICS, answers
+
+    rows = [("high", {"mobile"})] * 40 + [("mid", {"games"})] * 40
+    frame = assign_tiers(answers(rows, codebook), tiers, codebook)
+    results = Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
+    table = appendix_table(codebook.question("tools"), results, [(None, "Total", ""), ("top", "Top", "A"), ("rest", "Rest", "B")])
+    games = next(row for row in table["rows"] if row["label"] == "Games")
+    top = games["cells"][1]
+    assert (top["pct"], top["ci"]) == ("0%", "0–9")  # 0 of 40: the Wilson interval reaches 8.8%

@@ -49,8 +49,8 @@ def date_range(first: pd.Timestamp, last: pd.Timestamp) -> str:
 
 
 def cell(share: Share) -> str:
-    """An appendix cell: the rounded percentage, or an en dash where nobody gave the answer."""
-    return "–" if share.count == 0 else pct(share)
+    """An appendix cell: the rounded percentage (0% too, with its interval), or an en dash where the base is empty."""
+    return "–" if share.base == 0 else pct(share)
 
 
 def constant(text: str, why: str) -> str:
@@ -105,7 +105,7 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
         for column, _, _ in columns:
             row = cells_of[column][choice.id]
             share = results.share(question.id, choice.id, column)
-            empty = share.count == 0
+            empty = share.base == 0
             cells.append(
                 {
                     "pct": cell(share),
