@@ -1,6 +1,7 @@
 """Malformed exports and the message a user gets for each: clear, located, no traceback."""
 
 import logging
+import re
 
 import pytest
 
@@ -79,18 +80,29 @@ def test_bad_export_gets_a_located_message(tmp_path, codebook, case, damage, mes
     assert text.startswith(str(path)) and message in text and "Traceback" not in text
 
 
-@pytest.mark.parametrize(
-    ("case", "raw", "message"),
-    [
-        ("Latin-1 bytes", lambda b: b.replace(b"Coaching by first-line", b"Coaching by \xe9quipe first-line"), "the file is not UTF-8 text"),
-        ("UTF-16", lambda b: b.decode("utf-8").encode("utf-16"), "the file is UTF-16 text"),
-    ],
-    ids=["Latin-1", "UTF-16"],
-)
-def test_bad_encoding_is_named(tmp_path, codebook, case, raw, message):
+def test_a_file_resaved_by_excel_as_windows_1252_is_located_and_explained(tmp_path, codebook):
+    """Excel's "CSV (Comma delimited)" writes Windows-1252: the message names the cell, the encoding and the fix."""
     path = tmp_path / "export.csv"
-    path.write_bytes(raw(EXPORT.read_bytes()))
-    with pytest.raises(SurveyError, match=message):
+    text = set_cell("Q16", 12, "L’équipe de vente décide")(EXPORT.read_text(encoding="utf-8"))
+    path.write_bytes(text.encode("cp1252"))
+    with pytest.raises(SurveyError) as error:
+        read_export(path, codebook)
+    assert str(error.value) == (
+        f"{path}, row 12, column 'Q16': the text 'L’équipe de vente décide' is not UTF-8: the file looks like "
+        "Windows-1252, as Excel saves 'CSV (Comma delimited)' (expected UTF-8 text in a Qualtrics CSV export: "
+        "re-export it from the survey platform as UTF-8, or in Excel Save As > 'CSV UTF-8 (Comma delimited)')"
+    )
+
+
+def test_other_legacy_encodings_and_utf16_are_named(tmp_path, codebook):
+    path = tmp_path / "export.csv"
+    text = set_cell("Q16", 9, "Größe")(EXPORT.read_text(encoding="utf-8"))
+    path.write_bytes(text.encode("latin-1").replace("Größe".encode("latin-1"), b"Gr\x81\xdfe"))  # 0x81: no Windows-1252 character
+    message = "row 9, column 'Q16': the text 'Gr\\x81ße' is not UTF-8: the file looks like a legacy 8-bit encoding"
+    with pytest.raises(SurveyError, match=re.escape(message)):
+        read_export(path, codebook)
+    path.write_bytes(EXPORT.read_bytes().decode("utf-8").encode("utf-16"))
+    with pytest.raises(SurveyError, match="the file is UTF-16 text"):
         read_export(path, codebook)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from pyarrow import csv as pa_csv
 
 from .codebook import Codebook, Question
 from .errors import SurveyError
+from .redact import Redactor
 from .tidy import DATE_FORMAT
 
 log = logging.getLogger("surveyreport")
@@ -151,12 +153,43 @@ def _diagnose(path: Path, what: str) -> None:
         cells = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise SurveyError("the file is empty", file=path, expected=what) from None
-    except UnicodeDecodeError as error:
-        raise SurveyError(f"the file is not UTF-8 text (byte {error.start})", file=path, expected=f"a UTF-8 CSV {what}") from None
+    except UnicodeDecodeError:
+        _locate_bad_bytes(path, what)
     except pd.errors.ParserError as error:
         raise SurveyError(f"the file is not valid CSV: {error}", file=path) from None
     if cells.shape[1] != width:
         raise SurveyError(f"the rows have {cells.shape[1]} fields, the header {width}", file=path, row=1)
+
+
+UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, as ``surrogateescape`` reads them
+
+
+def _locate_bad_bytes(path: Path, what: str) -> None:
+    """Raise the error for a file that is not UTF-8: the first cell that is not, and what the file looks like instead."""
+    number, index, header, record = 0, None, [], []
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        for number, record in enumerate(csv.reader(handle), start=1):
+            header = header or record
+            index = next((i for i, cell in enumerate(record) if UNDECODED.search(cell)), None)
+            if index is not None:
+                break
+    try:
+        path.read_bytes().decode("cp1252")
+        encoding, looks = "cp1252", "Windows-1252, as Excel saves 'CSV (Comma delimited)'"
+    except UnicodeDecodeError:
+        encoding, looks = "latin-1", "a legacy 8-bit encoding (Latin-1 or another Windows or Mac code page)"
+    column, shown = None, ""
+    if index is not None:
+        column = header[index] if number > 1 and index < len(header) and header[index] else f"column {index + 1}"
+        cell = record[index].encode("utf-8", "surrogateescape").decode(encoding)
+        shown = f" {cell[:60]!r}{'…' if len(cell) > 60 else ''}"
+    raise SurveyError(
+        f"the text{shown} is not UTF-8: the file looks like {looks}",
+        file=path,
+        row=number if index is not None else None,
+        column=column,
+        expected=f"UTF-8 text in {what}: re-export it from the survey platform as UTF-8, or in Excel Save As > 'CSV UTF-8 (Comma delimited)'",
+    )
 
 
 def _check_row_lengths(path: Path) -> int:
@@ -276,10 +309,13 @@ def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
 
     The export's personal data and answer cells are let go as soon as they are typed,
     so the text of a large export and its typed table are not held whole together.
+    Open answers and "Other" texts lose the personal data typed into them
+    (``redact``): what is removed is counted per kind in the log.
     """
     meta = export.meta
     tidy = pd.DataFrame(index=meta.index)
     identity_group = _identity_groups(export.pii)
+    redactor = Redactor(export.pii)
     export.pii = export.pii.iloc[:, :0]
     ids = meta["response_id"]
     export.reject(
@@ -297,8 +333,9 @@ def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
     tidy["status"] = _parse_int(export, "status", STATUS_WORDS) if "status" in meta else pd.Series(0, index=meta.index, dtype="Int64")
     answers: dict[str, pd.Series] = {}
     for question in codebook.questions:
-        answers.update(_question_values(export, question))
+        answers.update(_question_values(export, question, redactor))
         export.answers = export.answers.drop(columns=_cells_of(question))
+    log.info("%s: %s", export.path, redactor.summary())
     finished = None
     if "finished" in meta:
         finished = _boolean(_recode(export, meta, "finished", FINISHED, "1/0 or True/False", [False, True]), meta.index)
@@ -434,7 +471,14 @@ def _cells_of(question: Question) -> list[str]:
     return choices + [f"{column}_{c.code}_TEXT" for c in question.choices if c.text]
 
 
-def _question_values(export: Export, question: Question) -> dict[str, pd.Series]:
+def _free_text(export: Export, column: str, redactor: Redactor) -> pd.Series:
+    """A text column's answers (missing where unanswered), checked for length and redacted."""
+    _check_length(export, column)
+    values = export.answers[column]
+    return redactor.column(values.where(~values.isin(UNANSWERED)).astype("string"))
+
+
+def _question_values(export: Export, question: Question, redactor: Redactor) -> dict[str, pd.Series]:
     data = export.answers
     out: dict[str, pd.Series] = {}
     column = question.column
@@ -456,13 +500,10 @@ def _question_values(export: Export, question: Question) -> dict[str, pd.Series]
         positions = _recode(export, data, column, mapping, expected, ids)
         out[question.id] = pd.Series(pd.Categorical.from_codes(positions, dtype=pd.CategoricalDtype(ids)), index=data.index)
     else:
-        _check_length(export, column)
-        out[question.id] = data[column].where(~data[column].isin(UNANSWERED)).astype("string")
+        out[question.id] = _free_text(export, column, redactor)
     for choice in question.choices:
         if choice.text:
-            name = f"{column}_{choice.code}_TEXT"
-            _check_length(export, name)
-            out[question.text_column(choice)] = data[name].where(~data[name].isin(UNANSWERED)).astype("string")
+            out[question.text_column(choice)] = _free_text(export, f"{column}_{choice.code}_TEXT", redactor)
     return out
 
 
