@@ -137,3 +137,22 @@ def test_a_zero_share_prints_as_zero_with_its_interval(codebook, tiers):
     games = next(row for row in table["rows"] if row["label"] == "Games")
     top = games["cells"][1]
     assert (top["pct"], top["ci"]) == ("0%", "0–9")  # 0 of 40: the Wilson interval reaches 8.8%
+
+
+def test_the_methodology_counts_what_was_redacted_from_the_valid_respondents(codebook):
+    from markupsafe import escape
+
+    from surveyreport.ledger import Ledger
+    from surveyreport.report import redactions
+
+    frame = pd.DataFrame(
+        {
+            "tools.other_text": ["call [phone number removed]", None, "[e-mail removed] or [e-mail removed]"],
+        }
+    )
+    ledger = Ledger()
+    with ledger.active():
+        found = [(str(escape(item["n"])), item["noun"]) for item in redactions(frame, codebook)]
+    assert found == [("2", "e-mail addresses"), ("1", "phone number")]
+    assert set(ledger.frame()["kind"]) == {"redacted"}
+

@@ -160,6 +160,19 @@ def verbatims(respondents: pd.DataFrame, codebook: Codebook, limit: int, most: i
     return out
 
 
+def redactions(respondents: pd.DataFrame, codebook: Codebook) -> list[dict]:
+    """What ingest removed from the valid respondents' typed texts, per kind, with a count for the ledger."""
+    from .redact import MARKERS, NOUNS, redaction_counts
+
+    texts = (value for column in codebook.free_text_columns for value in respondents[column])
+    counts = redaction_counts(texts)
+    return [
+        {"n": Count(counts[kind], "redacted", source=f"typed texts: {MARKERS[kind]}"), "noun": NOUNS[kind][counts[kind] != 1]}
+        for kind in MARKERS
+        if counts[kind]
+    ]
+
+
 def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> dict:
     """Bases, note and source line of one exhibit, all from the results."""
     question = results.codebook.question(exhibit["question"])
@@ -268,6 +281,7 @@ def build_context(
         "verbatims": verbatims(
             results.respondents_table, codebook, report_config["verbatim_max_chars"], report_config["verbatim_max_answers"]
         ),
+        "redactions": redactions(results.respondents_table, codebook),
         "export_sha256": export_sha256,
         "version": __version__,
         "commit": config.get("commit", "unknown"),
