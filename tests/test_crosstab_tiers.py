@@ -64,6 +64,10 @@ def test_small_bases_are_flagged_and_not_tested(tiered, codebook, tiers):
     table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
     top = cell(table, "tools", "top", "mobile")
     assert top["flag"] == "not tested" and top["higher_than"] == ""
+    assert (top["not_tested"], top["not_tested_why"]) == ("B", "B=small_base")
+    # the rating defines the tiers: never compared, whatever the bases
+    assert cell(table, "rating", "rest", "high")["not_tested_why"] == "A=tier_question"
+    assert cell(table, "tools", "total", "mobile")["not_tested"] == ""
     assert top["letter"] == "A" and cell(table, "tools", "rest", "mobile")["letter"] == "B"
     low, high = top["ci_low"], top["ci_high"]
     assert 0 < low < 100 == top["pct"] and high == 100
@@ -83,9 +87,35 @@ def test_workbook_has_a_sheet_per_question_with_letters_and_notes(tiered, codebo
     with zipfile.ZipFile(path) as book:
         workbook = book.read("xl/workbook.xml").decode()
         strings = book.read("xl/sharedStrings.xml").decode()
-    for sheet in ("Contents", "role", "rating", "tools"):
+    for sheet in ("Contents", "role", "rating", "tools", "Pairwise tests"):
         assert f'name="{sheet}"' in workbook
     assert "Top (A)" in strings and "Holm correction" in strings and "can add up to more than 100%" in strings
+    assert "Fisher's exact test" in strings and "not adjusted for the number of comparisons" in strings
+    assert "a base is under the minimum" in strings and "the question defines the tiers" in strings
     first = path.read_bytes()
     write_workbook(*args, dt.datetime(2012, 7, 27), path)
     assert path.read_bytes() == first
+
+
+@pytest.mark.parametrize(
+    "counts, says",
+    [
+        ([[1, 7], [6, 2]], "so Cochran's rule fails (the chi-square distribution, p = 0.012, is unreliable): p = 0.043 is a "
+         "Monte Carlo p-value from 1,000 simulated tables with the same margins."),
+        ([[20, 30], [35, 15]], "so Cochran's rule holds: p = 0.003 from the chi-square distribution."),
+    ],
+)
+def test_workbook_says_where_the_chi_square_distribution_is_not_to_be_trusted(tiered, codebook, tiers, tmp_path, counts, says):
+    import datetime as dt
+    import zipfile
+
+    from surveyreport.stats import chi_square
+    from surveyreport.workbook import write_workbook
+
+    table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
+    tests = pd.DataFrame([{"question": "role", **chi_square(pd.DataFrame(counts), simulations=1000)}])
+    path = tmp_path / "crosstabs.xlsx"
+    write_workbook(table, tests, codebook, tiers["levels"], STATISTICS, "Test study", dt.datetime(2012, 7, 27), path)
+    with zipfile.ZipFile(path) as book:
+        strings = book.read("xl/sharedStrings.xml").decode().replace("&apos;", "'")
+    assert says in strings

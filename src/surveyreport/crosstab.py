@@ -2,7 +2,8 @@
 
 One row per question x column (total or a tier) x answer: the count, the base
 it is a share of, the column percentage with its Wilson interval, the letters of
-the tiers it is significantly higher than, and a flag for small bases.
+the tiers it is significantly higher than, the letters of those it could not be
+compared with (and why), and a flag for small bases.
 Single-choice bases leave out non-substantive answers ("Don't know"), which get
 rows of their own; multi-select bases are the respondents who answered the
 question (ticked anything).
@@ -10,10 +11,12 @@ question (ticked anything).
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import pandas as pd
 
 from .codebook import Codebook, Question
-from .stats import chi_square, column_letters, higher_than, wilson
+from .stats import adjusted_p, chi_square, column_letters, pair_test, untestable, wilson
 from .tidy import TIER
 
 TOTAL = "total"
@@ -33,9 +36,20 @@ COLUMNS = [
     "ci_high",
     "letter",
     "higher_than",
+    "not_tested",
+    "not_tested_why",
     "flag",
 ]
 NOT_TESTED, CAUTION = "not tested", "caution"
+DEFAULTS = {"family": "table", "chi_square_simulations": 10_000}  # as in workflow/schemas/config.schema.yaml
+# The tests whose p-values are adjusted together: one answer's, one question's, all of them.
+FAMILIES = {"row": lambda q, c: f"{q}:{c}", "table": lambda q, c: q, "report": lambda q, c: "report"}
+# Why a pair of tier cells is not compared, besides stats.SMALL_BASE and stats.NO_VARIATION.
+TIER_QUESTION, NOT_SUBSTANTIVE = "tier_question", "nonsubstantive"
+PAIR_COLUMNS = [
+    "question", "choice", "family", "letter_a", "column_a", "count_a", "base_a", "letter_b", "column_b", "count_b",
+    "base_b", "not_tested", "test", "z", "p", "p_adjusted", "higher",
+]
 
 
 def banner(respondents: pd.DataFrame, tier_levels: list[dict]) -> list[tuple[str, pd.DataFrame]]:
@@ -78,8 +92,61 @@ def question_rows(question: Question, column: str, group: pd.DataFrame) -> list[
     return rows
 
 
-def add_statistics(table: pd.DataFrame, tier_ids: list[str], settings: dict) -> pd.DataFrame:
-    """Wilson intervals, column letters, significance letters and base flags."""
+def tier_questions(table: pd.DataFrame, tier_levels: list[dict]) -> set[str]:
+    """The single-choice questions that define the tiers: every tier's choices are among the
+    question's, and no one in a tier gave an answer of another tier. Comparing tiers on such a
+    question tests the tier rule itself."""
+    own = {level["id"]: set(level["choices"]) for level in tier_levels}
+    wanted = set().union(*own.values())
+    cells = table[(table["type"] != "multi") & (table["kind"] != NO_ANSWER) & table["column"].isin(own)]
+    found = set()
+    for question, rows in cells.groupby("question", sort=False):
+        if wanted <= set(rows["choice"]):
+            stray = [n for c, column, n in zip(rows["choice"], rows["column"], rows["count"]) if c not in own[column]]
+            if not any(stray):
+                found.add(question)
+    return found
+
+
+def pairwise_tests(table: pd.DataFrame, tier_levels: list[dict], settings: dict) -> pd.DataFrame:
+    """Every pair of tiers on every answer: the test (z or Fisher), its raw and adjusted p-value,
+    the letter of the significantly higher tier, or why the pair is not tested.
+
+    The p-values are adjusted by ``statistics.correction`` together within a family
+    (``statistics.family``): one answer's pairs, one question's, or all of them.
+    """
+    tier_ids = [level["id"] for level in tier_levels]
+    letters = dict(zip(tier_ids, column_letters(len(tier_ids))))
+    family_of = FAMILIES[settings.get("family", DEFAULTS["family"])]
+    defining = tier_questions(table, tier_levels)
+    cells = table[table["kind"].isin([CHOICE, NONSUBSTANTIVE]) & table["column"].isin(tier_ids)]
+    keys = list(zip(cells["question"], cells["choice"], cells["column"]))
+    numbers = dict(zip(keys, zip(cells["count"].astype(int), cells["base"].astype(int))))
+    kinds = {(q, c): kind for (q, c, _), kind in zip(keys, cells["kind"])}
+    pairs = []
+    for (question, choice), kind in kinds.items():
+        always = TIER_QUESTION if question in defining else NOT_SUBSTANTIVE if kind == NONSUBSTANTIVE else ""
+        for a, b in combinations(tier_ids, 2):
+            (xa, na), (xb, nb) = numbers[(question, choice, a)], numbers[(question, choice, b)]
+            why = always or untestable(xa, na, xb, nb, settings["min_base"])
+            test, z, p = ("", float("nan"), float("nan")) if why else pair_test(xa, na, xb, nb)
+            pairs.append(
+                [question, choice, family_of(question, choice), letters[a], a, xa, na, letters[b], b, xb, nb, why, test, z, p]
+            )
+    frame = pd.DataFrame(pairs, columns=PAIR_COLUMNS[:-2])
+    frame["p_adjusted"] = float("nan")
+    for _, members in frame[frame["test"] != ""].groupby("family", sort=False):
+        frame.loc[members.index, "p_adjusted"] = adjusted_p(members["p"].tolist(), settings["correction"])
+    significant = frame["p_adjusted"] <= settings["alpha"]
+    a_higher = frame["count_a"] * frame["base_b"] > frame["count_b"] * frame["base_a"]
+    frame["higher"] = ""
+    frame.loc[significant & a_higher, "higher"] = frame["letter_a"]
+    frame.loc[significant & ~a_higher, "higher"] = frame["letter_b"]
+    return frame
+
+
+def add_statistics(table: pd.DataFrame, tier_levels: list[dict], settings: dict) -> pd.DataFrame:
+    """Wilson intervals, column letters, significance letters, untested pairs and base flags."""
     table = table.copy()
     shares = table["kind"] != NO_ANSWER
     intervals = [
@@ -88,19 +155,24 @@ def add_statistics(table: pd.DataFrame, tier_ids: list[str], settings: dict) -> 
     ]
     table["ci_low"] = [100 * low for low, _ in intervals]
     table["ci_high"] = [100 * high for _, high in intervals]
+    tier_ids = [level["id"] for level in tier_levels]
     letters = dict(zip(tier_ids, column_letters(len(tier_ids))))
     table["letter"] = table["column"].map(letters).fillna("")
     table["flag"] = ""
     table.loc[shares & (table["base"] < settings["caution_base"]), "flag"] = CAUTION
     table.loc[shares & (table["base"] < settings["min_base"]), "flag"] = NOT_TESTED
-    table["higher_than"] = ""
-    tiers = table[(table["kind"] == CHOICE) & table["column"].isin(tier_ids)]
-    for _, row in tiers.groupby(["question", "choice"], sort=False):
-        row = row.reset_index().set_index("column").loc[tier_ids]
-        marks = higher_than(
-            list(zip(row["count"], row["base"])), settings["min_base"], settings["alpha"], settings["correction"]
-        )
-        table.loc[row["index"], "higher_than"] = marks
+    higher, untested = {}, {}  # (question, choice, letter) -> other letters
+    for pair in pairwise_tests(table, tier_levels, settings).itertuples():
+        for mine, other in ((pair.letter_a, pair.letter_b), (pair.letter_b, pair.letter_a)):
+            key = (pair.question, pair.choice, mine)
+            if pair.not_tested:
+                untested.setdefault(key, []).append((other, pair.not_tested))
+            elif pair.higher == mine:
+                higher.setdefault(key, []).append(other)
+    keys = list(zip(table["question"], table["choice"], table["letter"]))
+    table["higher_than"] = ["".join(sorted(higher.get(key, []))) for key in keys]
+    table["not_tested"] = ["".join(letter for letter, _ in sorted(untested.get(key, []))) for key in keys]
+    table["not_tested_why"] = [" ".join(f"{letter}={why}" for letter, why in sorted(untested.get(key, []))) for key in keys]
     return table
 
 
@@ -111,14 +183,17 @@ def crosstab(respondents: pd.DataFrame, codebook: Codebook, tier_levels: list[di
         row for question in codebook.closed for column, group in columns for row in question_rows(question, column, group)
     ]
     table = pd.DataFrame(rows, columns=COLUMNS[: COLUMNS.index("pct") + 1])
-    return add_statistics(table, [level["id"] for level in tier_levels], settings)[COLUMNS]
+    return add_statistics(table, tier_levels, settings)[COLUMNS]
 
 
-def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict) -> pd.DataFrame:
+def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict | None = None) -> pd.DataFrame:
     """A chi-square test of independence of tier and answer, per single-choice question.
 
     The question that defines the tiers is left out: it depends on them by construction.
+    Where Cochran's rule fails, the p-value is a Monte Carlo one (``stats.chi_square``) of
+    ``statistics.chi_square_simulations`` tables.
     """
+    simulations = (settings or {}).get("chi_square_simulations", DEFAULTS["chi_square_simulations"])
     tier_ids = [level["id"] for level in tiers["levels"]]
     rows = []
     for question in codebook.closed:
@@ -126,5 +201,6 @@ def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict) -> pd
             continue
         mine = table[(table["question"] == question.id) & (table["kind"] == CHOICE) & table["column"].isin(tier_ids)]
         counts = mine.pivot(index="choice", columns="column", values="count")[tier_ids]
-        rows.append({"question": question.id, **chi_square(counts)})
-    return pd.DataFrame(rows, columns=["question", "chi2", "df", "p", "n", "low_expected"])
+        rows.append({"question": question.id, **chi_square(counts, simulations)})
+    columns = ["question", "chi2", "df", "n", "low_expected", "min_expected", "cochran", "p_asymptotic", "p", "p_method", "simulations"]
+    return pd.DataFrame(rows, columns=columns)

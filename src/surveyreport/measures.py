@@ -189,6 +189,15 @@ class Results:
         recorded = self.respondents_table["recorded"]
         return recorded.min(), recorded.max()
 
+    # -- significance letters (owned with crosstab.py and stats.py)
+
+    def pairwise_tests(self) -> Count:
+        """How many pairs of tiers were tested, over every answer of every question."""
+        cells = self.crosstab[self.crosstab["letter"].fillna("").ne("") & self.crosstab["kind"].ne(NO_ANSWER)]
+        partners = cells["letter"].nunique() - 1
+        tested = partners - cells["not_tested"].fillna("").str.len()
+        return Count(tested.sum() // 2, "pairwise tests", source="crosstab: letters and not_tested")
+
 
 def exhibit_shares(exhibit: dict, results: Results, column: str | None = None) -> list[Share]:
     """The exhibit's bars for one banner column, in the configured order ("Other" last)."""

@@ -1,15 +1,15 @@
 """Survey statistics on column proportions: intervals, pairwise tests, independence, ratios.
 
-Conventions follow SPSS Custom Tables: pooled two-proportion z-tests between
-banner columns, corrected within a row, marked with the letter of the column a
-cell is significantly higher than; no test where a base is under the minimum or
-a share is 0% or 100%.
+Banner columns are compared pairwise as SPSS Custom Tables does (letters of the
+column a cell is significantly higher than), with two differences: a share of 0%
+or 100% is compared too, as long as the two shares are not both 0% or both 100%,
+and a pair whose 2x2 table expects fewer than 5 in any cell gets Fisher's exact
+test instead of the z-test. The p-values are corrected over a configurable family.
 """
 
 from __future__ import annotations
 
 import math
-from itertools import combinations
 from statistics import NormalDist
 from string import ascii_uppercase
 
@@ -18,6 +18,11 @@ import pandas as pd
 
 # scipy.stats and statsmodels take over a second to import; each function imports what it
 # uses, so pipeline steps that test nothing start without them.
+
+CORRECTIONS = ("holm", "bonferroni", "fdr_bh")
+SMALL_BASE, NO_VARIATION = "small_base", "no_variation"
+MIN_EXPECTED = 5  # a 2x2 table expecting fewer in a cell gets Fisher's exact test; Cochran's bound for chi-square
+CHI_SQUARE_SEED = 2012  # Monte Carlo chi-square p-values: the same simulated tables every run
 
 
 def wilson(count: int, base: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -38,8 +43,37 @@ def z_test(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
     return float(z), float(p)
 
 
-def testable(count: int, base: int, min_base: int) -> bool:
-    return base >= min_base and 0 < count < base
+def fisher_test(x1: int, n1: int, x2: int, n2: int) -> float:
+    """Fisher's exact test of two proportions: the two-sided p."""
+    from scipy.stats import fisher_exact
+
+    return float(fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="two-sided").pvalue)
+
+
+def untestable(x1: int, n1: int, x2: int, n2: int, min_base: int) -> str:
+    """Why two shares cannot be compared, or "" when they can.
+
+    ``small_base``: a base is under ``min_base``; ``no_variation``: both shares are 0% or
+    both 100% (the pooled share is 0 or 1: there is no difference to test).
+    """
+    if min(n1, n2) < min_base:
+        return SMALL_BASE
+    if x1 + x2 in (0, n1 + n2):
+        return NO_VARIATION
+    return ""
+
+
+def pair_test(x1: int, n1: int, x2: int, n2: int) -> tuple[str, float, float]:
+    """Two-sided test of x1/n1 against x2/n2: (test, z, p).
+
+    The pooled z-test ("z") where every cell of the 2x2 table expects at least 5;
+    otherwise Fisher's exact test ("fisher", z is NaN). The pooled share must be
+    strictly between 0 and 1 (see ``untestable``).
+    """
+    pooled = (x1 + x2) / (n1 + n2)
+    if min(n1, n2) * min(pooled, 1 - pooled) < MIN_EXPECTED:
+        return "fisher", float("nan"), fisher_test(x1, n1, x2, n2)
+    return ("z", *z_test(x1, n1, x2, n2))
 
 
 def column_letters(n: int) -> list[str]:
@@ -47,18 +81,22 @@ def column_letters(n: int) -> list[str]:
 
 
 def adjusted_p(p_values: list[float], correction: str) -> np.ndarray:
-    """Bonferroni or Holm (step-down) adjusted p-values, as statsmodels' ``multipletests`` gives them.
+    """p-values adjusted for multiplicity (``holm``, ``bonferroni`` or ``fdr_bh``), as statsmodels'
+    ``multipletests`` gives them.
 
-    Computed here because statsmodels' Holm branch forces a full garbage collection on
-    every call (about 60 ms each, most of the crosstab stage's time); a test keeps the two
-    in agreement.
+    Holm is computed here because statsmodels' Holm branch forces a full garbage collection
+    on every call (about 60 ms each); a test keeps the two in agreement.
     """
+    from statsmodels.stats.multitest import multipletests
+
+    if correction not in CORRECTIONS:
+        raise ValueError(f"unknown correction {correction!r}")
     p = np.asarray(p_values, dtype=float)
     m = len(p)
-    if correction == "bonferroni":
-        return np.minimum(p * m, 1.0)
+    if m == 0:
+        return p
     if correction != "holm":
-        raise ValueError(f"unknown correction {correction!r}")
+        return multipletests(p, method=correction)[1]
     order = np.argsort(p, kind="stable")
     stepped = np.maximum.accumulate(p[order] * (m - np.arange(m)))
     adjusted = np.empty(m)
@@ -66,50 +104,42 @@ def adjusted_p(p_values: list[float], correction: str) -> np.ndarray:
     return adjusted
 
 
-def higher_than(cells: list[tuple[int, int]], min_base: int, alpha: float, correction: str) -> list[str]:
-    """For each column of one row, the letters of the columns it is significantly higher than.
-
-    ``cells`` are (count, base) per column, lettered A, B, C… in order. The p-values of
-    all testable pairs in the row are corrected together (``holm`` or ``bonferroni``).
-    """
-    letters = column_letters(len(cells))
-    pairs = [
-        (i, j)
-        for i, j in combinations(range(len(cells)), 2)
-        if testable(*cells[i], min_base) and testable(*cells[j], min_base)
-    ]
-    marks: list[list[str]] = [[] for _ in cells]
-    if not pairs:
-        return ["" for _ in cells]
-    p_values = [z_test(*cells[i], *cells[j])[1] for i, j in pairs]
-    reject = adjusted_p(p_values, correction) <= alpha
-    for (i, j), significant in zip(pairs, reject):
-        if not significant:
-            continue
-        share_i, share_j = cells[i][0] / cells[i][1], cells[j][0] / cells[j][1]
-        winner, loser = (i, j) if share_i > share_j else (j, i)
-        marks[winner].append(letters[loser])
-    return ["".join(sorted(m)) for m in marks]
-
-
-def chi_square(table: pd.DataFrame) -> dict:
+def chi_square(table: pd.DataFrame, simulations: int, seed: int = CHI_SQUARE_SEED) -> dict:
     """Pearson chi-square test of independence (no continuity correction) on a count table.
 
-    Rows and columns that are all zero are dropped first.
+    Rows and columns that are all zero are dropped first. Where Cochran's rule fails (an
+    expected count under 1, or more than a fifth under 5) the chi-square distribution is a
+    poor guide, and ``p`` is scipy's Monte Carlo p-value over ``simulations`` tables drawn
+    with the same margins (seeded: the same p every run); ``p_asymptotic`` is always the
+    distribution's.
     """
-    from scipy.stats import chi2_contingency
+    from scipy.stats import MonteCarloMethod, chi2_contingency
 
     counts = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0].to_numpy()
     if counts.shape[0] < 2 or counts.shape[1] < 2:
-        return {"chi2": np.nan, "df": 0, "p": np.nan, "n": int(counts.sum()), "low_expected": np.nan}
+        nan = float("nan")
+        return {"chi2": nan, "df": 0, "n": int(counts.sum()), "low_expected": nan, "min_expected": nan,
+                "cochran": None, "p_asymptotic": nan, "p": nan, "p_method": "not tested", "simulations": 0}
     result = chi2_contingency(counts, correction=False)
     expected = result.expected_freq
+    low_expected = float((expected < MIN_EXPECTED).mean())
+    cochran = bool(expected.min() >= 1 and low_expected <= 0.2)
+    p, method, runs = float(result.pvalue), "chi-square distribution", 0
+    if not cochran:
+        monte_carlo = MonteCarloMethod(n_resamples=simulations, batch=10_000, rng=np.random.default_rng(seed))
+        p = float(chi2_contingency(counts, correction=False, method=monte_carlo).pvalue)
+        method, runs = "Monte Carlo", simulations
     return {
         "chi2": float(result.statistic),
         "df": int(result.dof),
-        "p": float(result.pvalue),
         "n": int(counts.sum()),
-        "low_expected": float((expected < 5).mean()),
+        "low_expected": low_expected,
+        "min_expected": float(expected.min()),
+        "cochran": cochran,
+        "p_asymptotic": float(result.pvalue),
+        "p": p,
+        "p_method": method,
+        "simulations": runs,
     }
 
 

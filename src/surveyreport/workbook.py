@@ -10,31 +10,78 @@ import pandas as pd
 import xlsxwriter
 
 from .codebook import Codebook
-from .crosstab import CAUTION, CHOICE, NO_ANSWER, NONSUBSTANTIVE, NOT_TESTED, TOTAL
+from .crosstab import CAUTION, CHOICE, DEFAULTS, NO_ANSWER, NONSUBSTANTIVE, NOT_TESTED, TOTAL, pairwise_tests
+
+CORRECTION_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini-Hochberg (false discovery rate)"}
+UNTESTED = {
+    "small_base": "a base is under the minimum",
+    "no_variation": "both shares 0% or both 100%: no difference to test",
+    "tier_question": "the question defines the tiers",
+    "nonsubstantive": "not a substantive answer",
+}
 
 
-def _notes(question, tests: pd.DataFrame, statistics: dict, letters: str) -> list[str]:
+def _family(statistics: dict, pairs: pd.DataFrame, question: str) -> str:
+    """Over which tests the p-values of this question's letters were corrected."""
+    family = statistics.get("family", DEFAULTS["family"])
+    tested = pairs[pairs["test"] != ""]
+    if family == "row":
+        return "over the tier pairs of each row"
+    if family == "table":
+        return f"over all tier pairs tested in this table ({(tested['question'] == question).sum()} tests)"
+    return f"over all {len(tested)} tier-pair tests of the workbook"
+
+
+def _notes(question, tests: pd.DataFrame, pairs: pd.DataFrame, statistics: dict, letters: str) -> list[str]:
     notes = [
         "Column percentages of respondents who answered (unweighted); the base row gives each column's base.",
-        f"Brackets: {statistics['confidence']:.0%} Wilson interval.",
+        f"Brackets: {statistics['confidence']:.0%} Wilson interval, per estimate: not adjusted for the number of "
+        "comparisons, as the letters are.",
         f"Letters: the share is significantly higher than in the tier with that letter ({letters}); pooled "
-        f"two-proportion z-test, two-sided, alpha {statistics['alpha']}, {statistics['correction'].title()} "
-        f"correction over the tier pairs of the row; no test where a base is under {statistics['min_base']} "
-        "or a share is 0% or 100%.",
+        "two-proportion z-test, or Fisher's exact test where a cell of the pair's 2x2 table expects fewer than 5; "
+        f"two-sided, alpha {statistics['alpha']} after {CORRECTION_NAMES[statistics['correction']]} correction "
+        f"{_family(statistics, pairs, question.id)}. No test where a base is under {statistics['min_base']} or both "
+        "shares are 0% or both 100%. Every pair, with its raw and adjusted p-value: sheet 'Pairwise tests'.",
         f"Bases under {statistics['caution_base']}: interpret with caution.",
     ]
     if question.multi:
         notes.append("More than one answer allowed: shares can add up to more than 100%.")
     if any(c.nonsubstantive for c in question.choices):
-        notes.append("Non-substantive answers are shown apart and left out of the base.")
+        notes.append("Non-substantive answers are shown apart, left out of the base and not tested.")
     test = tests[tests["question"] == question.id]
     if not test.empty and pd.notna(test["p"].iloc[0]):
         t = test.iloc[0]
-        notes.append(
+        note = (
             f"Chi-square test of independence of tier and answer: chi2 = {t['chi2']:.2f}, df = {t['df']}, "
-            f"p = {t['p']:.3f}, n = {t['n']}; {t['low_expected']:.0%} of cells expect fewer than 5."
+            f"n = {t['n']}; {t['low_expected']:.0%} of cells expect fewer than 5 (smallest {t['min_expected']:.2f}), "
         )
+        if t["cochran"]:
+            note += f"so Cochran's rule holds: p = {t['p']:.3f} from the chi-square distribution."
+        else:
+            note += (
+                f"so Cochran's rule fails (the chi-square distribution, p = {t['p_asymptotic']:.3f}, is unreliable): "
+                f"p = {t['p']:.3f} is a Monte Carlo p-value from {t['simulations']:,} simulated tables with the same margins."
+            )
+        notes.append(note)
     return notes
+
+
+def _pairs_sheet(book, pairs: pd.DataFrame, formats: dict) -> None:
+    """Every pair of tiers on every answer: counts, test, raw and adjusted p-value, result."""
+    sheet = book.add_worksheet("Pairwise tests")
+    header = ["Question", "Answer", "Family", "Tier", "Count", "Base", "Vs tier", "Count", "Base", "Test", "z", "p",
+              "Adjusted p", "Higher", "Not tested because"]
+    sheet.write_row(0, 0, header, formats["bold"])
+    sheet.set_column(0, 2, 18)
+    sheet.set_column(14, 14, 48)
+    sheet.freeze_panes(1, 0)
+    for row, pair in enumerate(pairs.itertuples(), start=1):
+        sheet.write_row(row, 0, [pair.question, pair.choice, pair.family, pair.letter_a, pair.count_a, pair.base_a,
+                                 pair.letter_b, pair.count_b, pair.base_b, pair.test])
+        for column, value, style in ((10, pair.z, "z"), (11, pair.p, "p"), (12, pair.p_adjusted, "p")):
+            if pd.notna(value):
+                sheet.write_number(row, column, value, formats[style])
+        sheet.write_row(row, 13, [pair.higher, UNTESTED.get(pair.not_tested, "")])
 
 
 def write_workbook(
@@ -62,6 +109,7 @@ def write_workbook(
         (level["id"], level["label"], letter) for level, letter in zip(tier_levels, "ABCDEFGHIJ")
     ]
     letters = ", ".join(f"{letter} {label.lower()}" for _, label, letter in columns[1:])
+    pairs = pairwise_tests(table, tier_levels, statistics)
 
     contents = book.add_worksheet("Contents")
     contents.set_column(0, 0, 22)
@@ -71,6 +119,8 @@ def write_workbook(
     for row, question in enumerate(codebook.closed, start=3):
         contents.write_url(row, 0, f"internal:'{question.id[:31]}'!A1", string=question.id[:31])
         contents.write(row, 1, question.text)
+    contents.write_url(row + 1, 0, "internal:'Pairwise tests'!A1", string="Pairwise tests")
+    contents.write(row + 1, 1, "Every pair of tiers on every answer: the test, its raw and adjusted p-value, the result")
 
     for question in codebook.closed:
         sheet = book.add_worksheet(question.id[:31])
@@ -111,8 +161,10 @@ def write_workbook(
             flag = next(r["flag"] for r in records if r["column"] == column and r["kind"] in (CHOICE, NONSUBSTANTIVE))
             sheet.write(row, 1 + 3 * c, {CAUTION: "caution", NOT_TESTED: "not tested"}.get(flag, ""))
         row += 2
-        for note in _notes(question, tests, statistics, letters):
+        for note in _notes(question, tests, pairs, statistics, letters):
             sheet.write(row, 0, note)
             row += 1
+    formats = {"bold": bold, "z": book.add_format({"num_format": "0.00"}), "p": book.add_format({"num_format": "0.0000"})}
+    _pairs_sheet(book, pairs, formats)
     book.close()
     os.replace(tmp, path)

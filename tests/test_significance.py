@@ -1,0 +1,140 @@
+"""Significance letters: which pairs of tiers are tested, how, and which p-values are corrected together."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import chi2_contingency, fisher_exact
+from statsmodels.stats.multitest import multipletests
+
+from surveyreport.crosstab import add_statistics, pairwise_tests
+from surveyreport.measures import Results
+
+LEVELS = [
+    {"id": "hi", "label": "High", "choices": ["high"]},
+    {"id": "mid", "label": "Middle", "choices": ["middle"]},
+    {"id": "lo", "label": "Low", "choices": ["low", "lowest"]},
+]
+SETTINGS = {"confidence": 0.95, "alpha": 0.05, "correction": "holm", "family": "table", "min_base": 30, "caution_base": 50}
+
+
+def table_of(questions: dict, kind: dict | None = None) -> pd.DataFrame:
+    """A crosstab's tier cells from {question: {choice: [(count, base) per tier]}}."""
+    rows = []
+    for question, choices in questions.items():
+        for choice, cells in choices.items():
+            for level, (count, base) in zip(LEVELS, cells):
+                rows.append(
+                    {"question": question, "type": "single", "column": level["id"], "choice": choice,
+                     "kind": (kind or {}).get(choice, "choice"), "count": count, "base": base, "respondents": base}
+                )
+    return pd.DataFrame(rows)
+
+
+def with_letters(questions: dict, **changes) -> pd.DataFrame:
+    return add_statistics(table_of(questions), LEVELS, {**SETTINGS, **changes}).set_index(["question", "choice", "letter"])
+
+
+def independent_p(xa, na, xb, nb):
+    """None where the pair is not tested; else scipy's Fisher p where a cell expects under 5, else the chi-square p."""
+    if min(na, nb) < SETTINGS["min_base"] or xa + xb in (0, na + nb):
+        return None
+    table = [[xa, na - xa], [xb, nb - xb]]
+    result = chi2_contingency(table, correction=False)
+    return fisher_exact(table).pvalue if result.expected_freq.min() < 5 else result.pvalue
+
+
+def test_a_share_of_zero_is_compared_and_gets_its_letter():
+    # 6 of 39 against 0 of 72: Fisher's exact p = .0014, still significant after Holm over three pairs
+    table = with_letters({"initiative": {"new_markets": [(6, 39), (0, 72), (3, 40)]}})
+    assert table.loc[("initiative", "new_markets", "A"), "higher_than"] == "B"
+    assert table["not_tested"].eq("").all()
+
+
+def test_both_shares_zero_or_a_small_base_leave_the_pair_untested_and_say_why():
+    table = with_letters({"q": {"none": [(0, 40), (0, 74), (3, 40)], "small": [(5, 20), (30, 74), (10, 40)]}})
+    assert table.loc[("q", "none", "A"), ["not_tested", "not_tested_why"]].tolist() == ["B", "B=no_variation"]
+    assert table.loc[("q", "none", "C"), "not_tested"] == ""
+    assert table.loc[("q", "small", "A"), ["not_tested", "not_tested_why"]].tolist() == ["BC", "B=small_base C=small_base"]
+    assert table.loc[("q", "small", "B"), ["not_tested", "not_tested_why"]].tolist() == ["A", "A=small_base"]
+
+
+def test_the_question_that_defines_the_tiers_and_dont_know_are_not_tested():
+    tiering = {"rating": {"high": [(40, 40), (0, 74), (0, 40)], "middle": [(0, 40), (74, 74), (0, 40)],
+                          "low": [(0, 40), (0, 74), (30, 40)], "lowest": [(0, 40), (0, 74), (10, 40)]}}
+    pairs = pairwise_tests(table_of(tiering), LEVELS, SETTINGS)
+    assert pairs["not_tested"].eq("tier_question").all()
+    # the same answers on another question whose tiers mix are tested
+    mixed = {"rating": {**tiering["rating"], "high": [(39, 40), (1, 74), (0, 40)], "middle": [(1, 40), (73, 74), (0, 40)]}}
+    assert pairwise_tests(table_of(mixed), LEVELS, SETTINGS)["not_tested"].ne("tier_question").all()
+    dont_know = table_of({"q": {"yes": [(20, 40), (30, 74), (10, 40)], "dk": [(1, 41), (9, 83), (9, 49)]}}, {"dk": "nonsubstantive"})
+    pairs = pairwise_tests(dont_know, LEVELS, SETTINGS).set_index("choice")
+    assert pairs.loc["dk", "not_tested"].eq("nonsubstantive").all() and pairs.loc["yes", "not_tested"].eq("").all()
+
+
+def test_the_family_decides_whether_one_difference_among_many_answers_gets_a_letter():
+    # one answer differs (p = .006 raw); eleven do not: alone in its row it passes Holm, among the
+    # table's 36 tests it does not
+    answers = {"diff": [(20, 40), (18, 74), (14, 40)], **{f"same{i}": [(12, 40), (22, 74), (12, 40)] for i in range(11)}}
+    assert with_letters({"q": answers}, family="row").loc[("q", "diff", "A"), "higher_than"] == "B"
+    table = with_letters({"q": answers}, family="table")
+    assert table["higher_than"].eq("").all()
+    pairs = pairwise_tests(table_of({"q": answers}), LEVELS, {**SETTINGS, "family": "table"})
+    assert pairs["p_adjusted"].min() > 0.05 > pairs["p"].min()
+
+
+counts = st.integers(20, 120).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["q1", "q2", "q3"]),
+        st.dictionaries(st.sampled_from(["a", "b", "c", "d"]), st.tuples(counts, counts, counts), min_size=1),
+        min_size=1,
+    ),
+    st.sampled_from(["row", "table", "report"]),
+    st.sampled_from(["holm", "bonferroni", "fdr_bh"]),
+)
+def test_adjusted_p_values_and_letters_match_statsmodels_within_each_family(questions, family, method):
+    options = {**SETTINGS, "family": family, "correction": method}
+    pairs = pairwise_tests(table_of(questions), LEVELS, options)
+    raw = [independent_p(r.count_a, r.base_a, r.count_b, r.base_b) for r in pairs.itertuples()]
+    assert [p is None for p in raw] == pairs["test"].eq("").tolist()
+    pairs["expected_p"] = [np.nan if p is None else p for p in raw]
+    key = {"row": ["question", "choice"], "table": ["question"], "report": lambda _: 0}[family]
+    for _, members in pairs.dropna(subset=["expected_p"]).groupby(key):
+        assert members["p"].to_numpy() == pytest.approx(members["expected_p"].to_numpy(), rel=1e-7, abs=1e-12)
+        reject, corrected, _, _ = multipletests(members["expected_p"], alpha=0.05, method=method)
+        assert members["p_adjusted"].to_numpy() == pytest.approx(corrected, rel=1e-6, abs=1e-12)
+        assert (members["higher"] != "").tolist() == reject.tolist()
+
+    # each pair reads one way from the crosstab's columns: higher, lower, not significant or not tested
+    table = add_statistics(table_of(questions), LEVELS, options).set_index(["question", "choice", "letter"])
+    for pair in pairs.itertuples():
+        a, b = table.loc[(pair.question, pair.choice, pair.letter_a)], table.loc[(pair.question, pair.choice, pair.letter_b)]
+        outcome = (pair.letter_b in a["higher_than"], pair.letter_a in b["higher_than"], pair.letter_b in a["not_tested"])
+        assert sum(outcome) <= 1 and (pair.letter_a in b["not_tested"]) == outcome[2]
+        assert outcome == (pair.higher == pair.letter_a, pair.higher == pair.letter_b, pair.not_tested != "")
+    for letters, why in zip(table["not_tested"], table["not_tested_why"]):
+        assert "".join(item.split("=")[0] for item in why.split()) == letters
+
+
+def test_results_count_the_tests_from_the_crosstab_file(tmp_path):
+    questions = {
+        "q1": {"a": [(6, 39), (0, 72), (3, 40)], "b": [(0, 39), (0, 72), (4, 40)]},
+        "q2": {"a": [(5, 20), (30, 74), (10, 40)]},
+    }
+    table = add_statistics(table_of(questions), LEVELS, SETTINGS)
+    table.to_csv(tmp_path / "crosstabs.csv", index=False)
+    results = Results(pd.read_csv(tmp_path / "crosstabs.csv"), codebook=None)
+    tested = pairwise_tests(table_of(questions), LEVELS, SETTINGS)["test"].ne("").sum()
+    assert results.pairwise_tests() == tested == 3 + 2 + 1
+    assert results.pairwise_tests().kind == "pairwise tests"
+
+
+def test_the_default_family_is_a_table():
+    unset = {key: value for key, value in SETTINGS.items() if key != "family"}
+    questions = {"q": {"diff": [(22, 40), (18, 74), (12, 40)], "same": [(12, 40), (22, 74), (12, 40)]}}
+    assert pairwise_tests(table_of(questions), LEVELS, unset)["family"].eq("q").all()
