@@ -109,19 +109,24 @@ VERDICTS = {
 }
 
 
+NOT_TESTED_BECAUSE = {
+    "no_variation": "the two groups gave this answer in the same all-or-none way, so there is no difference to test",
+    "tier_question": "the groups are defined by this question",
+    "nonsubstantive": "answers such as “don't know” are not tested",
+}
+
+
 def why_not_tested(comparison: Comparison, min_base: int, labels: dict[str, str]) -> str:
-    """Why the crosstab ran no test on the pair (a base under the minimum, or nothing to compare)."""
+    """Why the crosstab ran no test on the pair, as it recorded it."""
+    if comparison.why_not_tested != "small_base":
+        return NOT_TESTED_BECAUSE[comparison.why_not_tested]
     small = [s for s in (comparison.first, comparison.second) if s.base < min_base]
-    if small:
-        groups = " and ".join(
-            f"{labels.get(s.column, s.column).lower()} (n={show(Count(s.base, 'base', s.question, s.column, 'crosstab'))})"
-            for s in small
-        )
-        verb = "the bases of {} are" if len(small) > 1 else "the base of {} is"
-        return f"{verb.format(groups)} under the minimum of {setting(min_base, 'minimum base')} for a test"
-    if comparison.first.count + comparison.second.count == 0:
-        return "nobody in either group gave this answer"
-    return "everyone in both groups gave this answer"
+    groups = " and ".join(
+        f"{labels.get(s.column, s.column).lower()} (n={show(Count(s.base, 'base', s.question, s.column, 'crosstab'))})"
+        for s in small
+    )
+    verb = "the bases of {} are" if len(small) > 1 else "the base of {} is"
+    return f"{verb.format(groups)} under the minimum of {setting(min_base, 'minimum base')} for a test"
 
 
 def verdict(comparison: Comparison, min_base: int, labels: dict[str, str], wording: dict[str, str] | None = None) -> str:

@@ -92,6 +92,7 @@ class Comparison:
     first: Share
     second: Share
     outcome: str  # HIGHER or LOWER (first against second, significant), NOT_SIGNIFICANT or NOT_TESTED
+    why_not_tested: str = ""  # the crosstab's reason: small_base, no_variation, tier_question, nonsubstantive
 
     @property
     def significant(self) -> bool:
@@ -171,15 +172,14 @@ class Results:
         """The corrected pairwise test of two banner columns' shares, as the crosstab recorded it."""
         first, second = (self.share(question, choice, tier) for tier in tiers)
         a, b = (self.rows(question, tier).loc[choice] for tier in tiers)
-        if _letters(a.get("not_tested")) & {b["letter"]}:
-            outcome = NOT_TESTED
-        elif b["letter"] in _letters(a["higher_than"]):
-            outcome = HIGHER
-        elif a["letter"] in _letters(b["higher_than"]):
-            outcome = LOWER
-        else:
-            outcome = NOT_SIGNIFICANT
-        return Comparison(first, second, outcome)
+        why = dict(item.split("=") for item in str(a["not_tested_why"]).split()) if isinstance(a["not_tested_why"], str) else {}
+        if b["letter"] in why:
+            return Comparison(first, second, NOT_TESTED, why[b["letter"]])
+        if b["letter"] in _letters(a["higher_than"]):
+            return Comparison(first, second, HIGHER)
+        if a["letter"] in _letters(b["higher_than"]):
+            return Comparison(first, second, LOWER)
+        return Comparison(first, second, NOT_SIGNIFICANT)
 
     def distinct(self, question: str) -> Count:
         rows = self.rows(question, None)
@@ -188,8 +188,6 @@ class Results:
     def field_period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         recorded = self.respondents_table["recorded"]
         return recorded.min(), recorded.max()
-
-    # -- significance letters (owned with crosstab.py and stats.py)
 
     def pairwise_tests(self) -> Count:
         """How many pairs of tiers were tested, over every answer of every question."""
