@@ -156,3 +156,10 @@ def test_the_methodology_counts_what_was_redacted_from_the_valid_respondents(cod
     assert found == [("2", "e-mail addresses"), ("1", "phone number")]
     assert set(ledger.frame()["kind"]) == {"redacted"}
 
+
+
+def test_one_decimal_only_on_a_base_that_can_carry_it():
+    from surveyreport.report import pct1
+
+    assert pct1(share(15, 40), min_base=30) == "37.5%"
+    assert pct1(share(1, 18), min_base=30) == "6%"  # 5.6% on 18 would claim a precision 18 cannot give

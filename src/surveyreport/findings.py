@@ -23,10 +23,10 @@ NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#")
 
 
-def _share(results: Results, value: dict) -> str:
+def _share(results: Results, value: dict, settings: dict) -> str:
     choices = value.get("choices", value.get("choice"))
     share = results.share(value["question"], choices, value.get("tier"), value.get("base", "answered"))
-    return pct1(share) if value.get("decimals", 0) == 1 else pct(share)
+    return pct1(share, settings["statistics"]["min_base"]) if value.get("decimals", 0) == 1 else pct(share)
 
 
 def _ratio(results: Results, value: dict, settings: dict) -> str:
@@ -61,7 +61,7 @@ def format_value(results: Results, value: dict, settings: dict) -> str:
     """The text of one named value, recorded in the active ledger."""
     measure = value["measure"]
     if measure == "share":
-        return _share(results, value)
+        return _share(results, value, settings)
     if measure == "ratio":
         return _ratio(results, value, settings)
     if measure == "count":

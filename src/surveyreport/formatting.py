@@ -29,9 +29,10 @@ def pct(share: Share) -> str:
     return _share(share, 0)
 
 
-def pct1(share: Share) -> str:
-    """One decimal: "37.5%"."""
-    return _share(share, 1)
+def pct1(share: Share, min_base: int = 0) -> str:
+    """One decimal, "37.5%", where the base is at least ``min_base``; below it a decimal would claim
+    a precision a small group cannot give, and the share is printed in whole percent."""
+    return _share(share, 1 if share.base >= min_base else 0)
 
 
 def _ratio(ratio: Ratio, text: str, kind: str = "ratio") -> str:

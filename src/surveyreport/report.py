@@ -81,7 +81,9 @@ def environment(
         env.filters["choice_label"] = _choice_label(codebook)
     if settings is not None:
         labels = {level["id"]: level["label"] for level in settings["tiers"]["levels"]}
-        env.filters["verdict"] = lambda comparison: verdict(comparison, settings["statistics"]["min_base"], labels)
+        min_base = settings["statistics"]["min_base"]
+        env.filters["verdict"] = lambda comparison: verdict(comparison, min_base, labels)
+        env.filters["pct1"] = lambda share: pct1(share, min_base)
     return env
 
 
