@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from surveyreport import charts
@@ -46,3 +48,21 @@ def test_svg_is_byte_identical_and_keeps_text(results, tiers, tmp_path, by):
     else:
         assert "Top (n=3)" in svg and "Rest (n=6)" in svg
         assert "100%" in svg and "33%" in svg  # games: 3 of 3, 2 of 6
+
+
+def test_labels_are_printed_as_written(codebook, tiers, tmp_path):
+    from dataclasses import replace
+
+    hostile = "Costs $x^2$ & <script>alert(1)</script> {{ 7*7 }}"
+    question = codebook.question("tools")
+    choices = tuple(replace(c, label=hostile) if c.id == "games" else c for c in question.choices)
+    book = replace(codebook, questions=tuple(replace(q, choices=choices) if q.id == "tools" else q for q in codebook.questions))
+    rows = [("high", {"games"})] * 3 + [("mid", {"mobile"})] * 2
+    frame = assign_tiers(answers(rows, book), tiers, book)
+    charts.apply_style(STYLE, ROOT / "report" / "fonts")
+    results = Results(crosstab(frame, book, tiers["levels"], STATISTICS), book, frame)
+    path = tmp_path / "tools.svg"
+    charts.save_svg(charts.draw_exhibit({"id": "tools", "question": "tools", "by": "total"}, results, {**STYLE, "label_width": 200}, tiers["levels"]), path)
+    svg = path.read_text()
+    texts = re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)  # one text element, not TeX laid out glyph by glyph
+    assert "Costs $x^2$ &amp; &lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }}" in texts and "<script" not in svg

@@ -3,6 +3,7 @@ from fractions import Fraction
 import pytest
 
 from surveyreport.crosstab import crosstab
+from surveyreport.errors import SurveyError
 from surveyreport.measures import Results, evaluate_check, round_half_up, unsupported_claims, verify, verify_layout
 from surveyreport.tiers import assign_tiers
 
@@ -87,9 +88,38 @@ def test_ratio_interval_is_katz(results):
     assert low < float(ratio.value) < high
 
 
-def test_higher_reads_the_corrected_letters(results):
-    # bases of 4 and 8 are under the minimum: nothing is tested, nothing is higher
-    assert not results.higher("tools", "mobile", "top", "rest")
+def test_comparison_under_the_minimum_base_is_not_tested(results):
+    # bases of 4 and 8 are under the minimum of 30: no test ran, so none may be reported
+    comparison = results.compare("tools", "mobile", ["top", "rest"])
+    assert comparison.outcome == "not tested" and not comparison.significant
+
+
+def results_of(codebook, tiers, rows):
+    frame = assign_tiers(answers(rows, codebook), tiers, codebook)
+    return Results(crosstab(frame, codebook, tiers["levels"], {**STATISTICS, "min_base": 10}), codebook, frame)
+
+
+def test_comparison_reads_the_corrected_test(codebook, tiers):
+    # mobile 38/40 top against 10/40 rest: significant either way round; games 20/40 against 21/40 is not
+    rows = [("high", {"mobile", "games"})] * 18 + [("high", {"mobile"})] * 20 + [("high", {"games"})] * 2
+    rows += [("mid", {"mobile", "games"})] * 10 + [("mid", {"games"})] * 11 + [("mid", {"other"})] * 19
+    results = results_of(codebook, tiers, rows)
+    assert results.compare("tools", "mobile", ["top", "rest"]).outcome == "higher"
+    assert results.compare("tools", "mobile", ["rest", "top"]).outcome == "lower"
+    assert results.compare("tools", "games", ["top", "rest"]).outcome == "not significant"
+
+
+def test_an_undefined_ratio_is_a_failed_check_not_a_crash(codebook, tiers):
+    rows = [("high", {"mobile"})] * 6 + [("high", {"games"})] * 33 + [("mid", {"games"})] * 72
+    results = results_of(codebook, tiers, rows)
+    ratio = results.ratio("tools", "mobile", ["top", "rest"])  # 6/39 against 0/72
+    assert not ratio.defined
+    expected, computed, holds = evaluate_check(results, {"measure": "ratio", "question": "tools", "choice": "mobile", "tiers": ["top", "rest"], "at_least": 2})
+    assert (computed, holds) == ("undefined (6/39 vs 0/72)", False)
+    (failure,) = unsupported_claims(results, [{"id": "x", "claims": [{"measure": "ratio", "question": "tools", "choice": "mobile", "tiers": ["top", "rest"], "at_least": 2}]}])
+    assert "undefined (6/39 vs 0/72)" in failure
+    with pytest.raises(SurveyError, match="the ratio tools mobile, top 6/39 vs rest 0/72 is undefined"):
+        ratio.value
 
 
 def test_a_claim_the_data_do_not_support_is_named_with_its_numbers(results):

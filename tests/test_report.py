@@ -1,3 +1,5 @@
+import re
+
 import pandas as pd
 import pytest
 
@@ -51,7 +53,7 @@ def test_fetcher_serves_only_the_report_assets(tmp_path):
 def test_ratio_ci_prints_the_katz_interval():
     from surveyreport.report import ratio_ci
 
-    assert ratio_ci(Ratio(share(20, 40), share(10, 40))) == "2.0; 95% interval 1.1–3.7"
+    assert ratio_ci(Ratio(share(20, 40), share(10, 40))) == "2.0; unadjusted 95% interval 1.1–3.7"
 
 
 def test_shorten_cuts_at_a_word_and_marks_it():
@@ -88,3 +90,76 @@ def test_past_the_limit_a_fixed_random_sample_of_open_answers_is_printed():
     numbers = [int(a.split()[1]) for a in first[0]["answers"]]
     assert numbers == sorted(numbers) and len(set(numbers)) == 60  # in the order received
     assert verbatims(frame.head(30), book, 400, 60)[0]["shown"] == 30
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('<a href="file:///etc/passwd">x</a>', "links outside itself: page 1: external link to 'file:///etc/passwd'"),
+        ('<a rel="attachment" href="secret.txt">x</a>', "page 1: attachment link"),
+        ('<a href="javascript:alert(1)">x</a>', "external link to 'javascript:alert(1)'"),
+    ],
+)
+def test_links_to_files_attachments_or_scripts_fail_the_render(tmp_path, body, message):
+    import datetime as dt
+
+    from surveyreport.errors import SurveyError
+    from surveyreport.report import write_pdf
+
+    html = f'<html lang="en"><head><title>t</title></head><body><p>{body}</p></body></html>'
+    out = tmp_path / "report.pdf"
+    with pytest.raises(SurveyError, match=re.escape(message)):
+        write_pdf(html, {}, out, dt.datetime(2012, 7, 27))
+    assert not out.exists()
+
+
+def test_web_and_internal_links_are_kept(tmp_path):
+    import datetime as dt
+
+    from surveyreport.report import write_pdf
+
+    html = '<html lang="en"><head><title>t</title></head><body><p id="a"><a href="#a">a</a> <a href="https://example.org/">b</a></p></body></html>'
+    assert write_pdf(html, {}, tmp_path / "report.pdf", dt.datetime(2012, 7, 27)) == 1
+
+
+def test_a_zero_share_prints_as_zero_with_its_interval(codebook, tiers):
+    from surveyreport.crosstab import crosstab
+    from surveyreport.measures import Results
+    from surveyreport.report import appendix_table
+    from surveyreport.tiers import assign_tiers
+
+    from .conftest import STATISTICS, answers
+
+    rows = [("high", {"mobile"})] * 40 + [("mid", {"games"})] * 40
+    frame = assign_tiers(answers(rows, codebook), tiers, codebook)
+    results = Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
+    table = appendix_table(codebook.question("tools"), results, [(None, "Total", ""), ("top", "Top", "A"), ("rest", "Rest", "B")])
+    games = next(row for row in table["rows"] if row["label"] == "Games")
+    top = games["cells"][1]
+    assert (top["pct"], top["ci"]) == ("0%", "0–9")  # 0 of 40: the Wilson interval reaches 8.8%
+
+
+def test_the_methodology_counts_what_was_redacted_from_the_valid_respondents(codebook):
+    from markupsafe import escape
+
+    from surveyreport.ledger import Ledger
+    from surveyreport.report import redactions
+
+    frame = pd.DataFrame(
+        {
+            "tools.other_text": ["call [phone number removed]", None, "[e-mail removed] or [e-mail removed]"],
+        }
+    )
+    ledger = Ledger()
+    with ledger.active():
+        found = [(str(escape(item["n"])), item["noun"]) for item in redactions(frame, codebook)]
+    assert found == [("2", "e-mail addresses"), ("1", "phone number")]
+    assert set(ledger.frame()["kind"]) == {"redacted"}
+
+
+
+def test_one_decimal_only_on_a_base_that_can_carry_it():
+    from surveyreport.report import pct1
+
+    assert pct1(share(15, 40), min_base=30) == "37.5%"
+    assert pct1(share(1, 18), min_base=30) == "6%"  # 5.6% on 18 would claim a precision 18 cannot give

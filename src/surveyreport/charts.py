@@ -35,6 +35,7 @@ def apply_style(style: dict, font_dir: str | Path) -> None:
             "axes.labelsize": style["font_size"],
             "ytick.labelsize": style["font_size"],
             "svg.fonttype": "none",
+            "text.parse_math": False,  # a "$" in a label is a dollar sign, not TeX
             "svg.hashsalt": "surveyreport",
             "axes.spines.top": False,
             "axes.spines.right": False,

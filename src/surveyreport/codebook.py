@@ -82,6 +82,16 @@ class Codebook:
     def closed(self) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if q.closed)
 
+    @property
+    def free_text_columns(self) -> list[str]:
+        """Tidy columns of typed text: open questions and "Other (please specify)" texts."""
+        columns = []
+        for question in self.questions:
+            if question.type == "text":
+                columns.append(question.id)
+            columns += [question.text_column(c) for c in question.choices if c.text]
+        return columns
+
 
 def parse_codebook(raw: dict, source: str = "codebook") -> Codebook:
     """Build a Codebook from its YAML mapping, rejecting duplicate ids or codes."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .ledger import record
-from .measures import Ratio, Share, round_half_up
+from .ledger import Count, record, show
+from .measures import HIGHER, LOWER, NOT_SIGNIFICANT, Comparison, Ratio, Share, round_half_up
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -29,9 +29,10 @@ def pct(share: Share) -> str:
     return _share(share, 0)
 
 
-def pct1(share: Share) -> str:
-    """One decimal: "37.5%"."""
-    return _share(share, 1)
+def pct1(share: Share, min_base: int = 0) -> str:
+    """One decimal, "37.5%", where the base is at least ``min_base``; below it a decimal would claim
+    a precision a small group cannot give, and the share is printed in whole percent."""
+    return _share(share, 1 if share.base >= min_base else 0)
 
 
 def _ratio(ratio: Ratio, text: str, kind: str = "ratio") -> str:
@@ -39,7 +40,7 @@ def _ratio(ratio: Ratio, text: str, kind: str = "ratio") -> str:
     return record(
         text,
         kind,
-        float(ratio.value),
+        float(ratio.value) if ratio.defined else "undefined",
         a.question,
         f"{a.column}/{b.column}",
         f"{a.count}/{a.base}",
@@ -48,8 +49,16 @@ def _ratio(ratio: Ratio, text: str, kind: str = "ratio") -> str:
     )
 
 
+def _undefined(ratio: Ratio) -> str:
+    """An undefined ratio said as such, with the zero it comes from."""
+    b = ratio.denominator
+    return _ratio(ratio, f"(ratio undefined: {b.count} of {b.base} in the comparison group)")
+
+
 def times(ratio: Ratio) -> str:
     """'twice', 'three times', or '1.6 times' for a ratio rounded to one decimal."""
+    if not ratio.defined:
+        return _undefined(ratio)
     value = ratio.rounded(1)
     if value == 2:
         text = "twice"
@@ -61,12 +70,17 @@ def times(ratio: Ratio) -> str:
 
 
 def ratio_ci(ratio: Ratio, confidence: float = 0.95) -> str:
-    """The ratio and its Katz interval, one decimal: "2.0; 95% interval 1.1–3.7"."""
+    """The ratio and its Katz interval, one decimal: "2.0; unadjusted 95% interval 1.1–3.7".
+
+    The interval is per estimate, not adjusted for the many comparisons the tests correct for.
+    """
+    if not ratio.defined:
+        return _undefined(ratio)
     low, high = ratio.interval(confidence)
     level = setting(round(confidence * 100), "confidence level", "%")
     interval = f"{round_half_up(Fraction(low), 1)}–{round_half_up(Fraction(high), 1)}"
     _ratio(ratio, interval, "ratio interval")
-    return f"{_ratio(ratio, str(ratio.rounded(1)))}; {level} interval {interval}"
+    return f"{_ratio(ratio, str(ratio.rounded(1)))}; unadjusted {level} interval {interval}"
 
 
 def words(count: int) -> str:
@@ -84,3 +98,59 @@ def interval(low: float, high: float, share: Share) -> str:
     """A Wilson interval in whole percent: "19–34"."""
     text = f"{low:.0f}–{high:.0f}"
     return record(text, "interval", f"{low:.4f}–{high:.4f}", share.question, share.column, share.count, share.base)
+
+
+VERDICTS = {
+    "significant": "The gap passes the corrected significance test.",
+    "not_significant": (
+        "With groups of this size the gap does not pass the corrected significance test: "
+        "it is a pattern to watch rather than a proven difference."
+    ),
+    "not_tested": "The gap was not tested for significance: {reason}.",
+}
+
+
+NOT_TESTED_BECAUSE = {
+    "no_variation": "the two groups gave this answer in the same all-or-none way, so there is no difference to test",
+    "tier_question": "the groups are defined by this question",
+    "nonsubstantive": "answers such as “don't know” are not tested",
+}
+
+
+def why_not_tested(comparison: Comparison, min_base: int, labels: dict[str, str]) -> str:
+    """Why the crosstab ran no test on the pair, as it recorded it."""
+    if comparison.why_not_tested != "small_base":
+        return NOT_TESTED_BECAUSE[comparison.why_not_tested]
+    small = [s for s in (comparison.first, comparison.second) if s.base < min_base]
+    groups = " and ".join(
+        f"{labels.get(s.column, s.column).lower()} (n={show(Count(s.base, 'base', s.question, s.column, 'crosstab'))})"
+        for s in small
+    )
+    verb = "the bases of {} are" if len(small) > 1 else "the base of {} is"
+    return f"{verb.format(groups)} under the minimum of {setting(min_base, 'minimum base')} for a test"
+
+
+def verdict(comparison: Comparison, min_base: int, labels: dict[str, str], wording: dict[str, str] | None = None) -> str:
+    """The sentence that says what the corrected test found: significant, not significant, or not tested and why.
+
+    ``labels`` name the banner columns; ``wording`` may replace the default sentence of each outcome
+    (``{reason}`` in the not-tested one is replaced by the reason).
+    """
+    wording = {**VERDICTS, **(wording or {})}
+    a, b = comparison.first, comparison.second
+    if comparison.outcome in (HIGHER, LOWER):
+        text = wording["significant"]
+    elif comparison.outcome == NOT_SIGNIFICANT:
+        text = wording["not_significant"]
+    else:
+        text = wording["not_tested"].replace("{reason}", why_not_tested(comparison, min_base, labels))
+    return record(
+        text,
+        "test",
+        comparison.outcome,
+        a.question,
+        f"{a.column}/{b.column}",
+        f"{a.count}/{a.base}",
+        f"{b.count}/{b.base}",
+        source="crosstab: " + "+".join(a.choices),
+    )

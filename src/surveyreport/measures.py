@@ -53,8 +53,19 @@ class Ratio:
     denominator: Share
 
     @property
+    def defined(self) -> bool:
+        """A ratio needs both bases and a comparison share above zero."""
+        return self.numerator.base > 0 and self.denominator.base > 0 and self.denominator.count > 0
+
+    @property
     def value(self) -> Fraction:
+        if not self.defined:
+            raise SurveyError(f"the ratio {self.describe()} is undefined: the comparison share is zero")
         return self.numerator.value / self.denominator.value
+
+    def describe(self) -> str:
+        a, b = self.numerator, self.denominator
+        return f"{a.question} {'+'.join(a.choices)}, {a.column} {a.count}/{a.base} vs {b.column} {b.count}/{b.base}"
 
     def rounded(self, decimals: int = 1) -> Decimal:
         return round_half_up(self.value, decimals)
@@ -64,6 +75,28 @@ class Ratio:
         a, b = self.numerator, self.denominator
         _, low, high = ratio_interval(a.count, a.base, b.count, b.base, confidence)
         return low, high
+
+
+HIGHER, LOWER, NOT_SIGNIFICANT, NOT_TESTED = "higher", "lower", "not significant", "not tested"
+
+
+def _letters(marks) -> set[str]:
+    """Column letters of a crosstab cell ("AC"); empty for a blank cell."""
+    return set(marks) if isinstance(marks, str) else set()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two banner columns' shares of one answer and what the corrected test said of them."""
+
+    first: Share
+    second: Share
+    outcome: str  # HIGHER or LOWER (first against second, significant), NOT_SIGNIFICANT or NOT_TESTED
+    why_not_tested: str = ""  # the crosstab's reason: small_base, no_variation, tier_question, nonsubstantive
+
+    @property
+    def significant(self) -> bool:
+        return self.outcome in (HIGHER, LOWER)
 
 
 class Results:
@@ -135,12 +168,18 @@ class Results:
         first, second = tiers
         return Ratio(self.share(question, choice, first), self.share(question, choice, second))
 
-    def higher(self, question: str, choice: str, tier: str, than: str) -> bool:
-        """Whether ``tier``'s share is significantly higher than ``than``'s (corrected pairwise test)."""
-        rows = self.crosstab
-        mine = rows[(rows["question"] == question) & (rows["choice"] == choice)].set_index("column")
-        marks = mine.loc[tier, "higher_than"]
-        return isinstance(marks, str) and mine.loc[than, "letter"] in marks
+    def compare(self, question: str, choice: str, tiers: list[str]) -> Comparison:
+        """The corrected pairwise test of two banner columns' shares, as the crosstab recorded it."""
+        first, second = (self.share(question, choice, tier) for tier in tiers)
+        a, b = (self.rows(question, tier).loc[choice] for tier in tiers)
+        why = dict(item.split("=") for item in str(a["not_tested_why"]).split()) if isinstance(a["not_tested_why"], str) else {}
+        if b["letter"] in why:
+            return Comparison(first, second, NOT_TESTED, why[b["letter"]])
+        if b["letter"] in _letters(a["higher_than"]):
+            return Comparison(first, second, HIGHER)
+        if a["letter"] in _letters(b["higher_than"]):
+            return Comparison(first, second, LOWER)
+        return Comparison(first, second, NOT_SIGNIFICANT)
 
     def distinct(self, question: str) -> Count:
         rows = self.rows(question, None)
@@ -149,8 +188,6 @@ class Results:
     def field_period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         recorded = self.respondents_table["recorded"]
         return recorded.min(), recorded.max()
-
-    # -- significance letters (owned with crosstab.py and stats.py)
 
     def pairwise_tests(self) -> Count:
         """How many pairs of tiers were tested, over every answer of every question."""
@@ -227,11 +264,16 @@ def evaluate_check(results: Results | None, check: dict, pages: int | None = Non
         computed = f"{value}% ({share.count}/{share.base})"
     elif measure == "ratio":
         ratio = results.ratio(check["question"], check["choice"], check["tiers"])
+        a, b = ratio.numerator, ratio.denominator
+        if not ratio.defined:
+            return expected, f"undefined ({a.count}/{a.base} vs {b.count}/{b.base})", False
         value = ratio.rounded(decimals)
-        computed = (
-            f"{value} ({ratio.numerator.count}/{ratio.numerator.base} vs "
-            f"{ratio.denominator.count}/{ratio.denominator.base})"
-        )
+        computed = f"{value} ({a.count}/{a.base} vs {b.count}/{b.base})"
+    elif measure == "comparison":
+        comparison = results.compare(check["question"], check["choice"], check["tiers"])
+        a, b = comparison.first, comparison.second
+        computed = f"{comparison.outcome} ({a.count}/{a.base} vs {b.count}/{b.base})"
+        return check["expect"], computed, comparison.outcome == check["expect"]
     elif measure == "rank":
         ranking = [s.choices[0] for s in results.ranking(check["question"], check.get("tier"))]
         value = ranking.index(check["choice"]) + 1
@@ -302,14 +344,14 @@ def failures(checks: list[CheckResult]) -> str:
     return f"{len(failed)} published figure check(s) do not hold: {details}" if failed else ""
 
 
-def unsupported_claims(results: Results, findings: list[dict]) -> list[str]:
-    """Every claim of every finding that the computed results do not support, stated with its numbers."""
+def unsupported_claims(results: Results, items: list[dict], kind: str = "finding") -> list[str]:
+    """Every claim of every finding (or exhibit headline) that the computed results do not support, with its numbers."""
     failures = []
-    for finding in findings:
-        for claim in finding.get("claims", []):
+    for item in items:
+        for claim in item.get("claims", []):
             expected, computed, holds = evaluate_check(results, claim)
             if not holds:
-                failures.append(f"finding {finding['id']!r}: {_describe(claim)} should be {expected}, computed {computed}")
+                failures.append(f"{kind} {item['id']!r}: {_describe(claim)} should be {expected}, computed {computed}")
     return failures
 
 

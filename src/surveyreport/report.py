@@ -17,15 +17,16 @@ import re
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 import numpy as np
 import pandas as pd
-from markupsafe import Markup
 
 from . import __version__
 from .codebook import Codebook
 from .crosstab import NO_ANSWER
 from .errors import SurveyError
-from .formatting import interval, pct, pct1, ratio_ci, setting, times, words
+from .findings import fill
+from .formatting import interval, pct, pct1, ratio_ci, setting, times, verdict, words
 from .ledger import Count, quiet, record, show
 from .measures import Results, Share, exhibit_shares, unsupported_claims
 from .stats import column_letters
@@ -48,8 +49,8 @@ def date_range(first: pd.Timestamp, last: pd.Timestamp) -> str:
 
 
 def cell(share: Share) -> str:
-    """An appendix cell: the rounded percentage, or an en dash where nobody gave the answer."""
-    return "–" if share.count == 0 else pct(share)
+    """An appendix cell: the rounded percentage (0% too, with its interval), or an en dash where the base is empty."""
+    return "–" if share.base == 0 else pct(share)
 
 
 def constant(text: str, why: str) -> str:
@@ -57,9 +58,16 @@ def constant(text: str, why: str) -> str:
     return record(text, "constant", text, source=why)
 
 
-def environment(template_dir: str | Path | None = None, codebook: Codebook | None = None) -> jinja2.Environment:
-    """Autoescaping, strict templates with the number filters (and ``choice_label`` given a codebook)."""
-    env = jinja2.Environment(
+def environment(
+    template_dir: str | Path | None = None, codebook: Codebook | None = None, settings: dict | None = None
+) -> jinja2.Environment:
+    """Sandboxed, autoescaping, strict templates with the number filters.
+
+    Given a codebook, ``choice_label``; given the study's settings (tiers, statistics), ``verdict``,
+    the sentence of a significance test. Templates cannot reach Python internals or change the
+    objects they are given; configuration and data are only ever printed, never run as templates.
+    """
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(template_dir)) if template_dir is not None else None,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -71,6 +79,11 @@ def environment(template_dir: str | Path | None = None, codebook: Codebook | Non
     )
     if codebook is not None:
         env.filters["choice_label"] = _choice_label(codebook)
+    if settings is not None:
+        labels = {level["id"]: level["label"] for level in settings["tiers"]["levels"]}
+        min_base = settings["statistics"]["min_base"]
+        env.filters["verdict"] = lambda comparison: verdict(comparison, min_base, labels)
+        env.filters["pct1"] = lambda share: pct1(share, min_base)
     return env
 
 
@@ -94,7 +107,7 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
         for column, _, _ in columns:
             row = cells_of[column][choice.id]
             share = results.share(question.id, choice.id, column)
-            empty = share.count == 0
+            empty = share.base == 0
             cells.append(
                 {
                     "pct": cell(share),
@@ -147,6 +160,19 @@ def verbatims(respondents: pd.DataFrame, codebook: Codebook, limit: int, most: i
             }
         )
     return out
+
+
+def redactions(respondents: pd.DataFrame, codebook: Codebook) -> list[dict]:
+    """What ingest removed from the valid respondents' typed texts, per kind, with a count for the ledger."""
+    from .redact import MARKERS, NOUNS, redaction_counts
+
+    texts = (value for column in codebook.free_text_columns for value in respondents[column])
+    counts = redaction_counts(texts)
+    return [
+        {"n": Count(counts[kind], "redacted", source=f"typed texts: {MARKERS[kind]}"), "noun": NOUNS[kind][counts[kind] != 1]}
+        for kind in MARKERS
+        if counts[kind]
+    ]
 
 
 def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> dict:
@@ -211,13 +237,22 @@ def build_context(
     tiers = config["tiers"]["levels"]
     first, last = results.field_period()
     field = date_range(first, last)
+    failures = unsupported_claims(results, report_config["findings"]) + unsupported_claims(
+        results, report_config["exhibits"], "exhibit"
+    )
+    if failures and report_config["unsupported_claims"] == "stop":
+        raise SurveyError(f"{len(failures)} claim(s) the data do not support: " + "; ".join(failures))
     exhibits = {}
     for exhibit in report_config["exhibits"]:
+        where, values = f"exhibit {exhibit['id']!r}", exhibit.get("values", {})
         exhibits[exhibit["id"]] = {
             **exhibit,
+            "headline": fill(exhibit["headline"], values, results, config, f"{where} headline"),
+            "subtitle": fill(exhibit["subtitle"], values, results, config, f"{where} subtitle"),
             **exhibit_notes(exhibit, results, config, field),
             "alt": exhibit_alt(exhibit, results, config["tiers"]),
             "src": chart_urls[exhibit["id"]],
+            "unsupported": [m for m in failures if m.startswith(f"{where}:")],
         }
     columns = [(None, "Total", "")] + [(t["id"], t["label"], letter) for t, letter in zip(tiers, column_letters(len(tiers)))]
     context = {
@@ -248,27 +283,25 @@ def build_context(
         "verbatims": verbatims(
             results.respondents_table, codebook, report_config["verbatim_max_chars"], report_config["verbatim_max_answers"]
         ),
+        "redactions": redactions(results.respondents_table, codebook),
         "export_sha256": export_sha256,
         "version": __version__,
         "commit": config.get("commit", "unknown"),
     }
-    failures = unsupported_claims(results, report_config["findings"])
-    if failures and report_config["unsupported_claims"] == "stop":
-        raise SurveyError(f"{len(failures)} claim(s) the data do not support: " + "; ".join(failures))
-    env = environment(codebook=codebook)
     context["findings"] = [
         {
             **f,
-            "text": Markup(env.from_string(" ".join(f["text"].split())).render(r=results)),
-            "unsupported": [m for m in failures if m.startswith(f"finding {f['id']!r}")],
+            "text": fill(f["text"], f.get("values", {}), results, config, f"finding {f['id']!r}"),
+            "unsupported": [m for m in failures if m.startswith(f"finding {f['id']!r}:")],
         }
         for f in report_config["findings"]
     ]
+    context["settings"] = {"tiers": config["tiers"], "statistics": config["statistics"]}
     return context
 
 
 def render_html(template_dir: str | Path, context: dict, template: str = "report.html.j2") -> str:
-    env = environment(template_dir, context["codebook"])
+    env = environment(template_dir, context["codebook"], context["settings"])
     try:
         chosen = env.get_template(template)
     except jinja2.TemplateNotFound:
@@ -317,8 +350,22 @@ class _ErrorCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+LINK_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def refused_links(document) -> list[str]:
+    """Links the PDF must not carry: attachments, and any external link but http(s) and mailto."""
+    refused = []
+    for number, page in enumerate(document.pages, 1):
+        for kind, target, *_ in page.links:
+            if kind == "attachment" or (kind == "external" and not target.startswith(LINK_SCHEMES)):
+                refused.append(f"page {number}: {kind} link to {target[:80]!r}")
+    return refused
+
+
 def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.datetime) -> int:
-    """Render the PDF; fail on any WeasyPrint error (missing asset, refused URL). Returns the page count."""
+    """Render the PDF; fail on any WeasyPrint error (missing asset, refused URL) while laying it out or
+    writing it, and on any link to a local file or attachment. Returns the page count."""
     import weasyprint
 
     os.environ["SOURCE_DATE_EPOCH"] = str(int(created.replace(tzinfo=dt.timezone.utc).timestamp()))
@@ -326,13 +373,17 @@ def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.d
     weasyprint.LOGGER.addHandler(collector)
     try:
         document = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=_asset_fetcher(assets)).render()
+        refused = refused_links(document)
+        if refused:
+            raise SurveyError("the report links outside itself: " + "; ".join(refused), expected="links within the report or to http(s)")
+        pdf = document.write_pdf(pdf_variant="pdf/ua-1")
     finally:
         weasyprint.LOGGER.removeHandler(collector)
     if collector.messages:
         raise SurveyError("the report did not render cleanly: " + "; ".join(collector.messages))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(out).with_suffix(".pdf.tmp")
-    document.write_pdf(tmp, pdf_variant="pdf/ua-1")
+    tmp.write_bytes(pdf)
     os.replace(tmp, out)
     return len(document.pages)
 

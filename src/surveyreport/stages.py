@@ -68,8 +68,8 @@ def crosstab_stage(respondents: str, codebook: str, tiers: dict, statistics: dic
 def results(crosstabs: str, respondents: str, codebook: str, verbatims: bool = False):
     """The measures of the study's exhibits and findings.
 
-    Of the respondent rows only the columns needed are read: the field dates, and the open
-    answers with their order where ``verbatims`` are to be quoted.
+    Of the respondent rows only the columns needed are read: the field dates, and the typed
+    texts (open answers, "Other" texts) with their order where ``verbatims`` are to be quoted.
     """
     import pandas as pd
 
@@ -78,7 +78,7 @@ def results(crosstabs: str, respondents: str, codebook: str, verbatims: bool = F
     book = load_codebook(codebook)
     columns = ["recorded"]
     if verbatims:
-        columns += ["response_id"] + [q.id for q in book.questions if q.type == "text"]
+        columns += ["response_id"] + book.free_text_columns
     return Results(pd.read_csv(crosstabs), book, read_tidy(respondents, book, columns))
 
 

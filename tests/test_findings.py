@@ -1,0 +1,105 @@
+import jinja2.sandbox
+import pytest
+
+from surveyreport.crosstab import crosstab
+from surveyreport.errors import SurveyError
+from surveyreport.findings import fill
+from surveyreport.ledger import Ledger
+from surveyreport.measures import Results
+from surveyreport.report import environment
+from surveyreport.tiers import assign_tiers
+
+from .conftest import STATISTICS, answers
+
+# Payloads a hostile or careless configuration might hold: none may run.
+PAYLOADS = [
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ 7*7 }}",
+    "{% for x in range(3) %}x{% endfor %}",
+    "{# comment #}",
+    "{r.__class__}",
+    "{share!r}",
+    "{share:>10}",
+    "{0}",
+    "{}",
+    "{unclosed",
+]
+
+
+@pytest.fixture
+def results(codebook, tiers):
+    rows = [("high", {"mobile", "games"})] * 18 + [("high", {"mobile"})] * 20 + [("high", {"games"})] * 2
+    rows += [("mid", {"mobile", "games"})] * 10 + [("mid", {"games"})] * 11 + [("mid", {"other"})] * 19
+    frame = assign_tiers(answers(rows, codebook), tiers, codebook)
+    return Results(crosstab(frame, codebook, tiers["levels"], {**STATISTICS, "min_base": 10}), codebook, frame)
+
+
+@pytest.fixture
+def settings(tiers):
+    return {"tiers": tiers, "statistics": {**STATISTICS, "min_base": 10}}
+
+
+VALUES = {
+    "share": {"measure": "share", "question": "tools", "choice": "mobile", "tier": "top"},
+    "ratio": {"measure": "ratio", "question": "tools", "choice": "mobile", "tiers": ["top", "rest"]},
+    "first": {"measure": "ranked", "question": "tools", "rank": 1, "show": "label_lower"},
+    "n": {"measure": "count", "question": "tools", "choice": "games", "tier": "top", "show": "words"},
+    "test": {"measure": "comparison", "question": "tools", "choice": "mobile", "tiers": ["top", "rest"]},
+    "same": {"measure": "comparison", "question": "tools", "choice": "games", "tiers": ["top", "rest"]},
+}
+
+
+def test_named_values_are_formatted_and_recorded(results, settings):
+    ledger = Ledger()
+    with ledger.active():
+        text = fill("{share} use {first}: {ratio} as likely, {n} of them <b>games</b>. {test} {same}", VALUES, results, settings, "finding 'x'")
+    assert text == (
+        "95% use mobile: 3.8 times as likely, 20 of them &lt;b&gt;games&lt;/b&gt;. The gap passes the corrected significance test. "
+        "With groups of this size the gap does not pass the corrected significance test: it is a pattern to watch rather than a "
+        "proven difference."
+    )
+    printed = ledger.frame()
+    assert {"95%", "3.8 times", "20"} <= set(printed["text"])
+    assert set(printed.loc[printed["kind"] == "test", "value"]) == {"higher", "not significant"}
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_template_syntax_and_attribute_access_in_a_finding_never_run(payload, results, settings):
+    with pytest.raises(SurveyError) as error:
+        fill(f"Text {payload} more", VALUES, results, settings, "finding 'x'")
+    message = str(error.value)
+    assert message.startswith("finding 'x': ") and "\n" not in message
+    assert "uid=" not in message and "49" not in message
+
+
+def test_an_unknown_name_is_refused_with_the_known_ones(results, settings):
+    with pytest.raises(SurveyError, match=r"finding 'x': \{shar\} is not one of its values \(first, n, ratio, same, share, test\)"):
+        fill("{shar}", VALUES, results, settings, "finding 'x'")
+
+
+def test_a_value_that_cannot_be_computed_names_the_finding_and_value(results, settings):
+    values = {"third": {"measure": "ranked", "question": "tools", "rank": 9}}
+    with pytest.raises(SurveyError, match="finding 'x', value 'third': rank 9 asked of 'tools', which lists 2 answers"):
+        fill("{third}", values, results, settings, "finding 'x'")
+
+
+def test_not_tested_says_why(codebook, tiers):
+    rows = [("high", {"mobile"})] * 12 + [("mid", {"mobile"})] * 3 + [("mid", {"games"})] * 9
+    frame = assign_tiers(answers(rows, codebook), tiers, codebook)
+    results = Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
+    text = fill("{test}", VALUES, results, {"tiers": tiers, "statistics": STATISTICS}, "finding 'x'")
+    assert text == "The gap was not tested for significance: the bases of top (n=12) and rest (n=12) are under the minimum of 30 for a test."
+
+
+def test_templates_are_sandboxed(tmp_path):
+    (tmp_path / "t.html.j2").write_text("{{ cycler.__init__.__globals__.os.popen('id').read() }}")
+    env = environment(tmp_path)
+    assert isinstance(env, jinja2.sandbox.ImmutableSandboxedEnvironment)
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        env.get_template("t.html.j2").render()
+
+
+def test_configured_text_is_printed_not_run(tmp_path):
+    (tmp_path / "t.html.j2").write_text("<h1>{{ study.title }}</h1>")
+    html = environment(tmp_path).get_template("t.html.j2").render(study={"title": PAYLOADS[0] + " {{ 7*7 }}"})
+    assert "{{ 7*7 }}" in html and "49" not in html
