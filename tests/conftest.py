@@ -91,7 +91,15 @@ def answers(rows, codebook):
     return frame
 
 
-STATISTICS = {"confidence": 0.95, "alpha": 0.05, "correction": "holm", "min_base": 30, "caution_base": 50}
+STATISTICS = {
+    "confidence": 0.95,
+    "alpha": 0.05,
+    "correction": "holm",
+    "family": "table",
+    "min_base": 30,
+    "caution_base": 50,
+    "chi_square_simulations": 10_000,
+}
 
 
 # ----------------------------------------------------------------------------- whole-workflow runs

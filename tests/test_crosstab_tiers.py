@@ -82,7 +82,7 @@ def test_workbook_has_a_sheet_per_question_with_letters_and_notes(tiered, codebo
 
     table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
     path = tmp_path / "crosstabs.xlsx"
-    args = (table, chi_square_tests(table, codebook, tiers), codebook, tiers["levels"], STATISTICS, "Test study")
+    args = (table, chi_square_tests(table, codebook, tiers, STATISTICS), codebook, tiers["levels"], STATISTICS, "Test study")
     write_workbook(*args, dt.datetime(2012, 7, 27), path)
     with zipfile.ZipFile(path) as book:
         workbook = book.read("xl/workbook.xml").decode()

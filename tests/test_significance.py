@@ -135,6 +135,13 @@ def test_results_count_the_tests_from_the_crosstab_file(tmp_path):
 
 
 def test_the_default_family_is_a_table():
-    unset = {key: value for key, value in SETTINGS.items() if key != "family"}
-    questions = {"q": {"diff": [(22, 40), (18, 74), (12, 40)], "same": [(12, 40), (22, 74), (12, 40)]}}
-    assert pairwise_tests(table_of(questions), LEVELS, unset)["family"].eq("q").all()
+    import yaml
+
+    from surveyreport.configuration import validate
+
+    from .conftest import ROOT
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    del config["statistics"]["family"]
+    validate(config, ROOT / "workflow" / "schemas" / "config.schema.yaml", "config.yaml")
+    assert config["statistics"]["family"] == "table"

@@ -41,7 +41,6 @@ COLUMNS = [
     "flag",
 ]
 NOT_TESTED, CAUTION = "not tested", "caution"
-DEFAULTS = {"family": "table", "chi_square_simulations": 10_000}  # as in workflow/schemas/config.schema.yaml
 # The tests whose p-values are adjusted together: one answer's, one question's, all of them.
 FAMILIES = {"row": lambda q, c: f"{q}:{c}", "table": lambda q, c: q, "report": lambda q, c: "report"}
 # Why a pair of tier cells is not compared, besides stats.SMALL_BASE and stats.NO_VARIATION.
@@ -117,7 +116,7 @@ def pairwise_tests(table: pd.DataFrame, tier_levels: list[dict], settings: dict)
     """
     tier_ids = [level["id"] for level in tier_levels]
     letters = dict(zip(tier_ids, column_letters(len(tier_ids))))
-    family_of = FAMILIES[settings.get("family", DEFAULTS["family"])]
+    family_of = FAMILIES[settings["family"]]
     defining = tier_questions(table, tier_levels)
     cells = table[table["kind"].isin([CHOICE, NONSUBSTANTIVE]) & table["column"].isin(tier_ids)]
     keys = list(zip(cells["question"], cells["choice"], cells["column"]))
@@ -186,14 +185,14 @@ def crosstab(respondents: pd.DataFrame, codebook: Codebook, tier_levels: list[di
     return add_statistics(table, tier_levels, settings)[COLUMNS]
 
 
-def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict | None = None) -> pd.DataFrame:
+def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> pd.DataFrame:
     """A chi-square test of independence of tier and answer, per single-choice question.
 
     The question that defines the tiers is left out: it depends on them by construction.
     Where Cochran's rule fails, the p-value is a Monte Carlo one (``stats.chi_square``) of
     ``statistics.chi_square_simulations`` tables.
     """
-    simulations = (settings or {}).get("chi_square_simulations", DEFAULTS["chi_square_simulations"])
+    simulations = settings["chi_square_simulations"]
     tier_ids = [level["id"] for level in tiers["levels"]]
     rows = []
     for question in codebook.closed:

@@ -58,7 +58,7 @@ def crosstab_stage(respondents: str, codebook: str, tiers: dict, statistics: dic
     book = load_codebook(codebook)
     frame = read_tidy(respondents, book)
     table = crosstab(frame, book, tiers["levels"], statistics)
-    tests = chi_square_tests(table, book, tiers)
+    tests = chi_square_tests(table, book, tiers, statistics)
     write_csv(table, out["crosstabs"])
     write_csv(tests, out["chisquare"])
     created = frame["recorded"].max().to_pydatetime()

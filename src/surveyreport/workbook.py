@@ -13,7 +13,6 @@ from .codebook import Codebook
 from .crosstab import (
     CAUTION,
     CHOICE,
-    DEFAULTS,
     NO_ANSWER,
     NONSUBSTANTIVE,
     NOT_SUBSTANTIVE,
@@ -35,7 +34,7 @@ UNTESTED = {
 
 def _family(statistics: dict, pairs: pd.DataFrame, question: str) -> str:
     """Over which tests the p-values of this question's letters were corrected."""
-    family = statistics.get("family", DEFAULTS["family"])
+    family = statistics["family"]
     tested = pairs[pairs["test"] != ""]
     if family == "row":
         return "over the tier pairs of each row"
