@@ -30,6 +30,7 @@ class Question:
     topic: str = ""
     choices: tuple[Choice, ...] = ()
     surveymonkey: str = ""  # the question's heading in a SurveyMonkey export, where it differs from ``text``
+    base: str = "answered"  # a multi-select's base: "answered" (ticked anything) or "respondents" (everyone)
 
     @property
     def closed(self) -> bool:
@@ -119,6 +120,7 @@ def parse_codebook(raw: dict, source: str = "codebook") -> Codebook:
                 topic=entry.get("topic", ""),
                 choices=choices,
                 surveymonkey=entry.get("surveymonkey", ""),
+                base=entry.get("base", "answered"),
             )
         )
     survey = raw.get("survey", {})

@@ -66,7 +66,7 @@ def question_rows(question: Question, column: str, group: pd.DataFrame) -> list[
         ticks = group[[question.choice_column(c) for c in question.choices]]
         answered = int(ticks.notna().all(axis=1).sum())
         counts = [(c, int(ticks[question.choice_column(c)].fillna(False).sum())) for c in question.choices]
-        base_of = dict.fromkeys((c.id for c in question.choices), answered)
+        base_of = dict.fromkeys((c.id for c in question.choices), n if question.base == "respondents" else answered)
     else:
         values = group[question.id]
         answered = int(values.notna().sum())

@@ -25,7 +25,7 @@ TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#")
 
 def _share(results: Results, value: dict, settings: dict) -> str:
     choices = value.get("choices", value.get("choice"))
-    share = results.share(value["question"], choices, value.get("tier"), value.get("base", "answered"))
+    share = results.share(value["question"], choices, value.get("tier"))
     return pct1(share, settings["statistics"]["min_base"]) if value.get("decimals", 0) == 1 else pct(share)
 
 

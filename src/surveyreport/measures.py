@@ -121,8 +121,8 @@ class Results:
             raise SurveyError(f"no crosstab for question {question!r} in column {column!r}")
         return self._cells[(question, column)]
 
-    def share(self, question: str, choices: str | list[str], tier: str | None = None, base: str = "answered") -> Share:
-        """Share choosing any of ``choices``; ``base`` "answered" or "respondents" (everyone in the column)."""
+    def share(self, question: str, choices: str | list[str], tier: str | None = None) -> Share:
+        """Share choosing any of ``choices``, on the question's one base (the crosstab's)."""
         choices = (choices,) if isinstance(choices, str) else tuple(choices)
         q = self.codebook.question(question)
         for choice in choices:
@@ -132,8 +132,7 @@ class Results:
         self.rows(question, tier)
         numbers = self._numbers[(question, tier or TOTAL)]
         count = sum(numbers[choice][0] for choice in choices)
-        _, answered, respondents = numbers[choices[0]]
-        return Share(question, choices, tier or TOTAL, count, answered if base == "answered" else respondents)
+        return Share(question, choices, tier or TOTAL, count, numbers[choices[0]][1])
 
     def base(self, question: str, tier: str | None = None) -> Count:
         rows = self.rows(question, tier)
@@ -225,7 +224,7 @@ class CheckResult:
 
 def _describe(check: dict) -> str:
     parts = [check["measure"]]
-    for key in ("question", "choices", "choice", "tier", "tiers", "base"):
+    for key in ("question", "choices", "choice", "tier", "tiers"):
         if key in check:
             value = check[key]
             parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
@@ -259,7 +258,7 @@ def evaluate_check(results: Results | None, check: dict, pages: int | None = Non
         computed, holds = _top(results, check)
         return ", ".join(check["expect"]), computed, holds
     if measure == "share":
-        share = results.share(check["question"], check["choices"], check.get("tier"), check.get("base", "answered"))
+        share = results.share(check["question"], check["choices"], check.get("tier"))
         value = share.percent(decimals)
         computed = f"{value}% ({share.count}/{share.base})"
     elif measure == "ratio":

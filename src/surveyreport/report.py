@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import __version__
 from .codebook import Codebook
-from .crosstab import NO_ANSWER
+from .crosstab import NO_ANSWER, TOTAL
 from .errors import SurveyError
 from .findings import fill
 from .formatting import interval, pct, pct1, ratio_ci, setting, times, verdict, words
@@ -98,7 +98,11 @@ def _choice_label(codebook: Codebook):
 
 
 def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]]) -> dict:
-    """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases."""
+    """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases.
+
+    Every percentage is on the question's one base, the one the base row shows; answers left out
+    of it ("don't know") are given as counts, as the respondents who did not answer are.
+    """
     mine = {column: results.rows(question.id, column).fillna({"higher_than": "", "flag": ""}) for column, _, _ in columns}
     cells_of = {column: dict(zip(rows.index, rows.to_dict("records"))) for column, rows in mine.items()}
     rows = []
@@ -106,6 +110,10 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
         cells = []
         for column, _, _ in columns:
             row = cells_of[column][choice.id]
+            if choice.nonsubstantive:
+                count = Count(row["count"], "count", question.id, column or TOTAL, f"crosstab: {choice.id}")
+                cells.append({"pct": count, "ci": "", "sig": ""})
+                continue
             share = results.share(question.id, choice.id, column)
             empty = share.base == 0
             cells.append(
