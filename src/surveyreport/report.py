@@ -330,10 +330,9 @@ def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.d
         weasyprint.LOGGER.removeHandler(collector)
     if collector.messages:
         raise SurveyError("the report did not render cleanly: " + "; ".join(collector.messages))
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(out).with_suffix(".pdf.tmp")
-    document.write_pdf(tmp, pdf_variant="pdf/ua-1")
-    os.replace(tmp, out)
+    from .atomic import write_atomically
+
+    write_atomically(out, lambda tmp: document.write_pdf(tmp, pdf_variant="pdf/ua-1"))
     return len(document.pages)
 
 

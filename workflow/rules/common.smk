@@ -1,5 +1,6 @@
 import glob
 import os
+import sys
 
 import yaml
 
@@ -14,7 +15,9 @@ def load_yaml(path):
 
 
 STUDY = config["study"]["name"]
+# Jobs write into WORK; rule publish (publish.smk) replaces RESULTS with the complete set.
 RESULTS = f"results/{STUDY}"
+WORK = f"results/.work/{STUDY}"
 LOGS = f"logs/{STUDY}"
 BENCHMARKS = f"benchmarks/{STUDY}"
 REPORT = load_yaml(config["report"])
@@ -52,7 +55,7 @@ def package(*modules):
     """Package modules behind a step; edits to them rerun the step."""
     return [
         f"{PACKAGE}/{module}.py"
-        for module in ("__init__", "errors", "stages", *modules)
+        for module in ("__init__", "errors", "atomic", "stages", *modules)
     ]
 
 
@@ -68,3 +71,15 @@ def release_scheduler_timers():
     for thread in threading.enumerate():
         if isinstance(thread, threading.Timer):
             thread.cancel()
+
+
+def require_export(path):
+    """Stop before any job runs when the export is missing or not a file (one line naming it)."""
+    from surveyreport.errors import file_problem
+
+    problem = file_problem(path)
+    if problem:
+        sys.exit(f"export {problem}")
+
+
+require_export(config["export"])

@@ -1,0 +1,175 @@
+"""Publishing: the deliverables a reader uses change only when a whole run succeeds.
+
+Every job writes into the work area, ``results/.work/<study>/``. The last job, ``publish``,
+copies the complete set into a fresh directory, ``results/.published/<study>/a`` (or ``b``,
+whichever is not in use), then points the symbolic link ``results/<study>`` at it with one
+rename: a reader sees the old set or the new one, never a mix, and a run that fails or is
+killed before that rename leaves the published set as it was.
+
+``prepare`` runs before any job. When no other run is using the directory it removes what an
+interrupted run left behind (Snakemake's lock, temporary files, a half-copied set), and it has
+the set published again when a published file was changed or removed since it was published.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from .atomic import TMP_SUFFIX, write_atomically, write_text
+from .errors import cannot
+
+WORK = ".work"
+STORE = ".published"
+SLOTS = ("a", "b")
+SUMS = "SHA256SUMS"
+MANIFEST = "published.sha256"
+
+_held: list[int] = []  # the lock file this process holds while it runs
+
+
+def sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sums(folder: Path, names: list[str]) -> str:
+    """``sha256sum`` lines for ``names`` in ``folder``: ``sha256sum -c`` checks them."""
+    return "".join(f"{sha256(folder / name)}  {name}\n" for name in sorted(names))
+
+
+def publish(work: str | Path, names: list[str], published: str | Path, manifest: str | Path) -> None:
+    """Publish the files ``names`` (relative to ``work``) as the directory ``published``, all at once.
+
+    ``manifest`` (the job's output) gets the SHA-256 of each published file, as does
+    ``SHA256SUMS`` in the published directory.
+    """
+    work, published = Path(work), Path(published)
+    store = published.parent / STORE / published.name
+    slot = SLOTS[1] if _slot(published) == SLOTS[0] else SLOTS[0]
+    target = store / slot
+    shutil.rmtree(target, ignore_errors=True)  # what a run killed while publishing copied
+    try:
+        for name in names:
+            write_atomically(target / name, lambda tmp, name=name: shutil.copyfile(work / name, tmp))
+        text = sums(target, names)
+        write_text(target / SUMS, text)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    try:
+        _point(published, f"{STORE}/{published.name}/{slot}")
+    except OSError as error:
+        raise cannot("publish", published, error) from None
+    for old in store.iterdir():
+        if old.name != slot:
+            shutil.rmtree(old, ignore_errors=True)
+    write_text(manifest, text)
+
+
+def _slot(published: Path) -> str | None:
+    """The slot the published link points to (None: no link yet)."""
+    return Path(os.readlink(published)).name if published.is_symlink() else None
+
+
+def _point(link: Path, target: str) -> None:
+    """Make ``link`` a symbolic link to ``target`` by one rename; a directory of the old layout is moved aside first."""
+    store = link.parent / STORE
+    tmp = store / f".{link.name}.link{TMP_SUFFIX}"
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    if link.is_dir() and not link.is_symlink():
+        aside = store / link.name / "earlier-layout"
+        shutil.rmtree(aside, ignore_errors=True)
+        os.rename(link, aside)  # removed with the other slots once the link is in place
+    os.replace(tmp, link)
+
+
+def prepare(results: str | Path, study: str, snakemake_locks: str | Path) -> list[str]:
+    """Before any job runs: clean up after an interrupted run and check the published set.
+
+    Every run holds a shared lock on ``results/.work/.lock`` while it lives (the kernel drops
+    it when the process dies, even by ``kill -9``); a run that can take it exclusively knows
+    no other run is using the directory, so Snakemake's lock and any temporary file there are
+    left over from one that was interrupted, and it removes them. Returns a line for each
+    thing done.
+    """
+    results = Path(results)
+    notes = []
+    if _alone(results):
+        notes += _remove_leftovers(results, Path(snakemake_locks))
+        fcntl.flock(_held[-1], fcntl.LOCK_SH)
+    notes += _check_published(results, study)
+    return notes
+
+
+def _alone(results: Path) -> bool:
+    """Take the run lock: exclusively if no other run holds it (True), else shared."""
+    path = results / WORK / ".lock"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise cannot("write", path, error) from None
+    _held.append(handle)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        return False
+    return True
+
+
+def _remove_leftovers(results: Path, snakemake_locks: Path) -> list[str]:
+    notes = []
+    locks = sorted(snakemake_locks.glob("*.lock")) if snakemake_locks.is_dir() else []
+    for lock in locks:
+        lock.unlink()
+    if locks:
+        notes.append("removed the lock an interrupted run left (no other run is using this directory)")
+    temporary = [p for p in results.rglob(f"*{TMP_SUFFIX}") if p.is_symlink() or p.is_file()]
+    for path in temporary:
+        path.unlink()
+    if temporary:
+        notes.append(f"removed {len(temporary)} temporary file(s) an interrupted run left under {results}/")
+    store = results / STORE
+    for study in sorted(store.iterdir()) if store.is_dir() else []:
+        current = _slot(results / study.name)
+        for copy in sorted(study.iterdir()):
+            if copy.name != current:
+                shutil.rmtree(copy)
+                notes.append(f"removed {copy}, a copy an interrupted run had not published")
+    return notes
+
+
+def _check_published(results: Path, study: str) -> list[str]:
+    """Remove the publish job's manifest when the published set differs from it, so that the job runs again."""
+    manifest = results / WORK / study / MANIFEST
+    if not manifest.is_file():
+        return []
+    changed = _first_change(results / study, manifest.read_text(encoding="utf-8"), manifest.stat().st_mtime_ns)
+    if changed is None:
+        return []
+    manifest.unlink()
+    return [f"{changed} was changed or removed since it was published: publishing the set again"]
+
+
+def _first_change(published: Path, text: str, since: int) -> str | None:
+    """The first published file missing, or modified after ``since`` and no longer as ``text`` records it."""
+    try:
+        if (published / SUMS).read_text(encoding="utf-8") != text:
+            return str(published / SUMS)
+        for line in text.splitlines():
+            digest, name = line.split("  ", 1)
+            path = published / name
+            if path.stat().st_mtime_ns > since and sha256(path) != digest:
+                return str(path)
+    except OSError as error:
+        return error.filename or str(published)
+    return None
