@@ -117,12 +117,13 @@ def run_step(step: Callable[[], None], log_path: str | Path | None = None) -> No
     )
     try:
         step()
+        return
     except SurveyError as error:
         log.error("%s", error)
-        sys.exit(1)
     except OSError as error:
         log.error("%s", located(error))
-        sys.exit(1)
     except MemoryError:
         log.error("out of memory (the machine's, or the job's mem_mb on a cluster)")
-        sys.exit(1)
+    # the error is reported: objects a library left open may fail again as they are destroyed
+    sys.unraisablehook = lambda unraisable: None
+    sys.exit(1)

@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 
 from .atomic import TMP_SUFFIX, write_atomically, write_text
-from .errors import cannot
+from .errors import cannot, reason
 
 WORK = ".work"
 STORE = ".published"
@@ -28,7 +28,7 @@ SLOTS = ("a", "b")
 SUMS = "SHA256SUMS"
 MANIFEST = "published.sha256"
 
-_held: list[int] = []  # the lock file this process holds while it runs
+_held: dict[Path, int] = {}  # the run lock this process holds while it lives
 
 
 def sha256(path: str | Path) -> str:
@@ -54,7 +54,11 @@ def publish(work: str | Path, names: list[str], published: str | Path, manifest:
     store = published.parent / STORE / published.name
     slot = SLOTS[1] if _slot(published) == SLOTS[0] else SLOTS[0]
     target = store / slot
-    shutil.rmtree(target, ignore_errors=True)  # what a run killed while publishing copied
+    try:
+        if target.exists():  # what a run killed while publishing had copied
+            shutil.rmtree(target)
+    except OSError as error:
+        raise cannot("write", target, error) from None
     try:
         for name in names:
             write_atomically(target / name, lambda tmp, name=name: shutil.copyfile(work / name, tmp))
@@ -104,7 +108,7 @@ def prepare(results: str | Path, study: str, snakemake_locks: str | Path) -> lis
     notes = []
     if _alone(results):
         notes += _remove_leftovers(results, Path(snakemake_locks))
-        fcntl.flock(_held[-1], fcntl.LOCK_SH)
+        fcntl.flock(_held[results / WORK / ".lock"], fcntl.LOCK_SH)
     notes += _check_published(results, study)
     return notes
 
@@ -112,40 +116,50 @@ def prepare(results: str | Path, study: str, snakemake_locks: str | Path) -> lis
 def _alone(results: Path) -> bool:
     """Take the run lock: exclusively if no other run holds it (True), else shared."""
     path = results / WORK / ".lock"
+    if path not in _held:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _held[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as error:
+            raise cannot("write", path, error) from None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as error:
-        raise cannot("write", path, error) from None
-    _held.append(handle)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(_held[path], fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        fcntl.flock(handle, fcntl.LOCK_SH)
+        fcntl.flock(_held[path], fcntl.LOCK_SH)
         return False
     return True
 
 
 def _remove_leftovers(results: Path, snakemake_locks: Path) -> list[str]:
-    notes = []
     locks = sorted(snakemake_locks.glob("*.lock")) if snakemake_locks.is_dir() else []
-    for lock in locks:
-        lock.unlink()
+    temporary = [p for p in results.rglob(f"*{TMP_SUFFIX}") if p.is_symlink() or p.is_file()]
+    unpublished = [
+        copy
+        for study in (sorted((results / STORE).iterdir()) if (results / STORE).is_dir() else [])
+        for copy in sorted(study.iterdir())
+        if copy.name != _slot(results / study.name)
+    ]
+    failures = [note for path in locks + temporary + unpublished if (note := _remove(path))]
+    notes = []
     if locks:
         notes.append("removed the lock an interrupted run left (no other run is using this directory)")
-    temporary = [p for p in results.rglob(f"*{TMP_SUFFIX}") if p.is_symlink() or p.is_file()]
-    for path in temporary:
-        path.unlink()
     if temporary:
         notes.append(f"removed {len(temporary)} temporary file(s) an interrupted run left under {results}/")
-    store = results / STORE
-    for study in sorted(store.iterdir()) if store.is_dir() else []:
-        current = _slot(results / study.name)
-        for copy in sorted(study.iterdir()):
-            if copy.name != current:
-                shutil.rmtree(copy)
-                notes.append(f"removed {copy}, a copy an interrupted run had not published")
-    return notes
+    if unpublished:
+        notes.append(f"removed {', '.join(map(str, unpublished))}: copied by an interrupted run, never published")
+    return notes + failures
+
+
+def _remove(path: Path) -> str | None:
+    """Remove a file or a directory tree; why it could not be removed, or None."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except OSError as error:
+        return f"could not remove {path}: {reason(error)}"
+    return None
 
 
 def _check_published(results: Path, study: str) -> list[str]:

@@ -54,7 +54,16 @@ def received_order(frame: pd.DataFrame) -> np.ndarray:
 
 def read_tidy(path: str | Path, codebook: Codebook, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a tidy table written by ``write_tidy`` (or only ``columns``); question columns keep the codebook's types."""
-    frame = pd.read_feather(path, columns=columns)
+    from pyarrow import ArrowInvalid
+
+    try:
+        frame = pd.read_feather(path, columns=columns)
+    except ArrowInvalid as error:
+        raise SurveyError(
+            f"not a readable Arrow table ({error})",
+            file=path,
+            expected="a table written by the workflow: delete the file and run again",
+        ) from None
     for column, dtype in question_dtypes(codebook).items():
         if column in frame and frame[column].dtype != dtype:
             raise SurveyError(
