@@ -39,12 +39,11 @@ from surveyreport.atomic import write_atomically
 from surveyreport.clean import require_respondents
 from surveyreport.errors import SurveyError, file_problem, run_step
 
-from .conftest import LOGS, RESULTS
+from .conftest import LOGS, RESULTS, WORK
 
 pytestmark = pytest.mark.e2e
 
 STUDY = "sales-training-2012"
-WORK = f"results/.work/{STUDY}"
 EXPORT = "data/raw/sales_training_2012_qualtrics.csv"
 FIGURES = "config/published_figures.yaml"
 OUTPUTS = {  # each job's files in the work area

@@ -139,7 +139,8 @@ def _remove_leftovers(results: Path, snakemake_locks: Path) -> list[str]:
         for copy in sorted(study.iterdir())
         if copy.name != _slot(results / study.name)
     ]
-    failures = [note for path in locks + temporary + unpublished if (note := _remove(path))]
+    failures = {path: note for path in locks + temporary + unpublished if (note := _remove(path))}
+    locks, temporary, unpublished = ([p for p in paths if p not in failures] for paths in (locks, temporary, unpublished))
     notes = []
     if locks:
         notes.append("removed the lock an interrupted run left (no other run is using this directory)")
@@ -147,7 +148,7 @@ def _remove_leftovers(results: Path, snakemake_locks: Path) -> list[str]:
         notes.append(f"removed {len(temporary)} temporary file(s) an interrupted run left under {results}/")
     if unpublished:
         notes.append(f"removed {', '.join(map(str, unpublished))}: copied by an interrupted run, never published")
-    return notes + failures
+    return notes + list(failures.values())
 
 
 def _remove(path: Path) -> str | None:

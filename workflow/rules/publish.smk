@@ -37,7 +37,7 @@ rule publish:
     conda:
         "../envs/surveyreport.yaml"
     params:
-        work=WORK,
+        work=lambda wildcards, output: os.path.dirname(output[0]),
         published=RESULTS,
     script:
         "../scripts/publish.py"
