@@ -133,7 +133,9 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def temporary_files(workdir: Path) -> list[str]:
-    return sorted(str(p) for p in (workdir / "results").rglob("*.tmp"))
+    """Temporary files under results/, and job scripts Snakemake left."""
+    found = [*(workdir / "results").rglob("*.tmp"), *(workdir / ".snakemake" / "scripts").glob("tmp*")]
+    return sorted(str(p.relative_to(workdir)) for p in found)
 
 
 @pytest.fixture(scope="module")
@@ -478,20 +480,24 @@ def test_publishing_replaces_the_whole_set_or_nothing(tmp_path, monkeypatch):
 def test_leftovers_are_removed_only_when_no_other_run_is_going(tmp_path):
     work, published = published_study(tmp_path, {"report.pdf": "one"})
     publishing.publish(work, ["report.pdf"], published, work / publishing.MANIFEST)
-    locks = tmp_path / ".snakemake" / "locks"
-    locks.mkdir(parents=True)
-    leftovers = [locks / "0.input.lock", work / ".report.pdf.abc.tmp", tmp_path / "results" / ".published" / "s" / "b" / "x"]
+    snakemake_dir = tmp_path / ".snakemake"
+    leftovers = [
+        snakemake_dir / "locks" / "0.input.lock",
+        snakemake_dir / "scripts" / "tmpa1b2c3.render.py",
+        work / ".report.pdf.abc.tmp",
+        tmp_path / "results" / ".published" / "s" / "b" / "x",
+    ]
     for path in leftovers:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("left")
     other_run = os.open(tmp_path / "results" / ".work" / ".lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(other_run, fcntl.LOCK_SH)
     try:
-        assert publishing.prepare(tmp_path / "results", "s", locks) == []
+        assert publishing.prepare(tmp_path / "results", "s", snakemake_dir) == []
         assert all(path.exists() for path in leftovers)
     finally:
         os.close(other_run)
-    notes = publishing.prepare(tmp_path / "results", "s", locks)
+    notes = publishing.prepare(tmp_path / "results", "s", snakemake_dir)
     assert len(notes) == 3 and all(note.startswith("removed ") for note in notes), notes
     assert not any(path.exists() for path in leftovers)
     assert (published / "report.pdf").read_text() == "one"

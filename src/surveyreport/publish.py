@@ -95,19 +95,19 @@ def _point(link: Path, target: str) -> None:
     os.replace(tmp, link)
 
 
-def prepare(results: str | Path, study: str, snakemake_locks: str | Path) -> list[str]:
+def prepare(results: str | Path, study: str, snakemake_dir: str | Path) -> list[str]:
     """Before any job runs: clean up after an interrupted run and check the published set.
 
     Every run holds a shared lock on ``results/.work/.lock`` while it lives (the kernel drops
     it when the process dies, even by ``kill -9``); a run that can take it exclusively knows
-    no other run is using the directory, so Snakemake's lock and any temporary file there are
-    left over from one that was interrupted, and it removes them. Returns a line for each
-    thing done.
+    no other run is using the directory, so Snakemake's lock and any temporary file there (in
+    ``results/``, and the job scripts in ``snakemake_dir``, ``.snakemake/``) are left over
+    from one that was interrupted, and it removes them. Returns a line for each thing done.
     """
     results = Path(results)
     notes = []
     if _alone(results):
-        notes += _remove_leftovers(results, Path(snakemake_locks))
+        notes += _remove_leftovers(results, Path(snakemake_dir))
         fcntl.flock(_held[results / WORK / ".lock"], fcntl.LOCK_SH)
     notes += _check_published(results, study)
     return notes
@@ -130,9 +130,10 @@ def _alone(results: Path) -> bool:
     return True
 
 
-def _remove_leftovers(results: Path, snakemake_locks: Path) -> list[str]:
-    locks = sorted(snakemake_locks.glob("*.lock")) if snakemake_locks.is_dir() else []
+def _remove_leftovers(results: Path, snakemake_dir: Path) -> list[str]:
+    locks = sorted(snakemake_dir.glob("locks/*.lock"))
     temporary = [p for p in results.rglob(f"*{TMP_SUFFIX}") if p.is_symlink() or p.is_file()]
+    temporary += sorted(snakemake_dir.glob("scripts/tmp*"))  # a job's script, removed when the job ends
     unpublished = [
         copy
         for study in (sorted((results / STORE).iterdir()) if (results / STORE).is_dir() else [])
@@ -145,7 +146,7 @@ def _remove_leftovers(results: Path, snakemake_locks: Path) -> list[str]:
     if locks:
         notes.append("removed the lock an interrupted run left (no other run is using this directory)")
     if temporary:
-        notes.append(f"removed {len(temporary)} temporary file(s) an interrupted run left under {results}/")
+        notes.append(f"removed {len(temporary)} temporary file(s) an interrupted run left")
     if unpublished:
         notes.append(f"removed {', '.join(map(str, unpublished))}: copied by an interrupted run, never published")
     return notes + list(failures.values())

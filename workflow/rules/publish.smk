@@ -11,7 +11,7 @@ from surveyreport.publish import MANIFEST, prepare
 
 if workflow.is_main_process:
     try:
-        for note in prepare("results", STUDY, ".snakemake/locks"):
+        for note in prepare("results", STUDY, ".snakemake"):
             logger.warning(note)
     except SurveyError as error:
         sys.exit(str(error))
