@@ -477,7 +477,8 @@ def test_publishing_replaces_the_whole_set_or_nothing(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "results" / ".published" / "s").iterdir()) == ["b"]
 
 
-def test_leftovers_are_removed_only_when_no_other_run_is_going(tmp_path):
+def test_leftovers_are_removed_only_when_no_other_run_or_job_is_going(tmp_path, monkeypatch):
+    monkeypatch.setenv(publishing.RUN_LOCK, "")  # prepare names the lock for the jobs: undone after the test
     work, published = published_study(tmp_path, {"report.pdf": "one"})
     publishing.publish(work, ["report.pdf"], published, work / publishing.MANIFEST)
     snakemake_dir = tmp_path / ".snakemake"
@@ -490,14 +491,29 @@ def test_leftovers_are_removed_only_when_no_other_run_is_going(tmp_path):
     for path in leftovers:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("left")
-    other_run = os.open(tmp_path / "results" / ".work" / ".lock", os.O_RDWR | os.O_CREAT)
+    lock = tmp_path / "results" / ".work" / ".lock"
+    other_run = os.open(lock, os.O_RDWR | os.O_CREAT)
     fcntl.flock(other_run, fcntl.LOCK_SH)
     try:
-        assert publishing.prepare(tmp_path / "results", "s", snakemake_dir) == []
-        assert all(path.exists() for path in leftovers)
+        assert len(publishing.prepare(tmp_path / "results", "s", snakemake_dir)) == 1
     finally:
         os.close(other_run)
+    # a job whose Snakemake was killed goes on: it holds the lock the run named to it
+    step = "import time; from surveyreport.errors import run_step; run_step(lambda: print('running', flush=True) or time.sleep(60))"
+    job = subprocess.Popen(
+        [sys.executable, "-c", step], env={**os.environ, publishing.RUN_LOCK: str(lock)}, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert job.stdout.readline() == "running\n"
+        assert publishing.prepare(tmp_path / "results", "s", snakemake_dir) == [
+            "another run, or a job of an interrupted one, is still going here: its lock stays until it ends"
+        ]
+        assert all(path.exists() for path in leftovers)
+    finally:
+        job.kill()
+        job.wait()
     notes = publishing.prepare(tmp_path / "results", "s", snakemake_dir)
     assert len(notes) == 3 and all(note.startswith("removed ") for note in notes), notes
     assert not any(path.exists() for path in leftovers)
     assert (published / "report.pdf").read_text() == "one"
+

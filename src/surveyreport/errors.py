@@ -105,6 +105,9 @@ def run_step(step: Callable[[], None], log_path: str | Path | None = None) -> No
 
     The step's log records go to ``log_path`` (a rule's ``log:`` file) and stderr.
     """
+    from .publish import share_run_lock
+
+    share_run_lock()
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_path is not None:
         try:

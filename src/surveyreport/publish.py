@@ -27,8 +27,9 @@ STORE = ".published"
 SLOTS = ("a", "b")
 SUMS = "SHA256SUMS"
 MANIFEST = "published.sha256"
+RUN_LOCK = "SURVEYREPORT_RUN_LOCK"  # the environment variable naming the run lock for the jobs
 
-_held: dict[Path, int] = {}  # the run lock this process holds while it lives
+_held: dict[str, int] = {}  # absolute path -> the open run lock this process holds while it lives
 
 
 def sha256(path: str | Path) -> str:
@@ -98,9 +99,10 @@ def _point(link: Path, target: str) -> None:
 def prepare(results: str | Path, study: str, snakemake_dir: str | Path) -> list[str]:
     """Before any job runs: clean up after an interrupted run and check the published set.
 
-    Every run holds a shared lock on ``results/.work/.lock`` while it lives (the kernel drops
-    it when the process dies, even by ``kill -9``); a run that can take it exclusively knows
-    no other run is using the directory, so Snakemake's lock and any temporary file there (in
+    Every run, and every job it starts (``share_run_lock``), holds a shared lock on
+    ``results/.work/.lock`` while it lives (the kernel drops it when the process dies, even by
+    ``kill -9``); a run that can take it exclusively knows no other run or job is using the
+    directory, so Snakemake's lock and any temporary file there (in
     ``results/``, and the job scripts in ``snakemake_dir``, ``.snakemake/``) are left over
     from one that was interrupted, and it removes them. Returns a line for each thing done.
     """
@@ -108,24 +110,45 @@ def prepare(results: str | Path, study: str, snakemake_dir: str | Path) -> list[
     notes = []
     if _alone(results):
         notes += _remove_leftovers(results, Path(snakemake_dir))
-        fcntl.flock(_held[results / WORK / ".lock"], fcntl.LOCK_SH)
+        fcntl.flock(_held[os.path.abspath(results / WORK / ".lock")], fcntl.LOCK_SH)
+    elif any(Path(snakemake_dir).glob("locks/*.lock")):
+        notes.append("another run, or a job of an interrupted one, is still going here: its lock stays until it ends")
+    os.environ[RUN_LOCK] = os.path.abspath(results / WORK / ".lock")
     notes += _check_published(results, study)
     return notes
+
+
+def share_run_lock() -> None:
+    """Hold the run lock (shared) while this job lives, where the run named it.
+
+    A job goes on when only Snakemake is killed; while it does, the next run does not take
+    its files for leftovers (and Snakemake's lock refuses that run).
+    """
+    path = os.environ.get(RUN_LOCK)
+    if not path or path in _held:
+        return
+    try:
+        handle = os.open(path, os.O_RDONLY)
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return  # e.g. a cluster node whose file system has no locks: the job runs all the same
+    _held[path] = handle
 
 
 def _alone(results: Path) -> bool:
     """Take the run lock: exclusively if no other run holds it (True), else shared."""
     path = results / WORK / ".lock"
-    if path not in _held:
+    key = os.path.abspath(path)
+    if key not in _held:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _held[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            _held[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as error:
             raise cannot("write", path, error) from None
     try:
-        fcntl.flock(_held[path], fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(_held[key], fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        fcntl.flock(_held[path], fcntl.LOCK_SH)
+        fcntl.flock(_held[key], fcntl.LOCK_SH)
         return False
     return True
 
