@@ -119,7 +119,8 @@ def run(workdir: Path, *args: str, full: str = "", kill_at: str | None = None) -
             deadline = time.monotonic() + 300
             while not started.exists() and process.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.005)
-            os.killpg(process.pid, signal.SIGKILL)
+            if process.poll() is None:  # else the job never started: the exit code says so
+                os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=300)
     return process.returncode, console.read_text()
 
