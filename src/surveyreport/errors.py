@@ -118,6 +118,7 @@ def run_step(step: Callable[[], None], log_path: str | Path | None = None) -> No
     logging.basicConfig(
         level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
     )
+    logging.raiseExceptions = False  # a log file on a full disk: the console still has the message
     try:
         step()
         return
