@@ -1,4 +1,5 @@
-# Raw survey export -> cleaned respondents -> tiers -> crosstabs -> charts -> report PDF.
+# Raw survey export -> cleaned respondents -> tiers -> crosstabs -> charts -> report PDF, then
+# the whole set published at once to results/<study>/ (jobs write into results/.work/<study>/).
 # Stages live in workflow/rules/, one file each; the logic in the surveyreport package.
 
 from snakemake.utils import min_version
@@ -19,12 +20,15 @@ include: "workflow/rules/tier.smk"
 include: "workflow/rules/crosstab.smk"
 include: "workflow/rules/charts.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/publish.smk"
 
 
+# Every deliverable is a target, so that one missing from the work area is made again.
 rule all:
     input:
-        f"{RESULTS}/report.pdf",
-        f"{RESULTS}/verification.md",
+        rules.publish.input.files,
+        rules.publish.output,
+    localrule: True
 
 
 onsuccess:

@@ -105,7 +105,8 @@ STATISTICS = {
 # ----------------------------------------------------------------------------- whole-workflow runs
 
 PROJECT_FILES = ["Snakefile", "config", "data", "environment.yml", "profiles", "report", "src", "workflow"]
-RESULTS = "results/sales-training-2012"
+RESULTS = "results/sales-training-2012"  # published when a whole run succeeds
+WORK = "results/.work/sales-training-2012"  # where the jobs write
 LOGS = "logs/sales-training-2012"
 
 

@@ -52,11 +52,11 @@ def test_the_table_names_the_commit_it_measured(table):
 @pytest.mark.parametrize(
     "label, jobs",
     [
-        ("cold build (empty results/)", "ingest, clean, tier, crosstab, verify, charts, render"),
+        ("cold build (empty results/)", "ingest, clean, tier, crosstab, charts, verify, render, publish"),
         ("no-op rerun", "none"),
-        ("template edit (report.html.j2)", "render"),
-        ("chart-style edit (font_size)", "charts, render"),
-        ("tier-rule edit (a tier's label)", "tier, crosstab, verify, charts, render"),
+        ("template edit (report.html.j2)", "render, publish"),
+        ("chart-style edit (font_size)", "charts, render, publish"),
+        ("tier-rule edit (a tier's label)", "tier, crosstab, charts, verify, render, publish"),
     ],
 )
 def test_each_build_of_the_study_has_its_time_memory_and_the_jobs_that_ran(table, label, jobs):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LOGS, RESULTS, snakemake
+from .conftest import LOGS, RESULTS, WORK, snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -43,37 +43,37 @@ def test_nothing_reruns_without_an_edit(built):
 
 def test_a_template_edit_reruns_the_render_alone(built):
     edit(built / "report" / "report.html.j2", "<h2>Key findings</h2>", "<h2>Key findings of the study</h2>")
-    assert planned(built) == {"render"}
+    assert planned(built) == {"render", "publish"}
 
 
 def test_a_stylesheet_edit_reruns_the_render_alone(built):
     edit(built / "report" / "style.css", "--accent: #2b6f8e;", "--accent: #2b6f8f;")
-    assert planned(built) == {"render"}
+    assert planned(built) == {"render", "publish"}
 
 
 def test_a_chart_style_edit_reruns_charts_and_render(built):
     edit(built / "config" / "report.yaml", "font_size: 8.5", "font_size: 9")
-    assert planned(built) == {"charts", "render"}
+    assert planned(built) == {"charts", "render", "publish"}
 
 
 def test_a_finding_wording_edit_reruns_the_render_alone(built):
     edit(built / "config" / "report.yaml", "heading: Joining forces", "heading: Joining forces with sales")
-    assert planned(built) == {"render"}
+    assert planned(built) == {"render", "publish"}
 
 
 def test_a_tier_rule_edit_reruns_tiering_and_what_depends_on_it(built):
     edit(built / "config" / "config.yaml", "{id: ineffective, label: Ineffective,", "{id: ineffective, label: Least effective,")
-    assert planned(built) == {"tier", "crosstab", "charts", "render", "verify"}
+    assert planned(built) == {"tier", "crosstab", "charts", "render", "verify", "publish"}
 
 
 def test_a_cleaning_threshold_edit_reruns_from_cleaning_on(built):
     edit(built / "config" / "config.yaml", "max_share_of_median: 0.33", "max_share_of_median: 0.3")
-    assert planned(built) == {"clean", "tier", "crosstab", "charts", "render", "verify"}
+    assert planned(built) == {"clean", "tier", "crosstab", "charts", "render", "verify", "publish"}
 
 
 def test_a_codebook_edit_reruns_from_ingest(built):
     edit(built / "config" / "codebook.yaml", "label: Mobile learning}", "label: Mobile learning apps}")
-    assert planned(built) == {"ingest", "clean", "tier", "crosstab", "charts", "render", "verify"}
+    assert planned(built) == {"ingest", "clean", "tier", "crosstab", "charts", "render", "verify", "publish"}
 
 
 TIMERS_LEFT = """
@@ -122,7 +122,7 @@ def test_a_failed_rerun_leaves_nothing_partial_and_keeps_the_last_good_results(b
     cells[header.index("Q6")] = "7"
     rows[9] = ",".join(cells)
     export.write_text("\n".join(rows), encoding="utf-8")
-    before = {p.relative_to(build): p.read_bytes() for p in (build / RESULTS).rglob("*") if p.is_file()}
+    before = files(build / RESULTS)
 
     run = snakemake(built)
 
@@ -130,8 +130,11 @@ def test_a_failed_rerun_leaves_nothing_partial_and_keeps_the_last_good_results(b
     log = (built / LOGS / "ingest.log").read_text(encoding="utf-8")
     assert f"{export.relative_to(built)}, row 10, column 'Q6': unexpected value '7'" in log
     assert "Traceback" not in log
-    after = {p.relative_to(built): p.read_bytes() for p in (built / RESULTS).rglob("*") if p.is_file()}
-    assert set(after) <= set(before), "a partial or temporary file was left"
-    assert all(after[path] == before[path] for path in after)
-    failed = {Path(RESULTS) / "ingest" / "responses.arrow"}
-    assert set(before) - set(after) == failed  # Snakemake removes the failed step's own output, nothing else
+    assert files(built / RESULTS) == before  # the published set is as it was
+    assert not list((built / "results").rglob("*.tmp")), "a temporary file was left"
+    removed = set(files(build / WORK)) - set(files(built / WORK))
+    assert removed == {Path("ingest") / "responses.arrow"}  # Snakemake removes the failed step's own output, nothing else
+
+
+def files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}

@@ -22,7 +22,7 @@ def digests(folder):
 def both(build, tmp_path_factory):
     """A copy holding the first study's results, where the second study is then built."""
     workdir = copy_project(tmp_path_factory.mktemp("two-studies"))
-    shutil.copytree(build / RESULTS, workdir / RESULTS)
+    shutil.copytree(build / "results", workdir / "results", symlinks=True)
     first = digests(workdir / RESULTS)
     run = snakemake(workdir, "--configfile", "config/onboarding-2025.yaml")
     assert run.returncode == 0, run.stderr[-3000:]

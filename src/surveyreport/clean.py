@@ -135,6 +135,20 @@ def attrition(reason: pd.Series, steps: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def require_respondents(attrition: pd.DataFrame, minimum: int) -> None:
+    """Stop when cleaning keeps fewer than ``minimum`` respondents, naming the rule that removed the most."""
+    kept = int(attrition["remaining"].iloc[-1])
+    if kept >= minimum:
+        return
+    raw = int(attrition["remaining"].iloc[0])
+    message = f"cleaning keeps {kept:,} of {raw:,} responses, fewer than cleaning.min_respondents ({minimum:,})"
+    steps = attrition.iloc[1:-1]
+    if len(steps) and steps["excluded"].max() > 0:
+        most = steps.loc[steps["excluded"].idxmax()]
+        message += f"; the rule that removed the most is {most['reason']!r} ({most['label']}): {int(most['excluded']):,}"
+    raise SurveyError(message)
+
+
 def clean(frame: pd.DataFrame, config: dict, codebook: Codebook) -> dict[str, pd.DataFrame]:
     """Recode, then exclude: the kept respondents, every row's disposition, the attrition and recodes."""
     recoded, recodes = recode_other(frame, config.get("recode_other", []), codebook)

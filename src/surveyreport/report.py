@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .atomic import write_atomically
 from .codebook import Codebook
 from .crosstab import NO_ANSWER, TOTAL
 from .errors import SurveyError
@@ -389,10 +390,7 @@ def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.d
         weasyprint.LOGGER.removeHandler(collector)
     if collector.messages:
         raise SurveyError("the report did not render cleanly: " + "; ".join(collector.messages))
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(out).with_suffix(".pdf.tmp")
-    tmp.write_bytes(pdf)
-    os.replace(tmp, out)
+    write_atomically(out, lambda tmp: Path(tmp).write_bytes(pdf))
     return len(document.pages)
 
 

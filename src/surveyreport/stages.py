@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from .atomic import write_atomically, write_text
 from .codebook import load_codebook, load_yaml
 from .errors import SurveyError
 from .tidy import read_tidy, write_csv, write_tidy
@@ -28,11 +29,12 @@ def ingest(export: str, codebook: str, export_format: str, out: str) -> None:
 
 
 def clean_stage(responses: str, codebook: str, cleaning: dict, out: dict[str, str]) -> None:
-    from .clean import clean
+    from .clean import clean, require_respondents
     from .schemas import validate
 
     book = load_codebook(codebook)
     tables = clean(read_tidy(responses, book), cleaning, book)
+    require_respondents(tables["attrition"], cleaning["min_respondents"])
     validate(tables["respondents"], book, "the cleaned respondents")
     write_tidy(tables.pop("respondents"), out["respondents"])
     for name, frame in tables.items():
@@ -62,7 +64,9 @@ def crosstab_stage(respondents: str, codebook: str, tiers: dict, statistics: dic
     write_csv(table, out["crosstabs"])
     write_csv(tests, out["chisquare"])
     created = frame["recorded"].max().to_pydatetime()
-    write_workbook(table, tests, book, tiers["levels"], statistics, title, created, out["workbook"])
+    write_atomically(
+        out["workbook"], lambda tmp: write_workbook(table, tests, book, tiers["levels"], statistics, title, created, tmp)
+    )
 
 
 def results(crosstabs: str, respondents: str, codebook: str, verbatims: bool = False):
@@ -96,7 +100,7 @@ def charts_stage(
         for exhibit in report_config["exhibits"]:
             start = len(ledger.entries)
             figure = charts.draw_exhibit(exhibit, data, report_config["style"], tiers["levels"])
-            charts.save_svg(figure, by_id[exhibit["id"]])
+            write_atomically(by_id[exhibit["id"]], lambda tmp: charts.save_svg(figure, tmp))
             for entry in ledger.entries[start:]:
                 entry["source"] = f"figure {exhibit['id']}; {entry['source']}".rstrip("; ")
     write_csv(ledger.frame(), ledger_out)
@@ -143,7 +147,7 @@ def render_stage(
     failed = failures(layout)
     if fail and failed:
         raise SurveyError(failed, file=figures)
-    Path(out["html"]).write_text(report.self_contained(html, assets), encoding="utf-8")
+    write_text(out["html"], report.self_contained(html, assets))
     entries = pd.concat([ledger.frame(), pd.read_csv(charts_ledger, dtype=str, keep_default_na=False)])
     write_csv(entries.drop_duplicates(), out["ledger"])
     log.info("wrote %s: %d pages, %d numbers in the ledger", out["pdf"], pages, len(entries))
@@ -159,4 +163,4 @@ def verify_stage(crosstabs: str, respondents: str, codebook: str, figures: str |
     failed = failures(checks)
     if fail and failed:
         raise SurveyError(failed, file=figures)
-    Path(out).write_text(text, encoding="utf-8")
+    write_text(out, text)

@@ -9,13 +9,12 @@ the tables a reviewer reads (attrition, crosstabs, ledger) are CSV.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .atomic import write_atomically
 from .codebook import Codebook
 from .errors import SurveyError
 
@@ -55,7 +54,16 @@ def received_order(frame: pd.DataFrame) -> np.ndarray:
 
 def read_tidy(path: str | Path, codebook: Codebook, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a tidy table written by ``write_tidy`` (or only ``columns``); question columns keep the codebook's types."""
-    frame = pd.read_feather(path, columns=columns)
+    from pyarrow import ArrowInvalid
+
+    try:
+        frame = pd.read_feather(path, columns=columns)
+    except ArrowInvalid as error:
+        raise SurveyError(
+            f"not a readable Arrow table ({error})",
+            file=path,
+            expected="a table written by the workflow: delete the file and run again",
+        ) from None
     for column, dtype in question_dtypes(codebook).items():
         if column in frame and frame[column].dtype != dtype:
             raise SurveyError(
@@ -68,7 +76,7 @@ def read_tidy(path: str | Path, codebook: Codebook, columns: list[str] | None = 
 
 def write_tidy(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a tidy table as an Arrow IPC file, atomically."""
-    _atomically(path, lambda tmp: frame.reset_index(drop=True).to_feather(tmp, compression="zstd"))
+    write_atomically(path, lambda tmp: frame.reset_index(drop=True).to_feather(tmp, compression="zstd"))
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
@@ -78,18 +86,4 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
         with open(tmp, "w", encoding="utf-8", newline="") as out:
             frame.to_csv(out, index=False, date_format=DATE_FORMAT, lineterminator="\n")
 
-    _atomically(path, write)
-
-
-def _atomically(path: str | Path, write) -> None:
-    """Write to a temporary name beside ``path`` and rename it when whole."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, write)

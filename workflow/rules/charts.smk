@@ -9,11 +9,11 @@ rule charts:
         ),
     output:
         svgs=report(
-            expand(f"{RESULTS}/charts/{{exhibit}}.svg", exhibit=EXHIBITS),
+            expand(f"{WORK}/charts/{{exhibit}}.svg", exhibit=EXHIBITS),
             caption="../report/chart.rst",
             category="Charts",
         ),
-        ledger=f"{RESULTS}/charts/ledger.csv",
+        ledger=f"{WORK}/charts/ledger.csv",
     log:
         f"{LOGS}/charts.log",
     benchmark:

@@ -4,14 +4,14 @@ rule clean:
         codebook=config["codebook"],
         code=package("clean", "schemas", "codebook", "tidy"),
     output:
-        respondents=f"{RESULTS}/clean/respondents.arrow",
-        dispositions=f"{RESULTS}/clean/dispositions.csv",
+        respondents=f"{WORK}/clean/respondents.arrow",
+        dispositions=f"{WORK}/clean/dispositions.csv",
         attrition=report(
-            f"{RESULTS}/clean/attrition.csv",
+            f"{WORK}/clean/attrition.csv",
             caption="../report/attrition.rst",
             category="Cleaning",
         ),
-        recodes=f"{RESULTS}/clean/recodes.csv",
+        recodes=f"{WORK}/clean/recodes.csv",
     log:
         f"{LOGS}/clean.log",
     conda:

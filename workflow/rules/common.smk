@@ -1,5 +1,6 @@
 import glob
 import os
+import sys
 
 from surveyreport.configuration import exit_on_error, load_valid, validate
 
@@ -12,7 +13,9 @@ with exit_on_error():
     )
 
 STUDY = config["study"]["name"]
+# Jobs write into WORK; rule publish (publish.smk) replaces RESULTS with the complete set.
 RESULTS = f"results/{STUDY}"
+WORK = f"results/.work/{STUDY}"
 LOGS = f"logs/{STUDY}"
 BENCHMARKS = f"benchmarks/{STUDY}"
 with exit_on_error():
@@ -58,7 +61,7 @@ def package(*modules):
     """Package modules behind a step; edits to them rerun the step."""
     return [
         f"{PACKAGE}/{module}.py"
-        for module in ("__init__", "errors", "stages", *modules)
+        for module in ("__init__", "errors", "atomic", "stages", *modules)
     ]
 
 
@@ -74,3 +77,15 @@ def release_scheduler_timers():
     for thread in threading.enumerate():
         if isinstance(thread, threading.Timer):
             thread.cancel()
+
+
+def require_export(path):
+    """Stop before any job runs when the export is missing or not a file (one line naming it)."""
+    from surveyreport.errors import file_problem
+
+    problem = file_problem(path)
+    if problem:
+        sys.exit(f"export {problem}")
+
+
+require_export(config["export"])

@@ -5,13 +5,13 @@ rule crosstab:
         code=package("crosstab", "stats", "workbook", "codebook", "tidy"),
     output:
         crosstabs=report(
-            f"{RESULTS}/crosstab/crosstabs.csv",
+            f"{WORK}/crosstab/crosstabs.csv",
             caption="../report/crosstabs.rst",
             category="Crosstabs",
         ),
-        chisquare=f"{RESULTS}/crosstab/chisquare.csv",
+        chisquare=f"{WORK}/crosstab/chisquare.csv",
         workbook=report(
-            f"{RESULTS}/crosstab/crosstabs.xlsx",
+            f"{WORK}/crosstab/crosstabs.xlsx",
             caption="../report/crosstabs.rst",
             category="Crosstabs",
         ),

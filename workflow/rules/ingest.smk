@@ -12,7 +12,7 @@ rule ingest:
             "tidy",
         ),
     output:
-        f"{RESULTS}/ingest/responses.arrow",
+        f"{WORK}/ingest/responses.arrow",
     log:
         f"{LOGS}/ingest.log",
     conda:

@@ -21,13 +21,13 @@ rule render:
         ),
     output:
         pdf=report(
-            f"{RESULTS}/report.pdf", caption="../report/report.rst", category="Report"
+            f"{WORK}/report.pdf", caption="../report/report.rst", category="Report"
         ),
         html=report(
-            f"{RESULTS}/report.html", caption="../report/report.rst", category="Report"
+            f"{WORK}/report.html", caption="../report/report.rst", category="Report"
         ),
         ledger=report(
-            f"{RESULTS}/ledger.csv", caption="../report/report.rst", category="Report"
+            f"{WORK}/ledger.csv", caption="../report/report.rst", category="Report"
         ),
     log:
         f"{LOGS}/render.log",
@@ -56,7 +56,7 @@ rule verify:
         code=package("measures", "ledger", "stats", "codebook", "tidy"),
     output:
         report(
-            f"{RESULTS}/verification.md",
+            f"{WORK}/verification.md",
             caption="../report/verification.rst",
             category="Report",
         ),

@@ -4,7 +4,7 @@ rule tier:
         codebook=config["codebook"],
         code=package("tiers", "schemas", "codebook", "tidy"),
     output:
-        f"{RESULTS}/tier/respondents.arrow",
+        f"{WORK}/tier/respondents.arrow",
     log:
         f"{LOGS}/tier.log",
     conda:
