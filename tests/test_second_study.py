@@ -49,7 +49,7 @@ def test_the_generic_layout_reports_it(both):
     pdf = workdir / SECOND / "report.pdf"
     text = pdf_text_of(pdf)
     assert "How Engineering Teams Onboard New Hires" in text
-    assert "Teams that ramp up fastest use buddies, pairing and starter tasks most" in text
+    assert "Teams that ramp up fastest use buddies, pairing and starter tasks more than the slowest" in text
     assert "Over six months" in text and "learning leader" not in text.lower()
     outline = [item.title for item in PdfReader(pdf).outline if not isinstance(item, list)]
     assert outline[:2] == ["Summary", "Findings"]
