@@ -105,9 +105,9 @@ def study_rows(work: Path, runs: int) -> list[tuple[str, dict, str]]:
     rows.append(("no-op rerun", median_of([measure(snakemake(), work) for _ in range(runs)]), "none"))
     rows.append(("`snakemake --version`", median_of([measure([sys.executable, "-m", "snakemake", "--version"], work) for _ in range(runs)]), ""))
     edits = {
-        "template edit (report.html.j2)": (work / "report" / "report.html.j2", "<h2>Key findings</h2>", "<h2>Key findings{n}</h2>"),
-        "chart-style edit (font_size)": (work / "config" / "report.yaml", "font_size: 8.5", "font_size: 8.{n}"),
-        "tier-rule edit (a tier's label)": (work / "config" / "config.yaml", "label: Ineffective,", "label: Ineffective{n},"),
+        "template edit (report.html.j2)": (work / "config" / "sales-training-2012" / "report.html.j2", "<h2>Key findings</h2>", "<h2>Key findings{n}</h2>"),
+        "chart-style edit (font_size)": (work / "config" / "sales-training-2012" / "report.yaml", "font_size: 8.5", "font_size: 8.{n}"),
+        "tier-rule edit (a tier's label)": (work / "config" / "sales-training-2012" / "config.yaml", "label: Ineffective,", "label: Ineffective{n},"),
     }
     for what, (path, old, new) in edits.items():
         original = path.read_text(encoding="utf-8")
@@ -168,36 +168,42 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
 
     from surveyreport import stages
 
-    config = yaml.safe_load((work / "config" / "config.yaml").read_text(encoding="utf-8"))
-    report_config = yaml.safe_load((work / "config" / "report.yaml").read_text(encoding="utf-8"))
-    codebook = str(work / "config" / "codebook.yaml")
+    config = yaml.safe_load((work / "config" / "sales-training-2012" / "config.yaml").read_text(encoding="utf-8"))
+    report_config = yaml.safe_load((work / "config" / "sales-training-2012" / "report.yaml").read_text(encoding="utf-8"))
+    codebook = str(work / "config" / "sales-training-2012" / "codebook.yaml")
     d = str(data)
+    study = work / "config" / "sales-training-2012"
+    fonts = sorted(str(p) for p in (work / "report" / "fonts").glob("*.ttf"))
     if name == "ingest":
-        stages.ingest(f"{d}/export.csv", codebook, "auto", f"{d}/responses.arrow")
+        stages.ingest({"export": f"{d}/export.csv", "codebook": codebook}, {"responses": f"{d}/responses.arrow"}, {"export_format": "auto"})
     elif name == "clean":
         outputs = {k: f"{d}/{k}.csv" for k in ("dispositions", "attrition", "recodes")}
         outputs["respondents"] = f"{d}/respondents.arrow"
-        stages.clean_stage(f"{d}/responses.arrow", codebook, config["cleaning"], outputs)
+        stages.clean({"responses": f"{d}/responses.arrow", "codebook": codebook}, outputs, {"cleaning": config["cleaning"]})
     elif name == "tier":
-        stages.tier_stage(f"{d}/respondents.arrow", codebook, config["tiers"], f"{d}/tiered.arrow")
+        stages.tier({"respondents": f"{d}/respondents.arrow", "codebook": codebook}, {"respondents": f"{d}/tiered.arrow"}, {"tiers": config["tiers"]})
     elif name == "crosstab":
         outputs = {"crosstabs": f"{d}/crosstabs.csv", "chisquare": f"{d}/chisquare.csv", "workbook": f"{d}/crosstabs.xlsx"}
-        stages.crosstab_stage(f"{d}/tiered.arrow", codebook, config["tiers"], config["statistics"], config["study"]["title"], outputs)
+        params = {"tiers": config["tiers"], "statistics": config["statistics"], "title": config["about"]["title"]}
+        stages.crosstab({"respondents": f"{d}/tiered.arrow", "codebook": codebook}, outputs, params)
     elif name == "charts":
         (data / "charts").mkdir(exist_ok=True)
         svgs = [f"{d}/charts/{e['id']}.svg" for e in report_config["exhibits"]]
-        stages.charts_stage(
-            f"{d}/crosstabs.csv", f"{d}/tiered.arrow", codebook, report_config, config["tiers"], str(work / "report" / "fonts"), svgs, f"{d}/charts/ledger.csv"
-        )
+        inputs = {"crosstabs": f"{d}/crosstabs.csv", "respondents": f"{d}/tiered.arrow", "codebook": codebook, "fonts": fonts}
+        params = {"report": {"style": report_config["style"], "exhibits": report_config["exhibits"]}, "tiers": config["tiers"]}
+        stages.charts(inputs, {"svgs": svgs, "ledger": f"{d}/charts/ledger.csv"}, params)
     elif name == "render":
-        config = {**config, "fail_on_unverified": False}
-        report_config = {**report_config, "unsupported_claims": "mark"}
-        outputs = {"pdf": f"{d}/report.pdf", "html": f"{d}/report.html", "ledger": f"{d}/ledger.csv"}
-        charts = sorted(glob.glob(f"{d}/charts/*.svg"))
-        stages.render_stage(
-            f"{d}/crosstabs.csv", f"{d}/tiered.arrow", f"{d}/attrition.csv", f"{d}/export.csv", codebook, str(work / "report"),
-            charts, f"{d}/charts/ledger.csv", config, report_config, None, False, outputs,
-        )
+        inputs = {
+            "crosstabs": f"{d}/crosstabs.csv", "respondents": f"{d}/tiered.arrow", "attrition": f"{d}/attrition.csv",
+            "export": f"{d}/export.csv", "codebook": codebook, "charts": sorted(glob.glob(f"{d}/charts/*.svg")),
+            "charts_ledger": f"{d}/charts/ledger.csv", "stylesheet": str(work / "report" / "style.css"), "fonts": fonts, "figures": [],
+        }
+        settings = {"study": config["about"], **{k: config[k] for k in ("cleaning", "tiers", "statistics")}, "commit": "benchmark"}
+        params = {
+            "config": settings, "report": {**report_config, "unsupported_claims": "mark"},
+            "template_dirs": [str(study), str(work / "report")], "fail": False,
+        }
+        stages.render(inputs, {"pdf": f"{d}/report.pdf", "html": f"{d}/report.html", "ledger": f"{d}/ledger.csv"}, params)
     elif name == "duckdb":
         print(json.dumps(duckdb_counts(f"{d}/export.csv", work)))
     if modules:  # a Snakemake job also loads snakemake.script, for its `snakemake` object
@@ -212,8 +218,8 @@ def duckdb_counts(export: str, work: Path) -> int:
 
     from surveyreport.codebook import load_codebook
 
-    book = load_codebook(work / "config" / "codebook.yaml")
-    tiers = yaml.safe_load((work / "config" / "config.yaml").read_text(encoding="utf-8"))["tiers"]
+    book = load_codebook(work / "config" / "sales-training-2012" / "codebook.yaml")
+    tiers = yaml.safe_load((work / "config" / "sales-training-2012" / "config.yaml").read_text(encoding="utf-8"))["tiers"]
     tier_question = book.question(tiers["question"])
     codes = {c.id: c.code for c in tier_question.choices}
     cases = " ".join(
@@ -245,8 +251,8 @@ def scale_rows(work: Path, sizes: list[int], runs: int, done: Callable[[dict], N
 
     import yaml
 
-    codebook = load_codebook(work / "config" / "codebook.yaml")
-    spec = yaml.safe_load((work / "config" / "reconstruction.yaml").read_text(encoding="utf-8"))
+    codebook = load_codebook(work / "config" / "sales-training-2012" / "codebook.yaml")
+    spec = yaml.safe_load((work / "config" / "sales-training-2012" / "reconstruction.yaml").read_text(encoding="utf-8"))
     table: dict[int, dict[str, dict]] = {}
     for size in sizes:
         data = work / "scale" / str(size)

@@ -67,7 +67,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def codebook():
-    return load_codebook(ROOT / "config" / "codebook.yaml")
+    return load_codebook(ROOT / "config" / "sales-training-2012" / "codebook.yaml")
 
 
 @pytest.mark.parametrize(("case", "damage", "message"), CASES, ids=[c[0] for c in CASES])

@@ -1,9 +1,11 @@
 """A configuration file that is missing, not YAML, or breaks its schema stops the workflow with one line.
 
-Each case runs ``snakemake -n`` on a copy of the project with one setting pointed at a bad
-file: the run fails, its console output has one ``Error:`` line naming the file and what is
-wrong, no traceback, and nothing of a secret-looking file it was pointed at.
+Each case runs ``snakemake -n`` on a copy of the project, on a study folder in which one file
+is bad: the run fails, its console output has one ``Error:`` line naming the file and what is
+wrong, no traceback, and nothing of a secret-looking file put in its place.
 """
+
+import shutil
 
 import pytest
 
@@ -36,12 +38,10 @@ def write(folder, kind):
     elif kind == "syntax":
         path.write_text(BROKEN, encoding="utf-8")
     elif kind == "schema":
-        report = (ROOT / "config" / "report.yaml").read_text(encoding="utf-8")
+        report = (ROOT / "config" / "sales-training-2012" / "report.yaml").read_text(encoding="utf-8")
         edited = report.replace("by: tier\n", "by: tiers\n", 1)  # exhibits[2]
         assert edited != report
         path.write_text(edited, encoding="utf-8")
-    elif kind == "config":
-        path.write_text("study:\n  name: Sales Training\n", encoding="utf-8")
     return path  # "missing": not written
 
 
@@ -61,6 +61,7 @@ FILES = [
     pytest.param(key, kind, problem if isinstance(problem, str) else problem[key], id=f"{key}-{kind}")
     for key in WHAT
     for kind, problem in PROBLEMS.items()
+    if (key, kind) != ("published_figures", "missing")  # a study may publish no figures
 ]
 YAML = [
     ("codebook", "tag", "not valid YAML: line 1, column 12: the tag '!!python/object/apply:os.system' is not allowed"),
@@ -79,6 +80,18 @@ def project(tmp_path_factory):
     return copy_project(tmp_path_factory.mktemp("project"))
 
 
+def study_with(project, name, key, kind):
+    """A copy of the first study, config/NAME/, with its file ``key`` replaced by a bad one of ``kind``."""
+    folder = project / "config" / name
+    shutil.copytree(project / "config" / "sales-training-2012", folder)
+    target = folder / f"{key}.yaml"
+    target.unlink()
+    bad = write(folder, kind)
+    if kind != "missing":
+        bad.rename(target)
+    return f"config/{name}/{key}.yaml"
+
+
 def fails_with(run, line):
     """The run failed with this one error line and nothing else a user should not see."""
     console = run.stdout + run.stderr
@@ -90,17 +103,30 @@ def fails_with(run, line):
 
 
 @pytest.mark.parametrize(("key", "kind", "problem"), FILES + YAML)
-def test_a_bad_file_is_one_line_naming_it(project, tmp_path, key, kind, problem):
-    path = write(tmp_path, kind)
-    run = snakemake(project, "-n", "--config", f"{key}={path}")
+def test_a_bad_file_is_one_line_naming_it(project, key, kind, problem):
+    name = f"bad-{key}-{kind}".replace("_", "-")
+    path = study_with(project, name, key, kind)
+    run = snakemake(project, "-n", "--config", f"study={name}")
     fails_with(run, f"Error: {WHAT[key]} {path}: {problem}")
 
 
-def test_a_configfile_breaking_the_schema_is_one_line_naming_the_key(project, tmp_path):
-    path = write(tmp_path, "config")
-    run = snakemake(project, "-n", "--configfile", str(path))
+def test_a_study_that_is_not_a_folder_is_one_line_naming_the_studies(project):
+    run = snakemake(project, "-n", "--config", "study=no-such-study")
+    assert run.returncode != 0
+    assert "Error: no study 'no-such-study': a study is a folder config/NAME/ holding config.yaml (studies here: " in run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_a_study_configuration_breaking_the_schema_is_one_line_naming_the_key(project):
+    folder = project / "config" / "bad-about"
+    shutil.copytree(project / "config" / "sales-training-2012", folder)
+    config = folder / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("about:\n", "about:\n  name: Sales Training\n", 1), encoding="utf-8")
+    run = snakemake(project, "-n", "--config", "study=bad-about")
     fails_with(
-        run, f"Error: {path}, config/config.yaml: study.name: 'Sales Training' does not match '^[a-z0-9][a-z0-9_-]*$'"
+        run,
+        "Error: the study configuration config/bad-about/config.yaml: about: unexpected key 'name';"
+        " expected keys: title, subtitle, population, publisher, sponsors, mode, recruitment",
     )
 
 
@@ -124,7 +150,7 @@ def test_a_configfile_snakemake_cannot_read_is_shown_with_a_traceback(project, t
 
 
 def test_a_long_value_is_quoted_in_part():
-    report = load_yaml(ROOT / "config" / "report.yaml")
+    report = load_yaml(ROOT / "config" / "sales-training-2012" / "report.yaml")
     report["exhibits"][0]["by"] = "x" * 500
     with pytest.raises(
         SurveyError, match=r"^report.yaml: exhibits\[0\]\.by: 'x{58}… is not one of \['total', 'tier'\]$"
@@ -133,19 +159,23 @@ def test_a_long_value_is_quoted_in_part():
 
 
 def test_keys_that_are_not_names_are_not_quoted():
-    config = load_yaml(ROOT / "config" / "config.yaml") | {line: None for line in SECRET.splitlines()}
-    with pytest.raises(SurveyError, match=r"^cfg: unexpected keys that are not names; expected keys: study, ") as error:
+    config = load_yaml(ROOT / "config" / "sales-training-2012" / "config.yaml") | {line: None for line in SECRET.splitlines()}
+    with pytest.raises(SurveyError, match=r"^cfg: unexpected keys that are not names; expected keys: about, ") as error:
         validate(config, SCHEMAS / "config.schema.yaml", "cfg")
     assert "SECRETHASH" not in str(error.value)
 
 
 def test_validation_fills_in_defaults():
-    config = load_yaml(ROOT / "config" / "config.yaml")
+    config = load_yaml(ROOT / "config" / "sales-training-2012" / "config.yaml")
     del config["export_format"]
     validate(config, SCHEMAS / "config.schema.yaml", "config.yaml")
     assert config["export_format"] == "auto"
 
 
-@pytest.mark.parametrize("name", ["codebook", "report", "published_figures"])
-def test_the_shipped_configuration_holds_to_its_schema(name):
-    validate(load_yaml(ROOT / "config" / f"{name}.yaml"), SCHEMAS / f"{name}.schema.yaml", name)
+@pytest.mark.parametrize("study", ["sales-training-2012", "onboarding-2025"])
+def test_the_shipped_studies_hold_to_their_schemas_and_refer_to_what_exists(study):
+    from surveyreport.study import load_study
+
+    loaded = load_study(ROOT / "config", study, {}, SCHEMAS)
+    assert loaded.codebook == ROOT / "config" / study / "codebook.yaml"
+    assert (loaded.figures is not None) == (study == "sales-training-2012")

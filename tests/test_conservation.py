@@ -16,9 +16,9 @@ from surveyreport.generate import Generator
 
 from .conftest import ROOT, output_text
 
-CODEBOOK = load_codebook(ROOT / "config" / "codebook.yaml")
-CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
-SPEC = yaml.safe_load((ROOT / "config" / "reconstruction.yaml").read_text(encoding="utf-8"))
+CODEBOOK = load_codebook(ROOT / "config" / "sales-training-2012" / "codebook.yaml")
+CONFIG = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "config.yaml").read_text(encoding="utf-8"))
+SPEC = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "reconstruction.yaml").read_text(encoding="utf-8"))
 WRITERS = {
     "qualtrics": ("export.csv", qualtrics.write_export),
     "qualtrics_legacy": ("export.csv", qualtrics.write_legacy),
@@ -76,10 +76,12 @@ def test_no_personal_data_leaves_ingest_or_cleaning(tmp_path, layout):
     export = tmp_path / name
     write(responses, CODEBOOK, export)
     results = tmp_path / "results"
-    stages.ingest(str(export), str(ROOT / "config" / "codebook.yaml"), "auto", str(results / "responses.arrow"))
+    codebook = str(ROOT / "config" / "sales-training-2012" / "codebook.yaml")
+    responses = str(results / "responses.arrow")
+    stages.ingest({"export": str(export), "codebook": codebook}, {"responses": responses}, {"export_format": "auto"})
     outputs = {key: str(results / f"{key}.csv") for key in ("dispositions", "attrition", "recodes")}
     outputs["respondents"] = str(results / "respondents.arrow")
-    stages.clean_stage(str(results / "responses.arrow"), str(ROOT / "config" / "codebook.yaml"), CONFIG["cleaning"], outputs)
+    stages.clean({"responses": responses, "codebook": codebook}, outputs, {"cleaning": CONFIG["cleaning"]})
     pattern = re.compile(r"pii-canary|Zebulonia|Quargleshaw|203\.0\.113\.|12\.3456789|98\.7654321|EXTREF-CANARY")
     files = sorted(results.iterdir())
     assert len(files) == 5

@@ -24,7 +24,7 @@ def test_report_has_the_published_page_count(build):
 
 def test_every_published_figure_holds(build):
     text = (build / RESULTS / "verification.md").read_text(encoding="utf-8")
-    figures = yaml.safe_load((ROOT / "config" / "published_figures.yaml").read_text(encoding="utf-8"))
+    figures = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "published_figures.yaml").read_text(encoding="utf-8"))
     rows = [line for line in text.splitlines() if re.match(r"\| F\d+ ", line)]
     assert len(rows) == sum(c["measure"] != "pages" for f in figures for c in f["checks"])
     assert all(row.rstrip().endswith("| yes |") for row in rows), text
@@ -100,7 +100,7 @@ def test_a_figure_that_no_longer_holds_stops_the_build(build, tmp_path, publishe
     workdir = copy_project(tmp_path)
     shutil.copytree(build / "results", workdir / "results", symlinks=True)
     shutil.copytree(build / ".snakemake", workdir / ".snakemake", ignore=shutil.ignore_patterns("locks", "incomplete"))
-    figures = workdir / "config" / "published_figures.yaml"
+    figures = workdir / "config" / "sales-training-2012" / "published_figures.yaml"
     figures.write_text(figures.read_text().replace(published, changed))
     run = snakemake(workdir)
     assert run.returncode != 0
@@ -177,7 +177,7 @@ def test_ledger_entries_trace_to_the_crosstab(build, ledger):
 def test_mark_prints_an_unsupported_claim_as_not_supported(tmp_path):
     workdir = copy_project(tmp_path)
     tick_customized_for_ineffective(workdir / "data" / "raw" / "sales_training_2012_qualtrics.csv", 8)
-    report_config = workdir / "config" / "report.yaml"
+    report_config = workdir / "config" / "sales-training-2012" / "report.yaml"
     report_config.write_text(report_config.read_text().replace("unsupported_claims: stop", "unsupported_claims: mark"))
     run = snakemake(workdir, "--config", "fail_on_unverified=False")
     assert run.returncode == 0, run.stderr[-2000:]
@@ -194,7 +194,7 @@ def test_letters_and_intervals_match_an_independent_computation(build, pdf_text)
 
     from scipy.stats import chi2_contingency, fisher_exact, norm
 
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "config.yaml").read_text())
     settings = config["statistics"]
     assert (settings["family"], settings["correction"]) == ("table", "holm")
     table = pd.read_csv(build / RESULTS / "crosstab" / "crosstabs.csv", keep_default_na=False)

@@ -45,7 +45,7 @@ pytestmark = pytest.mark.e2e
 
 STUDY = "sales-training-2012"
 EXPORT = "data/raw/sales_training_2012_qualtrics.csv"
-FIGURES = "config/published_figures.yaml"
+FIGURES = "config/sales-training-2012/published_figures.yaml"
 OUTPUTS = {  # each job's files in the work area
     "ingest": ["ingest/responses.arrow"],
     "clean": ["clean/respondents.arrow", "clean/dispositions.csv", "clean/attrition.csv", "clean/recodes.csv"],

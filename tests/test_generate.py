@@ -13,7 +13,7 @@ EXPORT = ROOT / "data" / "raw" / "sales_training_2012_qualtrics.csv"
 
 
 def spec():
-    return yaml.safe_load((ROOT / "config" / "reconstruction.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((ROOT / "config" / "sales-training-2012" / "reconstruction.yaml").read_text(encoding="utf-8"))
 
 
 def test_largest_remainder_hits_the_total():
@@ -23,15 +23,15 @@ def test_largest_remainder_hits_the_total():
 
 def test_the_committed_export_is_reproduced_byte_for_byte(tmp_path):
     out = tmp_path / "export.csv"
-    generate(load_codebook(ROOT / "config" / "codebook.yaml"), spec(), out)
+    generate(load_codebook(ROOT / "config" / "sales-training-2012" / "codebook.yaml"), spec(), out)
     assert hashlib.sha256(out.read_bytes()).hexdigest() == hashlib.sha256(EXPORT.read_bytes()).hexdigest()
 
 
 def test_a_bigger_export_cleans_to_exactly_its_valid_respondents(tmp_path):
     out = tmp_path / "big.csv"
-    codebook = load_codebook(ROOT / "config" / "codebook.yaml")
+    codebook = load_codebook(ROOT / "config" / "sales-training-2012" / "codebook.yaml")
     generate(codebook, spec(), out, respondents=1740)
-    cleaning = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))["cleaning"]
+    cleaning = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "config.yaml").read_text(encoding="utf-8"))["cleaning"]
     attrition = clean(read_export(out, codebook), cleaning, codebook)["attrition"].set_index("reason")
     assert attrition.loc["kept", "remaining"] == 1740
     flaws = spec()["flaws"]

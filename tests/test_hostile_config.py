@@ -26,7 +26,7 @@ def hostile(tmp_path_factory):
 
     def study(config):
         for key in ("title", "subtitle", "sponsors", "mode", "recruitment", "publisher"):
-            config["study"][key] = f"{config['study'][key]} {PAYLOAD}"
+            config["about"][key] = f"{config['about'][key]} {PAYLOAD}"
         config["fail_on_unverified"] = False  # longer texts may take another page
 
     def report(config):
@@ -38,9 +38,9 @@ def hostile(tmp_path_factory):
         question["text"] += " " + PAYLOAD
         question["choices"][0]["label"] += " " + PAYLOAD
 
-    edit_yaml(workdir / "config" / "config.yaml", study)
-    edit_yaml(workdir / "config" / "report.yaml", report)
-    edit_yaml(workdir / "config" / "codebook.yaml", codebook)
+    edit_yaml(workdir / "config" / "sales-training-2012" / "config.yaml", study)
+    edit_yaml(workdir / "config" / "sales-training-2012" / "report.yaml", report)
+    edit_yaml(workdir / "config" / "sales-training-2012" / "codebook.yaml", codebook)
     run = snakemake(workdir)
     assert run.returncode == 0, run.stderr[-3000:]
     return workdir
@@ -71,7 +71,7 @@ def test_template_syntax_in_a_finding_or_headline_stops_the_render_with_one_line
     def plant(config):
         config[place][0]["text" if place == "findings" else "headline"] = PAYLOAD
 
-    edit_yaml(workdir / "config" / "report.yaml", plant)
+    edit_yaml(workdir / "config" / "sales-training-2012" / "report.yaml", plant)
     run = snakemake(workdir)
     assert run.returncode != 0
     assert message in run.stderr

@@ -141,8 +141,8 @@ def test_the_all_question_types_export(caplog):
 
 @pytest.fixture(scope="module")
 def study():
-    codebook = load_codebook(ROOT / "config" / "codebook.yaml")
-    with open(ROOT / "config" / "reconstruction.yaml", encoding="utf-8") as handle:
+    codebook = load_codebook(ROOT / "config" / "sales-training-2012" / "codebook.yaml")
+    with open(ROOT / "config" / "sales-training-2012" / "reconstruction.yaml", encoding="utf-8") as handle:
         spec = yaml.safe_load(handle)
     return codebook, Generator(codebook, spec, seed=7).responses()
 

@@ -34,7 +34,7 @@ def test_snakefmt_check_passes():
     assert run.returncode == 0, run.stderr
 
 
-@pytest.mark.parametrize("study", [[], ["--configfile", "config/onboarding-2025.yaml"]], ids=["first", "second"])
+@pytest.mark.parametrize("study", [[], ["--config", "study=onboarding-2025"]], ids=["first", "second"])
 def test_snakemake_lint_reports_nothing(study):
     run = subprocess.run(
         [sys.executable, "-m", "snakemake", "--lint", *study], cwd=ROOT, capture_output=True, text=True

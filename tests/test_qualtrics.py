@@ -13,7 +13,7 @@ EXPORT = ROOT / "data" / "raw" / "sales_training_2012_qualtrics.csv"
 
 @pytest.fixture(scope="module")
 def study_codebook():
-    return load_codebook(ROOT / "config" / "codebook.yaml")
+    return load_codebook(ROOT / "config" / "sales-training-2012" / "codebook.yaml")
 
 
 def test_reads_the_committed_export_without_pii(study_codebook):

@@ -16,9 +16,9 @@ from surveyreport.redact import COMMON_WORDS, MARKERS, Redactor, redact_patterns
 
 from .conftest import LOGS, RESULTS, ROOT, copy_project, output_text, pdf_text_of, snakemake
 
-CODEBOOK = load_codebook(ROOT / "config" / "codebook.yaml")
-CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
-SPEC = yaml.safe_load((ROOT / "config" / "reconstruction.yaml").read_text(encoding="utf-8"))
+CODEBOOK = load_codebook(ROOT / "config" / "sales-training-2012" / "codebook.yaml")
+CONFIG = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "config.yaml").read_text(encoding="utf-8"))
+SPEC = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "reconstruction.yaml").read_text(encoding="utf-8"))
 E, P, IP, U, N, R = (MARKERS[k] for k in ("email", "phone", "ip_address", "url", "name", "reference"))
 
 

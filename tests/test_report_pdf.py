@@ -43,8 +43,8 @@ def pdf(build):
 
 
 def test_title_language_and_tags(build, pdf):
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    assert PdfReader(build / RESULTS / "report.pdf").metadata.title == config["study"]["title"]
+    config = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "config.yaml").read_text())
+    assert PdfReader(build / RESULTS / "report.pdf").metadata.title == config["about"]["title"]
     assert str(pdf.Root.Lang) == "en"
     assert bool(pdf.Root.MarkInfo.Marked)
     assert len(structure_elements(pdf, "/Table")) >= 16
@@ -52,7 +52,7 @@ def test_title_language_and_tags(build, pdf):
 
 
 def test_every_figure_has_alt_text_from_its_data(pdf):
-    exhibits = yaml.safe_load((ROOT / "config" / "report.yaml").read_text())["exhibits"]
+    exhibits = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "report.yaml").read_text())["exhibits"]
     figures = structure_elements(pdf, "/Figure")
     assert len(figures) == len(exhibits)
     for figure in figures:
@@ -75,7 +75,7 @@ def test_every_font_is_embedded_as_a_subset_made_by_harfbuzz(build, pdf):
 
 def test_outline_mirrors_the_chapters_and_contents_pages_are_right(build):
     reader = PdfReader(build / RESULTS / "report.pdf")
-    study = (ROOT / "report" / "report.html.j2").read_text()
+    study = (ROOT / "config" / "sales-training-2012" / "report.html.j2").read_text()
     layout = (ROOT / "report" / "layout.html.j2").read_text()
     after_the_study_chapters = layout.split("{% block chapters %}")[1].split("{% endblock %}", 1)[1]
     chapters = [" ".join(title.split()) for title in CHAPTERS.findall(study + after_the_study_chapters)]

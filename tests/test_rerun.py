@@ -42,7 +42,7 @@ def test_nothing_reruns_without_an_edit(built):
 
 
 def test_a_template_edit_reruns_the_render_alone(built):
-    edit(built / "report" / "report.html.j2", "<h2>Key findings</h2>", "<h2>Key findings of the study</h2>")
+    edit(built / "config" / "sales-training-2012" / "report.html.j2", "<h2>Key findings</h2>", "<h2>Key findings of the study</h2>")
     assert planned(built) == {"render", "publish"}
 
 
@@ -52,27 +52,27 @@ def test_a_stylesheet_edit_reruns_the_render_alone(built):
 
 
 def test_a_chart_style_edit_reruns_charts_and_render(built):
-    edit(built / "config" / "report.yaml", "font_size: 8.5", "font_size: 9")
+    edit(built / "config" / "sales-training-2012" / "report.yaml", "font_size: 8.5", "font_size: 9")
     assert planned(built) == {"charts", "render", "publish"}
 
 
 def test_a_finding_wording_edit_reruns_the_render_alone(built):
-    edit(built / "config" / "report.yaml", "heading: Joining forces", "heading: Joining forces with sales")
+    edit(built / "config" / "sales-training-2012" / "report.yaml", "heading: Joining forces", "heading: Joining forces with sales")
     assert planned(built) == {"render", "publish"}
 
 
 def test_a_tier_rule_edit_reruns_tiering_and_what_depends_on_it(built):
-    edit(built / "config" / "config.yaml", "{id: ineffective, label: Ineffective,", "{id: ineffective, label: Least effective,")
+    edit(built / "config" / "sales-training-2012" / "config.yaml", "{id: ineffective, label: Ineffective,", "{id: ineffective, label: Least effective,")
     assert planned(built) == {"tier", "crosstab", "charts", "render", "verify", "publish"}
 
 
 def test_a_cleaning_threshold_edit_reruns_from_cleaning_on(built):
-    edit(built / "config" / "config.yaml", "max_share_of_median: 0.33", "max_share_of_median: 0.3")
+    edit(built / "config" / "sales-training-2012" / "config.yaml", "max_share_of_median: 0.33", "max_share_of_median: 0.3")
     assert planned(built) == {"clean", "tier", "crosstab", "charts", "render", "verify", "publish"}
 
 
 def test_a_codebook_edit_reruns_from_ingest(built):
-    edit(built / "config" / "codebook.yaml", "label: Mobile learning}", "label: Mobile learning apps}")
+    edit(built / "config" / "sales-training-2012" / "codebook.yaml", "label: Mobile learning}", "label: Mobile learning apps}")
     assert planned(built) == {"ingest", "clean", "tier", "crosstab", "charts", "render", "verify", "publish"}
 
 
@@ -100,7 +100,7 @@ def timers_left(workdir, *args):
 def test_snakemake_leaves_no_timer_to_wait_for_when_its_jobs_are_done(built):
     """The workflow cancels the job rate limiter's last timer, which would hold the exit up to a second."""
     assert timers_left(built, "--forcerun", "verify") == {"exit": 0, "timers": []}
-    edit(built / "config" / "codebook.yaml", "column: Q6", "column: Q6_missing")  # ingest fails
+    edit(built / "config" / "sales-training-2012" / "codebook.yaml", "column: Q6", "column: Q6_missing")  # ingest fails
     assert timers_left(built) == {"exit": 1, "timers": []}
 
 

@@ -11,7 +11,7 @@ from .conftest import ROOT
 
 @pytest.fixture(scope="module")
 def study():
-    codebook = load_codebook(ROOT / "config" / "codebook.yaml")
+    codebook = load_codebook(ROOT / "config" / "sales-training-2012" / "codebook.yaml")
     return codebook, read_export(ROOT / "data" / "raw" / "sales_training_2012_qualtrics.csv", codebook)
 
 

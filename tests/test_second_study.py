@@ -24,7 +24,7 @@ def both(build, tmp_path_factory):
     workdir = copy_project(tmp_path_factory.mktemp("two-studies"))
     shutil.copytree(build / "results", workdir / "results", symlinks=True)
     first = digests(workdir / RESULTS)
-    run = snakemake(workdir, "--configfile", "config/onboarding-2025.yaml")
+    run = snakemake(workdir, "--config", "study=onboarding-2025")
     assert run.returncode == 0, run.stderr[-3000:]
     return workdir, first
 
@@ -59,6 +59,6 @@ def test_the_generic_layout_reports_it(both):
 
 def test_a_rerun_of_either_study_has_nothing_to_do(both):
     workdir, _ = both
-    for args in ([], ["--configfile", "config/onboarding-2025.yaml"]):
+    for args in ([], ["--config", "study=onboarding-2025"]):
         run = snakemake(workdir, "--dry-run", *args)
         assert run.returncode == 0 and "Nothing to be done" in run.stdout + run.stderr, args

@@ -141,7 +141,7 @@ def test_the_default_family_is_a_table():
 
     from .conftest import ROOT
 
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "config.yaml").read_text(encoding="utf-8"))
     del config["statistics"]["family"]
     validate(config, ROOT / "workflow" / "schemas" / "config.schema.yaml", "config.yaml")
     assert config["statistics"]["family"] == "table"

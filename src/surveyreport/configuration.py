@@ -138,7 +138,7 @@ def validate(data: Any, schema: str | Path, source: str) -> None:
     """Check data against a JSON schema (a YAML file), filling in defaults.
 
     Raises SurveyError naming ``source``, the key path and the expectation of the outermost
-    problem, e.g. ``config/report.yaml: exhibits[2].by: 'tiers' is not one of ['total', 'tier']``.
+    problem, e.g. ``config/sales-training-2012/report.yaml: exhibits[2].by: 'tiers' is not one of ['total', 'tier']``.
     """
     rules = load_yaml(schema, "the schema")
     error = best_match(

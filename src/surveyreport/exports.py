@@ -28,13 +28,7 @@ from .tidy import DATE_FORMAT
 
 log = logging.getLogger("surveyreport")
 
-# Each platform's reader: module and function, imported only when used (pyreadstat is slow to load).
-READERS = {
-    "qualtrics": ("qualtrics", "read_current"),
-    "qualtrics_legacy": ("qualtrics", "read_legacy"),
-    "surveymonkey": ("surveymonkey", "read"),
-    "spss": ("spss", "read"),
-}
+PLATFORMS = ("qualtrics", "qualtrics_legacy", "surveymonkey", "spss")
 # Response types as a choice-text export writes them (Qualtrics).
 STATUS_WORDS = {
     "IP Address": 0,
@@ -285,18 +279,30 @@ def detect_platform(path: str | Path) -> str:
     return "qualtrics"
 
 
+def _reader(platform: str):
+    """The platform's reader, imported only when used (pyreadstat is slow to load)."""
+    if platform == "spss":
+        from .spss import read
+
+        return read
+    if platform == "surveymonkey":
+        from .surveymonkey import read
+
+        return read
+    from .qualtrics import read_current, read_legacy
+
+    return read_legacy if platform == "qualtrics_legacy" else read_current
+
+
 def read_export(path: str | Path, codebook: Codebook, platform: str = "auto") -> pd.DataFrame:
     """Parse a raw export into the tidy respondent table (no personal data)."""
-    import importlib
-
     path = Path(path)
     if not path.is_file():
         raise SurveyError("no such file", file=path, expected="the raw export named by `export` in the config")
     platform = detect_platform(path) if platform == "auto" else platform
-    if platform not in READERS:
-        raise SurveyError(f"unknown export format {platform!r}", expected=f"auto or one of {', '.join(READERS)}")
-    module, function = READERS[platform]
-    export = getattr(importlib.import_module(f".{module}", __package__), function)(path, codebook)
+    if platform not in PLATFORMS:
+        raise SurveyError(f"unknown export format {platform!r}", expected=f"auto or one of {', '.join(PLATFORMS)}")
+    export = _reader(platform)(path, codebook)
     log.info("%s: read as a %s export", path, platform)
     return parse(export, codebook)
 

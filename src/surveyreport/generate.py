@@ -327,8 +327,8 @@ def generate(codebook: Codebook, spec: dict, path: str | Path, respondents: int 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write a reconstructed raw survey export (Qualtrics CSV).")
-    parser.add_argument("--codebook", default="config/codebook.yaml")
-    parser.add_argument("--spec", default="config/reconstruction.yaml")
+    parser.add_argument("--codebook", default="config/sales-training-2012/codebook.yaml")
+    parser.add_argument("--spec", default="config/sales-training-2012/reconstruction.yaml")
     parser.add_argument("--respondents", type=int, help="valid respondents (default: the spec's)")
     parser.add_argument("--seed", type=int, help="random seed (default: the spec's)")
     parser.add_argument("--out", required=True, help="CSV file to write")

@@ -200,7 +200,7 @@ def exhibit_shares(exhibit: dict, results: Results, column: str | None = None) -
     """The exhibit's bars for one banner column, in the configured order ("Other" last)."""
     question = results.codebook.question(exhibit["question"])
     if exhibit.get("order", "ranked") == "ranked":
-        shares = results.ranking(question.id, exhibit.get("rank_by"))
+        shares = results.ranking(question.id)
         ranked = [s.choices[0] for s in shares]
         others = [c.id for c in question.substantive if c.id not in ranked]
         choices = ranked + others

@@ -60,7 +60,7 @@ def constant(text: str, why: str) -> str:
 
 
 def environment(
-    template_dir: str | Path | None = None, codebook: Codebook | None = None, settings: dict | None = None
+    template_dirs: str | Path | list | None = None, codebook: Codebook | None = None, settings: dict | None = None
 ) -> jinja2.Environment:
     """Sandboxed, autoescaping, strict templates with the number filters.
 
@@ -69,7 +69,7 @@ def environment(
     objects they are given; configuration and data are only ever printed, never run as templates.
     """
     env = jinja2.sandbox.ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(template_dir)) if template_dir is not None else None,
+        loader=jinja2.FileSystemLoader(template_dirs) if template_dirs is not None else None,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -309,12 +309,14 @@ def build_context(
     return context
 
 
-def render_html(template_dir: str | Path, context: dict, template: str = "report.html.j2") -> str:
-    env = environment(template_dir, context["codebook"], context["settings"])
+def render_html(template_dirs: list, context: dict, template: str = "layout.html.j2") -> str:
+    """The report's HTML from ``template``, looked up in ``template_dirs`` in order (the study's folder, then ``report/``)."""
+    env = environment(template_dirs, context["codebook"], context["settings"])
     try:
         chosen = env.get_template(template)
     except jinja2.TemplateNotFound:
-        raise SurveyError(f"no report template {template!r} in {template_dir}", expected="a template in report/") from None
+        where = " or ".join(str(d) for d in template_dirs)
+        raise SurveyError(f"no report template {template!r} in {where}", expected="a template in the study's folder or report/") from None
     return chosen.render(**context)
 
 

@@ -1,8 +1,10 @@
 """The pipeline's stages as file-to-file functions: what each Snakemake rule runs.
 
-Each stage imports the modules it needs when it runs: every rule is a fresh
-interpreter, and the libraries behind other stages (scipy, matplotlib, WeasyPrint)
-take seconds to import.
+Each stage takes the rule's named ``input``, ``output`` and ``params`` as mappings, so a
+rule's script is one call, ``run(snakemake)``, and the benchmark and tests call the same
+functions with the same names. Each stage imports the modules it needs when it runs:
+every rule is a fresh interpreter, and the libraries behind other stages (scipy,
+matplotlib, WeasyPrint) take seconds to import.
 """
 
 from __future__ import annotations
@@ -12,65 +14,70 @@ from pathlib import Path
 
 from .atomic import write_atomically, write_text
 from .codebook import load_codebook, load_yaml
-from .errors import SurveyError
+from .errors import SurveyError, run_step
 from .tidy import read_tidy, write_csv, write_tidy
 
 log = logging.getLogger("surveyreport")
 
 
-def ingest(export: str, codebook: str, export_format: str, out: str) -> None:
+Files = dict  # a rule's named inputs or outputs: name -> path, or list of paths
+
+
+def ingest(input: Files, output: Files, params: dict) -> None:
     from .exports import read_export
     from .schemas import validate
 
-    book = load_codebook(codebook)
-    responses = validate(read_export(export, book, export_format), book, "the ingested responses")
-    write_tidy(responses, out)
-    log.info("read %d responses from %s", len(responses), export)
+    book = load_codebook(input["codebook"])
+    responses = validate(read_export(input["export"], book, params["export_format"]), book, "the ingested responses")
+    write_tidy(responses, output["responses"])
+    log.info("read %d responses from %s", len(responses), input["export"])
 
 
-def clean_stage(responses: str, codebook: str, cleaning: dict, out: dict[str, str]) -> None:
+def clean(input: Files, output: Files, params: dict) -> None:
     from .clean import clean, require_respondents
     from .schemas import validate
 
-    book = load_codebook(codebook)
-    tables = clean(read_tidy(responses, book), cleaning, book)
+    book = load_codebook(input["codebook"])
+    cleaning = params["cleaning"]
+    tables = clean(read_tidy(input["responses"], book), cleaning, book)
     require_respondents(tables["attrition"], cleaning["min_respondents"])
     validate(tables["respondents"], book, "the cleaned respondents")
-    write_tidy(tables.pop("respondents"), out["respondents"])
+    write_tidy(tables.pop("respondents"), output["respondents"])
     for name, frame in tables.items():
-        write_csv(frame, out[name])
+        write_csv(frame, output[name])
     for row in tables["attrition"].itertuples():
         log.info("%-55s excluded %5d  remaining %6d", row.label, row.excluded, row.remaining)
 
 
-def tier_stage(respondents: str, codebook: str, tiers: dict, out: str) -> None:
+def tier(input: Files, output: Files, params: dict) -> None:
     from .schemas import validate
     from .tiers import assign_tiers
 
-    book = load_codebook(codebook)
-    tiered = validate(assign_tiers(read_tidy(respondents, book), tiers, book), book, "the tiered respondents", tiers)
-    write_tidy(tiered, out)
+    book, tiers = load_codebook(input["codebook"]), params["tiers"]
+    tiered = validate(assign_tiers(read_tidy(input["respondents"], book), tiers, book), book, "the tiered respondents", tiers)
+    write_tidy(tiered, output["respondents"])
     log.info("tiers: %s", tiered["tier"].value_counts(dropna=False).to_dict())
 
 
-def crosstab_stage(respondents: str, codebook: str, tiers: dict, statistics: dict, title: str, out: dict[str, str]) -> None:
+def crosstab(input: Files, output: Files, params: dict) -> None:
     from .crosstab import chi_square_tests, crosstab
     from .workbook import write_workbook
 
-    book = load_codebook(codebook)
-    frame = read_tidy(respondents, book)
+    book, tiers, statistics = load_codebook(input["codebook"]), params["tiers"], params["statistics"]
+    frame = read_tidy(input["respondents"], book)
     table = crosstab(frame, book, tiers["levels"], statistics)
     tests = chi_square_tests(table, book, tiers, statistics)
-    write_csv(table, out["crosstabs"])
-    write_csv(tests, out["chisquare"])
+    write_csv(table, output["crosstabs"])
+    write_csv(tests, output["chisquare"])
     created = frame["recorded"].max().to_pydatetime()
     write_atomically(
-        out["workbook"], lambda tmp: write_workbook(table, tests, book, tiers["levels"], statistics, title, created, tmp)
+        output["workbook"],
+        lambda tmp: write_workbook(table, tests, book, tiers["levels"], statistics, params["title"], created, tmp),
     )
 
 
-def results(crosstabs: str, respondents: str, codebook: str, verbatims: bool = False):
-    """The measures of the study's exhibits and findings.
+def results(input: Files, verbatims: bool = False):
+    """The measures of the study's exhibits and findings, from the crosstabs and the respondents.
 
     Of the respondent rows only the columns needed are read: the field dates, and the typed
     texts (open answers, "Other" texts) with their order where ``verbatims`` are to be quoted.
@@ -79,88 +86,101 @@ def results(crosstabs: str, respondents: str, codebook: str, verbatims: bool = F
 
     from .measures import Results
 
-    book = load_codebook(codebook)
+    book = load_codebook(input["codebook"])
     columns = ["recorded"]
     if verbatims:
         columns += ["response_id"] + book.free_text_columns
-    return Results(pd.read_csv(crosstabs), book, read_tidy(respondents, book, columns))
+    return Results(pd.read_csv(input["crosstabs"]), book, read_tidy(input["respondents"], book, columns))
 
 
-def charts_stage(
-    crosstabs: str, respondents: str, codebook: str, report_config: dict, tiers: dict, fonts: str, out: list[str], ledger_out: str
-) -> None:
+def charts(input: Files, output: Files, params: dict) -> None:
     from . import charts
     from .ledger import Ledger
 
-    data = results(crosstabs, respondents, codebook)
-    charts.apply_style(report_config["style"], fonts)
-    by_id = {Path(path).stem: path for path in out}
+    data, report_config = results(input), params["report"]
+    charts.apply_style(report_config["style"], Path(input["fonts"][0]).parent)
+    by_id = {Path(path).stem: path for path in output["svgs"]}
     ledger = Ledger()
     with ledger.active():
         for exhibit in report_config["exhibits"]:
             start = len(ledger.entries)
-            figure = charts.draw_exhibit(exhibit, data, report_config["style"], tiers["levels"])
+            figure = charts.draw_exhibit(exhibit, data, report_config["style"], params["tiers"]["levels"])
             write_atomically(by_id[exhibit["id"]], lambda tmp: charts.save_svg(figure, tmp))
             for entry in ledger.entries[start:]:
                 entry["source"] = f"figure {exhibit['id']}; {entry['source']}".rstrip("; ")
-    write_csv(ledger.frame(), ledger_out)
+    write_csv(ledger.frame(), output["ledger"])
 
 
-def render_stage(
-    crosstabs: str,
-    respondents: str,
-    attrition: str,
-    export: str,
-    codebook: str,
-    template_dir: str,
-    charts_out: list[str],
-    charts_ledger: str,
-    config: dict,
-    report_config: dict,
-    figures: str | None,
-    fail: bool,
-    out: dict[str, str],
-) -> None:
+def _figures(input: Files) -> str | None:
+    """The published figures' file, where the study has one."""
+    return input["figures"][0] if input["figures"] else None
+
+
+def render(input: Files, output: Files, params: dict) -> None:
+    """The report: HTML from the templates (the study's own first), the PDF, and the ledger of its numbers."""
     import pandas as pd
 
     from . import report
     from .ledger import Ledger
     from .measures import failures, verify_layout
 
-    data = results(crosstabs, respondents, codebook, verbatims=True)
-    chart_urls = {Path(p).stem: f"charts/{Path(p).name}" for p in charts_out}
+    data, report_config, figures = results(input, verbatims=True), params["report"], _figures(input)
+    chart_urls = {Path(p).stem: f"charts/{Path(p).name}" for p in input["charts"]}
     ledger = Ledger()
     with ledger.active():
         context = report.build_context(
-            config, report_config, data, pd.read_csv(attrition), report.sha256(export), chart_urls
+            params["config"], report_config, data, pd.read_csv(input["attrition"]), report.sha256(input["export"]), chart_urls
         )
-        html = report.render_html(template_dir, context, report_config.get("template", "report.html.j2"))
-    templates = Path(template_dir)
-    assets = {"style.css": templates / "style.css"}
-    assets |= {f"fonts/{p.name}": p for p in (templates / "fonts").glob("*.ttf")}
-    assets |= {f"charts/{Path(p).name}": Path(p) for p in charts_out}
-    pages = report.write_pdf(html, assets, out["pdf"], context["field"]["last"].to_pydatetime())
-    layout = verify_layout(load_yaml(figures), pages) if figures else []
+        html = report.render_html(params["template_dirs"], context, report_config.get("template", "layout.html.j2"))
+    assets = {"style.css": Path(input["stylesheet"])}
+    assets |= {f"fonts/{Path(p).name}": Path(p) for p in input["fonts"]}
+    assets |= {f"charts/{Path(p).name}": Path(p) for p in input["charts"]}
+    pages = report.write_pdf(html, assets, output["pdf"], context["field"]["last"].to_pydatetime())
+    layout = verify_layout(load_yaml(figures, "the published figures"), pages) if figures else []
     for c in layout:
         held = "holds" if c.holds else "DOES NOT HOLD"
         log.info("published figure %s (%s): expected %s, computed %s: %s", c.figure, c.check, c.expected, c.computed, held)
     failed = failures(layout)
-    if fail and failed:
+    if params["fail"] and failed:
         raise SurveyError(failed, file=figures)
-    write_text(out["html"], report.self_contained(html, assets))
-    entries = pd.concat([ledger.frame(), pd.read_csv(charts_ledger, dtype=str, keep_default_na=False)])
-    write_csv(entries.drop_duplicates(), out["ledger"])
-    log.info("wrote %s: %d pages, %d numbers in the ledger", out["pdf"], pages, len(entries))
+    write_text(output["html"], report.self_contained(html, assets))
+    entries = pd.concat([ledger.frame(), pd.read_csv(input["charts_ledger"], dtype=str, keep_default_na=False)])
+    write_csv(entries.drop_duplicates(), output["ledger"])
+    log.info("wrote %s: %d pages, %d numbers in the ledger", output["pdf"], pages, len(entries))
 
 
-def verify_stage(crosstabs: str, respondents: str, codebook: str, figures: str | None, fail: bool, out: str) -> None:
+def verify(input: Files, output: Files, params: dict) -> None:
     from .measures import failures, verification_markdown, verify
 
-    published = load_yaml(figures) if figures else []
-    checks = verify(results(crosstabs, respondents, codebook), published)
+    figures = _figures(input)
+    published = load_yaml(figures, "the published figures") if figures else []
+    checks = verify(results(input), published)
     text = verification_markdown(checks, published)
     log.info("\n%s", text)
     failed = failures(checks)
-    if fail and failed:
+    if params["fail"] and failed:
         raise SurveyError(failed, file=figures)
-    write_text(out, text)
+    write_text(output["verification"], text)
+
+
+def publish(input: Files, output: Files, params: dict) -> None:
+    import os
+
+    from .publish import publish
+
+    names = [os.path.relpath(path, params["work"]) for path in input["files"]]
+    publish(params["work"], names, params["published"], output["manifest"])
+
+
+STAGES = {stage.__name__: stage for stage in (ingest, clean, tier, crosstab, charts, render, verify, publish)}
+
+
+def named(files) -> Files:
+    """A Snakemake rule's named inputs, outputs or params as a plain mapping (lists as lists)."""
+    return {name: list(value) if isinstance(value, list) else value for name, value in files.items()}
+
+
+def run(job) -> None:
+    """Run the stage of the Snakemake job ``job`` (a rule script's ``snakemake``), named by its rule."""
+    stage = STAGES[job.rule]
+    run_step(lambda: stage(named(job.input), named(job.output), named(job.params)), job.log[0])

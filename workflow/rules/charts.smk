@@ -1,12 +1,10 @@
 rule charts:
     input:
         crosstabs=rules.crosstab.output.crosstabs,
-        respondents=rules.tier.output[0],
-        codebook=config["codebook"],
+        respondents=rules.tier.output.respondents,
+        codebook=CODEBOOK,
         fonts=FONTS,
-        code=package(
-            "charts", "formatting", "ledger", "measures", "stats", "codebook", "tidy"
-        ),
+        code=package("charts"),
     output:
         svgs=report(
             expand(f"{WORK}/charts/{{exhibit}}.svg", exhibit=EXHIBITS),
@@ -23,6 +21,5 @@ rule charts:
     params:
         report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
         tiers=config["tiers"],
-        font_dir=lambda wildcards, input: os.path.dirname(input.fonts[0]),
     script:
         "../scripts/charts.py"

@@ -1,8 +1,8 @@
 rule clean:
     input:
-        responses=rules.ingest.output[0],
-        codebook=config["codebook"],
-        code=package("clean", "schemas", "codebook", "tidy"),
+        responses=rules.ingest.output.responses,
+        codebook=CODEBOOK,
+        code=package("clean"),
     output:
         respondents=f"{WORK}/clean/respondents.arrow",
         dispositions=f"{WORK}/clean/dispositions.csv",

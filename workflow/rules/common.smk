@@ -2,36 +2,32 @@ import glob
 import os
 import sys
 
-from surveyreport.configuration import exit_on_error, load_valid, validate
+from surveyreport.configuration import exit_on_error
+from surveyreport.study import load_study
 
-SCHEMAS = f"{workflow.basedir}/workflow/schemas"
+# The study is a folder under config/, named by config/config.yaml or --config study=NAME;
+# its own config.yaml (with any other --config keys over it) is the workflow's configuration.
 with exit_on_error():
-    validate(
-        config,
-        f"{SCHEMAS}/config.schema.yaml",
-        ", ".join(map(str, workflow.configfiles)),
+    STUDY = load_study(
+        "config",
+        config.get("study"),
+        workflow.config_settings.overwrite_config,
+        f"{workflow.basedir}/workflow/schemas",
     )
-
-STUDY = config["study"]["name"]
+config.update(STUDY.config)
 # Jobs write into WORK; rule publish (publish.smk) replaces RESULTS with the complete set.
-RESULTS = f"results/{STUDY}"
-WORK = f"results/.work/{STUDY}"
-LOGS = f"logs/{STUDY}"
-BENCHMARKS = f"benchmarks/{STUDY}"
-with exit_on_error():
-    REPORT = load_valid(
-        config["report"], f"{SCHEMAS}/report.schema.yaml", "the report configuration"
-    )
-    load_valid(config["codebook"], f"{SCHEMAS}/codebook.schema.yaml", "the codebook")
-    if config.get("published_figures"):
-        load_valid(
-            config["published_figures"],
-            f"{SCHEMAS}/published_figures.schema.yaml",
-            "the published figures",
-        )
+RESULTS = f"results/{STUDY.name}"
+WORK = f"results/.work/{STUDY.name}"
+LOGS = f"logs/{STUDY.name}"
+BENCHMARKS = f"benchmarks/{STUDY.name}"
+CODEBOOK = str(STUDY.codebook)
+FIGURES = [str(STUDY.figures)] if STUDY.figures else []
+REPORT = STUDY.report
 EXHIBITS = [exhibit["id"] for exhibit in REPORT["exhibits"]]
 FONTS = sorted(glob.glob("report/fonts/*.ttf"))
-TEMPLATES = sorted(glob.glob("report/*.j2")) + ["report/style.css"]
+# The study's own templates first, then the generic layout every study template extends.
+TEMPLATES = [str(p) for p in STUDY.templates] + sorted(glob.glob("report/*.j2"))
+STYLESHEET = "report/style.css"
 PACKAGE = "src/surveyreport"
 
 
@@ -57,12 +53,11 @@ def source_commit():
 COMMIT = source_commit()
 
 
-def package(*modules):
-    """Package modules behind a step; edits to them rerun the step."""
-    return [
-        f"{PACKAGE}/{module}.py"
-        for module in ("__init__", "errors", "atomic", "stages", *modules)
-    ]
+def package(stage):
+    """The package's sources behind a stage, read from its imports; an edit to one reruns the stage."""
+    from surveyreport.sources import stage_sources
+
+    return stage_sources(PACKAGE, stage)
 
 
 def release_scheduler_timers():

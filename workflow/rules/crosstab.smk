@@ -1,8 +1,8 @@
 rule crosstab:
     input:
-        respondents=rules.tier.output[0],
-        codebook=config["codebook"],
-        code=package("crosstab", "stats", "workbook", "codebook", "tidy"),
+        respondents=rules.tier.output.respondents,
+        codebook=CODEBOOK,
+        code=package("crosstab"),
     output:
         crosstabs=report(
             f"{WORK}/crosstab/crosstabs.csv",
@@ -24,6 +24,6 @@ rule crosstab:
     params:
         tiers=config["tiers"],
         statistics=config["statistics"],
-        title=config["study"]["title"],
+        title=config["about"]["title"],
     script:
         "../scripts/crosstab.py"

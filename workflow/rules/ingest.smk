@@ -1,18 +1,10 @@
 rule ingest:
     input:
         export=config["export"],
-        codebook=config["codebook"],
-        code=package(
-            "exports",
-            "qualtrics",
-            "surveymonkey",
-            "spss",
-            "schemas",
-            "codebook",
-            "tidy",
-        ),
+        codebook=CODEBOOK,
+        code=package("ingest"),
     output:
-        f"{WORK}/ingest/responses.arrow",
+        responses=f"{WORK}/ingest/responses.arrow",
     log:
         f"{LOGS}/ingest.log",
     conda:

@@ -11,7 +11,7 @@ from surveyreport.publish import MANIFEST, prepare
 
 if workflow.is_main_process:
     try:
-        for note in prepare("results", STUDY, ".snakemake"):
+        for note in prepare("results", STUDY.name, ".snakemake"):
             logger.warning(note)
     except SurveyError as error:
         sys.exit(str(error))
@@ -30,7 +30,7 @@ rule publish:
         ],
         code=package("publish"),
     output:
-        f"{WORK}/{MANIFEST}",
+        manifest=f"{WORK}/{MANIFEST}",
     log:
         f"{LOGS}/publish.log",
     localrule: True

@@ -1,24 +1,17 @@
 rule render:
     input:
         crosstabs=rules.crosstab.output.crosstabs,
-        respondents=rules.tier.output[0],
+        respondents=rules.tier.output.respondents,
         attrition=rules.clean.output.attrition,
         export=config["export"],
-        codebook=config["codebook"],
+        codebook=CODEBOOK,
         charts=rules.charts.output.svgs,
         charts_ledger=rules.charts.output.ledger,
         templates=TEMPLATES,
+        stylesheet=STYLESHEET,
         fonts=FONTS,
-        figures=[config["published_figures"]] if config.get("published_figures") else [],
-        code=package(
-            "report",
-            "formatting",
-            "ledger",
-            "measures",
-            "stats",
-            "codebook",
-            "tidy",
-        ),
+        figures=FIGURES,
+        code=package("render"),
     output:
         pdf=report(
             f"{WORK}/report.pdf", caption="../report/report.rst", category="Report"
@@ -37,11 +30,12 @@ rule render:
         "../envs/surveyreport.yaml"
     params:
         config={
-            **{k: config[k] for k in ("study", "cleaning", "tiers", "statistics")},
+            "study": config["about"],
+            **{k: config[k] for k in ("cleaning", "tiers", "statistics")},
             "commit": COMMIT,
         },
         report=REPORT,
-        template_dir=lambda wildcards, input: os.path.dirname(input.templates[0]),
+        template_dirs=[str(STUDY.folder), "report"],
         fail=config["fail_on_unverified"],
     script:
         "../scripts/render.py"
@@ -50,12 +44,12 @@ rule render:
 rule verify:
     input:
         crosstabs=rules.crosstab.output.crosstabs,
-        respondents=rules.tier.output[0],
-        codebook=config["codebook"],
-        figures=[config["published_figures"]] if config.get("published_figures") else [],
-        code=package("measures", "ledger", "stats", "codebook", "tidy"),
+        respondents=rules.tier.output.respondents,
+        codebook=CODEBOOK,
+        figures=FIGURES,
+        code=package("verify"),
     output:
-        report(
+        verification=report(
             f"{WORK}/verification.md",
             caption="../report/verification.rst",
             category="Report",

@@ -1,10 +1,10 @@
 rule tier:
     input:
         respondents=rules.clean.output.respondents,
-        codebook=config["codebook"],
-        code=package("tiers", "schemas", "codebook", "tidy"),
+        codebook=CODEBOOK,
+        code=package("tier"),
     output:
-        f"{WORK}/tier/respondents.arrow",
+        respondents=f"{WORK}/tier/respondents.arrow",
     log:
         f"{LOGS}/tier.log",
     conda:

@@ -1,12 +1,3 @@
-from surveyreport.errors import run_step
-from surveyreport.stages import clean_stage
+from surveyreport.stages import run
 
-run_step(
-    lambda: clean_stage(
-        snakemake.input.responses,
-        snakemake.input.codebook,
-        snakemake.params.cleaning,
-        dict(snakemake.output.items()),
-    ),
-    snakemake.log[0],
-)
+run(snakemake)

@@ -1,7 +1,3 @@
-from surveyreport.errors import run_step
-from surveyreport.stages import ingest
+from surveyreport.stages import run
 
-run_step(
-    lambda: ingest(snakemake.input.export, snakemake.input.codebook, snakemake.params.export_format, snakemake.output[0]),
-    snakemake.log[0],
-)
+run(snakemake)

@@ -1,0 +1,179 @@
+"""A study is one folder under ``config/``: its configuration, questionnaire, report and templates.
+
+``config/<name>/`` holds ``config.yaml`` (what the study is, its export, cleaning, tiers and
+statistics), ``codebook.yaml`` (the questionnaire), ``report.yaml`` (exhibits and findings),
+optionally ``published_figures.yaml`` (the figures to reproduce) and the study's own report
+templates (``*.j2``). Nothing is shared between studies but the project's generic layout in
+``report/``. Every file is checked against its schema, and the references between the files
+(tiers, questions, choices, palette) before any job runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .codebook import Codebook, Question, parse_codebook
+from .configuration import load_valid, load_yaml, validate
+from .errors import SurveyError
+
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    folder: Path
+    config: dict
+    report: dict
+    codebook: Path
+    figures: Path | None
+
+    @property
+    def templates(self) -> list[Path]:
+        """The study's own report templates, found before the generic ones in ``report/``."""
+        return sorted(self.folder.glob("*.j2"))
+
+
+def folder_of(root: str | Path, name: object) -> Path:
+    """The study's folder under ``root`` (``config/``), or one line naming the studies there."""
+    root = Path(root)
+    if isinstance(name, str) and NAME.match(name) and (root / name / "config.yaml").is_file():
+        return root / name
+    studies = sorted(p.name for p in root.iterdir() if (p / "config.yaml").is_file()) if root.is_dir() else []
+    raise SurveyError(
+        f"no study {str(name)[:60]!r}: a study is a folder {root}/NAME/ holding config.yaml "
+        f"(studies here: {', '.join(studies) or 'none'})",
+        expected="--config study=NAME",
+    )
+
+
+def merged(base: dict, overrides: dict) -> dict:
+    """``base`` with ``overrides`` merged in, nested mappings key by key (as Snakemake merges --config)."""
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_study(root: str | Path, name: object, overrides: dict, schemas: str | Path) -> Study:
+    """Read and check a study's folder; ``overrides`` (the command line's ``--config``) win over its config."""
+    folder, schemas = folder_of(root, name), Path(schemas)
+    path = folder / "config.yaml"
+    overrides = {k: v for k, v in overrides.items() if k != "study"}
+    config = merged(load_yaml(path, "the study configuration"), overrides)
+    validate(config, schemas / "config.schema.yaml", f"the study configuration {path}" + (" with --config" if overrides else ""))
+    report_path, codebook_path, figures_path = folder / "report.yaml", folder / "codebook.yaml", folder / "published_figures.yaml"
+    report = load_valid(report_path, schemas / "report.schema.yaml", "the report configuration")
+    raw = load_valid(codebook_path, schemas / "codebook.schema.yaml", "the codebook")
+    codebook = parse_codebook(raw, source=str(codebook_path))
+    figures = None
+    if figures_path.exists():
+        figures = load_valid(figures_path, schemas / "published_figures.schema.yaml", "the published figures")
+    problems = [
+        *(f"{path}: {p}" for p in config_references(config, codebook)),
+        *(f"{report_path}: {p}" for p in report_references(report, config["tiers"], codebook)),
+        *(f"{figures_path}: {p}" for p in checks_references(figures or [], "", config["tiers"], codebook)),
+    ]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise SurveyError(problems[0] + more)
+    return Study(str(name), folder, config, report, codebook_path, figures_path if figures is not None else None)
+
+
+# ----------------------------------------------------------------------------- references between files
+
+
+def _question(codebook: Codebook, question_id: object, where: str, closed: bool = True) -> Question | str:
+    """The question, or a problem naming what is missing."""
+    for question in codebook.questions:
+        if question.id == question_id:
+            if closed and not question.closed:
+                return f"{where}: {question_id!r} is an open question; a closed one is needed"
+            return question
+    known = ", ".join(q.id for q in codebook.questions)
+    return f"{where}: {str(question_id)[:60]!r} is not a question of the codebook ({known[:200]})"
+
+
+def _choices(question: Question, choices: list, where: str) -> Iterator[str]:
+    known = {c.id for c in question.choices}
+    for choice in choices:
+        if choice not in known:
+            yield f"{where}: {str(choice)[:60]!r} is not a choice of {question.id!r} ({', '.join(sorted(known))[:200]})"
+
+
+def config_references(config: dict, codebook: Codebook) -> Iterator[str]:
+    """Tiers, recodes and exclusion rules name questions and choices of the codebook."""
+    tiers = config["tiers"]
+    question = _question(codebook, tiers["question"], "tiers.question")
+    if isinstance(question, str):
+        yield question
+    else:
+        for i, level in enumerate(tiers["levels"]):
+            yield from _choices(question, level["choices"], f"tiers.levels[{i}].choices")
+    for i, rule in enumerate(config["cleaning"].get("recode_other", [])):
+        question = _question(codebook, rule["question"], f"cleaning.recode_other[{i}].question")
+        if isinstance(question, str):
+            yield question
+            continue
+        yield from _choices(question, [rule["to"]], f"cleaning.recode_other[{i}].to")
+        if not any(c.text for c in question.choices):
+            yield f"cleaning.recode_other[{i}].question: {question.id!r} has no “please specify” text to recode"
+    for i, rule in enumerate(config["cleaning"]["exclusions"]):
+        key = "question" if "question" in rule else "questions"
+        for question_id in [rule["question"]] if key == "question" else rule.get("questions", []):
+            question = _question(codebook, question_id, f"cleaning.exclusions[{i}].{key}")
+            if isinstance(question, str):
+                yield question
+            elif "choices" in rule:
+                yield from _choices(question, rule["choices"], f"cleaning.exclusions[{i}].choices")
+
+
+def checks_references(checks: list[dict], where: str, tiers: dict, codebook: Codebook) -> Iterator[str]:
+    """Claims, published-figure checks and named values name questions, choices and tiers that exist."""
+    tier_ids = {level["id"] for level in tiers["levels"]}
+    for i, item in enumerate(checks):
+        place = f"{where}[{i}]" if where else f"[{i}]"
+        nested = item.get("checks")
+        if nested is not None:  # a published figure: its checks
+            yield from checks_references(nested, f"{place}.checks", tiers, codebook)
+            continue
+        for tier in ([item["tier"]] if "tier" in item else []) + list(item.get("tiers", [])):
+            if tier not in tier_ids:
+                yield f"{place}: {str(tier)[:60]!r} is not a tier ({', '.join(sorted(tier_ids))})"
+        if "question" not in item:
+            continue
+        question = _question(codebook, item["question"], f"{place}.question")
+        if isinstance(question, str):
+            yield question
+            continue
+        choices = list(item.get("choices", [])) + ([item["choice"]] if "choice" in item else [])
+        expected = item.get("expect")
+        if item.get("measure") == "top" and isinstance(expected, list):
+            choices += expected
+        yield from _choices(question, choices, place)
+
+
+def report_references(report: dict, tiers: dict, codebook: Codebook) -> Iterator[str]:
+    """Exhibits name closed questions and tiers with a colour and a hatch; findings and headlines name what exists."""
+    tier_ids = [level["id"] for level in tiers["levels"]]
+    style = report["style"]
+    for key, needed in (("palette", ["total", *tier_ids]), ("hatches", tier_ids)):
+        missing = [t for t in needed if t not in style[key]]
+        if missing:
+            yield f"style.{key}: no entry for {', '.join(missing)} (every tier needs one)"
+    for kind in ("exhibits", "findings"):
+        for i, item in enumerate(report[kind]):
+            if kind == "exhibits":
+                question = _question(codebook, item["question"], f"exhibits[{i}].question")
+                if isinstance(question, str):
+                    yield question
+            values = [{**v, "name": n} for n, v in item.get("values", {}).items()]
+            yield from checks_references(values, f"{kind}[{i}].values", tiers, codebook)
+            yield from checks_references(item.get("claims", []), f"{kind}[{i}].claims", tiers, codebook)
