@@ -247,7 +247,7 @@ def duckdb_counts(export: str, work: Path) -> int:
 def scale_rows(work: Path, sizes: list[int], runs: int, done: Callable[[dict], None]) -> dict[int, dict[str, dict]]:
     """Each stage at each size; ``done`` gets the table so far after every size."""
     from surveyreport.codebook import load_codebook
-    from surveyreport.generate import generate
+    from surveygen.generate import generate
 
     import yaml
 

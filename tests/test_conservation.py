@@ -8,11 +8,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from surveyreport import qualtrics, spss, stages, surveymonkey
+from surveygen import writers
+from surveygen.generate import Generator
+from surveyreport import stages
 from surveyreport.clean import KEPT, clean
 from surveyreport.codebook import load_codebook
-from surveyreport.exports import read_export
-from surveyreport.generate import Generator
+from surveyreport.platforms import read_export
 
 from .conftest import ROOT, output_text
 
@@ -20,10 +21,10 @@ CODEBOOK = load_codebook(ROOT / "config" / "sales-training-2012" / "codebook.yam
 CONFIG = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "config.yaml").read_text(encoding="utf-8"))
 SPEC = yaml.safe_load((ROOT / "config" / "sales-training-2012" / "reconstruction.yaml").read_text(encoding="utf-8"))
 WRITERS = {
-    "qualtrics": ("export.csv", qualtrics.write_export),
-    "qualtrics_legacy": ("export.csv", qualtrics.write_legacy),
-    "surveymonkey": ("export.csv", surveymonkey.write),
-    "spss": ("export.sav", spss.write),
+    "qualtrics": ("export.csv", writers.write_qualtrics),
+    "qualtrics_legacy": ("export.csv", writers.write_qualtrics_legacy),
+    "surveymonkey": ("export.csv", writers.write_surveymonkey),
+    "spss": ("export.sav", writers.write_spss),
 }
 
 

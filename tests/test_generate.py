@@ -2,10 +2,10 @@ import hashlib
 
 import yaml
 
+from surveygen.generate import generate, largest_remainder
 from surveyreport.clean import clean
 from surveyreport.codebook import load_codebook
-from surveyreport.generate import generate, largest_remainder
-from surveyreport.exports import read_export
+from surveyreport.platforms import read_export
 
 from .conftest import ROOT
 

@@ -4,7 +4,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surveyreport.exports import _identity_groups
+from surveyreport.identities import identity_groups
 
 
 def by_strings(pii):
@@ -29,8 +29,8 @@ cells = {
 @given(st.lists(st.fixed_dictionaries(cells), min_size=1, max_size=30))
 def test_identity_groups_follow_the_rule(rows):
     pii = pd.DataFrame(rows, dtype="str")
-    assert _identity_groups(pii).tolist() == by_strings(pii).tolist()
+    assert identity_groups(pii).tolist() == by_strings(pii).tolist()
 
 
 def test_identity_groups_without_personal_columns_are_one_per_row():
-    assert _identity_groups(pd.DataFrame(index=range(3))).tolist() == [1, 2, 3]
+    assert identity_groups(pd.DataFrame(index=range(3))).tolist() == [1, 2, 3]

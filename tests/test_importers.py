@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from surveyreport import qualtrics, spss, surveymonkey
+from surveygen import writers
+from surveygen.generate import Generator
+from surveyreport import surveymonkey
 from surveyreport.codebook import load_codebook, parse_codebook
 from surveyreport.errors import SurveyError
-from surveyreport.exports import detect_platform, read_export, split_choices
-from surveyreport.generate import Generator
+from surveyreport.platforms import detect_platform, read_export
+from surveyreport.qualtrics import split_choices
 
 from .conftest import ROOT
 
@@ -148,12 +150,12 @@ def study():
 
 
 WRITERS = {
-    "qualtrics": ("export.csv", qualtrics.write_export),
-    "qualtrics_unsplit_codes": ("export.csv", lambda r, b, p: qualtrics.write_export(r, b, p, unsplit="codes")),
-    "qualtrics_unsplit_labels": ("export.csv", lambda r, b, p: qualtrics.write_export(r, b, p, unsplit="labels")),
-    "qualtrics_legacy": ("export.csv", qualtrics.write_legacy),
-    "surveymonkey": ("export.csv", surveymonkey.write),
-    "spss": ("export.sav", spss.write),
+    "qualtrics": ("export.csv", writers.write_qualtrics),
+    "qualtrics_unsplit_codes": ("export.csv", lambda r, b, p: writers.write_qualtrics(r, b, p, unsplit="codes")),
+    "qualtrics_unsplit_labels": ("export.csv", lambda r, b, p: writers.write_qualtrics(r, b, p, unsplit="labels")),
+    "qualtrics_legacy": ("export.csv", writers.write_qualtrics_legacy),
+    "surveymonkey": ("export.csv", writers.write_surveymonkey),
+    "spss": ("export.sav", writers.write_spss),
 }
 
 
@@ -161,7 +163,7 @@ WRITERS = {
 def reference(study, tmp_path_factory):
     codebook, responses = study
     path = tmp_path_factory.mktemp("reference") / "export.csv"
-    qualtrics.write_export(responses, codebook, path)
+    writers.write_qualtrics(responses, codebook, path)
     return read_export(path, codebook)
 
 
@@ -225,7 +227,7 @@ def test_an_unsplit_cell_is_split_by_the_choice_list_not_by_commas():
 def test_an_unsplit_cell_that_names_no_choice_is_located(study, tmp_path):
     codebook, responses = study
     path = tmp_path / "export.csv"
-    qualtrics.write_export(responses.head(20), codebook, path, unsplit="labels")
+    writers.write_qualtrics(responses.head(20), codebook, path, unsplit="labels")
     with open(path, encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     assert "Q12" in rows[0] and "Q12_1" not in rows[0]
@@ -247,13 +249,13 @@ def _edit_cell(path, row, column, value):
 def test_surveymonkey_messages_name_the_heading_and_choice(study, tmp_path):
     codebook, responses = study
     path = tmp_path / "export.csv"
-    surveymonkey.write(responses.head(20), codebook, path)
+    writers.write_surveymonkey(responses.head(20), codebook, path)
     with open(path, encoding="utf-8", newline="") as handle:
         headings, subs = list(csv.reader(handle))[:2]
     _edit_cell(path, 5, headings.index("Start Date"), "31/07/2012 10:00:00")
     with pytest.raises(SurveyError, match=r"row 5, column 'Start Date': cannot read '31/07/2012 10:00:00' as a date \(expected a date like 07/31/2012 04:21:36 PM\)"):
         read_export(path, codebook)
-    surveymonkey.write(responses.head(20), codebook, path)
+    writers.write_surveymonkey(responses.head(20), codebook, path)
     tools = codebook.question("tools")
     first = headings.index(surveymonkey.heading(tools))
     _edit_cell(path, 7, first + 1, "Yes")
@@ -265,7 +267,7 @@ def test_surveymonkey_messages_name_the_heading_and_choice(study, tmp_path):
 def test_spss_value_labels_must_match_the_codebook(study, tmp_path):
     codebook, responses = study
     path = tmp_path / "export.sav"
-    spss.write(responses.head(20), codebook, path)
+    writers.write_spss(responses.head(20), codebook, path)
     renamed = parse_codebook(
         {
             "survey": {"metadata": codebook.metadata, "pii": codebook.pii},
@@ -287,7 +289,7 @@ def test_spss_multiple_response_sets_are_read(study, tmp_path):
 
     codebook, responses = study
     path = tmp_path / "export.sav"
-    spss.write(responses.head(20), codebook, path)
+    writers.write_spss(responses.head(20), codebook, path)
     _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
     multi = [q for q in codebook.questions if q.multi]
     assert set(meta.mr_sets) == {q.column for q in multi}

@@ -4,7 +4,7 @@ import pytest
 
 from surveyreport.codebook import load_codebook
 from surveyreport.errors import SurveyError
-from surveyreport.exports import read_export
+from surveyreport.platforms import read_export
 
 from .conftest import ROOT
 

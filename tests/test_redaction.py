@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from surveyreport import qualtrics, spss, surveymonkey
+from surveygen import writers
+from surveygen.generate import Generator
 from surveyreport.clean import clean
 from surveyreport.codebook import load_codebook
-from surveyreport.exports import read_export
-from surveyreport.generate import Generator
+from surveyreport.platforms import read_export
 from surveyreport.redact import COMMON_WORDS, MARKERS, Redactor, redact_patterns, redaction_counts
 
 from .conftest import LOGS, RESULTS, ROOT, copy_project, output_text, pdf_text_of, snakemake
@@ -124,11 +124,11 @@ def test_markers_are_counted_per_kind_and_a_column_per_cell(people):
 # ----------------------------------------------------------------------------- every export format
 
 WRITERS = {
-    "qualtrics": ("export.csv", qualtrics.write_export),
-    "qualtrics_unsplit": ("export.csv", lambda r, b, p: qualtrics.write_export(r, b, p, unsplit="labels")),
-    "qualtrics_legacy": ("export.csv", qualtrics.write_legacy),
-    "surveymonkey": ("export.csv", surveymonkey.write),
-    "spss": ("export.sav", spss.write),
+    "qualtrics": ("export.csv", writers.write_qualtrics),
+    "qualtrics_unsplit": ("export.csv", lambda r, b, p: writers.write_qualtrics(r, b, p, unsplit="labels")),
+    "qualtrics_legacy": ("export.csv", writers.write_qualtrics_legacy),
+    "surveymonkey": ("export.csv", writers.write_surveymonkey),
+    "spss": ("export.sav", writers.write_spss),
 }
 
 
@@ -188,7 +188,7 @@ def test_other_texts_are_recoded_after_redaction(tmp_path):
     responses = Generator(CODEBOOK, SPEC, respondents=40, seed=5).responses()
     row = responses.index[responses["tools.mobile"].eq(False).fillna(False) & responses["Status"].eq("0")][0]
     responses.loc[row, ["tools.other", "tools.other_text"]] = [True, "Mobile coaching app, ask jane.doe@example.com"]
-    qualtrics.write_export(responses, CODEBOOK, tmp_path / "export.csv")
+    writers.write_qualtrics(responses, CODEBOOK, tmp_path / "export.csv")
     tables = clean(read_export(tmp_path / "export.csv", CODEBOOK), {**CONFIG["cleaning"], "exclusions": []}, CODEBOOK)
     recoded = tables["recodes"].set_index("response_id").loc[responses.loc[row, "ResponseId"]]
     assert (recoded["question"], recoded["text"], recoded["recoded_to"]) == ("tools", f"Mobile coaching app, ask {E}", "mobile")

@@ -1,4 +1,4 @@
-"""Qualtrics CSV exports, current and legacy: read one into an Export, or write one.
+"""Qualtrics CSV exports, current and legacy: read one into an Export.
 
 The current layout (three header rows: column IDs, question text, ImportId JSON;
 multi-select split into ``Qn_k`` columns or unsplit in ``Qn``; ``_TEXT`` columns
@@ -8,7 +8,6 @@ metadata) are the platform's; which columns hold which question is the codebook'
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,8 @@ import pandas as pd
 
 from .codebook import Choice, Codebook, Question
 from .errors import SurveyError
-from .exports import Export, check_columns, read_csv_cells, response_rows, split_multi_select
+from .csvcells import read_csv_cells, response_rows
+from .export import UNANSWERED, Export, check_columns
 
 HEADER_ROWS = 3
 # Standard metadata columns: export column, label (row 2), ImportId (row 3).
@@ -193,83 +193,50 @@ def read_legacy(path: Path, codebook: Codebook) -> Export:
     )
 
 
-# ----------------------------------------------------------------------------- writing
+def split_choices(cell: str, question: Question) -> list[str] | None:
+    """The choice codes in an unsplit multi-select cell, or None if it cannot be read.
 
-
-def _compact(import_id: str) -> str:
-    return json.dumps({"ImportId": import_id}, separators=(",", ":"))
-
-
-def _question_cells(responses: pd.DataFrame, question: Question, unsplit: str | None) -> list[tuple[str, str, str, list[str]]]:
-    """(column ID, label, ImportId JSON, cells) of each export column of one question."""
-    columns = question_columns(question)
-    if not (question.multi and unsplit):
-        return [(c.name, c.label, c.import_id, _export_values(responses, c)) for c in columns]
-    ticked = pd.DataFrame({c: responses[question.choice_column(c)].astype("boolean").fillna(False) for c in question.choices})
-    names = {c: str(c.code) if unsplit == "codes" else c.label for c in question.choices}
-    joined = [",".join(names[c] for c in question.choices if row[c]) for _, row in ticked.iterrows()]
-    texts = [(c.name, c.label, c.import_id, _export_values(responses, c)) for c in columns if c.is_text]
-    return [(question.column, question.text, _compact(question.import_id), joined), *texts]
-
-
-def _write_rows(path: str | Path, rows: list[list[str]], encoding: str = "utf-8") -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding=encoding, newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
-
-
-def write_export(responses: pd.DataFrame, codebook: Codebook, path: str | Path, unsplit: str | None = None) -> None:
-    """Write responses (export metadata columns + tidy question columns) as a Qualtrics current CSV.
-
-    ``responses`` holds the metadata under their export names (``StartDate`` …,
-    already formatted as text) and the answers under their tidy names.
-    ``unsplit`` ("codes" or "labels") writes each multi-select question in one
-    column, its ticked choices joined by commas.
+    The cell lists choice codes, or choice labels, joined by commas; labels may
+    themselves hold commas, so they are matched against the codebook's list.
     """
-    columns = [(name, label, _compact(import_id), responses[name].fillna("").astype(str).tolist()) for name, label, import_id in METADATA_COLUMNS]
-    for question in codebook.questions:
-        columns.extend(_question_cells(responses, question, unsplit))
-    names, labels, import_ids, cells = zip(*columns)
-    _write_rows(path, [list(names), list(labels), list(import_ids), *map(list, zip(*cells))])
+    if cell in UNANSWERED:
+        return []
+    codes = {str(c.code) for c in question.choices}
+    tokens = [t.strip() for t in cell.split(",")]
+    if all(t in codes for t in tokens):
+        return tokens
+    labels = sorted(question.choices, key=lambda c: -len(c.label))
+
+    def from_position(start: int) -> list[str] | None:
+        if start >= len(cell):
+            return []
+        for choice in labels:
+            end = start + len(choice.label)
+            if cell.startswith(choice.label, start) and (end == len(cell) or cell[end] == ","):
+                rest = from_position(end + 1)
+                if rest is not None:
+                    return [str(choice.code), *rest]
+        return None
+
+    return from_position(0)
 
 
-def write_legacy(responses: pd.DataFrame, codebook: Codebook, path: str | Path) -> None:
-    """Write responses as the Qualtrics legacy exporter did: ``V1``… IDs, labels, BOM, trailing empty column."""
-    name = responses["RecipientLastName"].fillna("") + ", " + responses["RecipientFirstName"].fillna("")
-    values = {
-        "ResponseID": responses["ResponseId"],
-        "ResponseSet": pd.Series("Default Response Set", index=responses.index),
-        "Name": name.where(name != ", ", ""),
-        "ExternalDataReference": responses["ExternalReference"],
-        "EmailAddress": responses["RecipientEmail"],
-        "IPAddress": responses["IPAddress"],
-        "Status": responses["Status"],
-        "StartDate": responses["StartDate"],
-        "EndDate": responses["EndDate"],
-        "Finished": responses["Finished"],
-    }
-    ids = [f"V{n}" for n in range(1, len(values) + 1)]
-    labels = list(values)
-    cells = [v.fillna("").astype(str).tolist() for v in values.values()]
-    for question in codebook.questions:
-        for column, label, _, values_ in _question_cells(responses, question, None):
-            ids.append(column)
-            labels.append(label)
-            cells.append(values_)
-    rows = [[*ids, ""], [*labels, ""], *([*row, ""] for row in zip(*cells))]
-    _write_rows(path, rows, encoding="utf-8-sig")
-
-
-def _export_values(responses: pd.DataFrame, col: ExportColumn) -> list[str]:
-    question = col.question
-    if col.is_text:
-        series = responses[question.text_column(col.choice)]
-        return series.astype("string").fillna("").tolist()
-    if question.multi:
-        ticked = responses[question.choice_column(col.choice)].astype("boolean").fillna(False)
-        return ticked.map({True: "1", False: ""}).tolist()
-    if question.closed:
-        codes = {c.id: str(c.code) for c in question.choices}
-        return [codes.get(value, "") for value in responses[question.id].astype(object)]
-    return responses[question.id].astype("string").fillna("").tolist()
+def split_multi_select(export_cells: pd.DataFrame, question: Question, path: Path, first_row: int) -> pd.DataFrame:
+    """Split columns ``<column>_<code>`` ("1" ticked, "" not) from an unsplit multi-select column."""
+    column = question.column
+    chosen = export_cells[column].map(lambda cell: split_choices(cell, question))
+    bad = chosen.isna()
+    if bad.any():
+        first = int(bad.to_numpy().nonzero()[0][0])
+        labels = "; ".join(c.label for c in question.choices)
+        raise SurveyError(
+            f"cannot split {export_cells[column].iloc[first]!r} into the question's choices",
+            file=path,
+            row=first + first_row,
+            column=column,
+            expected=f"choice codes or labels joined by commas (labels: {labels})",
+        )
+    return pd.DataFrame(
+        {f"{column}_{c.code}": chosen.map(lambda codes, c=c: "1" if str(c.code) in codes else "") for c in question.choices},
+        index=export_cells.index,
+    )

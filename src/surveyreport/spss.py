@@ -1,4 +1,4 @@
-"""SPSS ``.sav`` exports (as Qualtrics writes them): read one into an Export, or write one.
+"""SPSS ``.sav`` exports (as Qualtrics writes them): read one into an Export.
 
 Variables carry the export's column names made SPSS-safe (``Duration (in
 seconds)`` becomes ``Duration__in_seconds_``). Closed questions hold their codes,
@@ -10,21 +10,16 @@ marks a tick) over the variables ``<column>_<code>``.
 from __future__ import annotations
 
 import re
-import struct
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyreadstat
 
 from .codebook import Codebook, Question
 from .errors import SurveyError
-from .exports import STATUS_WORDS, Export, check_columns
+from .export import Export, check_columns
 from .qualtrics import METADATA_COLUMNS, question_columns
 from .tidy import DATE_FORMAT
-
-NUMERIC_METADATA = {"Status", "Progress", "Duration (in seconds)", "Finished", "LocationLatitude", "LocationLongitude"}
-DATE_METADATA = {"StartDate", "EndDate", "RecordedDate"}
 
 
 def variable(column: str) -> str:
@@ -129,68 +124,3 @@ def _check_value_labels(codebook: Codebook, labels: dict[str, dict], path: Path)
                     column=question.column,
                     expected=f"{by_code[code]!r}, as in {codebook.source}",
                 )
-
-
-# ----------------------------------------------------------------------------- writing
-
-
-def write(responses: pd.DataFrame, codebook: Codebook, path: str | Path) -> None:
-    """Write responses (as ``qualtrics.write_export`` takes them) as an SPSS file with value labels and MR sets."""
-    data: dict[str, pd.Series] = {}
-    labels: dict[str, str] = {}
-    value_labels: dict[str, dict[float, str]] = {variable("Status"): {float(v): k for k, v in STATUS_WORDS.items()}}
-    for name, label, _ in METADATA_COLUMNS:
-        values = responses[name].replace("", pd.NA)
-        if name in DATE_METADATA:
-            values = pd.to_datetime(values, format=DATE_FORMAT)
-        elif name in NUMERIC_METADATA:
-            values = pd.to_numeric(values).astype(float)
-        else:
-            values = values.fillna("").astype(str)
-        data[variable(name)], labels[variable(name)] = values, label
-    sets = []
-    for question in codebook.questions:
-        if question.multi:
-            answered = pd.concat([responses[question.choice_column(c)].notna() for c in question.choices], axis=1).any(axis=1)
-            for choice in question.choices:
-                ticked = responses[question.choice_column(choice)].astype("boolean").fillna(False).astype(float)
-                data[f"{question.column}_{choice.code}"] = ticked.where(answered, np.nan)
-                labels[f"{question.column}_{choice.code}"] = f"{question.text} - {choice.label}"
-            sets.append((question.column, question.text, [f"{question.column}_{c.code}" for c in question.choices]))
-        elif question.closed:
-            codes = {c.id: float(c.code) for c in question.choices}
-            data[question.column] = responses[question.id].astype(object).map(codes).astype(float)
-            labels[question.column] = question.text
-            value_labels[question.column] = {float(c.code): c.label for c in question.choices}
-        else:
-            data[question.column] = responses[question.id].astype("string").fillna("").astype(str)
-            labels[question.column] = question.text
-        for col in question_columns(question):
-            if col.is_text:
-                data[col.name] = responses[question.text_column(col.choice)].astype("string").fillna("").astype(str)
-                labels[col.name] = col.label
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pyreadstat.write_sav(pd.DataFrame(data), str(path), column_labels=labels, variable_value_labels=value_labels)
-    _add_multiple_response_sets(path, sets)
-
-
-def _add_multiple_response_sets(path: Path, sets: list[tuple[str, str, list[str]]]) -> None:
-    """Add multiple-dichotomy sets (counted value 1) to a .sav file: ``pyreadstat.write_sav`` cannot.
-
-    The MRSETS record (type 7, subtype 7) goes just before the dictionary's
-    terminator (type 999); reading the file back checks the result.
-    """
-    if not sets:
-        return
-    text = b""
-    for name, label, variables in sets:
-        encoded = label.encode("utf-8")
-        text += f"${name}=D1 1 {len(encoded)} ".encode() + encoded + (" " + " ".join(variables) + "\n").encode()
-    record = struct.pack("<iiii", 7, 7, 1, len(text)) + text
-    raw = path.read_bytes()
-    end = raw.index(struct.pack("<ii", 999, 0))
-    path.write_bytes(raw[:end] + record + raw[end:])
-    _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
-    if set(meta.mr_sets) != {name for name, _, _ in sets}:
-        raise SurveyError("the multiple-response sets did not survive writing", file=path)

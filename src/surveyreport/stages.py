@@ -24,7 +24,7 @@ Files = dict  # a rule's named inputs or outputs: name -> path, or list of paths
 
 
 def ingest(input: Files, output: Files, params: dict) -> None:
-    from .exports import read_export
+    from .platforms import read_export
     from .schemas import validate
 
     book = load_codebook(input["codebook"])

@@ -1,4 +1,4 @@
-"""SurveyMonkey CSV exports: read one into an Export, or write one.
+"""SurveyMonkey CSV exports: read one into an Export.
 
 The layout is the platform's: two header rows, the question text only above a
 question's first column; under it ``Response`` (the chosen choice's text),
@@ -12,14 +12,17 @@ up to the last it answered. Questions are found by their text (the codebook's
 
 from __future__ import annotations
 
-import csv
+import logging
 from pathlib import Path
 
 import pandas as pd
 
 from .codebook import Codebook, Question
 from .errors import SurveyError
-from .exports import Export, check_columns, log, read_csv_cells, response_rows
+from .csvcells import read_csv_cells, response_rows
+from .export import Export, check_columns
+
+log = logging.getLogger("surveyreport")
 
 DATE_FORMAT = "%m/%d/%Y %I:%M:%S %p"
 META = {"Respondent ID": "response_id", "Start Date": "start", "End Date": "end"}
@@ -131,60 +134,3 @@ def _question_cells(question: Question, columns: dict[str, pd.Series]) -> dict[s
     if other is not None:
         out[f"{question.column}_{other.code}_TEXT"] = typed.where(typed != other.label, "")
     return out
-
-
-def write(responses: pd.DataFrame, codebook: Codebook, path: str | Path) -> None:
-    """Write responses (as ``qualtrics.write_export`` takes them) as a SurveyMonkey CSV export."""
-    dates = {
-        name: pd.to_datetime(responses[column]).dt.strftime(DATE_FORMAT)
-        for name, column in (("Start Date", "StartDate"), ("End Date", "EndDate"))
-    }
-    metadata = {
-        "Respondent ID": responses["ResponseId"],
-        "Collector ID": pd.Series("4012345", index=responses.index),
-        **dates,
-        "IP Address": responses["IPAddress"],
-        "Email Address": responses["RecipientEmail"],
-        "First Name": responses["RecipientFirstName"],
-        "Last Name": responses["RecipientLastName"],
-        "Custom Data 1": responses["ExternalReference"],
-    }
-    headings, subs, cells = [], [], []
-    for name, values in metadata.items():
-        headings.append(name)
-        subs.append("")
-        cells.append(values.fillna("").astype(str).tolist())
-    for question in codebook.questions:
-        for n, (sub, values) in enumerate(_export_cells(responses, question)):
-            headings.append(heading(question) if n == 0 else "")
-            subs.append(sub)
-            cells.append(values)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerows([headings, subs, *zip(*cells)])
-
-
-def _export_cells(responses: pd.DataFrame, question: Question) -> list[tuple[str, list[str]]]:
-    if not question.closed:
-        return [(OPEN, responses[question.id].astype("string").fillna("").tolist())]
-    other = next((c for c in question.choices if c.text), None)
-    text = responses[question.text_column(other)].astype("string").fillna("") if other else None
-    if question.multi:
-        out = []
-        for choice in question.choices:
-            ticked = responses[question.choice_column(choice)].astype("boolean").fillna(False)
-            if choice is other:
-                out.append((OTHER, [t or choice.label if tick else "" for tick, t in zip(ticked, text)]))
-            else:
-                out.append((choice.label, [choice.label if tick else "" for tick in ticked]))
-        return out
-    labels = {c.id: c.label for c in question.choices}
-    chosen = [value if isinstance(value, str) else None for value in responses[question.id].astype(object)]
-    response = [labels.get(value, "") for value in chosen]
-    if other is None:
-        return [(RESPONSE, response)]
-    typed = [t if value == other.id else "" for value, t in zip(chosen, text)]
-    response = ["" if value == other.id and t else r for value, t, r in zip(chosen, typed, response)]
-    return [(RESPONSE, response), (OTHER, typed)]

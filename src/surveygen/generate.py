@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codebook import Codebook, Question, load_codebook, load_yaml
-from .errors import SurveyError, run_step
-from .qualtrics import write_export
-from .tidy import DATE_FORMAT
+from surveyreport.codebook import Codebook, Question, load_codebook, load_yaml
+from surveyreport.errors import SurveyError, run_step
+from surveyreport.tidy import DATE_FORMAT
+
+from .writers import write_qualtrics
 
 MISSING = "missing"
 CITIES = (  # latitude, longitude of places respondents answer from
@@ -322,7 +323,7 @@ class Generator:
 
 
 def generate(codebook: Codebook, spec: dict, path: str | Path, respondents: int | None = None, seed: int | None = None) -> None:
-    write_export(Generator(codebook, spec, respondents, seed).responses(), codebook, path)
+    write_qualtrics(Generator(codebook, spec, respondents, seed).responses(), codebook, path)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

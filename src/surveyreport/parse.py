@@ -1,0 +1,202 @@
+"""An export's cells typed and checked into the tidy respondent table, and de-identified.
+
+One parser for every platform: dates, whole numbers, codes or labels of closed
+questions, ticks of multi-select ones and open text, each refused with the file's own
+row and column when it cannot be read. Personal data leaves as identity groups (for
+duplicates) and is redacted from free text.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook, Question
+from .export import UNANSWERED, Export
+from .identities import identity_groups
+from .redact import Redactor
+
+log = logging.getLogger("surveyreport")
+
+# Response types as a choice-text export writes them (Qualtrics).
+STATUS_WORDS = {
+    "IP Address": 0,
+    "Survey Preview": 1,
+    "Survey Test": 2,
+    "Imported": 4,
+    "Spam": 8,
+    "Survey Preview Spam": 9,
+    "Imported Spam": 12,
+    "Offline": 16,
+    "Offline Survey Preview": 17,
+}
+TICKED = {"1"}
+UNTICKED = {"", "0", "-99"}
+FINISHED = {"1": True, "True": True, "true": True, "0": False, "False": False, "false": False}
+MAX_TEXT_CHARS = 100_000  # an open answer longer than this is a broken export, not an answer
+SCIENTIFIC = r"^\d+(\.\d+)?[eE]\+\d+$"  # what a spreadsheet makes of a long number
+
+
+def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
+    """Type and check an export's cells into the tidy respondent table.
+
+    The export's personal data and answer cells are let go as soon as they are typed,
+    so the text of a large export and its typed table are not held whole together.
+    Open answers and "Other" texts lose the personal data typed into them
+    (``redact``): what is removed is counted per kind in the log.
+    """
+    meta = export.meta
+    tidy = pd.DataFrame(index=meta.index)
+    identity_group = identity_groups(export.pii)
+    redactor = Redactor(export.pii)
+    export.pii = export.pii.iloc[:, :0]
+    ids = meta["response_id"]
+    export.reject(
+        ids.str.match(SCIENTIFIC),
+        ids,
+        "response_id",
+        "response ID {value!r} was turned into a number by a spreadsheet",
+        "the IDs as exported (open the raw export, not a copy saved by Excel)",
+    )
+    export.reject(ids.eq(""), ids, "response_id", "the response ID is blank", "an ID on every response")
+    tidy["response_id"] = ids.astype("string")
+    for name in ("start", "end"):
+        tidy[name] = _parse_dates(export, name)
+    tidy["recorded"] = _parse_dates(export, "recorded") if "recorded" in meta else tidy["end"]
+    tidy["status"] = _parse_int(export, "status", STATUS_WORDS) if "status" in meta else pd.Series(0, index=meta.index, dtype="Int64")
+    answers: dict[str, pd.Series] = {}
+    for question in codebook.questions:
+        answers.update(_question_values(export, question, redactor))
+        export.answers = export.answers.drop(columns=_cells_of(question))
+    log.info("%s: %s", export.path, redactor.summary())
+    finished = None
+    if "finished" in meta:
+        finished = _boolean(_recode(export, meta, "finished", FINISHED, "1/0 or True/False", [False, True]), meta.index)
+    if "progress" in meta:
+        tidy["progress"] = _parse_int(export, "progress")
+    else:
+        tidy["progress"] = _reached(answers, codebook, finished)
+    tidy["duration"] = _parse_int(export, "duration") if "duration" in meta else _elapsed(export, tidy)
+    tidy["finished"] = (finished if finished is not None else tidy["progress"].eq(100)).astype("boolean")
+    for name in ("channel", "language"):
+        tidy[name] = meta[name].replace("", pd.NA).astype("string") if name in meta else pd.Series(pd.NA, index=meta.index, dtype="string")
+    tidy["identity_group"] = identity_group
+    for name, values in answers.items():
+        tidy[name] = values
+    return tidy
+
+
+def _parse_dates(export: Export, column: str) -> pd.Series:
+    series = export.meta[column]
+    parsed = pd.to_datetime(series, format=export.date_format, errors="coerce")
+    example = pd.Timestamp("2012-07-31 16:21:36").strftime(export.date_format)
+    export.reject(parsed.isna(), series, column, "cannot read {value!r} as a date", f"a date like {example}")
+    return parsed
+
+
+def _parse_int(export: Export, column: str, words: dict[str, int] | None = None) -> pd.Series:
+    """Whole numbers (or ``words`` for them), converted once per distinct value."""
+    series = export.meta[column]
+    codes, uniques = pd.factorize(series)
+    distinct = pd.Series(uniques, dtype=object)
+    values = distinct.map(words) if words else pd.Series(np.nan, index=distinct.index, dtype=object)
+    values = pd.to_numeric(values.fillna(pd.to_numeric(distinct.where(values.isna()), errors="coerce")))
+    bad = np.append((values.isna() | (values != values.round())).to_numpy(), True)
+    export.reject(pd.Series(bad[codes], index=series.index), series, column, "cannot read {value!r} as a whole number", "a whole number")
+    return pd.Series(values.to_numpy()[codes], index=series.index).astype("Int64")
+
+
+def _recode(export: Export, frame: pd.DataFrame, column: str, mapping: dict, expected: str, categories: list) -> np.ndarray:
+    """Positions in ``categories`` of each cell's ``mapping`` (-1 when unanswered), looked up once per distinct value."""
+    series = frame[column]
+    codes, uniques = pd.factorize(series)
+    position = {category: i for i, category in enumerate(categories)}
+    table = np.array([position[mapping[u]] if u in mapping else -1 for u in uniques] + [-1], dtype=np.int64)
+    bad = np.array([u not in mapping and u not in UNANSWERED for u in uniques] + [True])
+    export.reject(pd.Series(bad[codes], index=series.index), series, column, "unexpected value {value!r}", expected)
+    return table[codes]
+
+
+def _boolean(positions: np.ndarray, index: pd.Index) -> pd.Series:
+    """True/False/NA from positions in [False, True] (-1: NA)."""
+    return pd.Series(pd.arrays.BooleanArray(positions == 1, positions < 0), index=index)
+
+
+def _elapsed(export: Export, tidy: pd.DataFrame) -> pd.Series:
+    """Seconds from start to end, for platforms that export no duration."""
+    seconds = (tidy["end"] - tidy["start"]).dt.total_seconds()
+    export.reject(seconds < 0, export.meta["end"], "end", "the response ends ({value}) before it starts", "an end after the start")
+    return seconds.round().astype("Int64")
+
+
+def _reached(answers: dict[str, pd.Series], codebook: Codebook, finished: pd.Series | None) -> pd.Series:
+    """Progress for platforms that export none: the share of closed questions up to the last one answered.
+
+    A finished response counts as 100.
+    """
+    closed = codebook.closed
+    index = next(iter(answers.values())).index
+    reached = pd.Series(0, index=index, dtype="Int64")
+    for position, question in enumerate(closed, start=1):
+        columns = [answers[c] for c in question.tidy_columns if c in answers and not c.endswith("_text")]
+        answered = pd.concat(columns, axis=1).notna().any(axis=1)
+        reached = reached.mask(answered, position * 100 // len(closed))
+    if finished is not None:
+        reached = reached.mask(finished.fillna(False).astype(bool), 100)
+    return reached
+
+
+def _check_length(export: Export, column: str) -> None:
+    lengths = export.answers[column].str.len()
+    export.reject(
+        lengths > MAX_TEXT_CHARS,
+        lengths,
+        column,
+        "a text answer of {value:,} characters",
+        f"at most {MAX_TEXT_CHARS:,} characters (is a closing quote missing?)",
+    )
+
+
+def _cells_of(question: Question) -> list[str]:
+    """The export columns ``_question_values`` reads for a question."""
+    column = question.column
+    choices = [f"{column}_{c.code}" for c in question.choices] if question.multi else [column]
+    return choices + [f"{column}_{c.code}_TEXT" for c in question.choices if c.text]
+
+
+def _free_text(export: Export, column: str, redactor: Redactor) -> pd.Series:
+    """A text column's answers (missing where unanswered), checked for length and redacted."""
+    _check_length(export, column)
+    values = export.answers[column]
+    return redactor.column(values.where(~values.isin(UNANSWERED)).astype("string"))
+
+
+def _question_values(export: Export, question: Question, redactor: Redactor) -> dict[str, pd.Series]:
+    data = export.answers
+    out: dict[str, pd.Series] = {}
+    column = question.column
+    if question.multi:
+        ticks = {}
+        for choice in question.choices:
+            name = f"{column}_{choice.code}"
+            mapping = {**{v: True for v in TICKED | {choice.label}}, **{v: False for v in UNTICKED}}
+            expected = f"1 or {choice.label!r} when ticked, blank, 0 or -99 when not"
+            ticks[question.choice_column(choice)] = _recode(export, data, name, mapping, expected, [False, True])
+        unanswered = np.logical_and.reduce([positions != 1 for positions in ticks.values()])
+        for name, positions in ticks.items():
+            out[name] = _boolean(np.where(unanswered, -1, positions), data.index)
+    elif question.closed:
+        mapping = {str(c.code): c.id for c in question.choices} | {c.label: c.id for c in question.choices}
+        codes = ", ".join(str(c.code) for c in question.choices)
+        expected = f"one of the codes {codes}, their labels, or blank"
+        ids = [c.id for c in question.choices]
+        positions = _recode(export, data, column, mapping, expected, ids)
+        out[question.id] = pd.Series(pd.Categorical.from_codes(positions, dtype=pd.CategoricalDtype(ids)), index=data.index)
+    else:
+        out[question.id] = _free_text(export, column, redactor)
+    for choice in question.choices:
+        if choice.text:
+            out[question.text_column(choice)] = _free_text(export, f"{column}_{choice.code}_TEXT", redactor)
+    return out
