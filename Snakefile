@@ -33,6 +33,9 @@ rule all:
 
 onsuccess:
     release_scheduler_timers()
+    print(
+        f"The report: {RESULTS}/report.pdf (and report.html, the tables and charts beside it)"
+    )
 
 
 onerror:

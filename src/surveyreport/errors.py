@@ -119,6 +119,7 @@ def run_step(step: Callable[[], None], log_path: str | Path | None = None) -> No
         level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
     )
     logging.raiseExceptions = False  # a log file on a full disk: the console still has the message
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per page and step: noise
     try:
         step()
         return
