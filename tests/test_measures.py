@@ -4,7 +4,8 @@ import pytest
 
 from surveyreport.crosstab import crosstab
 from surveyreport.errors import SurveyError
-from surveyreport.measures import Results, evaluate_check, round_half_up, unsupported_claims, verify, verify_layout
+from surveyreport.checks import evaluate_check, unsupported_claims, verify, verify_layout
+from surveyreport.results import Results, round_half_up
 from surveyreport.tiers import assign_tiers
 
 from .conftest import STATISTICS, answers
