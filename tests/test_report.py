@@ -165,3 +165,22 @@ def test_one_decimal_only_on_a_base_that_can_carry_it():
 
     assert pct1(share(15, 40), min_base=30) == "37.5%"
     assert pct1(share(1, 18), min_base=30) == "6%"  # 5.6% on 18 would claim a precision 18 cannot give
+
+
+def test_the_html_twin_inlines_both_stylesheets_and_the_charts(tmp_path):
+    import mimetypes
+
+    from surveyreport.standalone import self_contained
+
+    (tmp_path / "style.css").write_text("@font-face { src: url(fonts/a.ttf); }\n")
+    (tmp_path / "screen.css").write_text("@media screen { body { margin: 0; } }\n")
+    (tmp_path / "a.ttf").write_bytes(b"font")
+    (tmp_path / "c.svg").write_text("<svg/>")
+    assets = {name: tmp_path / name for name in ("style.css", "screen.css")}
+    assets |= {"fonts/a.ttf": tmp_path / "a.ttf", "charts/c.svg": tmp_path / "c.svg"}
+    html = self_contained('<link rel="stylesheet" href="style.css"><img src="charts/c.svg">', assets)
+    font = mimetypes.guess_type("a.ttf")[0] or "application/octet-stream"
+    assert html == (
+        f"<style>\n@font-face {{ src: url(data:{font};base64,Zm9udA==); }}\n\n@media screen {{ body {{ margin: 0; }} }}\n</style>"
+        '<img src="data:image/svg+xml;base64,PHN2Zy8+">'
+    )
