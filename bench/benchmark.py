@@ -196,7 +196,8 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
         inputs = {
             "crosstabs": f"{d}/crosstabs.csv", "respondents": f"{d}/tiered.arrow", "attrition": f"{d}/attrition.csv",
             "export": f"{d}/export.csv", "codebook": codebook, "charts": sorted(glob.glob(f"{d}/charts/*.svg")),
-            "charts_ledger": f"{d}/charts/ledger.csv", "stylesheet": str(work / "report" / "style.css"), "fonts": fonts, "figures": [],
+            "charts_ledger": f"{d}/charts/ledger.csv", "stylesheet": str(work / "report" / "style.css"),
+            "screen_stylesheet": str(work / "report" / "screen.css"), "fonts": fonts, "figures": [],
         }
         settings = {"study": config["about"], **{k: config[k] for k in ("cleaning", "tiers", "statistics")}, "commit": "benchmark"}
         params = {

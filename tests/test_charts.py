@@ -4,7 +4,7 @@ import pytest
 
 from surveyreport import charts
 from surveyreport.crosstab import crosstab
-from surveyreport.measures import Results, exhibit_shares
+from surveyreport.results import Results, exhibit_shares
 from surveyreport.tiers import assign_tiers
 
 from .conftest import ROOT, STATISTICS, answers

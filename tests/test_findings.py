@@ -5,8 +5,8 @@ from surveyreport.crosstab import crosstab
 from surveyreport.errors import SurveyError
 from surveyreport.findings import fill
 from surveyreport.ledger import Ledger
-from surveyreport.measures import Results
-from surveyreport.report import environment
+from surveyreport.results import Results
+from surveyreport.templates import environment
 from surveyreport.tiers import assign_tiers
 
 from .conftest import STATISTICS, answers

@@ -4,7 +4,8 @@ import pytest
 
 from surveyreport.crosstab import crosstab
 from surveyreport.errors import SurveyError
-from surveyreport.measures import Results, evaluate_check, round_half_up, unsupported_claims, verify, verify_layout
+from surveyreport.checks import evaluate_check, unsupported_claims, verify, verify_layout
+from surveyreport.results import Results, round_half_up
 from surveyreport.tiers import assign_tiers
 
 from .conftest import STATISTICS, answers
@@ -136,3 +137,29 @@ def test_bounds_compare_exact_values_not_rounded_ones(results):
     check = {"measure": "share", "question": "rating", "choices": ["high"]}
     assert evaluate_check(results, {**check, "at_least": 33.3})[2]
     assert not evaluate_check(results, {**check, "at_least": 33.34})[2]
+
+
+def test_top_checks_in_order_or_as_a_set(codebook, tiers):
+    # mobile 6 of 6, games 4 of 6: mobile leads
+    rows = [("high", {"mobile", "games"})] * 4 + [("low", {"mobile"})] * 2
+    results = results_of(codebook, tiers, rows)
+    top = {"measure": "top", "question": "tools"}
+    assert evaluate_check(results, {**top, "expect": ["mobile", "games"]})[2]
+    assert not evaluate_check(results, {**top, "expect": ["games", "mobile"]})[2]
+    assert evaluate_check(results, {**top, "expect": ["games", "mobile"], "ordered": False})[:2] == (
+        "games, mobile",
+        "mobile (6/6), games (4/6)",
+    )
+
+
+def test_a_published_share_is_compared_as_it_was_rounded(results):
+    # 7 of 12 is 58.33...%: published as 58, or as 58.3 with one decimal
+    check = {"measure": "share", "question": "rating", "choices": ["high", "mid"]}
+    assert evaluate_check(results, {**check, "expect": 58})[2]
+    assert evaluate_check(results, {**check, "expect": 58.3, "decimals": 1})[:2] == ("58.3", "58.3% (7/12)")
+    assert not evaluate_check(results, {**check, "expect": 58.3})[2]
+
+
+def test_an_unknown_measure_is_refused(results):
+    with pytest.raises(SurveyError, match="unknown measure 'mean'"):
+        evaluate_check(results, {"measure": "mean", "question": "rating", "expect": 3})

@@ -3,8 +3,10 @@ import re
 import pandas as pd
 import pytest
 
-from surveyreport.measures import Ratio, Share
-from surveyreport.report import ASSET_BASE, _asset_fetcher, date_range, environment, times, words
+from surveyreport.formatting import date_range, times, words
+from surveyreport.pdf import ASSET_BASE, _asset_fetcher
+from surveyreport.results import Ratio, Share
+from surveyreport.templates import environment
 
 
 def share(count, base):
@@ -51,13 +53,13 @@ def test_fetcher_serves_only_the_report_assets(tmp_path):
 
 
 def test_ratio_ci_prints_the_katz_interval():
-    from surveyreport.report import ratio_ci
+    from surveyreport.formatting import ratio_ci
 
     assert ratio_ci(Ratio(share(20, 40), share(10, 40))) == "2.0; unadjusted 95% interval 1.1–3.7"
 
 
 def test_shorten_cuts_at_a_word_and_marks_it():
-    from surveyreport.report import shorten
+    from surveyreport.context import shorten
 
     assert shorten("a  b\nc", 40) == "a b c"
     assert shorten("one two three four", 9) == "one two […]"
@@ -68,7 +70,7 @@ def test_any_weasyprint_error_fails_the_render(tmp_path):
     import datetime as dt
 
     from surveyreport.errors import SurveyError
-    from surveyreport.report import write_pdf
+    from surveyreport.pdf import write_pdf
 
     html = '<html lang="en"><head><title>t</title></head><body><img src="charts/missing.svg" alt="x"></body></html>'
     out = tmp_path / "report.pdf"
@@ -79,7 +81,7 @@ def test_any_weasyprint_error_fails_the_render(tmp_path):
 
 def test_past_the_limit_a_fixed_random_sample_of_open_answers_is_printed():
     from surveyreport.codebook import parse_codebook
-    from surveyreport.report import verbatims
+    from surveyreport.context import verbatims
 
     book = parse_codebook({"survey": {"metadata": {}, "pii": {}}, "questions": [{"id": "comment", "column": "Q9", "import_id": "QID9", "type": "text", "text": "Anything else?"}]})
     frame = pd.DataFrame(
@@ -104,7 +106,7 @@ def test_links_to_files_attachments_or_scripts_fail_the_render(tmp_path, body, m
     import datetime as dt
 
     from surveyreport.errors import SurveyError
-    from surveyreport.report import write_pdf
+    from surveyreport.pdf import write_pdf
 
     html = f'<html lang="en"><head><title>t</title></head><body><p>{body}</p></body></html>'
     out = tmp_path / "report.pdf"
@@ -116,7 +118,7 @@ def test_links_to_files_attachments_or_scripts_fail_the_render(tmp_path, body, m
 def test_web_and_internal_links_are_kept(tmp_path):
     import datetime as dt
 
-    from surveyreport.report import write_pdf
+    from surveyreport.pdf import write_pdf
 
     html = '<html lang="en"><head><title>t</title></head><body><p id="a"><a href="#a">a</a> <a href="https://example.org/">b</a></p></body></html>'
     assert write_pdf(html, {}, tmp_path / "report.pdf", dt.datetime(2012, 7, 27)) == 1
@@ -124,8 +126,8 @@ def test_web_and_internal_links_are_kept(tmp_path):
 
 def test_a_zero_share_prints_as_zero_with_its_interval(codebook, tiers):
     from surveyreport.crosstab import crosstab
-    from surveyreport.measures import Results
-    from surveyreport.report import appendix_table
+    from surveyreport.context import appendix_table
+    from surveyreport.results import Results
     from surveyreport.tiers import assign_tiers
 
     from .conftest import STATISTICS, answers
@@ -143,7 +145,7 @@ def test_the_methodology_counts_what_was_redacted_from_the_valid_respondents(cod
     from markupsafe import escape
 
     from surveyreport.ledger import Ledger
-    from surveyreport.report import redactions
+    from surveyreport.context import redactions
 
     frame = pd.DataFrame(
         {
@@ -159,7 +161,26 @@ def test_the_methodology_counts_what_was_redacted_from_the_valid_respondents(cod
 
 
 def test_one_decimal_only_on_a_base_that_can_carry_it():
-    from surveyreport.report import pct1
+    from surveyreport.formatting import pct1
 
     assert pct1(share(15, 40), min_base=30) == "37.5%"
     assert pct1(share(1, 18), min_base=30) == "6%"  # 5.6% on 18 would claim a precision 18 cannot give
+
+
+def test_the_html_twin_inlines_both_stylesheets_and_the_charts(tmp_path):
+    import mimetypes
+
+    from surveyreport.standalone import self_contained
+
+    (tmp_path / "style.css").write_text("@font-face { src: url(fonts/a.ttf); }\n")
+    (tmp_path / "screen.css").write_text("@media screen { body { margin: 0; } }\n")
+    (tmp_path / "a.ttf").write_bytes(b"font")
+    (tmp_path / "c.svg").write_text("<svg/>")
+    assets = {name: tmp_path / name for name in ("style.css", "screen.css")}
+    assets |= {"fonts/a.ttf": tmp_path / "a.ttf", "charts/c.svg": tmp_path / "c.svg"}
+    html = self_contained('<link rel="stylesheet" href="style.css"><img src="charts/c.svg">', assets)
+    font = mimetypes.guess_type("a.ttf")[0] or "application/octet-stream"
+    assert html == (
+        f"<style>\n@font-face {{ src: url(data:{font};base64,Zm9udA==); }}\n\n@media screen {{ body {{ margin: 0; }} }}\n</style>"
+        '<img src="data:image/svg+xml;base64,PHN2Zy8+">'
+    )

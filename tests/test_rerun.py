@@ -51,6 +51,21 @@ def test_a_stylesheet_edit_reruns_the_render_alone(built):
     assert planned(built) == {"render", "publish"}
 
 
+def test_a_screen_stylesheet_edit_reruns_the_render_alone(built):
+    edit(built / "report" / "screen.css", "max-width: 7in;", "max-width: 8in;")
+    assert planned(built) == {"render", "publish"}
+
+
+def test_an_edit_of_the_checks_reruns_the_stages_that_check(built):
+    edit(built / "src" / "surveyreport" / "checks.py", '"""Checks of', '"""The checks of')
+    assert planned(built) == {"render", "verify", "publish"}
+
+
+def test_an_edit_of_the_pdf_code_reruns_the_render_alone(built):
+    edit(built / "src" / "surveyreport" / "pdf.py", '"""The report\'s PDF', '"""The PDF')
+    assert planned(built) == {"render", "publish"}
+
+
 def test_a_chart_style_edit_reruns_charts_and_render(built):
     edit(built / "config" / "sales-training-2012" / "report.yaml", "font_size: 8.5", "font_size: 9")
     assert planned(built) == {"charts", "render", "publish"}

@@ -9,7 +9,7 @@ from scipy.stats import chi2_contingency, fisher_exact
 from statsmodels.stats.multitest import multipletests
 
 from surveyreport.crosstab import add_statistics, pairwise_tests
-from surveyreport.measures import Results
+from surveyreport.results import Results
 
 LEVELS = [
     {"id": "hi", "label": "High", "choices": ["high"]},

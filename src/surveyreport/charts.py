@@ -18,7 +18,7 @@ from matplotlib import font_manager  # noqa: E402
 
 from .formatting import pct  # noqa: E402
 from .ledger import show  # noqa: E402
-from .measures import Results, Share, exhibit_shares  # noqa: E402
+from .results import Results, Share, exhibit_shares  # noqa: E402
 
 WIDTH_IN = 6.3
 

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from .errors import SurveyError
 from .formatting import pct, pct1, ratio_ci, times, verdict, words
 from .ledger import show
-from .measures import Results
+from .results import Results
 
 NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#")

@@ -1,11 +1,14 @@
-"""How numbers are printed, in charts and report alike; each printed number goes to the ledger."""
+"""How numbers and dates are printed, in charts and report alike; each printed number goes to the ledger."""
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
 
+import pandas as pd
+
 from .ledger import Count, record, show
-from .measures import HIGHER, LOWER, NOT_SIGNIFICANT, Comparison, Ratio, Share, round_half_up
+from .results import HIGHER, LOWER, NOT_SIGNIFICANT, Comparison, Ratio, Share, round_half_up
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -92,6 +95,21 @@ def words(count: int) -> str:
 def setting(value, name: str, suffix: str = "") -> str:
     """A number from the configuration (a threshold, a confidence level), recorded as printed."""
     return record(f"{value}{suffix}", "setting", value, source=name)
+
+
+def constant(text: str, why: str) -> str:
+    """A number that is a fact of the method, not of the data ("more than 100%")."""
+    return record(text, "constant", text, source=why)
+
+
+def long_date(value: pd.Timestamp | dt.date) -> str:
+    return f"{value:%B} {value.day}, {value.year}"
+
+
+def date_range(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%B} {first.day}–{last.day}, {first.year}"
+    return f"{long_date(first)} – {long_date(last)}"
 
 
 def interval(low: float, high: float, share: Share) -> str:

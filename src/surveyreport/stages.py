@@ -84,7 +84,7 @@ def results(input: Files, verbatims: bool = False):
     """
     import pandas as pd
 
-    from .measures import Results
+    from .results import Results
 
     book = load_codebook(input["codebook"])
     columns = ["recorded"]
@@ -120,22 +120,26 @@ def render(input: Files, output: Files, params: dict) -> None:
     """The report: HTML from the templates (the study's own first), the PDF, and the ledger of its numbers."""
     import pandas as pd
 
-    from . import report
+    from .checks import failures, verify_layout
+    from .context import build_context
     from .ledger import Ledger
-    from .measures import failures, verify_layout
+    from .pdf import write_pdf
+    from .publish import sha256
+    from .standalone import self_contained
+    from .templates import render_html
 
     data, report_config, figures = results(input, verbatims=True), params["report"], _figures(input)
     chart_urls = {Path(p).stem: f"charts/{Path(p).name}" for p in input["charts"]}
     ledger = Ledger()
     with ledger.active():
-        context = report.build_context(
-            params["config"], report_config, data, pd.read_csv(input["attrition"]), report.sha256(input["export"]), chart_urls
+        context = build_context(
+            params["config"], report_config, data, pd.read_csv(input["attrition"]), sha256(input["export"]), chart_urls
         )
-        html = report.render_html(params["template_dirs"], context, report_config.get("template", "layout.html.j2"))
-    assets = {"style.css": Path(input["stylesheet"])}
+        html = render_html(params["template_dirs"], context, report_config.get("template", "layout.html.j2"))
+    assets = {"style.css": Path(input["stylesheet"]), "screen.css": Path(input["screen_stylesheet"])}
     assets |= {f"fonts/{Path(p).name}": Path(p) for p in input["fonts"]}
     assets |= {f"charts/{Path(p).name}": Path(p) for p in input["charts"]}
-    pages = report.write_pdf(html, assets, output["pdf"], context["field"]["last"].to_pydatetime())
+    pages = write_pdf(html, assets, output["pdf"], context["field"]["last"].to_pydatetime())
     layout = verify_layout(load_yaml(figures, "the published figures"), pages) if figures else []
     for c in layout:
         held = "holds" if c.holds else "DOES NOT HOLD"
@@ -143,14 +147,14 @@ def render(input: Files, output: Files, params: dict) -> None:
     failed = failures(layout)
     if params["fail"] and failed:
         raise SurveyError(failed, file=figures)
-    write_text(output["html"], report.self_contained(html, assets))
+    write_text(output["html"], self_contained(html, assets))
     entries = pd.concat([ledger.frame(), pd.read_csv(input["charts_ledger"], dtype=str, keep_default_na=False)])
     write_csv(entries.drop_duplicates(), output["ledger"])
     log.info("wrote %s: %d pages, %d numbers in the ledger", output["pdf"], pages, len(entries))
 
 
 def verify(input: Files, output: Files, params: dict) -> None:
-    from .measures import failures, verification_markdown, verify
+    from .checks import failures, verification_markdown, verify
 
     figures = _figures(input)
     published = load_yaml(figures, "the published figures") if figures else []

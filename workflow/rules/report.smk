@@ -9,6 +9,7 @@ rule render:
         charts_ledger=rules.charts.output.ledger,
         templates=TEMPLATES,
         stylesheet=STYLESHEET,
+        screen_stylesheet="report/screen.css",
         fonts=FONTS,
         figures=FIGURES,
         code=package("render"),

@@ -1,101 +1,31 @@
-"""The report: template context from the computed results, HTML with Jinja2, PDF with WeasyPrint.
+"""The report's template context: everything the templates print, built from the computed results.
 
-Every number the templates print comes from a Results look-up through a
-formatting filter; nothing is typed in. WeasyPrint reads only the report's own
-assets, through a fetcher that refuses every other URL.
+Exhibits (headlines, notes, alt text), findings, the method's counts, the appendix tables and
+the open answers; the numbers are ledger Counts and shares printed by the formatting filters.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import hashlib
-import logging
-import mimetypes
-import os
-import re
-from pathlib import Path
-
-import jinja2
-import jinja2.sandbox
 import numpy as np
 import pandas as pd
 
 from . import __version__
-from .atomic import write_atomically
+from .checks import unsupported_claims
 from .codebook import Codebook
 from .crosstab import NO_ANSWER, TOTAL
 from .errors import SurveyError
 from .findings import fill
-from .formatting import interval, pct, pct1, ratio_ci, setting, times, verdict, words
-from .ledger import Count, quiet, record, show
-from .measures import Results, Share, exhibit_shares, unsupported_claims
+from .formatting import constant, date_range, interval, pct, setting
+from .ledger import Count, quiet, show
+from .results import Results, Share, exhibit_shares
 from .stats import column_letters
+from .templates import choice_label
 from .tidy import received_order
-
-ASSET_BASE = "https://report-assets.invalid/"
-
-
-# ----------------------------------------------------------------------------- formatting
-
-
-def long_date(value: pd.Timestamp | dt.date) -> str:
-    return f"{value:%B} {value.day}, {value.year}"
-
-
-def date_range(first: pd.Timestamp, last: pd.Timestamp) -> str:
-    if (first.year, first.month) == (last.year, last.month):
-        return f"{first:%B} {first.day}–{last.day}, {first.year}"
-    return f"{long_date(first)} – {long_date(last)}"
 
 
 def cell(share: Share) -> str:
     """An appendix cell: the rounded percentage (0% too, with its interval), or an en dash where the base is empty."""
     return "–" if share.base == 0 else pct(share)
-
-
-def constant(text: str, why: str) -> str:
-    """A number that is a fact of the method, not of the data ("more than 100%")."""
-    return record(text, "constant", text, source=why)
-
-
-def environment(
-    template_dirs: str | Path | list | None = None, codebook: Codebook | None = None, settings: dict | None = None
-) -> jinja2.Environment:
-    """Sandboxed, autoescaping, strict templates with the number filters.
-
-    Given a codebook, ``choice_label``; given the study's settings (tiers, statistics), ``verdict``,
-    the sentence of a significance test. Templates cannot reach Python internals or change the
-    objects they are given; configuration and data are only ever printed, never run as templates.
-    """
-    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(template_dirs) if template_dirs is not None else None,
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(
-        pct=pct, pct1=pct1, times=times, ratio_ci=ratio_ci, words=words, long_date=long_date, setting=setting, constant=constant
-    )
-    if codebook is not None:
-        env.filters["choice_label"] = _choice_label(codebook)
-    if settings is not None:
-        labels = {level["id"]: level["label"] for level in settings["tiers"]["levels"]}
-        min_base = settings["statistics"]["min_base"]
-        env.filters["verdict"] = lambda comparison: verdict(comparison, min_base, labels)
-        env.filters["pct1"] = lambda share: pct1(share, min_base)
-    return env
-
-
-# ----------------------------------------------------------------------------- context
-
-
-def _choice_label(codebook: Codebook):
-    def label(share: Share) -> str:
-        return codebook.question(share.question).choice(share.choices[0]).label
-
-    return label
 
 
 def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]]) -> dict:
@@ -222,7 +152,7 @@ def exhibit_alt(exhibit: dict, results: Results, tiers: dict) -> str:
 def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
     question = results.codebook.question(exhibit["question"])
     shares = exhibit_shares(exhibit, results)
-    label = _choice_label(results.codebook)
+    label = choice_label(results.codebook)
     if exhibit["by"] == "tier":
         parts = []
         for s in shares:
@@ -307,99 +237,3 @@ def build_context(
     ]
     context["settings"] = {"tiers": config["tiers"], "statistics": config["statistics"]}
     return context
-
-
-def render_html(template_dirs: list, context: dict, template: str = "layout.html.j2") -> str:
-    """The report's HTML from ``template``, looked up in ``template_dirs`` in order (the study's folder, then ``report/``)."""
-    env = environment(template_dirs, context["codebook"], context["settings"])
-    try:
-        chosen = env.get_template(template)
-    except jinja2.TemplateNotFound:
-        where = " or ".join(str(d) for d in template_dirs)
-        raise SurveyError(f"no report template {template!r} in {where}", expected="a template in the study's folder or report/") from None
-    return chosen.render(**context)
-
-
-def self_contained(html: str, assets: dict[str, Path]) -> str:
-    """The report as one HTML file: stylesheet inlined, fonts and charts as data URIs."""
-
-    def data_uri(name: str) -> str:
-        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        return f"data:{media_type};base64," + base64.b64encode(assets[name].read_bytes()).decode("ascii")
-
-    css = assets["style.css"].read_text(encoding="utf-8")
-    css = re.sub(r"url\((fonts/[^)]+)\)", lambda m: f"url({data_uri(m.group(1))})", css)
-    css += "\n@media screen { body { max-width: 7in; margin: 0 auto; padding: 0 1em; } .cover { height: auto; padding: 1in; } }\n"
-    html = html.replace('<link rel="stylesheet" href="style.css">', f"<style>\n{css}</style>")
-    return re.sub(r'src="(charts/[^"]+)"', lambda m: f'src="{data_uri(m.group(1))}"', html)
-
-
-# ----------------------------------------------------------------------------- PDF
-
-
-def _asset_fetcher(assets: dict[str, Path]):
-    """A WeasyPrint fetcher serving only the given virtual paths; every other URL is refused."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class AssetFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            name = url.removeprefix(ASSET_BASE)
-            if not url.startswith(ASSET_BASE) or name not in assets:
-                raise ValueError(f"refused to fetch {url!r}: not one of the report's assets")
-            media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, assets[name].read_bytes(), {"Content-Type": media_type})
-
-    return AssetFetcher()
-
-
-class _ErrorCollector(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-LINK_SCHEMES = ("http://", "https://", "mailto:")
-
-
-def refused_links(document) -> list[str]:
-    """Links the PDF must not carry: attachments, and any external link but http(s) and mailto."""
-    refused = []
-    for number, page in enumerate(document.pages, 1):
-        for kind, target, *_ in page.links:
-            if kind == "attachment" or (kind == "external" and not target.startswith(LINK_SCHEMES)):
-                refused.append(f"page {number}: {kind} link to {target[:80]!r}")
-    return refused
-
-
-def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.datetime) -> int:
-    """Render the PDF; fail on any WeasyPrint error (missing asset, refused URL) while laying it out or
-    writing it, and on any link to a local file or attachment. Returns the page count."""
-    import weasyprint
-
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(created.replace(tzinfo=dt.timezone.utc).timestamp()))
-    collector = _ErrorCollector()
-    weasyprint.LOGGER.addHandler(collector)
-    try:
-        document = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=_asset_fetcher(assets)).render()
-        refused = refused_links(document)
-        if refused:
-            raise SurveyError("the report links outside itself: " + "; ".join(refused), expected="links within the report or to http(s)")
-        pdf = document.write_pdf(pdf_variant="pdf/ua-1")
-    finally:
-        weasyprint.LOGGER.removeHandler(collector)
-    if collector.messages:
-        raise SurveyError("the report did not render cleanly: " + "; ".join(collector.messages))
-    write_atomically(out, lambda tmp: Path(tmp).write_bytes(pdf))
-    return len(document.pages)
-
-
-def sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-

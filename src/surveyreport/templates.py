@@ -1,0 +1,66 @@
+"""The report's templates: a sandboxed Jinja2 environment with the number filters, and the HTML it renders.
+
+Every number the templates print comes from a Results look-up through a formatting filter;
+nothing is typed in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import jinja2.sandbox
+
+from .codebook import Codebook
+from .errors import SurveyError
+from .formatting import constant, long_date, pct, pct1, ratio_ci, setting, times, verdict, words
+from .results import Share
+
+
+def choice_label(codebook: Codebook):
+    """The filter printing the label of a share's answer."""
+
+    def label(share: Share) -> str:
+        return codebook.question(share.question).choice(share.choices[0]).label
+
+    return label
+
+
+def environment(
+    template_dirs: str | Path | list | None = None, codebook: Codebook | None = None, settings: dict | None = None
+) -> jinja2.Environment:
+    """Sandboxed, autoescaping, strict templates with the number filters.
+
+    Given a codebook, ``choice_label``; given the study's settings (tiers, statistics), ``verdict``,
+    the sentence of a significance test. Templates cannot reach Python internals or change the
+    objects they are given; configuration and data are only ever printed, never run as templates.
+    """
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(template_dirs) if template_dirs is not None else None,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        pct=pct, pct1=pct1, times=times, ratio_ci=ratio_ci, words=words, long_date=long_date, setting=setting, constant=constant
+    )
+    if codebook is not None:
+        env.filters["choice_label"] = choice_label(codebook)
+    if settings is not None:
+        labels = {level["id"]: level["label"] for level in settings["tiers"]["levels"]}
+        min_base = settings["statistics"]["min_base"]
+        env.filters["verdict"] = lambda comparison: verdict(comparison, min_base, labels)
+        env.filters["pct1"] = lambda share: pct1(share, min_base)
+    return env
+
+
+def render_html(template_dirs: list, context: dict, template: str = "layout.html.j2") -> str:
+    """The report's HTML from ``template``, looked up in ``template_dirs`` in order (the study's folder, then ``report/``)."""
+    env = environment(template_dirs, context["codebook"], context["settings"])
+    try:
+        chosen = env.get_template(template)
+    except jinja2.TemplateNotFound:
+        where = " or ".join(str(d) for d in template_dirs)
+        raise SurveyError(f"no report template {template!r} in {where}", expected="a template in the study's folder or report/") from None
+    return chosen.render(**context)
