@@ -26,7 +26,7 @@ from .errors import SurveyError, cannot
 from .export import UNANSWERED
 from .platforms import detect_platform
 from .qsf import QsfQuestion, plain, read_qsf
-from .qualtrics import LEGACY_PII, METADATA_COLUMNS
+from .qualtrics import LEGACY_PII, METADATA_COLUMNS, legacy_header_rows
 from .study import NAME, load_study
 
 # Tidy metadata name -> the current export's column (the codebook schema requires every one).
@@ -143,16 +143,15 @@ def read_header(path: Path) -> Header:
     platform = detect_platform(path)
     if platform not in ("qualtrics", "qualtrics_legacy"):
         raise SurveyError(f"a {platform} export", file=path, expected="a Qualtrics CSV export (init drafts from Qualtrics only)")
-    cells = read_csv_cells(path, "a Qualtrics CSV export").values.tolist()
+    frame = read_csv_cells(path, "a Qualtrics CSV export")
+    cells = frame.values.tolist()
     if platform == "qualtrics":
         if len(cells) < 3 or not all(c.startswith('{"ImportId"') for c in cells[2] if c):
             raise SurveyError("row 3 does not hold ImportId JSON", file=path, row=3, expected='{"ImportId": ...} in every column')
         return Header(path, platform, cells[0], cells[1], [_import_id(c) for c in cells[2]], cells[3:])
     ids, labels = cells[0], cells[1]
     names = [label if re.fullmatch(r"V\d+", i) else i for i, label in zip(ids, labels)]
-    rows = cells[2:]
-    if rows and all(c.startswith("{'ImportId'") or c.startswith('{"ImportId"') for c in rows[0] if c):
-        rows = rows[1:]  # a third header row of ImportIds (exports of about 2016)
+    rows = cells[legacy_header_rows(frame) :]
     keep = [n for n, name in enumerate(names) if name or any(row[n] for row in rows)]
     return Header(path, platform, [names[n] for n in keep], [labels[n] for n in keep], [None] * len(keep), [[r[n] for n in keep] for r in rows])
 
