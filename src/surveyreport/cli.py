@@ -24,11 +24,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     init.add_argument("--root", default=".", help="the project's folder (default: the current one)")
     args = parser.parse_args(argv)
 
-    from .draft import init as draft
+    from .draft import Refused, init as draft
 
     try:
         lines = draft(args.name, args.export, args.questionnaire, args.banner, args.root)
     except SurveyError as error:
+        if isinstance(error, Refused):
+            print("\n".join(["found:", *error.lines]))
         print(f"surveyreport init: {error}", file=sys.stderr)
         sys.exit(1)
     print("\n".join(lines))

@@ -80,6 +80,14 @@ MAX_BANNER = 6  # choices of a banner chosen without --banner
 MIN_RESPONDENTS = 10
 
 
+class Refused(SurveyError):
+    """The export cannot be drafted into a study that builds; ``lines`` list what was found."""
+
+    def __init__(self, message: str, lines: list[str], **where):
+        super().__init__(message, **where)
+        self.lines = lines
+
+
 @dataclass
 class Choice:
     code: int
@@ -630,10 +638,15 @@ findings: []
 # ----------------------------------------------------------------------------- the command
 
 
+def inventory(items: list[Item]) -> list[str]:
+    """One line per question: its type, or why it is not drafted."""
+    lines = [f"  {i.key}: {i.kind}" + (f" ({len(i.choices)} choices)" if i.choices else "") for i in items if not i.reason]
+    return lines + [f"  not drafted: {i.key} ({i.import_id or 'no ImportId'}, {i.kind}): {i.reason}" for i in items if i.reason]
+
+
 def summary(d: Draft) -> list[str]:
     lines = [f"drafted config/{d.name}/ from {d.source}: {len(d.drafted)} question(s), {len(d.skipped)} not drafted"]
-    lines += [f"  {i.key}: {i.kind}" + (f" ({len(i.choices)} choices)" if i.choices else "") for i in d.drafted]
-    lines += [f"  not drafted: {i.key} ({i.kind}): {i.reason}" for i in d.skipped]
+    lines += inventory(d.items)
     lines.append(f"  tiers: the answers to {d.banner.key} ({d.banner_why})")
     lines.append(f"build it: snakemake --cores 2 --config study={d.name}")
     return lines
@@ -676,11 +689,14 @@ def init(name: str, export: str | Path, questionnaire: str | Path | None = None,
     else:
         items, source, title = from_export(header), export.name, ""
     assign_ids(items)
+    found = inventory(items)
     if not any(i.closed for i in items):
-        kinds = sorted({i.kind for i in items if i.reason})
-        raise SurveyError(f"no question of a type the pipeline reads (single, multi): found {', '.join(kinds) or 'none'}",
-                          file=questionnaire or export)
-    chosen, why = pick_banner(items, banner)
+        raise Refused(f"none of its {len(items)} questions is of a type the pipeline reads (single, multi)", found,
+                      file=questionnaire or export)
+    try:
+        chosen, why = pick_banner(items, banner)
+    except SurveyError as error:
+        raise Refused(error.message, found, expected=error.expected) from None
     named, copy = _export_path(export, root)
     draft = Draft(name, named, header, items, chosen, why, title or f"Survey {name}", source)
     texts = {"config.yaml": config_yaml(draft), "codebook.yaml": codebook_yaml(draft), "report.yaml": report_yaml(draft)}
