@@ -7,11 +7,12 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
+from surveyreport.codebook import load_codebook
+from surveyreport.platforms import read_export
 from surveyreport.study import load_study
 
 from .conftest import ROOT, copy_project, snakemake
@@ -26,7 +27,7 @@ SBS = "side-by-side questions are not supported yet"
 def init(root, *args):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     command = [sys.executable, "-m", "surveyreport.cli", "init", *map(str, args), "--root", str(root)]
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=root)
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=root, check=False)
 
 
 @pytest.fixture
@@ -81,6 +82,15 @@ def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
     assert rules["status"]["drop_status"] == [1] and set(rules) == {"status", "incomplete", "duplicate", "speeder"}
 
 
+def test_a_legacy_export_with_a_third_header_row_of_import_ids_is_read(root):
+    """Exports of about 2016: column IDs, labels, then ``{'ImportId': 'QID1'}``; responses from row 4."""
+    assert init(root, "fruit", "--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf").returncode == 0
+    frame = read_export(root / "data" / "raw" / "better-sample-survey.csv", load_codebook(root / "config" / "fruit" / "codebook.yaml"))
+    assert len(frame) == 10 and frame["response_id"].iloc[0] == "R_9RWrgh1F9m7488l"
+    assert frame["q2_favorite"].astype(str).tolist() == ["canteloupe", "canteloupe", "kiwi", "pomagranite", "canteloupe",
+                                                          "kiwi", "kiwi", "kiwi", "kiwi", "canteloupe"]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "pair, reasons",
     [
@@ -122,7 +132,7 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
     for qid in sorted(asked - set(DT_TYPES)):
         mark = re.compile(rf"\({qid}[,_]")
         line = next(line for line in codebook.splitlines() if mark.search(line))
-        assert line.startswith("#") and (line.endswith(MATRIX) or line.endswith(SBS) or "Text iQ" in line), line
+        assert line.startswith("#") and (line.endswith((MATRIX, SBS)) or "Text iQ" in line), line
         assert mark.search(run.stdout)
     # choices: labels from the header where it holds them, codes (recode values) from the columns
     q16 = drafted["QID16"]["choices"]

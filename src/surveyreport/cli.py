@@ -24,7 +24,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     init.add_argument("--root", default=".", help="the project's folder (default: the current one)")
     args = parser.parse_args(argv)
 
-    from .draft import Refused, init as draft
+    from .draft import Refused
+    from .draft import init as draft
 
     try:
         lines = draft(args.name, args.export, args.questionnaire, args.banner, args.root)

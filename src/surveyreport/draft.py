@@ -510,7 +510,8 @@ cleaning:
 
 tiers:
   # The groups every table and chart compares: one per answer to {d.banner.key!r}
-  # ({d.banner_why}). Merge answers into fewer, larger tiers where you can.
+  # ({d.banner_why}).
+  # Merge answers into fewer, larger tiers where you can.
   question: {d.banner.id}
   label: {q("answer to “" + short(d.banner.text, 60) + "”")}
   levels:
