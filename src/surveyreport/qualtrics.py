@@ -159,8 +159,17 @@ def read_current(path: Path, codebook: Codebook) -> Export:
     )
 
 
+def legacy_header_rows(cells: pd.DataFrame) -> int:
+    """2, or 3 where a third row holds ImportIds (``{'ImportId': 'QID1'}``, as exports of about 2016 wrote)."""
+    third = [value for value in cells.iloc[2]] if len(cells) > 2 else []
+    marked = [value.startswith(("{'ImportId'", '{"ImportId"')) for value in third if value]
+    return 3 if marked and all(marked) else 2
+
+
 def read_legacy(path: Path, codebook: Codebook) -> Export:
     """A Qualtrics legacy CSV export: two header rows (``V1``… IDs, labels), often a BOM and a trailing empty column.
+
+    Some exports add a third header row of ImportIds; it is skipped.
 
     The legacy layout has no progress, duration or recorded date: progress is
     derived from the answers (100 when finished), duration from start and end.
@@ -172,15 +181,16 @@ def read_legacy(path: Path, codebook: Codebook) -> Export:
     labels = [str(c) for c in cells.iloc[1]]
     # Metadata columns are named by their label; questions by their ID.
     header = [label if (i.startswith("V") and i[1:].isdigit()) else i for i, label in zip(ids, labels)]
-    empty = [n for n, name in enumerate(header) if name == "" and cells.iloc[2:, n].eq("").all()]
+    header_rows = legacy_header_rows(cells)
+    empty = [n for n, name in enumerate(header) if name == "" and cells.iloc[header_rows:, n].eq("").all()]
     cells = cells.drop(columns=cells.columns[empty])
     ids = [i for n, i in enumerate(ids) if n not in empty]
     header = [name for n, name in enumerate(header) if n not in empty]
     questions = [c for q in codebook.questions for c in answer_columns(q, header)]
     known = set(LEGACY_PII) | LEGACY_OTHER
     check_columns(header, path, codebook, [*LEGACY_METADATA, *questions], known)
-    data = response_rows(cells, 2, path, header)
-    first_row = 3
+    data = response_rows(cells, header_rows, path, header)
+    first_row = header_rows + 1
     names = {key: next(i for i, h in zip(ids, header) if h == column) + f" ({column})" for column, key in LEGACY_METADATA.items()}
     return Export(
         path=path,

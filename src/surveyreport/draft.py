@@ -1,0 +1,729 @@
+"""Draft a study folder from a researcher's own Qualtrics export (and its ``.qsf``, if given).
+
+``surveyreport init NAME --export FILE`` writes ``config/NAME/`` (``config.yaml``,
+``codebook.yaml``, ``report.yaml``: commented YAML to refine) from what the files say:
+the questions and their types (from the survey definition, or from the export's header
+rows alone), the metadata and personal-data columns, cleaning rules for the columns that
+exist, tiers from a banner question, one chart per closed question. Questions of a type
+the pipeline does not read yet are listed, each with its reason, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .csvcells import read_csv_cells
+from .errors import SurveyError, cannot
+from .export import UNANSWERED
+from .platforms import detect_platform
+from .qsf import QsfQuestion, plain, read_qsf
+from .qualtrics import LEGACY_PII, METADATA_COLUMNS, legacy_header_rows
+from .study import NAME, load_study
+
+# Tidy metadata name -> the current export's column (the codebook schema requires every one).
+METADATA = {
+    "start": "StartDate",
+    "end": "EndDate",
+    "status": "Status",
+    "progress": "Progress",
+    "duration": "Duration (in seconds)",
+    "finished": "Finished",
+    "recorded": "RecordedDate",
+    "response_id": "ResponseId",
+    "channel": "DistributionChannel",
+    "language": "UserLanguage",
+}
+PII = {
+    "email": "RecipientEmail",
+    "last_name": "RecipientLastName",
+    "first_name": "RecipientFirstName",
+    "ip_address": "IPAddress",
+    "latitude": "LocationLatitude",
+    "longitude": "LocationLongitude",
+    "external_reference": "ExternalReference",
+}
+SINGLE_SELECTORS = {"SAVR", "SAHR", "SACOL", "DL", "SB"}
+MULTI_SELECTORS = {"MAVR", "MAHR", "MACOL", "MSB"}
+TEXT_SELECTORS = {"SL", "ML", "ESTB", "PW"}
+NOT_YET = {  # QuestionType -> why the pipeline does not read it yet
+    "Matrix": "matrix questions are not supported yet",
+    "SBS": "side-by-side questions are not supported yet",
+    "Slider": "slider questions are not supported yet",
+    "RO": "rank-order questions are not supported yet",
+    "CS": "constant-sum questions are not supported yet",
+    "PGR": "pick, group and rank questions are not supported yet",
+    "HotSpot": "hot-spot questions are not supported yet",
+    "HeatMap": "heat-map questions are not supported yet",
+    "GAP": "gap-analysis questions are not supported yet",
+    "FileUpload": "file uploads are not supported yet",
+    "Draw": "signatures (drawn) are not supported yet",
+    "Captcha": "a captcha holds no answer to report",
+    "DB": "descriptive text: no answer to report",
+    "Timing": "a page timer: not an answer",
+    "Meta": "browser meta information: not an answer",
+}
+NONSUBSTANTIVE = re.compile(r"don.?t know|not sure|not applicable|prefer not|^n/?a$", re.IGNORECASE)
+# Okabe-Ito colours (told apart with colour-blindness), and a hatch each, for up to eight tiers.
+PALETTE = ["#009E73", "#56B4E9", "#E69F00", "#D55E00", "#CC79A7", "#0072B2", "#F0E442", "#999999"]
+HATCHES = ["", "\\\\\\\\", "////", "xx", "..", "++", "--", "oo"]
+TOTAL_COLOUR = "#2b6f8e"
+MAX_BANNER = 6  # choices of a banner chosen without --banner
+MIN_RESPONDENTS = 10
+
+
+class Refused(SurveyError):
+    """The export cannot be drafted into a study that builds; ``lines`` list what was found."""
+
+    def __init__(self, message: str, lines: list[str], **where):
+        super().__init__(message, **where)
+        self.lines = lines
+
+
+@dataclass
+class Choice:
+    code: int
+    label: str
+    text: bool = False
+    id: str = ""
+
+    @property
+    def nonsubstantive(self) -> bool:
+        return bool(NONSUBSTANTIVE.search(self.label))
+
+
+@dataclass
+class Item:
+    """One question of the survey as drafted: a type the pipeline reads, or why not."""
+
+    key: str  # the question's tag or column, as the researcher knows it
+    import_id: str
+    kind: str  # single, multi, text; or the platform's type where unsupported
+    text: str
+    column: str = ""
+    choices: list[Choice] = field(default_factory=list)
+    reason: str = ""  # why it is not drafted (empty: drafted)
+    notes: list[str] = field(default_factory=list)
+    id: str = ""
+
+    @property
+    def closed(self) -> bool:
+        return not self.reason and self.kind in ("single", "multi")
+
+
+@dataclass
+class Header:
+    """An export's header rows and response cells, columns named as its reader names them."""
+
+    path: Path
+    platform: str
+    columns: list[str]
+    labels: list[str]
+    import_ids: list[dict | None]
+    rows: list[list[str]]
+
+    def values(self, column: str) -> list[str]:
+        i = self.columns.index(column)
+        return [row[i] for row in self.rows]
+
+
+# ----------------------------------------------------------------------------- reading the export
+
+
+def _import_id(cell: str) -> dict | None:
+    try:
+        value = json.loads(cell)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and "ImportId" in value else None
+
+
+def read_header(path: Path) -> Header:
+    """The export's column names, labels, ImportIds (current format) and response cells."""
+    platform = detect_platform(path)
+    if platform not in ("qualtrics", "qualtrics_legacy"):
+        raise SurveyError(f"a {platform} export", file=path, expected="a Qualtrics CSV export (init drafts from Qualtrics only)")
+    frame = read_csv_cells(path, "a Qualtrics CSV export")
+    cells = frame.values.tolist()
+    if platform == "qualtrics":
+        if len(cells) < 3 or not all(c.startswith('{"ImportId"') for c in cells[2] if c):
+            raise SurveyError("row 3 does not hold ImportId JSON", file=path, row=3, expected='{"ImportId": ...} in every column')
+        return Header(path, platform, cells[0], cells[1], [_import_id(c) for c in cells[2]], cells[3:])
+    ids, labels = cells[0], cells[1]
+    names = [label if re.fullmatch(r"V\d+", i) else i for i, label in zip(ids, labels)]
+    rows = cells[legacy_header_rows(frame) :]
+    keep = [n for n, name in enumerate(names) if name or any(row[n] for row in rows)]
+    return Header(path, platform, [names[n] for n in keep], [labels[n] for n in keep], [None] * len(keep), [[r[n] for n in keep] for r in rows])
+
+
+# ----------------------------------------------------------------------------- questions from a .qsf
+
+
+def _kind(question: QsfQuestion) -> tuple[str, str]:
+    """(kind, reason): the pipeline's type, or the platform's and why it is not read yet."""
+    described = "/".join(p for p in (question.type, question.selector, question.sub_selector) if p)
+    if question.trashed:
+        return described, "in the survey's trash: not asked"
+    if question.type == "MC" and question.selector in SINGLE_SELECTORS:
+        return "single", ""
+    if question.type == "MC" and question.selector in MULTI_SELECTORS:
+        return "multi", ""
+    if question.type == "MC" and question.selector == "NPS":
+        return described, "net promoter score questions are not supported yet"
+    if question.type == "TE" and question.selector in TEXT_SELECTORS:
+        return "text", ""
+    if question.type == "TE" and question.selector == "FORM":
+        return described, "form text entry (several fields) is not supported yet"
+    return described, NOT_YET.get(question.type, f"{question.type or 'unknown'} questions are not supported yet")
+
+
+def _column_for(question: QsfQuestion, kind: str, header: Header) -> str:
+    """The export column holding the question: by its ImportId where the export has them, else its tag."""
+    for name, import_id in zip(header.columns, header.import_ids):
+        if not import_id:
+            continue
+        if kind == "text" and import_id["ImportId"] == f"{question.qid}_TEXT":
+            return name
+        if kind == "single" and import_id["ImportId"] == question.qid and "choiceId" not in import_id:
+            return name
+        if kind == "multi" and import_id["ImportId"] == question.qid and "choiceId" in import_id:
+            suffix = f"_{import_id['choiceId']}"
+            return name[: -len(suffix)] if name.endswith(suffix) else question.tag
+    return question.tag
+
+
+def from_qsf(questions: Iterable[QsfQuestion], header: Header) -> list[Item]:
+    items = []
+    present = set(header.columns)
+    for question in questions:
+        kind, reason = _kind(question)
+        item = Item(question.tag, question.qid, kind, question.text, reason=reason)
+        items.append(item)
+        if reason:
+            continue
+        item.column = _column_for(question, kind, header)
+        if kind == "text":
+            item.import_id = f"{question.qid}_TEXT"
+            if item.column not in present:
+                item.reason = f"no column {item.column!r} in the export"
+            continue
+        try:
+            item.choices = [Choice(int(c.code), c.label or f"Choice {c.code}", c.text_entry) for c in question.choices]
+        except ValueError:
+            item.reason = "a choice's recode value is not a whole number"
+            continue
+        if not item.choices:
+            item.reason = "the question has no choices"
+            continue
+        split = [f"{item.column}_{c.code}" for c in item.choices]
+        if kind == "single" and item.column not in present:
+            item.reason = f"no column {item.column!r} in the export"
+        elif kind == "multi" and not (set(split) <= present or item.column in present):
+            missing = [c for c in split if c not in present]
+            item.reason = f"no column {missing[0]!r} in the export"
+        for choice in item.choices:
+            if choice.text and f"{item.column}_{choice.code}_TEXT" not in present:
+                choice.text = False
+                item.notes.append(f"the export has no “please specify” column for {choice.label!r}")
+    return items
+
+
+# ----------------------------------------------------------------------------- questions from the export alone
+
+QID = re.compile(r"(QID\d+)(.*)")
+CHOICE_TEXT = re.compile(r"_\d+_TEXT")
+
+
+def _code(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _observed(header: Header, column: str) -> list[str]:
+    return sorted({v for v in header.values(column) if v not in UNANSWERED}, key=lambda v: (_code(v) is None, _code(v) or 0, v))
+
+
+def _split_labels(labels: list[str]) -> tuple[str, list[str]]:
+    """A multi-select's wording and its choices' labels from its columns' ``<question> - <choice>`` labels."""
+    prefix = labels[0] if len(labels) == 1 else labels[0][: len(os.path.commonprefix(labels))]
+    cut = prefix.rfind(" - ")
+    if cut < 0:
+        return labels[0], labels
+    text = prefix[:cut].removesuffix(" - Selected Choice")
+    return text, [label[cut + 3 :] for label in labels]
+
+
+def from_export(header: Header) -> list[Item]:
+    """Questions told from a current export's ImportIds, choices from its labels or observed values."""
+    groups: dict[str, list[int]] = {}
+    items: list[Item] = []
+    known = {name for name, _, _ in METADATA_COLUMNS}
+    for n, import_id in enumerate(header.import_ids):
+        name = header.columns[n]
+        match = QID.fullmatch(import_id["ImportId"]) if import_id else None
+        if match is None:
+            if name not in known and name:
+                items.append(Item(name, import_id["ImportId"] if import_id else "", "column", header.labels[n],
+                                  reason="not a question (embedded data or another column): not read"))
+            continue
+        if "Topics" in match.group(2):
+            items.append(Item(name, import_id["ImportId"], "Text iQ", header.labels[n],
+                              reason="Text iQ topics are the platform's coding of a text answer: not read"))
+            continue
+        groups.setdefault(match.group(1), []).append(n)
+    drafted = [_from_columns(qid, columns, header) for qid, columns in groups.items()]
+    return drafted + items
+
+
+def _from_columns(qid: str, columns: list[int], header: Header) -> Item:
+    parts = [(header.columns[n], header.import_ids[n]) for n in columns]
+    rests = [QID.fullmatch(i["ImportId"]).group(2) for _, i in parts]
+    name = parts[0][0]
+    raw = [header.labels[n] for n, r in zip(columns, rests) if not CHOICE_TEXT.fullmatch(r)] or [header.labels[columns[0]]]
+    text = plain(raw[0] if len(raw) == 1 and "choiceId" not in parts[0][1] else _split_labels(raw)[0])
+    if any(r.startswith("#") for r in rests):
+        return Item(name, qid, "side-by-side", text, reason="side-by-side questions are not supported yet")
+    if any(r and r != "_TEXT" and not CHOICE_TEXT.fullmatch(r) for r in rests) or (
+        any(CHOICE_TEXT.fullmatch(r) for r in rests) and all(r for r in rests)
+    ):
+        return Item(name, qid, "matrix", text, reason="matrix questions are not supported yet")
+    texts = [(c, i) for (c, i), r in zip(parts, rests) if CHOICE_TEXT.fullmatch(r)]
+    main = [(c, i) for (c, i), r in zip(parts, rests) if not CHOICE_TEXT.fullmatch(r)]
+    if rests == ["_TEXT"]:
+        return Item(name, f"{qid}_TEXT", "text", text, column=name)
+    if len(main) == 1 and "choiceId" not in main[0][1]:
+        item = Item(name, qid, "single", text, column=name)
+        observed = _observed(header, name)
+        if all(_code(v) is not None for v in observed):
+            item.choices = [Choice(int(v), v) for v in observed]
+            if observed:
+                item.notes.append("choices as the export's codes: give their labels (or draft from the .qsf)")
+        else:
+            item.choices = [Choice(k, v) for k, v in enumerate(observed, start=1)]
+            item.notes.append("choices as the export's choice texts: codes numbered here")
+    elif all("choiceId" in i for _, i in main):
+        column = main[0][0][: -len(f"_{main[0][1]['choiceId']}")]
+        item = Item(column, qid, "multi", text, column=column)
+        labels = _split_labels([header.labels[header.columns.index(c)] for c, _ in main])[1]
+        for (c, i), label in zip(main, labels):
+            code = _code(str(i["choiceId"]))
+            if code is None or c != f"{column}_{i['choiceId']}":
+                return Item(name, qid, "multi", text, reason=f"column {c!r} does not hold a numbered choice")
+            item.choices.append(Choice(code, plain(label) or f"Choice {code}"))
+    else:
+        return Item(name, qid, "unknown", text, reason="its columns are not a layout the pipeline reads")
+    if not item.choices:
+        item.reason = "nobody answered it in the export: its choices are unknown"
+    for c, _ in texts:
+        code = _code(c[len(item.column) + 1 : -len("_TEXT")]) if c.startswith(f"{item.column}_") else None
+        if code is None:
+            item.notes.append(f"the “please specify” column {c!r} is not read")
+            continue
+        choice = next((ch for ch in item.choices if ch.code == code), None)
+        if choice is None:
+            choice = Choice(code, f"Other ({code})")
+            item.choices.append(choice)
+        choice.text = True
+    return item
+
+
+# ----------------------------------------------------------------------------- ids, tiers, cleaning
+
+
+def slug(text: str, limit: int = 32) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    out = ""
+    for word in words:
+        if len(out) + len(word) + 1 > limit and out:
+            break
+        out = f"{out}_{word}" if out else word
+    return out
+
+
+def unique(base: str, taken: set[str], fallback: str) -> str:
+    base = base if re.match(r"[a-z]", base or "") else fallback
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def assign_ids(items: list[Item]) -> None:
+    taken: set[str] = set()
+    for n, item in enumerate(i for i in items if not i.reason):
+        item.id = unique(slug(item.key, 40), taken, f"q{n + 1}_{slug(item.key, 30)}".rstrip("_"))
+        codes: set[str] = set()
+        for choice in item.choices:
+            choice.id = unique(slug(choice.label), codes, f"c{choice.code}".replace("-", "minus_"))
+
+
+def pick_banner(items: list[Item], banner: str | None) -> tuple[Item, str]:
+    """The question whose choices are the tiers, and how it was chosen."""
+    drafted = [i for i in items if not i.reason]
+    if banner is not None:
+        item = next((i for i in drafted if banner in (i.key, i.id, i.column, i.import_id)), None)
+        if item is None:
+            listed = next((i for i in items if banner in (i.key, i.import_id)), None)
+            why = f": {listed.reason}" if listed else ""
+            raise SurveyError(f"--banner {banner}: not a drafted question of the survey{why}",
+                              expected="a single-choice question's tag, column or QID")
+        if item.kind != "single" or not 2 <= len(substantive(item)) <= len(PALETTE):
+            raise SurveyError(f"--banner {banner}: a {item.kind} question with {len(substantive(item))} substantive choices",
+                              expected=f"a single-choice question with 2 to {len(PALETTE)} choices")
+        return item, f"--banner {banner}"
+    for item in drafted:
+        if item.kind == "single" and 2 <= len(substantive(item)) <= MAX_BANNER:
+            return item, f"no --banner given: the first single-choice question with 2 to {MAX_BANNER} choices"
+    raise SurveyError(
+        f"no single-choice question with 2 to {MAX_BANNER} choices to define the tiers, which the report needs "
+        f"(drafted: {', '.join(f'{i.key} ({i.kind}, {len(i.choices)} choices)' for i in drafted) or 'none'})",
+        expected="--banner QUESTION naming a single-choice question, or an export where one has several answers",
+    )
+
+
+def substantive(item: Item) -> list[Choice]:
+    return [c for c in item.choices if not c.nonsubstantive]
+
+
+def tier_ids(choices: list[Choice]) -> list[str]:
+    """Tier ids (letters and underscores only) from the choices' labels."""
+    taken: set[str] = set()
+    out = []
+    for n, choice in enumerate(choices):
+        base = re.sub(r"_+", "_", re.sub(r"[^a-z_]", "", slug(choice.label, 24))).strip("_")
+        fallback = f"tier_{'abcdefgh'[n]}"
+        out.append(unique(base if base and base not in taken else fallback, taken, fallback))
+    return out
+
+
+def status_codes(header: Header) -> list[int]:
+    column = "Status"
+    if column not in header.columns:
+        return []
+    return [int(v) for v in header.values(column) if v.strip().lstrip("-").isdigit()]
+
+
+# ----------------------------------------------------------------------------- writing YAML
+
+
+def q(value: object) -> str:
+    """A YAML scalar or flow collection on one line."""
+    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6, sort_keys=False).strip().removesuffix("\n...").removesuffix("...").strip()
+
+
+def short(text: str, limit: int = 80) -> str:
+    """A question's wording cut for a headline: its last sentence (the question), then words up to the limit."""
+    text = text.replace("{", "(").replace("}", ")")
+    sentences = [s for s in re.split(r"(?<=[.?!:])\s+", text) if s]
+    text = next((s for s in reversed(sentences) if s.endswith("?")), text)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+@dataclass
+class Draft:
+    name: str
+    export: str  # as config.yaml names it
+    header: Header
+    items: list[Item]
+    banner: Item
+    banner_why: str
+    title: str
+    source: str  # what the questions were drafted from
+
+    @property
+    def drafted(self) -> list[Item]:
+        return [i for i in self.items if not i.reason]
+
+    @property
+    def skipped(self) -> list[Item]:
+        return [i for i in self.items if i.reason]
+
+
+def config_yaml(d: Draft) -> str:
+    columns = set(d.header.columns)
+    legacy = d.header.platform == "qualtrics_legacy"
+    levels = substantive(d.banner)
+    ids = tier_ids(levels)
+    statuses = status_codes(d.header)
+    drop = [1, 2]
+    status_note = ""
+    if statuses and all(s in drop for s in statuses):
+        drop = [s for s in drop if s not in statuses] or [1]
+        status_note = (
+            f"    # Every response in this export has Status {', '.join(map(str, sorted(set(statuses))))} "
+            "(2: a survey test): they are kept.\n    # Drop 2 once the export holds real responses.\n"
+        )
+    rules = []
+    if "Status" in columns:
+        rules.append(f"  - rule: status\n    reason: preview_or_test\n    label: Survey previews and test responses\n"
+                     f"{status_note}    drop_status: {q(drop)}")
+    if {"Progress", "Finished"} & columns:
+        rules.append("  - rule: incomplete\n    reason: incomplete\n    label: Did not finish the survey\n    min_progress: 100")
+    if {"RecipientEmail", "IPAddress", "EmailAddress"} & columns:
+        rules.append("  - rule: duplicate\n    reason: duplicate\n    label: Second response from the same person")
+    if "Duration (in seconds)" in columns or (legacy and {"StartDate", "EndDate"} <= columns):
+        rules.append("  - rule: speeder\n    reason: speeder\n    label: Finished in under 40% of the median time\n"
+                     "    max_share_of_median: 0.4")
+    minimum = max(1, min(MIN_RESPONDENTS, len(d.header.rows)))
+    tiers = "\n".join(f"    - {q({'id': tid, 'label': c.label, 'choices': [c.id]})}" for tid, c in zip(ids, levels))
+    return f"""\
+# A study drafted by `surveyreport init` from {d.source}.
+# Refine it, then build: snakemake --cores 2 --config study={d.name}
+# Every key is explained in config/README.md.
+
+about:
+  # The cover and the methodology print these: state who ran the survey and how.
+  title: {q(d.title)}
+  subtitle: {q(f"Results of the survey, {len(d.header.rows)} responses in the export")}
+  population: respondents
+  publisher: Draft report
+  sponsors: Not stated yet
+  mode: Online self-administered questionnaire (Qualtrics)
+  recruitment: Not stated yet
+
+export: {q(d.export)}
+export_format: {"qualtrics_legacy" if legacy else "qualtrics"}
+fail_on_unverified: true
+
+cleaning:
+  # Stop when fewer respondents than this remain after the exclusions. Set low for a
+  # small export ({len(d.header.rows)} responses); a study to publish needs 30 or more.
+  min_respondents: {minimum}
+  recode_other: []
+  # Only rules whose columns the export has.
+  exclusions:
+{chr(10).join(rules) if rules else "    []"}
+
+tiers:
+  # The groups every table and chart compares: one per answer to {d.banner.key!r}
+  # ({d.banner_why}).
+  # Merge answers into fewer, larger tiers where you can.
+  question: {d.banner.id}
+  label: {q("answer to “" + short(d.banner.text, 60) + "”")}
+  levels:
+{tiers}
+
+statistics:
+  confidence: 0.95
+  alpha: 0.05
+  correction: holm
+  family: table
+  min_base: 30
+  caution_base: 50
+  chi_square_simulations: 10000
+"""
+
+
+def _question_yaml(item: Item) -> str:
+    lines = [f"  - id: {item.id}", f"    column: {q(item.column)}", f"    import_id: {q(item.import_id)}",
+             f"    type: {item.kind}", f"    text: {q(item.text or item.key)}"]
+    lines[1:1] = [f"    # {note}" for note in item.notes]
+    if item.choices:
+        lines.append("    choices:")
+        for c in item.choices:
+            entry = {"code": c.code, "id": c.id, "label": c.label}
+            entry |= ({"nonsubstantive": True} if c.nonsubstantive else {}) | ({"text": True} if c.text else {})
+            lines.append(f"      - {q(entry)}")
+    return "\n".join(lines)
+
+
+def codebook_yaml(d: Draft) -> str:
+    columns = set(d.header.columns)
+    legacy = d.header.platform == "qualtrics_legacy"
+    meta_note = (
+        "    # A legacy export's metadata columns are fixed (the importer knows them); these names\n"
+        "    # serve a current export of the same survey.\n"
+        if legacy else ""
+    )
+    missing = [c for c in METADATA.values() if c not in columns and not legacy]
+    if missing:
+        meta_note += f"    # Not in the export: {', '.join(missing)}. The importer needs every one of these columns.\n"
+    meta = "\n".join(f"    {k}: {q(v)}" for k, v in METADATA.items())
+    if legacy:
+        pii_columns = {key: column for column, key in LEGACY_PII.items() if key in PII}
+    else:
+        pii_columns = PII
+    pii = [f"    {k}: {q(v)}" for k, v in pii_columns.items() if v in columns]
+    skipped = "\n".join(
+        f"#   {i.key} ({i.import_id or 'no ImportId'}, {i.kind}): {i.reason}" for i in d.skipped
+    )
+    skipped_block = (
+        f"# Not drafted ({len(d.skipped)}): read by no stage until their type is supported.\n{skipped}\n"
+        if d.skipped else "# Every question of the survey is drafted.\n"
+    )
+    return f"""\
+# The questionnaire, drafted by `surveyreport init` from {d.source}.
+# Check each question's type, its wording and its choices' labels; mark answers such as
+# "Don't know" `nonsubstantive: true` (reported apart, left out of bases). Keys explained
+# in config/README.md.
+#
+{skipped_block}
+survey:
+  metadata:
+    # tidy name -> export column. PII columns are listed under `pii` and never pass ingest.
+{meta_note}{meta}
+  pii:{"" if pii else " {}"}
+{chr(10).join(pii)}
+
+questions:
+{(chr(10) + chr(10)).join(_question_yaml(i) for i in d.drafted)}
+"""
+
+
+def report_yaml(d: Draft) -> str:
+    ids = tier_ids(substantive(d.banner))
+    palette = "\n".join([f"    total: {q(TOTAL_COLOUR)}", *(f"    {t}: {q(PALETTE[n])}" for n, t in enumerate(ids))])
+    hatches = "\n".join(f"    {t}: {q(HATCHES[n])}" for n, t in enumerate(ids))
+    exhibits = []
+    for item in (i for i in d.drafted if i.closed):
+        verb = "ticked each answer" if item.kind == "multi" else "gave each answer"
+        exhibits.append(
+            f"  - id: {item.id}\n    question: {item.id}\n    by: total\n"
+            f"    order: {'ranked' if item.kind == 'multi' else 'questionnaire'}\n"
+            f"    headline: {q(short(item.text or item.key))}\n"
+            f"    subtitle: {q('% of respondents who ' + verb)}"
+        )
+    first = next(i for i in d.drafted if i.closed)
+    return f"""\
+# What the report shows, drafted by `surveyreport init`: one chart per closed question,
+# of all respondents (`by: tier` compares the tiers). Rewrite each headline as what the
+# chart shows; a headline that asserts something declares it under `claims`
+# (config/README.md, report.yaml).
+
+style:
+  font: Lato
+  font_size: 8.5
+  label_width: 38
+  text_color: "#222222"
+  rule_color: "#9a9a9a"
+  # Okabe-Ito colours, told apart with colour-blindness, and a hatch per tier.
+  palette:
+{palette}
+  hatches:
+{hatches}
+
+exhibits:
+{chr(10).join(exhibits)}
+
+unsupported_claims: stop
+verbatim_max_chars: 400
+verbatim_max_answers: 60
+
+# Key findings: none drafted. Each states what its wording asserts, checked on the data, e.g.
+#  - id: most_common
+#    heading: Most common answer
+#    text: The most common answer to “{short(first.text or first.key, 60)}” is {{first}} ({{first_share}}).
+#    values:
+#      first: {{measure: ranked, question: {first.id}, rank: 1, show: label}}
+#      first_share: {{measure: ranked, question: {first.id}, rank: 1, show: share}}
+#    claims:
+#      - {{measure: top, question: {first.id}, expect: [{first.choices[0].id}]}}
+findings: []
+"""
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def inventory(items: list[Item]) -> list[str]:
+    """One line per question: its type, or why it is not drafted."""
+    lines = [f"  {i.key}: {i.kind}" + (f" ({len(i.choices)} choices)" if i.choices else "") for i in items if not i.reason]
+    return lines + [f"  not drafted: {i.key} ({i.import_id or 'no ImportId'}, {i.kind}): {i.reason}" for i in items if i.reason]
+
+
+def summary(d: Draft) -> list[str]:
+    lines = [f"drafted config/{d.name}/ from {d.source}: {len(d.drafted)} question(s), {len(d.skipped)} not drafted"]
+    lines += inventory(d.items)
+    lines.append(f"  tiers: the answers to {d.banner.key} ({d.banner_why})")
+    lines.append(f"build it: snakemake --cores 2 --config study={d.name}")
+    return lines
+
+
+def _export_path(export: Path, root: Path) -> tuple[str, Path | None]:
+    """How config.yaml names the export, and the copy to make under data/raw/ (None: it is there)."""
+    raw = (root / "data" / "raw").resolve()
+    resolved = export.resolve()
+    if resolved.parent == raw or raw in resolved.parents:
+        return str(resolved.relative_to(root.resolve())), None
+    target = root / "data" / "raw" / export.name
+    if target.exists():
+        raise SurveyError(f"{target} exists already", expected="an export not yet under data/raw/, or the one there (--export data/raw/...)")
+    return f"data/raw/{export.name}", target
+
+
+def init(name: str, export: str | Path, questionnaire: str | Path | None = None, banner: str | None = None,
+         root: str | Path = ".") -> list[str]:
+    """Draft ``config/NAME/`` from the export (and survey definition); return the lines to print."""
+    root, export = Path(root), Path(export)
+    if not NAME.match(name):
+        raise SurveyError(f"{name!r} is not a study name", expected="lower-case letters, digits, - and _ (config/NAME/)")
+    schemas = root / "workflow" / "schemas"
+    if not schemas.is_dir():
+        raise SurveyError(f"{root.resolve()} is not the project's folder (no workflow/schemas/)", expected="--root naming it")
+    folder = root / "config" / name
+    if folder.exists():
+        raise SurveyError(f"{folder} exists already: init never overwrites a study", expected="a new study name")
+    if not export.is_file():
+        raise SurveyError("no such file", file=export, expected="the survey's CSV export")
+    header = read_header(export)
+    if questionnaire is not None:
+        survey = read_qsf(questionnaire)
+        items, source = from_qsf(survey.questions, header), f"{Path(questionnaire).name} and {export.name}"
+        title = survey.name
+    elif header.platform == "qualtrics_legacy":
+        raise SurveyError("a legacy export names no question types", file=export,
+                          expected="--questionnaire FILE.qsf, the survey's definition, or a current-format CSV export")
+    else:
+        items, source, title = from_export(header), export.name, ""
+    assign_ids(items)
+    found = inventory(items)
+    if not any(i.closed for i in items):
+        raise Refused(f"none of its {len(items)} questions is of a type the pipeline reads (single, multi)", found,
+                      file=questionnaire or export)
+    try:
+        chosen, why = pick_banner(items, banner)
+    except SurveyError as error:
+        raise Refused(error.message, found, expected=error.expected) from None
+    named, copy = _export_path(export, root)
+    draft = Draft(name, named, header, items, chosen, why, title or f"Survey {name}", source)
+    texts = {"config.yaml": config_yaml(draft), "codebook.yaml": codebook_yaml(draft), "report.yaml": report_yaml(draft)}
+    _write(root, folder, texts, export, copy, schemas)
+    return summary(draft)
+
+
+def _write(root: Path, folder: Path, texts: dict[str, str], export: Path, copy: Path | None, schemas: Path) -> None:
+    """Check the drafted files as the workflow will, then put the folder (and the export's copy) in place whole."""
+    try:
+        (root / "config").mkdir(exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=root / "config", prefix=f".{folder.name}."))
+    except OSError as error:
+        raise cannot("write", folder, error) from None
+    try:
+        for name, text in texts.items():
+            (staging / folder.name).mkdir(exist_ok=True)
+            (staging / folder.name / name).write_text(text, encoding="utf-8")
+        load_study(staging, folder.name, {}, schemas)
+        if copy is not None:
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(export, copy)
+        (staging / folder.name).rename(folder)
+    except OSError as error:
+        if copy is not None:
+            copy.unlink(missing_ok=True)
+        raise cannot("write", folder, error) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,115 @@
+"""A Qualtrics survey definition (``.qsf``): its questions, in the order the survey shows them.
+
+A ``.qsf`` file is JSON: ``SurveyElements`` holds one ``SQ`` element per question (its
+``Payload``: ``QuestionType``, ``Selector``, ``DataExportTag``, ``QuestionText``,
+``Choices``, ``ChoiceOrder``, ``RecodeValues``) and a ``BL`` element listing the blocks and
+the questions in each (the ``Trash`` block holds deleted ones). Only what the drafting of a
+study needs is read.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SurveyError
+
+TAG = re.compile(r"<[^>]*>")
+
+
+def plain(text: object) -> str:
+    """Question or choice text without HTML tags and entities, on one line."""
+    return " ".join(html.unescape(TAG.sub(" ", str(text or ""))).split())
+
+
+@dataclass(frozen=True)
+class QsfChoice:
+    id: str  # the choice's id in the survey (its ``choiceId`` in an export's ImportId)
+    code: str  # the exported value: its recode value, else its id
+    label: str
+    text_entry: bool  # a "please specify" box
+
+
+@dataclass(frozen=True)
+class QsfQuestion:
+    qid: str  # QID12
+    tag: str  # DataExportTag: the export's column (or column prefix)
+    type: str  # QuestionType: MC, TE, Matrix, SBS, Slider, RO, CS, DB, Timing, Meta ...
+    selector: str  # SAVR, MAVR, DL, SL, Likert ...
+    sub_selector: str
+    text: str
+    choices: tuple[QsfChoice, ...]
+    trashed: bool  # in the survey's trash: not asked
+
+
+@dataclass(frozen=True)
+class Qsf:
+    name: str
+    questions: tuple[QsfQuestion, ...]
+
+
+def _choices(payload: dict) -> tuple[QsfChoice, ...]:
+    choices = payload.get("Choices") or {}
+    if isinstance(choices, list):  # some exports write a list indexed from 1
+        choices = {str(i + 1): c for i, c in enumerate(choices) if c}
+    order = [str(c) for c in payload.get("ChoiceOrder") or choices]
+    recodes = payload.get("RecodeValues") or {}
+    out = []
+    for choice_id in order:
+        choice = choices.get(choice_id)
+        if not isinstance(choice, dict):
+            continue
+        entry = choice.get("TextEntry")
+        out.append(
+            QsfChoice(
+                id=choice_id,
+                code=str(recodes.get(choice_id, choice_id)),
+                label=plain(choice.get("Display")),
+                text_entry=entry in (True, "true", "on", 1),
+            )
+        )
+    return tuple(out)
+
+
+def read_qsf(path: str | Path) -> Qsf:
+    """The survey's questions: those of its blocks in block order, then any other (trashed) ones."""
+    path = Path(path)
+    try:
+        survey = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        elements = survey["SurveyElements"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        problem = "no SurveyElements" if isinstance(error, (KeyError, TypeError)) else str(error).splitlines()[0][:120]
+        raise SurveyError(f"not a Qualtrics survey definition: {problem}", file=path, expected="a .qsf file (JSON)") from None
+    payloads = {e["Payload"]["QuestionID"]: e["Payload"] for e in elements if e.get("Element") == "SQ" and e.get("Payload")}
+    blocks = next((e.get("Payload") for e in elements if e.get("Element") == "BL"), None) or []
+    if isinstance(blocks, dict):
+        blocks = list(blocks.values())
+    asked: list[str] = []
+    trash: set[str] = set()
+    for block in blocks:
+        ids = [b.get("QuestionID") for b in block.get("BlockElements", []) if b.get("Type") == "Question"]
+        if block.get("Type") == "Trash":
+            trash.update(ids)
+        else:
+            asked += [i for i in ids if i in payloads and i not in asked]
+    order = asked + [qid for qid in payloads if qid not in asked]
+    questions = []
+    for qid in order:
+        payload = payloads[qid]
+        questions.append(
+            QsfQuestion(
+                qid=qid,
+                tag=str(payload.get("DataExportTag") or qid),
+                type=str(payload.get("QuestionType", "")),
+                selector=str(payload.get("Selector") or ""),
+                sub_selector=str(payload.get("SubSelector") or ""),
+                text=plain(payload.get("QuestionText")),
+                choices=_choices(payload) if payload.get("QuestionType") == "MC" else (),
+                trashed=qid in trash or (bool(blocks) and qid not in asked),
+            )
+        )
+    name = plain((survey.get("SurveyEntry") or {}).get("SurveyName"))
+    return Qsf(name=name, questions=tuple(questions))
