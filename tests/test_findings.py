@@ -103,3 +103,19 @@ def test_configured_text_is_printed_not_run(tmp_path):
     (tmp_path / "t.html.j2").write_text("<h1>{{ study.title }}</h1>")
     html = environment(tmp_path).get_template("t.html.j2").render(study={"title": PAYLOADS[0] + " {{ 7*7 }}"})
     assert "{{ 7*7 }}" in html and "49" not in html
+
+
+def test_practices_are_statements_with_their_own_unsupported_claims(results, settings):
+    from surveyreport.checks import unsupported_claims
+    from surveyreport.context import statements
+
+    practices = [
+        {"id": "mobile", "heading": "Go mobile.", "text": "{share} of the top tier use mobile tools.", "values": VALUES,
+         "claims": [{"measure": "share", "question": "tools", "choices": ["mobile"], "tier": "top", "above": 50}]},
+        {"id": "games", "heading": "Play.", "text": "Games lead.", "claims": [{"measure": "rank", "question": "tools", "choice": "games", "expect": 1}]},
+    ]
+    failures = unsupported_claims(results, practices, "practice")
+    assert failures == ["practice 'games': rank question=tools choice=games should be 1, computed 2"]
+    stated = statements(practices, "practice", results, settings, failures)
+    assert [s["text"] for s in stated] == ["95% of the top tier use mobile tools.", "Games lead."]
+    assert [bool(s["unsupported"]) for s in stated] == [False, True]

@@ -164,6 +164,16 @@ def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
     return "Bar chart. " + "; ".join(f"{label(s)} {pct(s)}" for s in shares) + "."
 
 
+def statements(items: list[dict], kind: str, results: Results, config: dict, failures: list[str]) -> list[dict]:
+    """Findings or practices: their text with its named values filled in, and the claims the data do not support."""
+    out = []
+    for item in items:
+        where = f"{kind} {item['id']!r}"
+        text = fill(item["text"], item.get("values", {}), results, config, where)
+        out.append({**item, "text": text, "unsupported": [m for m in failures if m.startswith(f"{where}:")]})
+    return out
+
+
 def build_context(
     config: dict,
     report_config: dict,
@@ -176,9 +186,11 @@ def build_context(
     tiers = config["tiers"]["levels"]
     first, last = results.field_period()
     field = date_range(first, last)
-    failures = unsupported_claims(results, report_config["findings"]) + unsupported_claims(
-        results, report_config["exhibits"], "exhibit"
-    )
+    failures = [
+        *unsupported_claims(results, report_config["findings"]),
+        *unsupported_claims(results, report_config.get("practices", []), "practice"),
+        *unsupported_claims(results, report_config["exhibits"], "exhibit"),
+    ]
     if failures and report_config["unsupported_claims"] == "stop":
         raise SurveyError(f"{len(failures)} claim(s) the data do not support: " + "; ".join(failures))
     exhibits = {}
@@ -227,13 +239,7 @@ def build_context(
         "version": __version__,
         "commit": config.get("commit", "unknown"),
     }
-    context["findings"] = [
-        {
-            **f,
-            "text": fill(f["text"], f.get("values", {}), results, config, f"finding {f['id']!r}"),
-            "unsupported": [m for m in failures if m.startswith(f"finding {f['id']!r}:")],
-        }
-        for f in report_config["findings"]
-    ]
+    context["findings"] = statements(report_config["findings"], "finding", results, config, failures)
+    context["practices"] = statements(report_config.get("practices", []), "practice", results, config, failures)
     context["settings"] = {"tiers": config["tiers"], "statistics": config["statistics"]}
     return context

@@ -168,8 +168,8 @@ def report_references(report: dict, tiers: dict, codebook: Codebook) -> Iterator
         missing = [t for t in needed if t not in style[key]]
         if missing:
             yield f"style.{key}: no entry for {', '.join(missing)} (every tier needs one)"
-    for kind in ("exhibits", "findings"):
-        for i, item in enumerate(report[kind]):
+    for kind in ("exhibits", "findings", "practices"):
+        for i, item in enumerate(report.get(kind, [])):
             if kind == "exhibits":
                 question = _question(codebook, item["question"], f"exhibits[{i}].question")
                 if isinstance(question, str):
