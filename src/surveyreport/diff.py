@@ -393,7 +393,7 @@ def compare(old: str | Path, new: str | Path, pages: bool = True) -> Diff:
 
 
 def _git(root: Path, *args: str) -> str:
-    run = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    run = subprocess.run(["git", *args], check=False, cwd=root, capture_output=True, text=True)
     if run.returncode:
         raise SurveyError(f"git {' '.join(args)}: {(run.stderr.strip().splitlines() or ['failed'])[-1]}")
     return run.stdout.strip()
@@ -416,7 +416,7 @@ def build_at(commit: str, study: str, root: str | Path, cores: int = 2) -> Path:
         try:
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tree / "src"), os.environ.get("PYTHONPATH")]))}
             command = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--config", f"study={study}"]
-            run = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
+            run = subprocess.run(command, check=False, cwd=tree, env=env, capture_output=True, text=True)
             published = tree / "results" / study
             if run.returncode or not (published / "ledger.csv").is_file():
                 last = ([line for line in (run.stderr + run.stdout).splitlines() if line.strip()] or ["no output"])[-1]
@@ -427,5 +427,5 @@ def build_at(commit: str, study: str, root: str | Path, cores: int = 2) -> Path:
             (partial / study).rename(cache)
             partial.rmdir()
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root, capture_output=True)
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], check=False, cwd=root, capture_output=True)
     return cache
