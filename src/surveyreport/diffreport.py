@@ -160,13 +160,14 @@ def _cells(cells: list[Cell], limit: int = MAX_CELLS) -> str:
     return _table(["row", "column", "old", "new"], rows) + more
 
 
-def _png(image) -> str:
+def png(image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
-def page(diff: Diff, old_label: str, new_label: str) -> str:
+def page(diff: Diff, old_label: str, new_label: str, images: dict[int, bytes]) -> str:
+    """diff.html; ``images`` are the PNG bytes of each page that differs, old beside new."""
     parts = [f"<h1>What changed in the report</h1><p><code>{escape(old_label)}</code> → <code>{escape(new_label)}</code></p>",
              f"<p class=summary>{escape(summary(diff))}</p>"]
     parts += [f"<p class=note>{escape(note)}</p>" for note in diff.notes]
@@ -193,7 +194,7 @@ def page(diff: Diff, old_label: str, new_label: str) -> str:
                      + "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows) + "</table>")
     if diff.pages:
         parts.append("<h2>Pages that differ (old left, new right; changes in red)</h2>")
-        parts += [f"<h3>Page {n}</h3><img alt='page {n}, old beside new' src='{_png(image)}'>" for n, image in diff.pages]
+        parts += [f"<h3>Page {n}</h3><img alt='page {n}, old beside new' src='data:image/png;base64,{base64.b64encode(images[n]).decode()}'>" for n, _ in diff.pages]
     return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Report diff</title><style>{STYLE}</style></head>"
             f"<body>{''.join(parts)}</body></html>\n")
 
@@ -222,8 +223,9 @@ def write(diff: Diff, out: str | Path, old_label: str, new_label: str) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
         try:
+            images = {number: png(image) for number, image in diff.pages}
             (work / "diff.md").write_text(markdown(diff, old_label, new_label), encoding="utf-8")
-            (work / "diff.html").write_text(page(diff, old_label, new_label), encoding="utf-8")
+            (work / "diff.html").write_text(page(diff, old_label, new_label, images), encoding="utf-8")
             _csv(work / "numbers.csv", NUMBER_COLUMNS, [_number_row(c) for c in [*diff.claims, *diff.numbers]])
             cells = [*diff.checks, *diff.letters, *diff.tables]
             _csv(work / "cells.csv", CELL_COLUMNS, [[c.table, c.key, c.field, c.old, c.new] for c in cells])
@@ -231,8 +233,8 @@ def write(diff: Diff, out: str | Path, old_label: str, new_label: str) -> Path:
             (work / "words.diff").write_text("".join(f"{line}\n" for line in words), encoding="utf-8")
             if diff.pages:
                 (work / "pages").mkdir()
-                for number, image in diff.pages:
-                    image.save(work / "pages" / f"page-{number:02d}.png", optimize=True)
+                for number, data in images.items():
+                    (work / "pages" / f"page-{number:02d}.png").write_bytes(data)
             os.chmod(work, 0o777 & ~umask())
             old = None
             if out.exists():
