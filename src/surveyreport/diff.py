@@ -76,8 +76,6 @@ class Cell:
 
 @dataclass
 class Diff:
-    old: str
-    new: str
     numbers: list[Change] = field(default_factory=list)
     claims: list[Change] = field(default_factory=list)
     checks: list[Cell] = field(default_factory=list)
@@ -369,7 +367,7 @@ def _rank(change: Change) -> tuple:
 def compare(old: str | Path, new: str | Path, pages: bool = True) -> Diff:
     """Everything that differs between two published results folders."""
     old, new = results_folder(old), results_folder(new)
-    diff = Diff(str(old), str(new))
+    diff = Diff()
     crosstabs = [read_rows(folder / "crosstab/crosstabs.csv") for folder in (old, new)]
     places = [ledger_places(read_rows(f / "ledger.csv"), c) for f, c in zip((old, new), crosstabs)]
     changes = changed_numbers(*places)
