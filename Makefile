@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 4
 
-.PHONY: report test system data lock pages provenance benchmark clean
+.PHONY: report test system data lock pages provenance benchmark clean diff
 
 # Debian/Ubuntu packages of the libraries WeasyPrint loads: Pango lays out the text and
 # HarfBuzz's subsetter embeds only the glyphs the report uses. Without the subsetter WeasyPrint
@@ -63,6 +63,15 @@ $(STAMP): requirements.lock pyproject.toml
 # PNG images of every page of the report, for a look at it (needs poppler-utils' pdftoppm).
 pages: report
 	for pdf in results/*/report.pdf; do mkdir -p "$${pdf%/*}/pages" && pdftoppm -r 80 -png "$$pdf" "$${pdf%/*}/pages/page"; done
+
+# What changed against an earlier build: BASE is a commit (built in a temporary git worktree) or an
+# earlier results folder; STUDY another study. Writes results/.diff/<study>/ (diff.md, diff.html, ...).
+# Page images need poppler-utils' pdftoppm, installed here with the other system packages.
+diff: SYSTEM_PACKAGES += poppler-utils
+diff: system $(STAMP)
+	@test -n "$(BASE)" || { echo "usage: make diff BASE=<commit or results folder> [STUDY=<study>]"; exit 2; }
+	$(BIN)/snakemake --cores $(CORES) $(if $(STUDY),--config study=$(STUDY))
+	$(BIN)/surveyreport diff "$(BASE)" $(if $(STUDY),--study $(STUDY)) --cores $(CORES)
 
 # Snakemake's provenance report: every result with its caption, code and parameters.
 provenance: report

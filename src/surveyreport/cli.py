@@ -1,4 +1,5 @@
-"""The ``surveyreport`` command: ``surveyreport init NAME --export FILE`` drafts a study folder."""
+"""The ``surveyreport`` command: ``surveyreport init NAME --export FILE`` drafts a study folder;
+``surveyreport diff OLD [NEW]`` says what changed between two builds of a study."""
 
 from __future__ import annotations
 
@@ -22,7 +23,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     init.add_argument("--questionnaire", metavar="FILE.qsf", help="the survey's definition, exported from Qualtrics")
     init.add_argument("--banner", metavar="QUESTION", help="the single-choice question whose answers are the tiers")
     init.add_argument("--root", default=".", help="the project's folder (default: the current one)")
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two builds of a study",
+        description="Compare two builds of a study: numbers, claims, significance letters, words, pages, attrition and tables.",
+    )
+    diff.add_argument("old", help="an earlier results folder, or a git commit (built in a temporary worktree)")
+    diff.add_argument("new", nargs="?", help="the newer results folder (default: results/STUDY/)")
+    diff.add_argument("--study", help="the study (default: the one config/config.yaml names)")
+    diff.add_argument("--out", help="where the diff goes (default: results/.diff/STUDY/)")
+    diff.add_argument("--root", default=".", help="the project's folder (default: the current one)")
+    diff.add_argument("--cores", type=int, default=2, help="cores for building a commit (default: 2)")
     args = parser.parse_args(argv)
+    if args.command == "diff":
+        try:
+            print(report_diff(args))
+        except SurveyError as error:
+            print(f"surveyreport diff: {error}", file=sys.stderr)
+            sys.exit(1)
+        return
 
     from .draft import Refused
     from .draft import init as draft
@@ -35,6 +54,27 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"surveyreport init: {error}", file=sys.stderr)
         sys.exit(1)
     print("\n".join(lines))
+
+
+def report_diff(args: argparse.Namespace) -> str:
+    """Write the diff of two builds; the lines that say where it is and what it holds."""
+    from pathlib import Path
+
+    from .configuration import load_yaml
+    from .diff import build_at, compare
+    from .diffreport import summary, write
+
+    root = Path(args.root)
+    study = args.study or (Path(args.new).resolve().name if args.new and Path(args.new).is_symlink() else None)
+    study = study or load_yaml(root / "config" / "config.yaml", "the workflow configuration").get("study")
+    new = Path(args.new) if args.new else root / "results" / str(study)
+    if Path(args.old).is_dir():
+        old, old_label = Path(args.old), args.old
+    else:
+        old, old_label = build_at(args.old, str(study), root, args.cores), f"{study} at {args.old}"
+    diff = compare(old, new)
+    out = write(diff, args.out or root / "results" / ".diff" / str(study), old_label, args.new or f"{study} (this checkout)")
+    return f"{summary(diff)}\n{out / 'diff.md'}\n{out / 'diff.html'}"
 
 
 if __name__ == "__main__":
