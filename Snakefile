@@ -21,6 +21,7 @@ include: "workflow/rules/crosstab.smk"
 include: "workflow/rules/charts.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/publish.smk"
+include: "workflow/rules/diff.smk"
 
 
 # Every deliverable is a target, so that one missing from the work area is made again.

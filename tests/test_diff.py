@@ -189,3 +189,16 @@ def test_the_command_writes_the_diff_and_refuses_what_is_not_a_build(builds, tmp
     subprocess.run(["git", "init", "-q", str(tmp_path / "repo")], check=True)
     with pytest.raises(SurveyError, match="git rev-parse"):
         build_at("no-such-commit", "sales-training-2012", tmp_path / "repo")
+
+
+def test_the_snakemake_target_writes_the_diff_outside_the_published_set(builds):
+    project = builds["wording"]
+    before = (project / "results" / "sales-training-2012" / "report.pdf").read_bytes()
+    run = snakemake(project, "diff")
+    assert run.returncode != 0 and "no base to compare with (expected --config base=COMMIT or base=RESULTS_FOLDER)" in run.stderr
+    base = (builds["base"] / "results" / "sales-training-2012").resolve()
+    run = snakemake(project, "diff", "--config", f"base={base}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    text = (project / "results" / ".diff" / "sales-training-2012" / "diff.md").read_text(encoding="utf-8")
+    assert "identical" not in text and "training functions support" in text
+    assert (project / "results" / "sales-training-2012" / "report.pdf").read_bytes() == before

@@ -176,7 +176,21 @@ def publish(input: Files, output: Files, params: dict) -> None:
     publish(params["work"], names, params["published"], output["manifest"])
 
 
-STAGES = {stage.__name__: stage for stage in (ingest, clean, tier, crosstab, charts, render, verify, publish)}
+def diff(input: Files, output: Files, params: dict) -> None:
+    """What changed between the published set and an earlier build (a results folder, or a commit built aside)."""
+    from .diff import build_at, compare
+    from .diffreport import summary, write
+
+    base, study = params["base"], params["study"]
+    if not base:
+        raise SurveyError("no base to compare with", expected="--config base=COMMIT or base=RESULTS_FOLDER")
+    old = Path(base) if Path(base).is_dir() else build_at(base, study, ".")
+    result = compare(old, params["published"])
+    out = write(result, Path(output["markdown"]).parent, str(base), f"{study} (this checkout)")
+    log.info("%s\n%s", summary(result), out / "diff.md")
+
+
+STAGES = {stage.__name__: stage for stage in (ingest, clean, tier, crosstab, charts, render, verify, publish, diff)}
 
 
 def named(files) -> Files:

@@ -21,6 +21,7 @@ from .configuration import load_valid, load_yaml, validate
 from .errors import SurveyError
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+WORKFLOW_KEYS = {"study", "base"}  # --config keys of the workflow, not of a study: which study, a diff's base
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def load_study(root: str | Path, name: object, overrides: dict, schemas: str | P
     """Read and check a study's folder; ``overrides`` (the command line's ``--config``) win over its config."""
     folder, schemas = folder_of(root, name), Path(schemas)
     path = folder / "config.yaml"
-    overrides = {k: v for k, v in overrides.items() if k != "study"}
+    overrides = {k: v for k, v in overrides.items() if k not in WORKFLOW_KEYS}
     config = merged(load_yaml(path, "the study configuration"), overrides)
     validate(config, schemas / "config.schema.yaml", f"the study configuration {path}" + (" with --config" if overrides else ""))
     report_path, codebook_path, figures_path = folder / "report.yaml", folder / "codebook.yaml", folder / "published_figures.yaml"
