@@ -27,6 +27,7 @@ TOTAL_BAR_IN, TOTAL_GAP_IN = 0.21, 0.09  # a total chart's bar and the space bet
 TIER_PITCH, TIER_BAR = 1.1, 0.92  # a tier bar's slot, in value-label heights, and the bar's share of it
 TIER_GAP_IN = 0.124  # between the answers of a tier chart
 LEGEND_IN = 0.06  # the legend's padding above the bars
+TICK_PAD_PT = 4  # between an answer's label and its bars
 
 
 def apply_style(style: dict, font_dir: str | Path) -> None:
@@ -93,7 +94,7 @@ def _finish(ax, style: dict, labels: list[str], centres: list[float], height: fl
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_xticks([])
-    ax.tick_params(axis="y", length=0, pad=4)
+    ax.tick_params(axis="y", length=0, pad=TICK_PAD_PT)
     ax.spines["left"].set_color(style["rule_color"])
     ax.margins(x=0.14)
 
@@ -103,10 +104,10 @@ def _legend(fig, ax, handles: list, names: list[str], rows: float) -> None:
     and the figure made tall enough for it."""
     renderer = fig.canvas.get_renderer()
     labels = max(t.get_window_extent(renderer).width for t in ax.get_yticklabels()) / fig.dpi
-    room = WIDTH_IN - 2 * PAD_IN - labels - 0.1
+    room = WIDTH_IN - 2 * PAD_IN - labels - TICK_PAD_PT / 72
     for columns in range(len(names), 0, -1):
         legend = ax.legend(
-            handles, names, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=columns, frameon=False, handlelength=1.2, borderaxespad=0.2
+            handles, names, ncol=columns, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, handlelength=1.2, borderaxespad=0.2
         )
         box = legend.get_window_extent(renderer)
         if box.width / fig.dpi <= room:
@@ -120,8 +121,9 @@ def draw_total(exhibit: dict, results: Results, style: dict):
     labels = _labels(question, shares, style["label_width"])
     centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
     fig, ax = _figure(height)
+    printed = _value_label(exhibit, style)
     bars = ax.barh(centres, [float(s.value * 100) for s in shares], height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0)
-    ax.bar_label(bars, labels=[_value_label(exhibit, style)(s) for s in shares], padding=3)
+    ax.bar_label(bars, labels=[printed(s) for s in shares], padding=3)
     _finish(ax, style, labels, centres, height)
     return fig
 
