@@ -124,6 +124,9 @@ def test_no_text_of_any_chart_collides_or_is_cut_off(study):
         texts = drawn_texts(fig)
         assert len(texts) > len(exhibit_shares(exhibit, results)), exhibit["id"]  # labels and values both drawn
         assert collisions(fig) == [], exhibit["id"]
+        if exhibit["by"] == "tier":  # the legend, in one row or several, reads in the tiers' order
+            legend = sorted(fig.axes[0].get_legend().get_texts(), key=lambda t: (-round(t.get_window_extent().y0), t.get_window_extent().x0))
+            assert [t.get_text().split(" (n=")[0] for t in legend] == [tier["label"] for tier in study.config["tiers"]["levels"]]
         plt.close(fig)
 
 
@@ -166,3 +169,9 @@ def test_hatching_lies_over_a_solid_bar_of_the_same_colour(results, tiers):
     assert len(hatched) == 3 and len(solid) == 6  # the Rest tier's three answers hatched, all six bars solid
     for bar in hatched:
         assert bar.get_facecolor()[3] == 0 and solid[(bar.get_y(), bar.get_width())] == to_rgba(STYLE["palette"]["rest"])
+
+
+
+@pytest.mark.parametrize(("count", "columns", "order"), [(4, 4, [0, 1, 2, 3]), (4, 2, [0, 2, 1, 3]), (5, 3, [0, 3, 1, 4, 2])])
+def test_legend_entries_read_row_by_row(count, columns, order):
+    assert charts._reading_order(count, columns) == order

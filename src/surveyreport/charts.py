@@ -99,6 +99,12 @@ def _finish(ax, style: dict, labels: list[str], centres: list[float], height: fl
     ax.margins(x=0.14)
 
 
+def _reading_order(count: int, columns: int) -> list[int]:
+    """The order to give matplotlib, which fills a legend column by column, for ``count``
+    entries to read row by row."""
+    return sorted(range(count), key=lambda i: (i % columns, i // columns))
+
+
 def _legend(fig, ax, handles: list, names: list[str], rows: float) -> None:
     """The tiers' legend above the bars, in as many columns as fit beside the answers' labels,
     and the figure made tall enough for it."""
@@ -106,8 +112,9 @@ def _legend(fig, ax, handles: list, names: list[str], rows: float) -> None:
     labels = max(t.get_window_extent(renderer).width for t in ax.get_yticklabels()) / fig.dpi
     room = WIDTH_IN - 2 * PAD_IN - labels - TICK_PAD_PT / 72
     for columns in range(len(names), 0, -1):
+        order = _reading_order(len(names), columns)
         legend = ax.legend(
-            handles, names, ncol=columns, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, handlelength=1.2, borderaxespad=0.2
+            [handles[i] for i in order], [names[i] for i in order], ncol=columns, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, handlelength=1.2, borderaxespad=0.2
         )
         box = legend.get_window_extent(renderer)
         if box.width / fig.dpi <= room:
