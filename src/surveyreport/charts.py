@@ -20,7 +20,7 @@ from .formatting import pct, pct1  # noqa: E402
 from .ledger import show  # noqa: E402
 from .results import Results, Share, exhibit_shares  # noqa: E402
 
-WIDTH_IN = 6.3
+WIDTH_IN = 6.7  # the report's text width (letter, 0.9 in margins): a chart prints at the size its style gives
 PAD_IN = 0.04  # around the figure's content
 LINE_SPACING = 1.2  # matplotlib's, of a wrapped label
 TOTAL_BAR_IN, TOTAL_GAP_IN = 0.21, 0.09  # a total chart's bar and the space between bars
