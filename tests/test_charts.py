@@ -66,3 +66,112 @@ def test_labels_are_printed_as_written(codebook, tiers, tmp_path):
     svg = path.read_text()
     texts = re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)  # one text element, not TeX laid out glyph by glyph
     assert "Costs $x^2$ &amp; &lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }}" in texts and "<script" not in svg
+
+
+# ----------------------------------------------------------------------------- the real studies' charts
+
+
+def study_results(name):
+    """A study's configuration and its results, computed in-process from its export (as the
+    ingest, clean, tier and crosstab stages compute them)."""
+    from surveyreport.clean import clean
+    from surveyreport.codebook import load_codebook
+    from surveyreport.platforms import read_export
+    from surveyreport.study import load_study
+
+    study = load_study(ROOT / "config", name, {}, ROOT / "workflow" / "schemas")
+    config, book = study.config, load_codebook(study.codebook)
+    frame = clean(read_export(ROOT / config["export"], book, config["export_format"]), config["cleaning"], book)["respondents"]
+    frame = assign_tiers(frame, config["tiers"], book)
+    return study, Results(crosstab(frame, book, config["tiers"]["levels"], config["statistics"]), book, frame)
+
+
+@pytest.fixture(scope="module", params=["sales-training-2012", "onboarding-2025"])
+def study(request):
+    return study_results(request.param)
+
+
+def drawn_texts(fig):
+    """Each visible, non-empty text of a drawn figure (tick labels, value labels, legend) and its box."""
+    from matplotlib.text import Text
+
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    texts = fig.findobj(lambda a: isinstance(a, Text) and a.get_visible() and a.get_text().strip() != "")
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+
+
+def collisions(fig) -> list[str]:
+    """Texts that overlap one another or reach past the figure's edge."""
+    texts, page = drawn_texts(fig), fig.bbox
+    problems = [f"{a!r} overlaps {b!r}" for i, (a, box) in enumerate(texts) for b, other in texts[i + 1 :] if box.overlaps(other)]
+    problems += [
+        f"{text!r} is cut off by the figure"
+        for text, box in texts
+        if box.x0 < page.x0 or box.y0 < page.y0 or box.x1 > page.x1 or box.y1 > page.y1
+    ]
+    return problems
+
+
+def test_no_text_of_any_chart_collides_or_is_cut_off(study):
+    import matplotlib.pyplot as plt
+
+    study, results = study
+    style = {**study.report["style"], "min_base": study.config["statistics"]["min_base"]}
+    charts.apply_style(style, ROOT / "report" / "fonts")
+    for exhibit in study.report["exhibits"]:
+        fig = charts.draw_exhibit(exhibit, results, style, study.config["tiers"]["levels"])
+        texts = drawn_texts(fig)
+        assert len(texts) > len(exhibit_shares(exhibit, results)), exhibit["id"]  # labels and values both drawn
+        assert collisions(fig) == [], exhibit["id"]
+        if exhibit["by"] == "tier":  # the legend, in one row or several, reads in the tiers' order
+            legend = sorted(fig.axes[0].get_legend().get_texts(), key=lambda t: (-round(t.get_window_extent().y0), t.get_window_extent().x0))
+            assert [t.get_text().split(" (n=")[0] for t in legend] == [tier["label"] for tier in study.config["tiers"]["levels"]]
+        plt.close(fig)
+
+
+def test_the_collision_check_sees_a_wrapped_label_running_into_the_next():
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(4, 2))
+    ax = fig.add_axes((0.5, 0.25, 0.45, 0.5), xticks=[], ylim=(0, 4))  # rows a quarter inch apart, 2 inches for labels
+    ax.set_yticks([1.5, 2.5], ["Define the strategy\nand goals\nand metrics", "Agree"])
+    assert collisions(fig) == ["'Define the strategy\\nand goals\\nand metrics' overlaps 'Agree'"]
+    ax.set_yticks([1.5, 2.5], ["Short", "A label far wider than the left margin"])
+    assert collisions(fig) == ["'A label far wider than the left margin' is cut off by the figure"]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("by", "decimals", "expected"),
+    [
+        ("total", 1, {"55.6%", "22.2%", "77.8%"}),  # games 5, mobile 2, other 7 of 9
+        ("total", 0, {"56%", "22%", "78%"}),
+        ("tier", 1, {"33.3%", "100%"}),  # Rest games 2 of 6; Top games 3 of 3, a base under 5: whole percent
+        ("tier", 0, {"33%", "100%"}),
+    ],
+)
+def test_decimals_print_as_the_text_does_where_the_base_allows(results, tiers, by, decimals, expected):
+    exhibit = {"id": "tools", "question": "tools", "by": by, "decimals": decimals}
+    fig = charts.draw_exhibit(exhibit, results, {**STYLE, "min_base": 5}, tiers["levels"])
+    printed = {text for text, _ in drawn_texts(fig)}
+    assert expected <= printed and "100.0%" not in printed
+
+
+def test_hatching_lies_over_a_solid_bar_of_the_same_colour(results, tiers):
+    """A hatch pattern's tiles leave hairline seams where they meet; a solid bar beneath hides them."""
+    from matplotlib.colors import to_rgba
+
+    fig = charts.draw_exhibit({"id": "tools", "question": "tools", "by": "tier"}, results, STYLE, tiers["levels"])
+    bars = fig.axes[0].patches
+    hatched = [b for b in bars if b.get_hatch()]
+    solid = {(b.get_y(), b.get_width()): b.get_facecolor() for b in bars if not b.get_hatch()}
+    assert len(hatched) == 3 and len(solid) == 6  # the Rest tier's three answers hatched, all six bars solid
+    for bar in hatched:
+        assert bar.get_facecolor()[3] == 0 and solid[(bar.get_y(), bar.get_width())] == to_rgba(STYLE["palette"]["rest"])
+
+
+
+@pytest.mark.parametrize(("count", "columns", "order"), [(4, 4, [0, 1, 2, 3]), (4, 2, [0, 2, 1, 3]), (5, 3, [0, 3, 1, 4, 2])])
+def test_legend_entries_read_row_by_row(count, columns, order):
+    assert charts._reading_order(count, columns) == order

@@ -16,11 +16,18 @@ import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from .formatting import pct  # noqa: E402
+from .formatting import pct, pct1  # noqa: E402
 from .ledger import show  # noqa: E402
 from .results import Results, Share, exhibit_shares  # noqa: E402
 
-WIDTH_IN = 6.3
+WIDTH_IN = 6.7  # the report's text width (letter, 0.9 in margins): a chart prints at the size its style gives
+PAD_IN = 0.04  # around the figure's content
+LINE_SPACING = 1.2  # matplotlib's, of a wrapped label
+TOTAL_BAR_IN, TOTAL_GAP_IN = 0.21, 0.09  # a total chart's bar and the space between bars
+TIER_PITCH, TIER_BAR = 1.1, 0.92  # a tier bar's slot, in value-label heights, and the bar's share of it
+TIER_GAP_IN = 0.124  # between the answers of a tier chart
+LEGEND_IN = 0.06  # the legend's padding above the bars
+TICK_PAD_PT = 4  # between an answer's label and its bars
 
 
 def apply_style(style: dict, font_dir: str | Path) -> None:
@@ -50,56 +57,113 @@ def _labels(question, shares: list[Share], width: int) -> list[str]:
     return [textwrap.fill(question.choice(s.choices[0]).label, width) for s in shares]
 
 
-def _finish(ax, style: dict) -> None:
+def _text_height(size: float, lines: int = 1) -> float:
+    """Inches a text of ``lines`` lines at ``size`` points takes up, with a little air."""
+    return (lines * LINE_SPACING * size + 2) / 72
+
+
+def _rows(labels: list[str], size: float, content: float, gap: float) -> tuple[list[float], float]:
+    """Centres of the rows (inches from the top) and their total height: each row is ``content``
+    inches of bars and ``gap`` of space, and grows to hold its label's wrapped lines."""
+    centres, top = [], 0.0
+    for label in labels:
+        row = max(content, _text_height(size, label.count("\n") + 1)) + gap
+        centres.append(top + row / 2)
+        top += row
+    return centres, top
+
+
+def _figure(rows: float):
+    """A figure of the report's width and its rows' height, laid out so that every label stays inside it."""
+    fig = plt.figure(figsize=(WIDTH_IN, rows + 2 * PAD_IN), layout="constrained")
+    fig.get_layout_engine().set(w_pad=PAD_IN, h_pad=PAD_IN, hspace=0, wspace=0)
+    return fig, fig.add_subplot()
+
+
+def _value_label(exhibit: dict, style: dict):
+    """The printer of a bar's value: whole percent, or with ``decimals: 1`` one decimal where
+    the base is at least ``style["min_base"]`` (``statistics.min_base``, given by the charts rule)."""
+    if exhibit.get("decimals", 0) == 1:
+        return lambda share: pct1(share, style["min_base"])
+    return pct
+
+
+def _finish(ax, style: dict, labels: list[str], centres: list[float], height: float) -> None:
+    ax.set_yticks(centres, labels)
+    ax.set_ylim(height, 0)
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_xticks([])
-    ax.tick_params(axis="y", length=0, pad=4)
+    ax.tick_params(axis="y", length=0, pad=TICK_PAD_PT)
     ax.spines["left"].set_color(style["rule_color"])
     ax.margins(x=0.14)
+
+
+def _reading_order(count: int, columns: int) -> list[int]:
+    """The order to give matplotlib, which fills a legend column by column, for ``count``
+    entries to read row by row."""
+    return sorted(range(count), key=lambda i: (i % columns, i // columns))
+
+
+def _legend(fig, ax, handles: list, names: list[str], rows: float) -> None:
+    """The tiers' legend above the bars, in as many columns as fit beside the answers' labels,
+    and the figure made tall enough for it."""
+    renderer = fig.canvas.get_renderer()
+    labels = max(t.get_window_extent(renderer).width for t in ax.get_yticklabels()) / fig.dpi
+    room = WIDTH_IN - 2 * PAD_IN - labels - TICK_PAD_PT / 72
+    for columns in range(len(names), 0, -1):
+        order = _reading_order(len(names), columns)
+        legend = ax.legend(
+            [handles[i] for i in order], [names[i] for i in order], ncol=columns, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, handlelength=1.2, borderaxespad=0.2
+        )
+        box = legend.get_window_extent(renderer)
+        if box.width / fig.dpi <= room:
+            break
+    fig.set_size_inches(WIDTH_IN, rows + box.height / fig.dpi + LEGEND_IN + 2 * PAD_IN)
 
 
 def draw_total(exhibit: dict, results: Results, style: dict):
     question = results.codebook.question(exhibit["question"])
     shares = exhibit_shares(exhibit, results)
-    height = 0.35 + 0.3 * len(shares)
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
-    values = [float(s.percent(0)) for s in shares]
     labels = _labels(question, shares, style["label_width"])
-    sns.barplot(x=values, y=labels, ax=ax, color=style["palette"]["total"], errorbar=None, width=0.7, orient="h")
-    ax.bar_label(ax.containers[0], labels=[pct(s) for s in shares], padding=3)
-    _finish(ax, style)
+    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
+    fig, ax = _figure(height)
+    printed = _value_label(exhibit, style)
+    bars = ax.barh(centres, [float(s.value * 100) for s in shares], height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0)
+    ax.bar_label(bars, labels=[printed(s) for s in shares], padding=3)
+    _finish(ax, style, labels, centres, height)
     return fig
 
 
 def draw_by_tier(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
+    """One bar per tier in each answer's row; a hatched tier's hatching is drawn over a solid
+    bar of its colour, so that the hatch pattern's tile edges never show the page through."""
     question = results.codebook.question(exhibit["question"])
     order = exhibit_shares(exhibit, results)
     labels = _labels(question, order, style["label_width"])
-    height = 0.55 + 0.62 * len(order)
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
-    bar = 0.8 / len(tiers)
+    value_size = style["font_size"] - 1
+    pitch = _text_height(value_size) * TIER_PITCH
+    centres, height = _rows(labels, style["font_size"], pitch * len(tiers), TIER_GAP_IN)
+    fig, ax = _figure(height)
+    printed = _value_label(exhibit, style)
+    handles = []
     for t, tier in enumerate(tiers):
         shares = [results.share(question.id, s.choices[0], tier["id"]) for s in order]
-        values = [float(s.percent(0)) for s in shares]
-        positions = [i - 0.4 + bar * (t + 0.5) for i in range(len(order))]
-        bars = ax.barh(
-            positions,
-            values,
-            height=bar * 0.92,
-            color=style["palette"][tier["id"]],
-            hatch=style["hatches"][tier["id"]],
-            edgecolor="white",
-            linewidth=0,
-            label=f"{tier['label']} (n={show(results.base(question.id, tier['id']))})",
-        )
-        ax.bar_label(bars, labels=[pct(s) for s in shares], padding=3, fontsize=style["font_size"] - 1)
-    ax.set_yticks(range(len(order)), labels)
-    ax.invert_yaxis()
-    ax.legend(
-        loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(tiers), frameon=False, handlelength=1.2, borderaxespad=0.2
-    )
-    _finish(ax, style)
+        values = [float(s.value * 100) for s in shares]
+        positions = [c + pitch * (t + 0.5 - len(tiers) / 2) for c in centres]
+        colour, hatch = style["palette"][tier["id"]], style["hatches"][tier["id"]]
+        bars = ax.barh(positions, values, height=pitch * TIER_BAR, color=colour, linewidth=0)
+        handle = bars
+        if hatch:
+            overlay = ax.barh(
+                positions, values, height=pitch * TIER_BAR, facecolor="none", hatch=hatch, hatchcolor="white", linewidth=0
+            )
+            handle = (bars, overlay)
+        handles.append(handle)
+        ax.bar_label(bars, labels=[printed(s) for s in shares], padding=3, fontsize=value_size)
+    _finish(ax, style, labels, centres, height)
+    names = [f"{tier['label']} (n={show(results.base(question.id, tier['id']))})" for tier in tiers]
+    _legend(fig, ax, handles, names, height)
     return fig
 
 
@@ -110,5 +174,5 @@ def draw_exhibit(exhibit: dict, results: Results, style: dict, tiers: list[dict]
 
 
 def save_svg(fig, path: str | Path) -> None:
-    fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(path, format="svg", metadata={"Date": None})
     plt.close(fig)
