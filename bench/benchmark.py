@@ -190,7 +190,11 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
         (data / "charts").mkdir(exist_ok=True)
         svgs = [f"{d}/charts/{e['id']}.svg" for e in report_config["exhibits"]]
         inputs = {"crosstabs": f"{d}/crosstabs.csv", "respondents": f"{d}/tiered.arrow", "codebook": codebook, "fonts": fonts}
-        params = {"report": {"style": report_config["style"], "exhibits": report_config["exhibits"]}, "tiers": config["tiers"]}
+        params = {
+            "report": {"style": report_config["style"], "exhibits": report_config["exhibits"]},
+            "tiers": config["tiers"],
+            "statistics": config["statistics"],
+        }
         stages.charts(inputs, {"svgs": svgs, "ledger": f"{d}/charts/ledger.csv"}, params)
     elif name == "render":
         inputs = {

@@ -82,7 +82,7 @@ def _figure(rows: float):
 
 def _value_label(exhibit: dict, style: dict):
     """The printer of a bar's value: whole percent, or with ``decimals: 1`` one decimal where
-    the base is at least ``style["min_base"]`` (``statistics.min_base``, given by the charts rule)."""
+    the base is at least ``style["min_base"]`` (``statistics.min_base``, added to the style by the charts stage)."""
     if exhibit.get("decimals", 0) == 1:
         return lambda share: pct1(share, style["min_base"])
     return pct

@@ -98,13 +98,15 @@ def charts(input: Files, output: Files, params: dict) -> None:
     from .ledger import Ledger
 
     data, report_config = results(input), params["report"]
-    charts.apply_style(report_config["style"], Path(input["fonts"][0]).parent)
+    # a value label has a decimal only on a base of at least the minimum for a test
+    style = {**report_config["style"], "min_base": params["statistics"]["min_base"]}
+    charts.apply_style(style, Path(input["fonts"][0]).parent)
     by_id = {Path(path).stem: path for path in output["svgs"]}
     ledger = Ledger()
     with ledger.active():
         for exhibit in report_config["exhibits"]:
             start = len(ledger.entries)
-            figure = charts.draw_exhibit(exhibit, data, report_config["style"], params["tiers"]["levels"])
+            figure = charts.draw_exhibit(exhibit, data, style, params["tiers"]["levels"])
             write_atomically(by_id[exhibit["id"]], lambda tmp: charts.save_svg(figure, tmp))
             for entry in ledger.entries[start:]:
                 entry["source"] = f"figure {exhibit['id']}; {entry['source']}".rstrip("; ")

@@ -19,8 +19,8 @@ rule charts:
     conda:
         "../envs/surveyreport.yaml"
     params:
-        # the smallest base whose share a chart prints with a decimal (statistics.min_base) goes with the style
-        report={"style": {**REPORT["style"], "min_base": config["statistics"]["min_base"]}, "exhibits": REPORT["exhibits"]},
+        report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
+        statistics=config["statistics"],
         tiers=config["tiers"],
     script:
         "../scripts/charts.py"
