@@ -184,3 +184,19 @@ def test_the_html_twin_inlines_both_stylesheets_and_the_charts(tmp_path):
         f"<style>\n@font-face {{ src: url(data:{font};base64,Zm9udA==); }}\n\n@media screen {{ body {{ margin: 0; }} }}\n</style>"
         '<img src="data:image/svg+xml;base64,PHN2Zy8+">'
     )
+
+
+def test_an_appendix_table_prints_the_precision_of_its_exhibit(codebook, tiers):
+    from surveyreport.context import appendix_table
+    from surveyreport.crosstab import crosstab
+    from surveyreport.results import Results
+    from surveyreport.tiers import assign_tiers
+
+    from .conftest import STATISTICS, answers
+
+    rows = [("high", {"mobile"})] * 15 + [("high", {"games"})] * 25 + [("mid", {"games"})] * 18
+    frame = assign_tiers(answers(rows, codebook), tiers, codebook)
+    results = Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
+    columns = [(None, "Total", ""), ("top", "Top", "A"), ("rest", "Rest", "B")]
+    mobile = next(r for r in appendix_table(codebook.question("tools"), results, columns, 30)["rows"] if r["label"] == "Mobile")
+    assert [c["pct"] for c in mobile["cells"]] == ["25.9%", "37.5%", "0%"]  # 15/58, 15/40, and 0/18 under the minimum base

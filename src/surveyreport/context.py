@@ -15,7 +15,7 @@ from .codebook import Codebook
 from .crosstab import NO_ANSWER, TOTAL
 from .errors import SurveyError
 from .findings import fill
-from .formatting import constant, date_range, interval, pct, setting
+from .formatting import constant, date_range, interval, pct, pct1, setting
 from .ledger import Count, quiet, show
 from .results import Results, Share, exhibit_shares
 from .stats import column_letters
@@ -23,12 +23,17 @@ from .templates import choice_label
 from .tidy import received_order
 
 
-def cell(share: Share) -> str:
-    """An appendix cell: the rounded percentage (0% too, with its interval), or an en dash where the base is empty."""
-    return "–" if share.base == 0 else pct(share)
+def cell(share: Share, min_base: int | None = None) -> str:
+    """An appendix cell: the rounded percentage (0% too, with its interval), or an en dash where the base is empty.
+
+    Given ``min_base``, one decimal where the base is at least that (as the question's chart and text print it).
+    """
+    if share.base == 0:
+        return "–"
+    return pct(share) if min_base is None else pct1(share, min_base)
 
 
-def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]]) -> dict:
+def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]], min_base: int | None = None) -> dict:
     """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases.
 
     Every percentage is on the question's one base, the one the base row shows; answers left out
@@ -49,7 +54,7 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
             empty = share.base == 0
             cells.append(
                 {
-                    "pct": cell(share),
+                    "pct": cell(share, min_base),
                     "ci": "" if empty else interval(row["ci_low"], row["ci_high"], share),
                     "sig": row["higher_than"],
                 }
@@ -205,6 +210,9 @@ def build_context(
             "src": chart_urls[exhibit["id"]],
             "unsupported": [m for m in failures if m.startswith(f"{where}:")],
         }
+    # a question whose exhibit prints one decimal has its table printed the same way
+    min_base = config["statistics"]["min_base"]
+    one_decimal = {e["question"]: min_base for e in report_config["exhibits"] if e.get("decimals", 0) == 1}
     columns = [(None, "Total", "")] + [(t["id"], t["label"], letter) for t, letter in zip(tiers, column_letters(len(tiers)))]
     context = {
         "study": config["study"],
@@ -230,7 +238,7 @@ def build_context(
         "verbatim_max_chars": report_config["verbatim_max_chars"],
         "codebook": codebook,
         "columns": columns,
-        "appendix": [appendix_table(q, results, columns) for q in codebook.closed],
+        "appendix": [appendix_table(q, results, columns, one_decimal.get(q.id)) for q in codebook.closed],
         "verbatims": verbatims(
             results.respondents_table, codebook, report_config["verbatim_max_chars"], report_config["verbatim_max_answers"]
         ),
