@@ -83,8 +83,17 @@ fi
 if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
     echo "SLURM: installing Debian's slurm-wlm and munge with apt-get"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+    # The packages' scripts would start the system's munge and slurm services; this script starts
+    # only its own daemons, so the installation starts none (Debian's policy-rc.d, removed after).
+    policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy"
+    fi
+    installed=0
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null && installed=1
+    [ -z "$policy" ] || rm -f "$policy"
+    [ "$installed" = 1 ] || { echo "SLURM: installing slurm-wlm and munge failed" >&2; exit 1; }
 fi
 
 host=$(hostname -s)
