@@ -246,10 +246,10 @@ def duckdb_counts(export: str, work: Path) -> int:
 
 def scale_rows(work: Path, sizes: list[int], runs: int, done: Callable[[dict], None]) -> dict[int, dict[str, dict]]:
     """Each stage at each size; ``done`` gets the table so far after every size."""
+    import yaml
+
     from surveyreport.codebook import load_codebook
     from surveyreport.generate import generate
-
-    import yaml
 
     codebook = load_codebook(work / "config" / "sales-training-2012" / "codebook.yaml")
     spec = yaml.safe_load((work / "config" / "sales-training-2012" / "reconstruction.yaml").read_text(encoding="utf-8"))
