@@ -164,9 +164,9 @@ def made_once(tmp_path_factory, name, make):
     return folder
 
 
-def built_project(folder, *args):
+def built_project(folder):
     """Build the study in a fresh copy of the project at ``folder``."""
-    run = snakemake(copy_project(folder), *args)
+    run = snakemake(copy_project(folder))
     assert run.returncode == 0, run.stderr[-3000:]
 
 
