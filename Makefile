@@ -6,8 +6,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 4
+# Test processes (pytest-xdist): the three slowest modules start at once, each on its own worker
+# (tests/conftest.py); on two cores a third worker pays, as the SLURM test mostly waits for its cluster.
+TEST_WORKERS ?= 3
+XDIST := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
-.PHONY: report test system data lock pages provenance benchmark clean diff
+.PHONY: report test check lint system data lock pages provenance benchmark clean diff
 
 # Debian/Ubuntu packages of the libraries WeasyPrint loads: Pango lays out the text and
 # HarfBuzz's subsetter embeds only the glyphs the report uses. Without the subsetter WeasyPrint
@@ -19,10 +23,22 @@ report: system $(STAMP)
 
 # As root with apt-get, tests/test_slurm.py installs slurm-wlm and munge (if missing) and runs a
 # one-node SLURM cluster while it runs (profiles/slurm/localhost-cluster.sh); SKIP_SLURM=1 skips it.
+# The whole suite, the end-to-end builds included (about 3 minutes on two cores).
 test: system $(STAMP)
 	@if [ -z "$(SKIP_SLURM)" ] && [ "$$(id -u)" = 0 ]; then \
 	  echo "note: the SLURM test installs slurm-wlm and munge with apt-get if missing and runs munged, slurmctld and slurmd until it ends (SKIP_SLURM=1 skips it)"; fi
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST)
+
+# Before a commit (about a minute): lint, Snakemake's lint of both studies, the tests that build nothing (not `e2e`).
+check: lint system
+	$(BIN)/snakemake --lint
+	$(BIN)/snakemake --lint --config study=onboarding-2025
+	$(BIN)/pytest $(XDIST) -m "not e2e"
+
+# The Python code (ruff; `ruff format` is configured in pyproject.toml but not yet applied) and the Snakemake files.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check Snakefile workflow
 
 # Rewrite the committed raw export from its spec (same seed: same bytes).
 data: $(STAMP)

@@ -1,6 +1,6 @@
 """Benchmark the workflow and write a markdown table of median wall time and peak memory.
 
-    python bench/benchmark.py [--runs 3] [--sizes 10000 100000 1000000] [--out bench/RESULTS.md]
+    python bench/benchmark.py [--runs 3] [--sizes 10000 100000 1000000] [--out bench/RESULTS.md] [--smoke]
 
 Everything runs in a temporary copy of the project, so ``results/`` is left alone.
 Measured, each ``--runs`` times (median reported):
@@ -13,6 +13,10 @@ Measured, each ``--runs`` times (median reported):
   when it finished, imported again in another fresh interpreter);
 - each stage on generated exports of each ``--sizes`` respondents, and DuckDB counting the
   same answers by tier straight from the same export file.
+
+``--smoke`` (the tests' quick run, every row filled, the times not worth comparing): one run of
+each, and no build back to the committed state after an edit (the next edit's build reruns the
+same jobs and more).
 
 Peak memory is the largest resident set of any one process of the measured command
 (``getrusage(RUSAGE_CHILDREN)``), e.g. the heaviest Snakemake job.
@@ -94,7 +98,7 @@ def edit(path: Path, old: str, new: str) -> None:
 # ----------------------------------------------------------------------------- the study
 
 
-def study_rows(work: Path, runs: int) -> list[tuple[str, dict, str]]:
+def study_rows(work: Path, runs: int, smoke: bool = False) -> list[tuple[str, dict, str]]:
     rows = []
     cold = []
     for _ in range(runs):
@@ -116,7 +120,8 @@ def study_rows(work: Path, runs: int) -> list[tuple[str, dict, str]]:
             edit(path, old, new.format(n=n + 1 if "font_size" not in what else n + 6))
             results.append(measure(snakemake(), work))
             path.write_text(original, encoding="utf-8")
-        measure(snakemake(), work)  # back to the committed state, not timed
+        if not smoke:
+            measure(snakemake(), work)  # back to the committed state, not timed
         rows.append((what, median_of(results), jobs_run(results[-1]["output"])))
     return rows
 
@@ -251,10 +256,10 @@ def duckdb_counts(export: str, work: Path) -> int:
 
 def scale_rows(work: Path, sizes: list[int], runs: int, done: Callable[[dict], None]) -> dict[int, dict[str, dict]]:
     """Each stage at each size; ``done`` gets the table so far after every size."""
+    import yaml
+
     from surveyreport.codebook import load_codebook
     from surveygen.generate import generate
-
-    import yaml
 
     codebook = load_codebook(work / "config" / "sales-training-2012" / "codebook.yaml")
     spec = yaml.safe_load((work / "config" / "sales-training-2012" / "reconstruction.yaml").read_text(encoding="utf-8"))
@@ -359,11 +364,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument("--smoke", action="store_true", help="a quick run that fills every row (one run of each)")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--modules", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.smoke:
+        args.runs = 1
     if args.stage:
         run_stage(args.stage, Path(args.work), Path(args.data), args.modules)
         return
@@ -371,7 +379,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="surveyreport-bench-") as tmp:
         work = copy_project(Path(tmp))
         started = time.perf_counter()
-        study = study_rows(work, args.runs)
+        study = study_rows(work, args.runs, args.smoke)
         startup = startup_rows(work, args.runs)
         print(f"study measured in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 

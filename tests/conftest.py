@@ -1,3 +1,5 @@
+import fcntl
+import os
 import shutil
 import subprocess
 import sys
@@ -9,6 +11,22 @@ import pytest
 from surveyreport.codebook import parse_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
+# Modules that take longest, run first: with pytest-xdist (`make test`) they start at once on separate workers.
+FIRST = ["test_slurm.py", "test_faults.py", "test_benchmark.py"]
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
+
+
+def pytest_report_header(config):
+    """pytest-xdist shows no worker's console: the SLURM test's notice is given here, before any test runs."""
+    if getattr(config.option, "numprocesses", None) and os.geteuid() == 0 and not os.environ.get("SKIP_SLURM"):
+        return (
+            "test_slurm.py, where it runs, starts munged, slurmctld and slurmd on this machine (installing Debian's "
+            "slurm-wlm and munge with apt-get if missing); stopped when the test ends; SKIP_SLURM=1 skips this"
+        )
+    return None
 
 
 @pytest.fixture
@@ -127,13 +145,35 @@ def copy_project(target):
     return target
 
 
+def made_once(tmp_path_factory, name, make):
+    """The folder ``name``, made by ``make(folder)`` once per test run and shared by the pytest-xdist workers.
+
+    The first process to ask makes it while holding a lock; the others wait for it and then use it.
+    Tests treat it as read-only: a test that changes files copies it first (``shutil.copytree``).
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's temporary folder, above each worker's own
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            make(folder)
+            done.touch()
+    return folder
+
+
+def built_project(folder):
+    """Build the study in a fresh copy of the project at ``folder``."""
+    run = snakemake(copy_project(folder))
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
 @pytest.fixture(scope="session")
 def build(tmp_path_factory):
-    """The study built once, in a temporary copy of the project."""
-    workdir = copy_project(tmp_path_factory.mktemp("project"))
-    run = snakemake(workdir)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return workdir
+    """The study built once, in a temporary copy of the project (shared by every test and worker: never changed)."""
+    return made_once(tmp_path_factory, "project", built_project)
 
 
 def pdf_text_of(path):

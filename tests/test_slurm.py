@@ -99,7 +99,7 @@ def test_start_starts_its_own_daemons_once(cluster, bystanders):
     assert recorded() == daemons, "a second start starts nothing new"
 
 
-def test_slurm_run_gives_the_local_report_bytes(cluster, build, tmp_path):
+def test_slurm_run_gives_the_local_report_bytes(cluster, request, tmp_path):
     workdir = copy_project(tmp_path / "project")
     run = snakemake(
         workdir,
@@ -113,6 +113,7 @@ def test_slurm_run_gives_the_local_report_bytes(cluster, build, tmp_path):
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     submitted = re.findall(r"submitted with SLURM jobid (\d+)", run.stdout + run.stderr)
     assert len(submitted) == 7, "every rule but `all` and `publish` (local rules) is a SLURM job"
+    build = request.getfixturevalue("build")  # the local build, asked for only now: made meanwhile by another worker
     for name in ("report.pdf", "crosstab/crosstabs.csv", "verification.md"):
         assert (workdir / RESULTS / name).read_bytes() == (build / RESULTS / name).read_bytes(), name
 

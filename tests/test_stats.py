@@ -38,7 +38,10 @@ def test_katz_ratio_worked_check():
     assert (round(low, 3), round(high, 3)) == (1.085, 3.239)
 
 
-def by_hand_wilson(x, n, z=norm.ppf(0.975)):
+Z95 = norm.ppf(0.975)
+
+
+def by_hand_wilson(x, n, z=Z95):
     p = x / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))

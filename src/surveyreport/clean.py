@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+
 from .codebook import Codebook
 from .errors import SurveyError
 from .tidy import received_order
@@ -39,7 +40,7 @@ def recode_other(frame: pd.DataFrame, rules: list[dict], codebook: Codebook) -> 
         except re.error as error:
             raise SurveyError(f"recode pattern {rule['pattern']!r} is not a regular expression: {error}") from None
         given = texts.dropna()
-        hit = given.map(lambda text: pattern.search(text) is not None).astype(bool).reindex(texts.index, fill_value=False)
+        hit = given.map(lambda text: pattern.search(text) is not None).astype(bool).reindex(texts.index, fill_value=False)  # noqa: B023
         if question.multi:
             frame.loc[hit, question.choice_column(target)] = True
             frame.loc[hit, question.choice_column(other)] = False
