@@ -258,8 +258,8 @@ def scale_rows(work: Path, sizes: list[int], runs: int, done: Callable[[dict], N
     """Each stage at each size; ``done`` gets the table so far after every size."""
     import yaml
 
-    from surveyreport.codebook import load_codebook
     from surveygen.generate import generate
+    from surveyreport.codebook import load_codebook
 
     codebook = load_codebook(work / "config" / "sales-training-2012" / "codebook.yaml")
     spec = yaml.safe_load((work / "config" / "sales-training-2012" / "reconstruction.yaml").read_text(encoding="utf-8"))

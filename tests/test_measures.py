@@ -2,9 +2,9 @@ from fractions import Fraction
 
 import pytest
 
+from surveyreport.checks import evaluate_check, unsupported_claims, verify, verify_layout
 from surveyreport.crosstab import crosstab
 from surveyreport.errors import SurveyError
-from surveyreport.checks import evaluate_check, unsupported_claims, verify, verify_layout
 from surveyreport.results import Results, round_half_up
 from surveyreport.tiers import assign_tiers
 
@@ -120,7 +120,7 @@ def test_an_undefined_ratio_is_a_failed_check_not_a_crash(codebook, tiers):
     (failure,) = unsupported_claims(results, [{"id": "x", "claims": [{"measure": "ratio", "question": "tools", "choice": "mobile", "tiers": ["top", "rest"], "at_least": 2}]}])
     assert "undefined (6/39 vs 0/72)" in failure
     with pytest.raises(SurveyError, match="the ratio tools mobile, top 6/39 vs rest 0/72 is undefined"):
-        ratio.value
+        _ = ratio.value
 
 
 def test_a_claim_the_data_do_not_support_is_named_with_its_numbers(results):

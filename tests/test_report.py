@@ -125,8 +125,8 @@ def test_web_and_internal_links_are_kept(tmp_path):
 
 
 def test_a_zero_share_prints_as_zero_with_its_interval(codebook, tiers):
-    from surveyreport.crosstab import crosstab
     from surveyreport.context import appendix_table
+    from surveyreport.crosstab import crosstab
     from surveyreport.results import Results
     from surveyreport.tiers import assign_tiers
 
@@ -144,8 +144,8 @@ def test_a_zero_share_prints_as_zero_with_its_interval(codebook, tiers):
 def test_the_methodology_counts_what_was_redacted_from_the_valid_respondents(codebook):
     from markupsafe import escape
 
-    from surveyreport.ledger import Ledger
     from surveyreport.context import redactions
+    from surveyreport.ledger import Ledger
 
     frame = pd.DataFrame(
         {

@@ -204,8 +204,8 @@ class Generator:
         last = self.rng.choice(pii["last_names"], size=n)
         domains = self.rng.choice(pii["email_domains"], size=n)
         emails = []
-        for f, l, d in zip(first, last, domains):
-            local = f"{f}.{l}".lower()
+        for given, family, d in zip(first, last, domains):
+            local = f"{given}.{family}".lower()
             seen = self.emails_seen[local + d] = self.emails_seen.get(local + d, 0) + 1
             emails.append(f"{local}{seen if seen > 1 else ''}@{d}")
         octets = self.rng.integers(1, 255, size=(n, 3))

@@ -92,7 +92,7 @@ def _locate_bad_bytes(path: Path, what: str) -> None:
     """Raise the error for a file that is not UTF-8: the first cell that is not, and what the file looks like instead."""
     number, index, header, record = 0, None, [], []
     with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        for number, record in enumerate(csv.reader(handle), start=1):
+        for number, record in enumerate(csv.reader(handle), start=1):  # noqa: B007 (read after the loop)
             header = header or record
             index = next((i for i, cell in enumerate(record) if UNDECODED.search(cell)), None)
             if index is not None:
@@ -121,7 +121,7 @@ def _check_row_lengths(path: Path) -> int:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         number, width = 0, 0
         try:
-            for number, record in enumerate(csv.reader(handle), start=1):
+            for number, record in enumerate(csv.reader(handle), start=1):  # noqa: B007 (read after the loop)
                 if number == 1:
                     width = len(record)
                 elif record and len(record) < width:

@@ -209,7 +209,9 @@ def verification_rows(path: Path) -> list[dict]:
     table = [line for line in lines if line.startswith("|") and not line.startswith("|---")]
     if not table:
         return []
-    split = lambda line: [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+    def split(line: str) -> list[str]:
+        return [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+
     header = split(table[0])
     return [dict(zip(header, split(line))) for line in table[1:]]
 

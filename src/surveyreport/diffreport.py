@@ -210,7 +210,9 @@ def _csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 
 def _number_row(c: Change) -> list[str]:
-    get = lambda row, key: "" if row is None else row[key]
+    def get(row: dict | None, key: str) -> str:
+        return "" if row is None else row[key]
+
     move = "" if c.state != "changed" or c.move == float("inf") else f"{c.move:.4f}"
     return [c.state, *c.place, get(c.old, "text"), get(c.new, "text"), get(c.old, "value"), get(c.new, "value"),
             get(c.old, "numerator"), get(c.new, "numerator"), get(c.old, "base"), get(c.new, "base"), move]

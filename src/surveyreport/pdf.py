@@ -60,7 +60,7 @@ def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.d
     writing it, and on any link to a local file or attachment. Returns the page count."""
     import weasyprint
 
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(created.replace(tzinfo=dt.timezone.utc).timestamp()))
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(created.replace(tzinfo=dt.UTC).timestamp()))
     collector = _ErrorCollector()
     weasyprint.LOGGER.addHandler(collector)
     try:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from .codebook import Choice, Codebook, Question
-from .errors import SurveyError
 from .csvcells import read_csv_cells, response_rows
+from .errors import SurveyError
 from .export import UNANSWERED, Export, check_columns
 
 HEADER_ROWS = 3

@@ -107,7 +107,7 @@ def charts(input: Files, output: Files, params: dict) -> None:
         for exhibit in report_config["exhibits"]:
             start = len(ledger.entries)
             figure = charts.draw_exhibit(exhibit, data, style, params["tiers"]["levels"])
-            write_atomically(by_id[exhibit["id"]], lambda tmp: charts.save_svg(figure, tmp))
+            write_atomically(by_id[exhibit["id"]], lambda tmp, figure=figure: charts.save_svg(figure, tmp))
             for entry in ledger.entries[start:]:
                 entry["source"] = f"figure {exhibit['id']}; {entry['source']}".rstrip("; ")
     write_csv(ledger.frame(), output["ledger"])

@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from .codebook import Codebook, Question
-from .errors import SurveyError
 from .csvcells import read_csv_cells, response_rows
+from .errors import SurveyError
 from .export import Export, check_columns
 
 log = logging.getLogger("surveyreport")
