@@ -38,6 +38,7 @@ check: lint system
 # The Python code (ruff; `ruff format` is configured in pyproject.toml but not yet applied) and the Snakemake files.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile workflow
 
 # Rewrite the committed raw export from its spec (same seed: same bytes).

@@ -107,11 +107,29 @@ def study_rows(work: Path, runs: int, smoke: bool = False) -> list[tuple[str, di
         cold.append(measure(snakemake(), work))
     rows.append(("cold build (empty results/)", median_of(cold), jobs_run(cold[-1]["output"])))
     rows.append(("no-op rerun", median_of([measure(snakemake(), work) for _ in range(runs)]), "none"))
-    rows.append(("`snakemake --version`", median_of([measure([sys.executable, "-m", "snakemake", "--version"], work) for _ in range(runs)]), ""))
+    rows.append(
+        (
+            "`snakemake --version`",
+            median_of([measure([sys.executable, "-m", "snakemake", "--version"], work) for _ in range(runs)]),
+            "",
+        )
+    )
     edits = {
-        "template edit (report.html.j2)": (work / "config" / "sales-training-2012" / "report.html.j2", "<h2>Key findings</h2>", "<h2>Key findings{n}</h2>"),
-        "chart-style edit (font_size)": (work / "config" / "sales-training-2012" / "report.yaml", "font_size: 8.5", "font_size: 8.{n}"),
-        "tier-rule edit (a tier's label)": (work / "config" / "sales-training-2012" / "config.yaml", "label: Ineffective,", "label: Ineffective{n},"),
+        "template edit (report.html.j2)": (
+            work / "config" / "sales-training-2012" / "report.html.j2",
+            "<h2>Key findings</h2>",
+            "<h2>Key findings{n}</h2>",
+        ),
+        "chart-style edit (font_size)": (
+            work / "config" / "sales-training-2012" / "report.yaml",
+            "font_size: 8.5",
+            "font_size: 8.{n}",
+        ),
+        "tier-rule edit (a tier's label)": (
+            work / "config" / "sales-training-2012" / "config.yaml",
+            "label: Ineffective,",
+            "label: Ineffective{n},",
+        ),
     }
     for what, (path, old, new) in edits.items():
         original = path.read_text(encoding="utf-8")
@@ -180,13 +198,19 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
     study = work / "config" / "sales-training-2012"
     fonts = sorted(str(p) for p in (work / "report" / "fonts").glob("*.ttf"))
     if name == "ingest":
-        stages.ingest({"export": f"{d}/export.csv", "codebook": codebook}, {"responses": f"{d}/responses.arrow"}, {"export_format": "auto"})
+        stages.ingest(
+            {"export": f"{d}/export.csv", "codebook": codebook}, {"responses": f"{d}/responses.arrow"}, {"export_format": "auto"}
+        )
     elif name == "clean":
         outputs = {k: f"{d}/{k}.csv" for k in ("dispositions", "attrition", "recodes")}
         outputs["respondents"] = f"{d}/respondents.arrow"
         stages.clean({"responses": f"{d}/responses.arrow", "codebook": codebook}, outputs, {"cleaning": config["cleaning"]})
     elif name == "tier":
-        stages.tier({"respondents": f"{d}/respondents.arrow", "codebook": codebook}, {"respondents": f"{d}/tiered.arrow"}, {"tiers": config["tiers"]})
+        stages.tier(
+            {"respondents": f"{d}/respondents.arrow", "codebook": codebook},
+            {"respondents": f"{d}/tiered.arrow"},
+            {"tiers": config["tiers"]},
+        )
     elif name == "crosstab":
         outputs = {"crosstabs": f"{d}/crosstabs.csv", "chisquare": f"{d}/chisquare.csv", "workbook": f"{d}/crosstabs.xlsx"}
         params = {"tiers": config["tiers"], "statistics": config["statistics"], "title": config["about"]["title"]}
@@ -203,15 +227,28 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
         stages.charts(inputs, {"svgs": svgs, "ledger": f"{d}/charts/ledger.csv"}, params)
     elif name == "render":
         inputs = {
-            "crosstabs": f"{d}/crosstabs.csv", "respondents": f"{d}/tiered.arrow", "attrition": f"{d}/attrition.csv",
-            "export": f"{d}/export.csv", "codebook": codebook, "charts": sorted(glob.glob(f"{d}/charts/*.svg")),
-            "charts_ledger": f"{d}/charts/ledger.csv", "stylesheet": str(work / "report" / "style.css"),
-            "screen_stylesheet": str(work / "report" / "screen.css"), "fonts": fonts, "figures": [],
+            "crosstabs": f"{d}/crosstabs.csv",
+            "respondents": f"{d}/tiered.arrow",
+            "attrition": f"{d}/attrition.csv",
+            "export": f"{d}/export.csv",
+            "codebook": codebook,
+            "charts": sorted(glob.glob(f"{d}/charts/*.svg")),
+            "charts_ledger": f"{d}/charts/ledger.csv",
+            "stylesheet": str(work / "report" / "style.css"),
+            "screen_stylesheet": str(work / "report" / "screen.css"),
+            "fonts": fonts,
+            "figures": [],
         }
-        settings = {"study": config["about"], **{k: config[k] for k in ("cleaning", "tiers", "statistics")}, "commit": "benchmark"}
+        settings = {
+            "study": config["about"],
+            **{k: config[k] for k in ("cleaning", "tiers", "statistics")},
+            "commit": "benchmark",
+        }
         params = {
-            "config": settings, "report": {**report_config, "unsupported_claims": "mark"},
-            "template_dirs": [str(study), str(work / "report")], "fail": False,
+            "config": settings,
+            "report": {**report_config, "unsupported_claims": "mark"},
+            "template_dirs": [str(study), str(work / "report")],
+            "fail": False,
         }
         stages.render(inputs, {"pdf": f"{d}/report.pdf", "html": f"{d}/report.html", "ledger": f"{d}/ledger.csv"}, params)
     elif name == "duckdb":
@@ -241,7 +278,9 @@ def duckdb_counts(export: str, work: Path) -> int:
         if question.multi:
             for choice in question.choices:
                 column = f"{question.column}_{choice.code}"
-                selects.append(f"SELECT '{question.id}' q, '{choice.code}' a, tier, count(*) FILTER (WHERE \"{column}\" = '1') n FROM r GROUP BY ALL")
+                selects.append(
+                    f"SELECT '{question.id}' q, '{choice.code}' a, tier, count(*) FILTER (WHERE \"{column}\" = '1') n FROM r GROUP BY ALL"
+                )
         else:
             selects.append(f"SELECT '{question.id}' q, \"{question.column}\" a, tier, count(*) n FROM r GROUP BY ALL")
     con = duckdb.connect()
@@ -294,7 +333,9 @@ def cell(result: dict) -> str:
 def source_commit() -> str:
     """The commit being measured, marked when the working tree differs from it."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     return f"`{commit}`" + (" (with uncommitted changes)" if dirty else "")
 
 

@@ -129,9 +129,7 @@ LOGS = "logs/sales-training-2012"
 
 
 def snakemake(workdir, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "4", *args], cwd=workdir, capture_output=True, text=True
-    )
+    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "4", *args], cwd=workdir, capture_output=True, text=True)
 
 
 def copy_project(target):

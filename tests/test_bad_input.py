@@ -45,23 +45,51 @@ CASES = [
     ("semicolons", lambda t: t.replace(",", ";"), "separated by something other than commas"),
     ("tabs", lambda t: t.replace(",", "\t"), "separated by something other than commas"),
     ("truncated last line", lambda t: t.rstrip("\n")[:-60], "fewer than the header (is the file truncated?)"),
-    ("a blank line between responses", lambda t: "\n".join(lines(t)[:8] + [""] + lines(t)[8:]), "row 9, column 'ResponseId': the response ID is blank"),
+    (
+        "a blank line between responses",
+        lambda t: "\n".join(lines(t)[:8] + [""] + lines(t)[8:]),
+        "row 9, column 'ResponseId': the response ID is blank",
+    ),
     ("a row with a field too many", set_cell("Q16", 10, "x,extra,y,z"), "row 10: the row has 85 fields, more than the header"),
     ("duplicate column IDs", rename("Q9,", "Q8_1,"), "column IDs repeat: Q8_1"),
-    ("a required column missing", rename("Duration (in seconds)", "Time taken"), "required column(s) missing: Duration (in seconds)"),
+    (
+        "a required column missing",
+        rename("Duration (in seconds)", "Time taken"),
+        "required column(s) missing: Duration (in seconds)",
+    ),
     ("an answer code not in the codebook", set_cell("Q6", 10, "7"), "row 10, column 'Q6': unexpected value '7'"),
     ("a choice label not in the codebook", set_cell("Q3", 10, "Huge"), "row 10, column 'Q3': unexpected value 'Huge'"),
     ("a multi-select cell that is not a tick", set_cell("Q12_2", 10, "2"), "row 10, column 'Q12_2': unexpected value '2'"),
-    ("a non-numeric duration", set_cell("Duration (in seconds)", 12, "9m"), "row 12, column 'Duration (in seconds)': cannot read '9m' as a whole number"),
-    ("an unparseable date", set_cell("StartDate", 8, "07/05/2012 10:00"), "row 8, column 'StartDate': cannot read '07/05/2012 10:00' as a date"),
+    (
+        "a non-numeric duration",
+        set_cell("Duration (in seconds)", 12, "9m"),
+        "row 12, column 'Duration (in seconds)': cannot read '9m' as a whole number",
+    ),
+    (
+        "an unparseable date",
+        set_cell("StartDate", 8, "07/05/2012 10:00"),
+        "row 8, column 'StartDate': cannot read '07/05/2012 10:00' as a date",
+    ),
     ("an unknown status word", set_cell("Status", 9, "Bogus"), "row 9, column 'Status': cannot read 'Bogus'"),
     ("finished neither yes nor no", set_cell("Finished", 9, "yes"), "row 9, column 'Finished': unexpected value 'yes'"),
-    ("Excel-mangled response IDs", set_cell("ResponseId", 6, "1.18874E+11"), "row 6, column 'ResponseId': response ID '1.18874E+11' was turned into a number"),
+    (
+        "Excel-mangled response IDs",
+        set_cell("ResponseId", 6, "1.18874E+11"),
+        "row 6, column 'ResponseId': response ID '1.18874E+11' was turned into a number",
+    ),
     ("a blank response ID", set_cell("ResponseId", 7, ""), "row 7, column 'ResponseId': the response ID is blank"),
     ("a questionnaire that does not match", rename(",Q1,", ",X1,"), "required column(s) missing: Q1"),
-    ("an export of another survey", lambda t: t.replace(",Q", ",Z"), "question columns the codebook names are missing: is this an export of another survey?"),
+    (
+        "an export of another survey",
+        lambda t: t.replace(",Q", ",Z"),
+        "question columns the codebook names are missing: is this an export of another survey?",
+    ),
     ("a 100 MB single field", set_cell("Q16", 11, "x" * 100_000_000), "row 11: a field longer than 131,072 characters"),
-    ("a 120,000-character answer", set_cell("Q16", 11, "x" * 120_000), "row 11, column 'Q16': a text answer of 120,000 characters"),
+    (
+        "a 120,000-character answer",
+        set_cell("Q16", 11, "x" * 120_000),
+        "row 11, column 'Q16': a text answer of 120,000 characters",
+    ),
 ]
 
 

@@ -46,9 +46,7 @@ def row(table, label):
 
 
 def test_the_table_names_the_commit_it_measured(table):
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short=7", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
+    commit = subprocess.run(["git", "rev-parse", "--short=7", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     assert f"Commit `{commit}" in table.splitlines()[2]
 
 

@@ -62,7 +62,12 @@ def test_labels_are_printed_as_written(codebook, tiers, tmp_path):
     charts.apply_style(STYLE, ROOT / "report" / "fonts")
     results = Results(crosstab(frame, book, tiers["levels"], STATISTICS), book, frame)
     path = tmp_path / "tools.svg"
-    charts.save_svg(charts.draw_exhibit({"id": "tools", "question": "tools", "by": "total"}, results, {**STYLE, "label_width": 200}, tiers["levels"]), path)
+    charts.save_svg(
+        charts.draw_exhibit(
+            {"id": "tools", "question": "tools", "by": "total"}, results, {**STYLE, "label_width": 200}, tiers["levels"]
+        ),
+        path,
+    )
     svg = path.read_text()
     texts = re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)  # one text element, not TeX laid out glyph by glyph
     assert "Costs $x^2$ &amp; &lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }}" in texts and "<script" not in svg
@@ -125,7 +130,9 @@ def test_no_text_of_any_chart_collides_or_is_cut_off(study):
         assert len(texts) > len(exhibit_shares(exhibit, results)), exhibit["id"]  # labels and values both drawn
         assert collisions(fig) == [], exhibit["id"]
         if exhibit["by"] == "tier":  # the legend, in one row or several, reads in the tiers' order
-            legend = sorted(fig.axes[0].get_legend().get_texts(), key=lambda t: (-round(t.get_window_extent().y0), t.get_window_extent().x0))
+            legend = sorted(
+                fig.axes[0].get_legend().get_texts(), key=lambda t: (-round(t.get_window_extent().y0), t.get_window_extent().x0)
+            )
             assert [t.get_text().split(" (n=")[0] for t in legend] == [tier["label"] for tier in study.config["tiers"]["levels"]]
         plt.close(fig)
 
@@ -169,7 +176,6 @@ def test_hatching_lies_over_a_solid_bar_of_the_same_colour(results, tiers):
     assert len(hatched) == 3 and len(solid) == 6  # the Rest tier's three answers hatched, all six bars solid
     for bar in hatched:
         assert bar.get_facecolor()[3] == 0 and solid[(bar.get_y(), bar.get_width())] == to_rgba(STYLE["palette"]["rest"])
-
 
 
 @pytest.mark.parametrize(("count", "columns", "order"), [(4, 4, [0, 1, 2, 3]), (4, 2, [0, 2, 1, 3]), (5, 3, [0, 3, 1, 4, 2])])

@@ -129,5 +129,11 @@ def test_straightliners_give_one_choice_to_a_whole_battery(codebook):
     )
     rows = [("s1", "s1", "s1"), ("s1", "s2", "s1"), ("s2", "s2", None), ("s3", None, None)]
     frame = pd.DataFrame(rows, columns=["g1", "g2", "g3"]).astype(pd.CategoricalDtype(["s1", "s2", "s3"]))
-    step = {"rule": "straightliner", "reason": "straightliner", "label": "Same answer throughout", "questions": ["g1", "g2", "g3"], "min_answered": 2}
+    step = {
+        "rule": "straightliner",
+        "reason": "straightliner",
+        "label": "Same answer throughout",
+        "questions": ["g1", "g2", "g3"],
+        "min_answered": 2,
+    }
     assert dispositions(frame, [step], battery).tolist() == ["straightliner", "kept", "straightliner", "kept"]

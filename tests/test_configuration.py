@@ -121,7 +121,9 @@ def test_a_study_configuration_breaking_the_schema_is_one_line_naming_the_key(pr
     folder = project / "config" / "bad-about"
     shutil.copytree(project / "config" / "sales-training-2012", folder)
     config = folder / "config.yaml"
-    config.write_text(config.read_text(encoding="utf-8").replace("about:\n", "about:\n  name: Sales Training\n", 1), encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("about:\n", "about:\n  name: Sales Training\n", 1), encoding="utf-8"
+    )
     run = snakemake(project, "-n", "--config", "study=bad-about")
     fails_with(
         run,
@@ -152,9 +154,7 @@ def test_a_configfile_snakemake_cannot_read_is_shown_with_a_traceback(project, t
 def test_a_long_value_is_quoted_in_part():
     report = load_yaml(ROOT / "config" / "sales-training-2012" / "report.yaml")
     report["exhibits"][0]["by"] = "x" * 500
-    with pytest.raises(
-        SurveyError, match=r"^report.yaml: exhibits\[0\]\.by: 'x{58}… is not one of \['total', 'tier'\]$"
-    ):
+    with pytest.raises(SurveyError, match=r"^report.yaml: exhibits\[0\]\.by: 'x{58}… is not one of \['total', 'tier'\]$"):
         validate(report, SCHEMAS / "report.schema.yaml", "report.yaml")
 
 

@@ -57,7 +57,9 @@ def test_every_raw_row_is_kept_or_excluded_once(tmp_path_factory, seed, responde
     assert kept["finished"].all() and kept["progress"].ge(rule("incomplete")["min_progress"]).all()
     assert not kept["role"].isin(rule("screened_out")["choices"]).any()
     assert not kept["identity_group"].duplicated().any()
-    reached = frame[disposition.set_index("response_id").loc[frame["response_id"], "disposition"].isin([KEPT, "speeder"]).to_numpy()]
+    reached = frame[
+        disposition.set_index("response_id").loc[frame["response_id"], "disposition"].isin([KEPT, "speeder"]).to_numpy()
+    ]
     assert kept["duration"].ge(rule("speeder")["max_share_of_median"] * reached["duration"].median()).all()
 
 

@@ -101,8 +101,11 @@ def test_workbook_has_a_sheet_per_question_with_letters_and_notes(tiered, codebo
 @pytest.mark.parametrize(
     "counts, says",
     [
-        ([[1, 7], [6, 2]], "so Cochran's rule fails and the chi-square distribution's p = 0.012 is unreliable: p = 0.043 is a "
-         "Monte Carlo p-value from 1,000 simulated tables with the same margins."),
+        (
+            [[1, 7], [6, 2]],
+            "so Cochran's rule fails and the chi-square distribution's p = 0.012 is unreliable: p = 0.043 is a "
+            "Monte Carlo p-value from 1,000 simulated tables with the same margins.",
+        ),
         ([[20, 30], [35, 15]], "so Cochran's rule holds: p = 0.003 from the chi-square distribution."),
     ],
 )

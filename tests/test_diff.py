@@ -104,7 +104,9 @@ def diff_rows(diff) -> tuple[Counter, Counter]:
 def text_pages(old: Path, new: Path) -> set[int]:
     """The pages whose text differs (pages one PDF lacks included), by poppler's pdftotext."""
     texts = [
-        subprocess.run(["pdftotext", "-layout", str(results(p) / "report.pdf"), "-"], check=True, capture_output=True, text=True).stdout.split("\f")
+        subprocess.run(
+            ["pdftotext", "-layout", str(results(p) / "report.pdf"), "-"], check=True, capture_output=True, text=True
+        ).stdout.split("\f")
         for p in (old, new)
     ]
     return {n + 1 for n in range(max(map(len, texts))) if texts[0][n : n + 1] != texts[1][n : n + 1]}
@@ -147,7 +149,9 @@ def test_a_cleaning_threshold_shows_the_attrition_and_every_number_it_moved(buil
     assert sum(ledger_delta(base, edited)[0].values()) > 100
     # the attrition: the rows that differ, recomputed from the two files
     old, new = ({r["reason"]: r for r in rows(results(p) / "clean/attrition.csv")} for p in (base, edited))
-    expected = {(reason, column) for reason in old for column in ("excluded", "remaining") if old[reason][column] != new[reason][column]}
+    expected = {
+        (reason, column) for reason in old for column in ("excluded", "remaining") if old[reason][column] != new[reason][column]
+    }
     got = {(c.key, c.field) for c in diff.tables if c.table == "clean/attrition.csv"}
     assert got == expected and ("speeder", "excluded") in got and ("kept", "remaining") in got
     # each share's old and new values are the crosstab cells it was printed from
@@ -156,7 +160,9 @@ def test_a_cleaning_threshold_shows_the_attrition_and_every_number_it_moved(buil
     assert shares
     for change in shares:
         key = (change.place[1], change.place[2], change.place[3].rsplit("crosstab: ", 1)[1])
-        assert float(change.old["value"]) == pytest.approx(pct_old[key]) and float(change.new["value"]) == pytest.approx(pct_new[key])
+        assert float(change.old["value"]) == pytest.approx(pct_old[key]) and float(change.new["value"]) == pytest.approx(
+            pct_new[key]
+        )
     # it leads with the attrition, and the check of the respondents no longer holds
     assert diff.numbers[0].place[0] == "attrition excluded"
     assert {(c.key, c.old, c.new) for c in diff.checks if c.field == "holds"} >= {("F1 / respondents", "yes", "**NO**")}
@@ -172,7 +178,10 @@ def test_a_tier_rule_edit_moves_tier_numbers_and_letters_only(builds):
     assert diff_rows(diff) == ledger_delta(base, edited)
     assert not [c for c in diff.numbers if c.place[0] == "share" and c.place[2] == "total"]
     assert not [c for c in diff.tables if c.table.startswith("clean/")]
-    old, new = ({(r["question"], r["column"], r["choice"]): r["higher_than"] for r in rows(results(p) / "crosstab/crosstabs.csv")} for p in (base, edited))
+    old, new = (
+        {(r["question"], r["column"], r["choice"]): r["higher_than"] for r in rows(results(p) / "crosstab/crosstabs.csv")}
+        for p in (base, edited)
+    )
     expected = {" / ".join(k) for k in old.keys() | new.keys() if set(old.get(k, "")) != set(new.get(k, ""))}
     assert {c.key for c in diff.letters} == expected
     assert ("initiative / very_effective / new_markets", "B", "") in {(c.key, c.old, c.new) for c in diff.letters}

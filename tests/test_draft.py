@@ -57,7 +57,9 @@ BETTER_SKIPPED = {
 
 
 def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
-    run = init(root, "fruit", "--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf")
+    run = init(
+        root, "fruit", "--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"
+    )
     assert run.returncode == 0, run.stderr
     drafted = questions(root, "fruit")
     assert {qid: q["type"] for qid, q in drafted.items()} == BETTER
@@ -74,7 +76,11 @@ def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
     assert study.config["export"] == "data/raw/better-sample-survey.csv"
     assert (root / "data" / "raw" / "better-sample-survey.csv").read_bytes() == (PAIRS / "better-sample-survey.csv").read_bytes()
     tiers = study.config["tiers"]
-    assert tiers["question"] == "q2_favorite" and [t["choices"] for t in tiers["levels"]] == [["canteloupe"], ["kiwi"], ["pomagranite"]]
+    assert tiers["question"] == "q2_favorite" and [t["choices"] for t in tiers["levels"]] == [
+        ["canteloupe"],
+        ["kiwi"],
+        ["pomagranite"],
+    ]
     assert "no --banner given" in (root / "config" / "fruit" / "config.yaml").read_text()
     assert [e["question"] for e in study.report["exhibits"]] == ["q2_favorite", "q3_volunteer"]
     # every test response is kept (the export holds nothing else), previews dropped; no Progress/Duration columns
@@ -84,8 +90,15 @@ def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
 
 def test_a_legacy_export_with_a_third_header_row_of_import_ids_is_read(root):
     """Exports of about 2016: column IDs, labels, then ``{'ImportId': 'QID1'}``; responses from row 4."""
-    assert init(root, "fruit", "--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf").returncode == 0
-    frame = read_export(root / "data" / "raw" / "better-sample-survey.csv", load_codebook(root / "config" / "fruit" / "codebook.yaml"))
+    assert (
+        init(
+            root, "fruit", "--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"
+        ).returncode
+        == 0
+    )
+    frame = read_export(
+        root / "data" / "raw" / "better-sample-survey.csv", load_codebook(root / "config" / "fruit" / "codebook.yaml")
+    )
     assert len(frame) == 10 and frame["response_id"].iloc[0] == "R_9RWrgh1F9m7488l"
     assert frame["q2_favorite"].astype(str).tolist() == ["canteloupe", "canteloupe", "kiwi", "pomagranite", "canteloupe",
                                                           "kiwi", "kiwi", "kiwi", "kiwi", "canteloupe"]  # fmt: skip

@@ -176,7 +176,9 @@ def test_ledger_entries_trace_to_the_crosstab(build, ledger):
     assert len(shares) > 300
     for row in shares.itertuples():
         choices = row.source.split("crosstab: ")[-1].split("+")
-        cells = crosstab[(crosstab["question"] == row.question) & (crosstab["column"] == row.column) & crosstab["choice"].isin(choices)]
+        cells = crosstab[
+            (crosstab["question"] == row.question) & (crosstab["column"] == row.column) & crosstab["choice"].isin(choices)
+        ]
         assert int(cells["count"].sum()) == int(row.numerator), row
         assert int(cells["base"].iloc[0]) == int(row.base) or row.base == str(int(cells["respondents"].iloc[0])), row
 

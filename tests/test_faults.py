@@ -127,9 +127,7 @@ def run(workdir: Path, *args: str, full: str = "", kill_at: str | None = None) -
 
 def digests(folder: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
     }
 
 
@@ -500,7 +498,9 @@ def test_leftovers_are_removed_only_when_no_other_run_or_job_is_going(tmp_path, 
     finally:
         os.close(other_run)
     # a job whose Snakemake was killed goes on: it holds the lock the run named to it
-    step = "import time; from surveyreport.errors import run_step; run_step(lambda: print('running', flush=True) or time.sleep(60))"
+    step = (
+        "import time; from surveyreport.errors import run_step; run_step(lambda: print('running', flush=True) or time.sleep(60))"
+    )
     job = subprocess.Popen(
         [sys.executable, "-c", step], env={**os.environ, publishing.RUN_LOCK: str(lock)}, stdout=subprocess.PIPE, text=True
     )
@@ -517,4 +517,3 @@ def test_leftovers_are_removed_only_when_no_other_run_or_job_is_going(tmp_path, 
     assert len(notes) == 3 and all(note.startswith("removed ") for note in notes), notes
     assert not any(path.exists() for path in leftovers)
     assert (published / "report.pdf").read_text() == "one"
-

@@ -52,7 +52,13 @@ VALUES = {
 def test_named_values_are_formatted_and_recorded(results, settings):
     ledger = Ledger()
     with ledger.active():
-        text = fill("{share} use {first}: {ratio} as likely, {n} of them <b>games</b>. {test} {same}", VALUES, results, settings, "finding 'x'")
+        text = fill(
+            "{share} use {first}: {ratio} as likely, {n} of them <b>games</b>. {test} {same}",
+            VALUES,
+            results,
+            settings,
+            "finding 'x'",
+        )
     assert text == (
         "95% use mobile: 3.8 times as likely, 20 of them &lt;b&gt;games&lt;/b&gt;. The gap passes the corrected significance test. "
         "With groups of this size the gap does not pass the corrected significance test: it is a pattern to watch rather than a "
@@ -73,7 +79,9 @@ def test_template_syntax_and_attribute_access_in_a_finding_never_run(payload, re
 
 
 def test_an_unknown_name_is_refused_with_the_known_ones(results, settings):
-    with pytest.raises(SurveyError, match=r"finding 'x': \{shar\} is not one of its values \(first, n, ratio, same, share, test\)"):
+    with pytest.raises(
+        SurveyError, match=r"finding 'x': \{shar\} is not one of its values \(first, n, ratio, same, share, test\)"
+    ):
         fill("{shar}", VALUES, results, settings, "finding 'x'")
 
 
@@ -88,7 +96,10 @@ def test_not_tested_says_why(codebook, tiers):
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
     results = Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
     text = fill("{test}", VALUES, results, {"tiers": tiers, "statistics": STATISTICS}, "finding 'x'")
-    assert text == "The gap was not tested for significance: the bases of top (n=12) and rest (n=12) are under the minimum of 30 for a test."
+    assert (
+        text
+        == "The gap was not tested for significance: the bases of top (n=12) and rest (n=12) are under the minimum of 30 for a test."
+    )
 
 
 def test_templates_are_sandboxed(tmp_path):
@@ -110,9 +121,19 @@ def test_practices_are_statements_with_their_own_unsupported_claims(results, set
     from surveyreport.context import statements
 
     practices = [
-        {"id": "mobile", "heading": "Go mobile.", "text": "{share} of the top tier use mobile tools.", "values": VALUES,
-         "claims": [{"measure": "share", "question": "tools", "choices": ["mobile"], "tier": "top", "above": 50}]},
-        {"id": "games", "heading": "Play.", "text": "Games lead.", "claims": [{"measure": "rank", "question": "tools", "choice": "games", "expect": 1}]},
+        {
+            "id": "mobile",
+            "heading": "Go mobile.",
+            "text": "{share} of the top tier use mobile tools.",
+            "values": VALUES,
+            "claims": [{"measure": "share", "question": "tools", "choices": ["mobile"], "tier": "top", "above": 50}],
+        },
+        {
+            "id": "games",
+            "heading": "Play.",
+            "text": "Games lead.",
+            "claims": [{"measure": "rank", "question": "tools", "choice": "games", "expect": 1}],
+        },
     ]
     failures = unsupported_claims(results, practices, "practice")
     assert failures == ["practice 'games': rank question=tools choice=games should be 1, computed 2"]

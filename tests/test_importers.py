@@ -30,7 +30,12 @@ STANDARD_METADATA = {
     "channel": "DistributionChannel",
     "language": "UserLanguage",
 }
-STANDARD_PII = {"email": "RecipientEmail", "ip_address": "IPAddress", "latitude": "LocationLatitude", "longitude": "LocationLongitude"}
+STANDARD_PII = {
+    "email": "RecipientEmail",
+    "ip_address": "IPAddress",
+    "latitude": "LocationLatitude",
+    "longitude": "LocationLongitude",
+}
 
 
 # ----------------------------------------------------------------------------- real exports
@@ -253,14 +258,19 @@ def test_surveymonkey_messages_name_the_heading_and_choice(study, tmp_path):
     with open(path, encoding="utf-8", newline="") as handle:
         headings, subs = list(csv.reader(handle))[:2]
     _edit_cell(path, 5, headings.index("Start Date"), "31/07/2012 10:00:00")
-    with pytest.raises(SurveyError, match=r"row 5, column 'Start Date': cannot read '31/07/2012 10:00:00' as a date \(expected a date like 07/31/2012 04:21:36 PM\)"):
+    with pytest.raises(
+        SurveyError,
+        match=r"row 5, column 'Start Date': cannot read '31/07/2012 10:00:00' as a date \(expected a date like 07/31/2012 04:21:36 PM\)",
+    ):
         read_export(path, codebook)
     writers.write_surveymonkey(responses.head(20), codebook, path)
     tools = codebook.question("tools")
     first = headings.index(surveymonkey.heading(tools))
     _edit_cell(path, 7, first + 1, "Yes")
     label = subs[first + 1]
-    with pytest.raises(SurveyError, match=rf"row 7, column '{surveymonkey.heading(tools)[:20]}.* / {label}': unexpected value 'Yes'"):
+    with pytest.raises(
+        SurveyError, match=rf"row 7, column '{surveymonkey.heading(tools)[:20]}.* / {label}': unexpected value 'Yes'"
+    ):
         read_export(path, codebook)
 
 
@@ -314,7 +324,13 @@ def _choice(choice):
 
 
 def _as_entry(question):
-    entry = {"id": question.id, "column": question.column, "import_id": question.import_id, "type": question.type, "text": question.text}
+    entry = {
+        "id": question.id,
+        "column": question.column,
+        "import_id": question.import_id,
+        "type": question.type,
+        "text": question.text,
+    }
     if question.choices:
         entry["choices"] = [_choice(c) for c in question.choices]
     return entry

@@ -61,7 +61,13 @@ def test_top_check_needs_a_clear_lead(results):
 
 
 def test_failed_figure_names_both_values(results):
-    figures = [{"id": "X1", "published": "58% rate it", "checks": [{"measure": "share", "question": "rating", "choices": ["high", "mid"], "expect": 60}]}]
+    figures = [
+        {
+            "id": "X1",
+            "published": "58% rate it",
+            "checks": [{"measure": "share", "question": "rating", "choices": ["high", "mid"], "expect": 60}],
+        }
+    ]
     (check,) = verify(results, figures)
     assert not check.holds
     assert (check.expected, check.computed) == ("60", "58% (7/12)")
@@ -69,7 +75,11 @@ def test_failed_figure_names_both_values(results):
 
 def test_page_count_is_checked_against_the_pdf_not_the_data(results):
     figures = [
-        {"id": "X1", "published": "58% rate it", "checks": [{"measure": "share", "question": "rating", "choices": ["high", "mid"], "expect": 58}]},
+        {
+            "id": "X1",
+            "published": "58% rate it",
+            "checks": [{"measure": "share", "question": "rating", "choices": ["high", "mid"], "expect": 58}],
+        },
         {"id": "X2", "published": "a 21-page report", "checks": [{"measure": "pages", "expect": 21}]},
     ]
     assert [c.figure for c in verify(results, figures)] == ["X1"]
@@ -115,9 +125,21 @@ def test_an_undefined_ratio_is_a_failed_check_not_a_crash(codebook, tiers):
     results = results_of(codebook, tiers, rows)
     ratio = results.ratio("tools", "mobile", ["top", "rest"])  # 6/39 against 0/72
     assert not ratio.defined
-    expected, computed, holds = evaluate_check(results, {"measure": "ratio", "question": "tools", "choice": "mobile", "tiers": ["top", "rest"], "at_least": 2})
+    expected, computed, holds = evaluate_check(
+        results, {"measure": "ratio", "question": "tools", "choice": "mobile", "tiers": ["top", "rest"], "at_least": 2}
+    )
     assert (computed, holds) == ("undefined (6/39 vs 0/72)", False)
-    (failure,) = unsupported_claims(results, [{"id": "x", "claims": [{"measure": "ratio", "question": "tools", "choice": "mobile", "tiers": ["top", "rest"], "at_least": 2}]}])
+    (failure,) = unsupported_claims(
+        results,
+        [
+            {
+                "id": "x",
+                "claims": [
+                    {"measure": "ratio", "question": "tools", "choice": "mobile", "tiers": ["top", "rest"], "at_least": 2}
+                ],
+            }
+        ],
+    )
     assert "undefined (6/39 vs 0/72)" in failure
     with pytest.raises(SurveyError, match="the ratio tools mobile, top 6/39 vs rest 0/72 is undefined"):
         _ = ratio.value

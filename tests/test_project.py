@@ -36,7 +36,5 @@ def test_snakefmt_check_passes():
 
 @pytest.mark.parametrize("study", [[], ["--config", "study=onboarding-2025"]], ids=["first", "second"])
 def test_snakemake_lint_reports_nothing(study):
-    run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--lint", *study], cwd=ROOT, capture_output=True, text=True
-    )
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--lint", *study], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0 and "your workflow is in a good condition" in run.stdout + run.stderr, run.stdout + run.stderr

@@ -1,4 +1,3 @@
-
 import pandas as pd
 import pytest
 
@@ -62,7 +61,9 @@ def test_unknown_answer_code_names_file_row_and_column(tmp_path, study_codebook)
 
 
 def test_missing_column_is_named(tmp_path, study_codebook):
-    path = write_rows(tmp_path, lambda lines: [line.replace("Q9,", "Q9x,", 1) if i == 0 else line for i, line in enumerate(lines)])
+    path = write_rows(
+        tmp_path, lambda lines: [line.replace("Q9,", "Q9x,", 1) if i == 0 else line for i, line in enumerate(lines)]
+    )
     with pytest.raises(SurveyError, match="required column\\(s\\) missing: Q9"):
         read_export(path, study_codebook)
 

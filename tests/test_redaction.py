@@ -110,7 +110,12 @@ def test_a_legacy_whole_name_is_split_into_first_name_and_surname():
 
 def test_markers_are_counted_per_kind_and_a_column_per_cell(people):
     assert redaction_counts([f"{N} and {N} at {E}", None, pd.NA, f"{U}"]) == {
-        "email": 1, "phone": 0, "ip_address": 0, "url": 1, "name": 2, "reference": 0,
+        "email": 1,
+        "phone": 0,
+        "ip_address": 0,
+        "url": 1,
+        "name": 2,
+        "reference": 0,
     }
     column = pd.Series(["Jane Smith and jane", None, "Jane Smith and jane", "nothing", "call (555) 123-4567"], dtype="string")
     redactor = Redactor(pd.DataFrame({"first_name": ["Jane"], "last_name": ["Smith"]}))
@@ -150,11 +155,25 @@ def planted():
         f"(ref {other.ExternalReference})."
     )
     expected = f"Write to {E}, call {P} or {P}, VPN {IP} or {IP}, see {U}. I am {N}; ask {N} or {N} (ref {R})."
-    values = [other.RecipientEmail, "7946 0958", "123-4567", "203.0.113.77", "8a2e:370:7334", "intranet.example.org", other.ExternalReference]
-    values += [f"{writer.RecipientFirstName} {writer.RecipientLastName}", other.RecipientFirstName.lower(), other.RecipientLastName.upper()]
+    values = [
+        other.RecipientEmail,
+        "7946 0958",
+        "123-4567",
+        "203.0.113.77",
+        "8a2e:370:7334",
+        "intranet.example.org",
+        other.ExternalReference,
+    ]
+    values += [
+        f"{writer.RecipientFirstName} {writer.RecipientLastName}",
+        other.RecipientFirstName.lower(),
+        other.RecipientLastName.upper(),
+    ]
     responses.loc[writer.name, "comment"] = comment
     responses.loc[other_text.name, "tools.other"] = True
-    responses.loc[other_text.name, "tools.other_text"] = f"Podcasts by {other.RecipientFirstName} {other.RecipientLastName} at 0171 234 5678"
+    responses.loc[other_text.name, "tools.other_text"] = (
+        f"Podcasts by {other.RecipientFirstName} {other.RecipientLastName} at 0171 234 5678"
+    )
     return responses, values, (writer.ResponseId, comment, expected), (other_text.ResponseId, f"Podcasts by {N} at {P}")
 
 
@@ -204,7 +223,10 @@ def test_no_planted_personal_data_in_any_output_of_a_build(tmp_path):
     export = workdir / "data" / "raw" / "sales_training_2012_qualtrics.csv"
     with open(export, encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
-    column = {name: rows[0].index(name) for name in ("RecipientFirstName", "RecipientLastName", "RecipientEmail", "ExternalReference", "Q16")}
+    column = {
+        name: rows[0].index(name)
+        for name in ("RecipientFirstName", "RecipientLastName", "RecipientEmail", "ExternalReference", "Q16")
+    }
     first, last, email, reference, comment = column.values()
     named = [r for r in rows[3:] if plain(r[first]) and plain(r[last])]
     kinds = [

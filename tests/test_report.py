@@ -83,9 +83,18 @@ def test_past_the_limit_a_fixed_random_sample_of_open_answers_is_printed():
     from surveyreport.codebook import parse_codebook
     from surveyreport.context import verbatims
 
-    book = parse_codebook({"survey": {"metadata": {}, "pii": {}}, "questions": [{"id": "comment", "column": "Q9", "import_id": "QID9", "type": "text", "text": "Anything else?"}]})
+    book = parse_codebook(
+        {
+            "survey": {"metadata": {}, "pii": {}},
+            "questions": [{"id": "comment", "column": "Q9", "import_id": "QID9", "type": "text", "text": "Anything else?"}],
+        }
+    )
     frame = pd.DataFrame(
-        {"comment": [f"answer {i}" for i in range(500)], "recorded": pd.date_range("2012-07-01", periods=500, freq="min"), "response_id": [f"R_{i:03d}" for i in range(500)]}
+        {
+            "comment": [f"answer {i}" for i in range(500)],
+            "recorded": pd.date_range("2012-07-01", periods=500, freq="min"),
+            "response_id": [f"R_{i:03d}" for i in range(500)],
+        }
     )
     first, again = verbatims(frame, book, 400, 60), verbatims(frame, book, 400, 60)
     assert first == again and first[0]["n"] == 500 and first[0]["shown"] == len(first[0]["answers"]) == 60
@@ -157,7 +166,6 @@ def test_the_methodology_counts_what_was_redacted_from_the_valid_respondents(cod
         found = [(str(escape(item["n"])), item["noun"]) for item in redactions(frame, codebook)]
     assert found == [("2", "e-mail addresses"), ("1", "phone number")]
     assert set(ledger.frame()["kind"]) == {"redacted"}
-
 
 
 def test_one_decimal_only_on_a_base_that_can_carry_it():

@@ -92,7 +92,9 @@ def test_html_is_self_contained(build):
     html = (build / RESULTS / "report.html").read_text()
     references = re.findall(r'(?:src|href)="([^"]*)"', html) + re.findall(r"url\(([^)]*)\)", html)
     assert references
-    assert all(ref.startswith(("data:", "#")) for ref in references), [r[:40] for r in references if not r.startswith(("data:", "#"))]
+    assert all(ref.startswith(("data:", "#")) for ref in references), [
+        r[:40] for r in references if not r.startswith(("data:", "#"))
+    ]
 
 
 def hashes(workdir):
@@ -139,14 +141,22 @@ def plant_comments(export, kept_ids):
 def test_hostile_comments_are_shown_as_text_and_fetch_or_attach_nothing(build, tmp_path):
     workdir = copy_project(tmp_path / "hostile")
     dispositions = pd.read_csv(build / RESULTS / "clean" / "dispositions.csv")
-    plant_comments(workdir / "data/raw/sales_training_2012_qualtrics.csv", set(dispositions.loc[dispositions.disposition == "kept", "response_id"]))
+    plant_comments(
+        workdir / "data/raw/sales_training_2012_qualtrics.csv",
+        set(dispositions.loc[dispositions.disposition == "kept", "response_id"]),
+    )
     run = snakemake(workdir)
     assert run.returncode == 0, run.stderr[-2000:]  # a refused fetch or any WeasyPrint error fails the build
     pdf_path = workdir / RESULTS / "report.pdf"
     text = pdf_text_of(pdf_path)
     # the web address of the pixel is also redacted at ingest, as any URL typed into an answer
-    for shown in ("<script>alert('x')</script>", "<style>body { display: none }</style>", '<img src="[URL removed]">',
-                  'href="file:///etc/passwd">attached?</a>', "url(file:///etc/passwd) css?"):
+    for shown in (
+        "<script>alert('x')</script>",
+        "<style>body { display: none }</style>",
+        '<img src="[URL removed]">',
+        'href="file:///etc/passwd">attached?</a>',
+        "url(file:///etc/passwd) css?",
+    ):
         assert shown in text
     assert len(PdfReader(pdf_path).pages) == 21
     assert "x" * 300 in text.replace(" ", "") and "x" * 500 not in text.replace(" ", "")  # shortened, marked

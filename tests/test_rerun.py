@@ -42,7 +42,9 @@ def test_nothing_reruns_without_an_edit(built):
 
 
 def test_a_template_edit_reruns_the_render_alone(built):
-    edit(built / "config" / "sales-training-2012" / "report.html.j2", "<h2>Key findings</h2>", "<h2>Key findings of the study</h2>")
+    edit(
+        built / "config" / "sales-training-2012" / "report.html.j2", "<h2>Key findings</h2>", "<h2>Key findings of the study</h2>"
+    )
     assert planned(built) == {"render", "publish"}
 
 
@@ -72,12 +74,18 @@ def test_a_chart_style_edit_reruns_charts_and_render(built):
 
 
 def test_a_finding_wording_edit_reruns_the_render_alone(built):
-    edit(built / "config" / "sales-training-2012" / "report.yaml", "heading: Joining forces", "heading: Joining forces with sales")
+    edit(
+        built / "config" / "sales-training-2012" / "report.yaml", "heading: Joining forces", "heading: Joining forces with sales"
+    )
     assert planned(built) == {"render", "publish"}
 
 
 def test_a_tier_rule_edit_reruns_tiering_and_what_depends_on_it(built):
-    edit(built / "config" / "sales-training-2012" / "config.yaml", "{id: ineffective, label: Ineffective,", "{id: ineffective, label: Least effective,")
+    edit(
+        built / "config" / "sales-training-2012" / "config.yaml",
+        "{id: ineffective, label: Ineffective,",
+        "{id: ineffective, label: Least effective,",
+    )
     assert planned(built) == {"tier", "crosstab", "charts", "render", "verify", "publish"}
 
 
@@ -105,9 +113,7 @@ except SystemExit as exit:
 
 def timers_left(workdir, *args):
     """Snakemake run in a fresh interpreter: its exit code, and the timers still running when it returned."""
-    run = subprocess.run(
-        [sys.executable, "-c", TIMERS_LEFT, "--cores", "1", *args], cwd=workdir, capture_output=True, text=True
-    )
+    run = subprocess.run([sys.executable, "-c", TIMERS_LEFT, "--cores", "1", *args], cwd=workdir, capture_output=True, text=True)
     assert run.stdout.strip(), run.stderr[-2000:]
     return json.loads(run.stdout.splitlines()[-1])
 

@@ -26,8 +26,16 @@ def table_of(questions: dict, kind: dict | None = None) -> pd.DataFrame:
         for choice, cells in choices.items():
             for level, (count, base) in zip(LEVELS, cells):
                 rows.append(
-                    {"question": question, "type": "single", "column": level["id"], "choice": choice,
-                     "kind": (kind or {}).get(choice, "choice"), "count": count, "base": base, "respondents": base}
+                    {
+                        "question": question,
+                        "type": "single",
+                        "column": level["id"],
+                        "choice": choice,
+                        "kind": (kind or {}).get(choice, "choice"),
+                        "count": count,
+                        "base": base,
+                        "respondents": base,
+                    }
                 )
     return pd.DataFrame(rows)
 
@@ -61,14 +69,22 @@ def test_both_shares_zero_or_a_small_base_leave_the_pair_untested_and_say_why():
 
 
 def test_the_question_that_defines_the_tiers_and_dont_know_are_not_tested():
-    tiering = {"rating": {"high": [(40, 40), (0, 74), (0, 40)], "middle": [(0, 40), (74, 74), (0, 40)],
-                          "low": [(0, 40), (0, 74), (30, 40)], "lowest": [(0, 40), (0, 74), (10, 40)]}}
+    tiering = {
+        "rating": {
+            "high": [(40, 40), (0, 74), (0, 40)],
+            "middle": [(0, 40), (74, 74), (0, 40)],
+            "low": [(0, 40), (0, 74), (30, 40)],
+            "lowest": [(0, 40), (0, 74), (10, 40)],
+        }
+    }
     pairs = pairwise_tests(table_of(tiering), LEVELS, SETTINGS)
     assert pairs["not_tested"].eq("tier_question").all()
     # the same answers on another question whose tiers mix are tested
     mixed = {"rating": {**tiering["rating"], "high": [(39, 40), (1, 74), (0, 40)], "middle": [(1, 40), (73, 74), (0, 40)]}}
     assert pairwise_tests(table_of(mixed), LEVELS, SETTINGS)["not_tested"].ne("tier_question").all()
-    dont_know = table_of({"q": {"yes": [(20, 40), (30, 74), (10, 40)], "dk": [(1, 41), (9, 83), (9, 49)]}}, {"dk": "nonsubstantive"})
+    dont_know = table_of(
+        {"q": {"yes": [(20, 40), (30, 74), (10, 40)], "dk": [(1, 41), (9, 83), (9, 49)]}}, {"dk": "nonsubstantive"}
+    )
     pairs = pairwise_tests(dont_know, LEVELS, SETTINGS).set_index("choice")
     assert pairs.loc["dk", "not_tested"].eq("nonsubstantive").all() and pairs.loc["yes", "not_tested"].eq("").all()
 

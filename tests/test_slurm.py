@@ -20,9 +20,7 @@ from .conftest import RESULTS, ROOT, copy_project, snakemake
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(bool(os.environ.get("SKIP_SLURM")), reason="SKIP_SLURM is set"),
-    pytest.mark.skipif(
-        os.geteuid() != 0, reason="starting a SLURM cluster needs root (apt-get, munged, slurmctld, slurmd)"
-    ),
+    pytest.mark.skipif(os.geteuid() != 0, reason="starting a SLURM cluster needs root (apt-get, munged, slurmctld, slurmd)"),
     pytest.mark.skipif(
         shutil.which("slurmctld") is None and shutil.which("apt-get") is None,
         reason="SLURM is not installed and there is no apt-get to install it",

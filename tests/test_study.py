@@ -30,18 +30,66 @@ def drop(mapping, key):
 
 
 CASES = [
-    ("report.yaml", lambda r: drop(r["style"]["palette"], "ineffective"), "report.yaml: style.palette: no entry for ineffective (every tier needs one)"),
-    ("report.yaml", lambda r: drop(r["style"]["hatches"], "effective"), "report.yaml: style.hatches: no entry for effective (every tier needs one)"),
-    ("report.yaml", lambda r: r["exhibits"][1].update(question="efectiveness"), "report.yaml: exhibits[1].question: 'efectiveness' is not a question of the codebook"),
-    ("report.yaml", lambda r: r["exhibits"][1].update(question="comment"), "report.yaml: exhibits[1].question: 'comment' is an open question; a closed one is needed"),
-    ("report.yaml", lambda r: r["findings"][2]["values"]["ratio"].update(choice="bespoke"), "report.yaml: findings[2].values[0]: 'bespoke' is not a choice of 'sourcing'"),
-    ("report.yaml", lambda r: r["findings"][2]["claims"][0].update(tiers=["very_effective", "poor"]), "report.yaml: findings[2].claims[0]: 'poor' is not a tier (effective, ineffective, very_effective)"),
-    ("report.yaml", lambda r: r["exhibits"][2]["claims"][0].update(question="sorcing"), "report.yaml: exhibits[2].claims[0].question: 'sorcing' is not a question"),
-    ("config.yaml", lambda c: c["tiers"]["levels"][2]["choices"].append("useless"), "config.yaml: tiers.levels[2].choices: 'useless' is not a choice of 'effectiveness'"),
-    ("config.yaml", lambda c: c["tiers"].update(question="rating"), "config.yaml: tiers.question: 'rating' is not a question of the codebook"),
-    ("config.yaml", lambda c: c["cleaning"]["recode_other"][0].update(to="value_prop"), "config.yaml: cleaning.recode_other[0].to: 'value_prop' is not a choice of 'initiative'"),
-    ("config.yaml", lambda c: c["cleaning"]["exclusions"][2].update(choices=["not_responsible", "retired"]), "config.yaml: cleaning.exclusions[2].choices: 'retired' is not a choice of 'role'"),
-    ("published_figures.yaml", lambda f: f[3]["checks"][0].update(choices=["very_effective", "efective"]), "published_figures.yaml: [3].checks[0]: 'efective' is not a choice of 'effectiveness'"),
+    (
+        "report.yaml",
+        lambda r: drop(r["style"]["palette"], "ineffective"),
+        "report.yaml: style.palette: no entry for ineffective (every tier needs one)",
+    ),
+    (
+        "report.yaml",
+        lambda r: drop(r["style"]["hatches"], "effective"),
+        "report.yaml: style.hatches: no entry for effective (every tier needs one)",
+    ),
+    (
+        "report.yaml",
+        lambda r: r["exhibits"][1].update(question="efectiveness"),
+        "report.yaml: exhibits[1].question: 'efectiveness' is not a question of the codebook",
+    ),
+    (
+        "report.yaml",
+        lambda r: r["exhibits"][1].update(question="comment"),
+        "report.yaml: exhibits[1].question: 'comment' is an open question; a closed one is needed",
+    ),
+    (
+        "report.yaml",
+        lambda r: r["findings"][2]["values"]["ratio"].update(choice="bespoke"),
+        "report.yaml: findings[2].values[0]: 'bespoke' is not a choice of 'sourcing'",
+    ),
+    (
+        "report.yaml",
+        lambda r: r["findings"][2]["claims"][0].update(tiers=["very_effective", "poor"]),
+        "report.yaml: findings[2].claims[0]: 'poor' is not a tier (effective, ineffective, very_effective)",
+    ),
+    (
+        "report.yaml",
+        lambda r: r["exhibits"][2]["claims"][0].update(question="sorcing"),
+        "report.yaml: exhibits[2].claims[0].question: 'sorcing' is not a question",
+    ),
+    (
+        "config.yaml",
+        lambda c: c["tiers"]["levels"][2]["choices"].append("useless"),
+        "config.yaml: tiers.levels[2].choices: 'useless' is not a choice of 'effectiveness'",
+    ),
+    (
+        "config.yaml",
+        lambda c: c["tiers"].update(question="rating"),
+        "config.yaml: tiers.question: 'rating' is not a question of the codebook",
+    ),
+    (
+        "config.yaml",
+        lambda c: c["cleaning"]["recode_other"][0].update(to="value_prop"),
+        "config.yaml: cleaning.recode_other[0].to: 'value_prop' is not a choice of 'initiative'",
+    ),
+    (
+        "config.yaml",
+        lambda c: c["cleaning"]["exclusions"][2].update(choices=["not_responsible", "retired"]),
+        "config.yaml: cleaning.exclusions[2].choices: 'retired' is not a choice of 'role'",
+    ),
+    (
+        "published_figures.yaml",
+        lambda f: f[3]["checks"][0].update(choices=["very_effective", "efective"]),
+        "published_figures.yaml: [3].checks[0]: 'efective' is not a choice of 'effectiveness'",
+    ),
 ]
 
 
@@ -56,7 +104,9 @@ def test_a_reference_to_what_does_not_exist_is_one_line(tmp_path, file, change, 
 
 
 def test_several_problems_are_counted_after_the_first(tmp_path):
-    root = edited(tmp_path, "report.yaml", lambda r: (drop(r["style"]["palette"], "ineffective"), drop(r["style"]["hatches"], "effective")))
+    root = edited(
+        tmp_path, "report.yaml", lambda r: (drop(r["style"]["palette"], "ineffective"), drop(r["style"]["hatches"], "effective"))
+    )
     with pytest.raises(SurveyError, match=r"every tier needs one\) \(and 1 more\)$"):
         load_study(root, "study", {}, SCHEMAS)
 
@@ -73,7 +123,10 @@ def test_merged_keeps_nested_keys():
 
 @pytest.mark.parametrize("name", ["no-such-study", "../config", "Sales", None])
 def test_a_name_that_is_no_study_folder_lists_the_studies(name):
-    with pytest.raises(SurveyError, match=r"a study is a folder .*config/NAME/ holding config.yaml \(studies here: onboarding-2025, sales-training-2012\)"):
+    with pytest.raises(
+        SurveyError,
+        match=r"a study is a folder .*config/NAME/ holding config.yaml \(studies here: onboarding-2025, sales-training-2012\)",
+    ):
         folder_of(ROOT / "config", name)
 
 

@@ -91,8 +91,7 @@ class Generator:
             counts = entry["counts"]
             if self.scale == 1 and sum(counts.values()) != answering:
                 raise SurveyError(
-                    f"question {question.id!r}: counts add up to {sum(counts.values())}, "
-                    f"but {answering} respondents answer it",
+                    f"question {question.id!r}: counts add up to {sum(counts.values())}, but {answering} respondents answer it",
                     expected="counts + missing = respondents in the segment",
                 )
             allocation = largest_remainder(counts, answering)
@@ -314,7 +313,9 @@ class Generator:
         """Every raw row: valid respondents and flawed rows, in the order they were recorded."""
         valid = self.plan_answers()
         valid = pd.concat([valid, self._people(len(valid))], axis=1)
-        self._metadata(valid, self._starts(len(valid), self.spec["field"]["start"], self.spec["field"]["end"]), self._durations(len(valid)))
+        self._metadata(
+            valid, self._starts(len(valid), self.spec["field"]["start"], self.spec["field"]["end"]), self._durations(len(valid))
+        )
         rows = pd.concat([valid, *self._flaw_rows(valid)], ignore_index=True)
         alphabet = np.array(list(string.ascii_letters + string.digits))
         rows["ResponseId"] = ["R_" + "".join(self.rng.choice(alphabet, size=15)) for _ in range(len(rows))]

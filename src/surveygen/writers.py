@@ -57,7 +57,10 @@ def write_qualtrics(responses: pd.DataFrame, codebook: Codebook, path: str | Pat
     ``unsplit`` ("codes" or "labels") writes each multi-select question in one
     column, its ticked choices joined by commas.
     """
-    columns = [(name, label, _compact(import_id), responses[name].fillna("").astype(str).tolist()) for name, label, import_id in METADATA_COLUMNS]
+    columns = [
+        (name, label, _compact(import_id), responses[name].fillna("").astype(str).tolist())
+        for name, label, import_id in METADATA_COLUMNS
+    ]
     for question in codebook.questions:
         columns.extend(_qualtrics_cells(responses, question, unsplit))
     names, labels, import_ids, cells = zip(*columns)

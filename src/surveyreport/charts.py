@@ -114,7 +114,14 @@ def _legend(fig, ax, handles: list, names: list[str], rows: float) -> None:
     for columns in range(len(names), 0, -1):
         order = _reading_order(len(names), columns)
         legend = ax.legend(
-            [handles[i] for i in order], [names[i] for i in order], ncol=columns, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, handlelength=1.2, borderaxespad=0.2
+            [handles[i] for i in order],
+            [names[i] for i in order],
+            ncol=columns,
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+            frameon=False,
+            handlelength=1.2,
+            borderaxespad=0.2,
         )
         box = legend.get_window_extent(renderer)
         if box.width / fig.dpi <= room:
@@ -129,7 +136,9 @@ def draw_total(exhibit: dict, results: Results, style: dict):
     centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
     fig, ax = _figure(height)
     printed = _value_label(exhibit, style)
-    bars = ax.barh(centres, [float(s.value * 100) for s in shares], height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0)
+    bars = ax.barh(
+        centres, [float(s.value * 100) for s in shares], height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0
+    )
     ax.bar_label(bars, labels=[printed(s) for s in shares], padding=3)
     _finish(ax, style, labels, centres, height)
     return fig

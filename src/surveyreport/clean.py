@@ -161,4 +161,3 @@ def clean(frame: pd.DataFrame, config: dict, codebook: Codebook) -> dict[str, pd
         "attrition": attrition(reason, config["exclusions"]),
         "recodes": recodes[reason.reindex(recodes.pop("row")).eq(KEPT).to_numpy()].reset_index(drop=True),
     }
-

@@ -66,18 +66,14 @@ def load_yaml(path: str | Path, what: str = "the file") -> Any:
     except IsADirectoryError:
         raise fail("a directory, not a YAML file") from None
     except UnicodeDecodeError as error:
-        raise fail(
-            f"not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start}), not YAML"
-        ) from None
+        raise fail(f"not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start}), not YAML") from None
     except OSError as error:
         raise fail(f"unreadable ({error.strerror})") from None
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        context = (
-            f" ({error.context} from {_where(error.context_mark)})" if error.context and error.context_mark else ""
-        )
+        context = f" ({error.context} from {_where(error.context_mark)})" if error.context and error.context_mark else ""
         raise fail(f"not valid YAML: {_where(mark)}: {_cut(str(error.problem), 2 * EXCERPT)}{context}") from None
     except yaml.reader.ReaderError as error:
         code = error.character if isinstance(error.character, int) else ord(error.character)
@@ -104,9 +100,7 @@ def _problem(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         allowed = error.schema.get("properties", {})
         unexpected = [key for key in error.instance if key not in allowed]
-        named = [
-            key for key in unexpected if NAME.fullmatch(str(key))
-        ]  # a line of another kind of file is no key to quote
+        named = [key for key in unexpected if NAME.fullmatch(str(key))]  # a line of another kind of file is no key to quote
         what = f"unexpected key {named[0]!r}" if named else "unexpected keys that are not names"
         more = f" (and {len(unexpected) - 1} more)" if named and len(unexpected) > 1 else ""
         return f"{what}{more}; expected keys: {', '.join(allowed)}"

@@ -132,9 +132,7 @@ def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> 
         caution = config["statistics"]["caution_base"]
         small = [label for label, n in counts.items() if n < caution]
         if small:
-            parts.append(
-                f"Bases under {setting(caution, 'caution base')} ({', '.join(small)}): interpret with caution."
-            )
+            parts.append(f"Bases under {setting(caution, 'caution base')} ({', '.join(small)}): interpret with caution.")
     else:
         parts.append(f"Base: {population} who answered (n={show(results.base(question.id))}).")
     if question.multi:
@@ -220,9 +218,7 @@ def build_context(
         "tiers": [{**t, "n": results.respondents(t["id"])} for t in tiers],
         "tier_question": codebook.question(config["tiers"]["question"]),
         "tier_label": config["tiers"]["label"],
-        "unrated": Count(
-            results.respondents() - sum(results.respondents(t["id"]) for t in tiers), "respondents in no tier"
-        ),
+        "unrated": Count(results.respondents() - sum(results.respondents(t["id"]) for t in tiers), "respondents in no tier"),
         "field": {"first": first, "last": last, "range": field},
         "exhibits": exhibits,
         "attrition": [

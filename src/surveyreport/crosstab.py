@@ -46,8 +46,23 @@ FAMILIES = {"row": lambda q, c: f"{q}:{c}", "table": lambda q, c: q, "report": l
 # Why a pair of tier cells is not compared, besides stats.SMALL_BASE and stats.NO_VARIATION.
 TIER_QUESTION, NOT_SUBSTANTIVE = "tier_question", "nonsubstantive"
 PAIR_COLUMNS = [
-    "question", "choice", "family", "letter_a", "column_a", "count_a", "base_a", "letter_b", "column_b", "count_b",
-    "base_b", "not_tested", "test", "z", "p", "p_adjusted", "higher",
+    "question",
+    "choice",
+    "family",
+    "letter_a",
+    "column_a",
+    "count_a",
+    "base_a",
+    "letter_b",
+    "column_b",
+    "count_b",
+    "base_b",
+    "not_tested",
+    "test",
+    "z",
+    "p",
+    "p_adjusted",
+    "higher",
 ]
 
 
@@ -178,9 +193,7 @@ def add_statistics(table: pd.DataFrame, tier_levels: list[dict], settings: dict)
 def crosstab(respondents: pd.DataFrame, codebook: Codebook, tier_levels: list[dict], settings: dict) -> pd.DataFrame:
     """Every closed question by total and tier, with its statistics."""
     columns = banner(respondents, tier_levels)
-    rows = [
-        row for question in codebook.closed for column, group in columns for row in question_rows(question, column, group)
-    ]
+    rows = [row for question in codebook.closed for column, group in columns for row in question_rows(question, column, group)]
     table = pd.DataFrame(rows, columns=COLUMNS[: COLUMNS.index("pct") + 1])
     return add_statistics(table, tier_levels, settings)[COLUMNS]
 
@@ -201,5 +214,17 @@ def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, setti
         mine = table[(table["question"] == question.id) & (table["kind"] == CHOICE) & table["column"].isin(tier_ids)]
         counts = mine.pivot(index="choice", columns="column", values="count")[tier_ids]
         rows.append({"question": question.id, **chi_square(counts, simulations)})
-    columns = ["question", "chi2", "df", "n", "low_expected", "min_expected", "cochran", "p_asymptotic", "p", "p_method", "simulations"]
+    columns = [
+        "question",
+        "chi2",
+        "df",
+        "n",
+        "low_expected",
+        "min_expected",
+        "cochran",
+        "p_asymptotic",
+        "p",
+        "p_method",
+        "simulations",
+    ]
     return pd.DataFrame(rows, columns=columns)

@@ -167,6 +167,7 @@ def changed_numbers(old: list[tuple[tuple, dict]], new: list[tuple[tuple, dict]]
 def changed_letters(old: list[dict], new: list[dict]) -> list[Cell]:
     """Significance letters that vanished (``old``) or appeared (``new``) in a crosstab cell's ``higher_than``;
     ``field`` is the cell's own column letter."""
+
     def letters(rows):
         return {(r["question"], r["column"], r["choice"]): (r.get("letter", ""), set(r.get("higher_than", ""))) for r in rows}
 
@@ -185,6 +186,7 @@ def changed_letters(old: list[dict], new: list[dict]) -> list[Cell]:
 
 def changed_cells(name: str, keys: tuple[str, ...], old: list[dict], new: list[dict]) -> list[Cell]:
     """Every cell of a table that differs, a row that appeared or vanished as one cell per column."""
+
     def index(rows):
         return {" / ".join(r.get(k, "") for k in keys): r for r in rows}
 
@@ -209,6 +211,7 @@ def verification_rows(path: Path) -> list[dict]:
     table = [line for line in lines if line.startswith("|") and not line.startswith("|---")]
     if not table:
         return []
+
     def split(line: str) -> list[str]:
         return [cell.strip() for cell in line.strip().strip("|").split(" | ")]
 
@@ -363,7 +366,6 @@ def _rank(change: Change) -> tuple:
     """Changed numbers first: attrition, ratios and shares by how far they moved, then the rest (counts, bases, intervals)."""
     changed = change.state == "changed"
     return (not changed, change.place[0] not in FIRST, -change.move if changed else 0.0)
-
 
 
 def compare(old: str | Path, new: str | Path, pages: bool = True) -> Diff:

@@ -16,8 +16,22 @@ from .atomic import umask
 from .diff import LEAD, Cell, Change, Diff, marked_words
 from .errors import cannot
 
-NUMBER_COLUMNS = ["state", "kind", "question", "column", "source", "old_text", "new_text", "old_value", "new_value",
-                  "old_numerator", "new_numerator", "old_base", "new_base", "move"]
+NUMBER_COLUMNS = [
+    "state",
+    "kind",
+    "question",
+    "column",
+    "source",
+    "old_text",
+    "new_text",
+    "old_value",
+    "new_value",
+    "old_numerator",
+    "new_numerator",
+    "old_base",
+    "new_base",
+    "move",
+]
 CELL_COLUMNS = ["table", "key", "field", "old", "new"]
 MAX_BLOCKS = 40  # changed paragraphs shown in diff.md (all are in diff.html and words.diff)
 MAX_CELLS = 60  # changed table cells shown per table in diff.html (all are in cells.csv)
@@ -95,7 +109,10 @@ def markdown(diff: Diff, old_label: str, new_label: str) -> str:
     flips = [c for c in diff.checks if c.field == "holds"]
     if diff.claims or flips:
         lines += ["### Findings and checks that changed state", ""]
-        lines += [f"- {_md(place(c))}: {_md(c.old['value'] if c.old else '—')} → {_md(c.new['value'] if c.new else '—')}" for c in diff.claims]
+        lines += [
+            f"- {_md(place(c))}: {_md(c.old['value'] if c.old else '—')} → {_md(c.new['value'] if c.new else '—')}"
+            for c in diff.claims
+        ]
         lines += [f"- {_md(c.key)}: holds {_md(c.old or '—')} → {_md(c.new or '—')}{_computed(diff, c.key)}" for c in flips]
         lines.append("")
     recomputed = {c.key for c in diff.checks} - {c.key for c in flips}
@@ -125,7 +142,12 @@ def markdown(diff: Diff, old_label: str, new_label: str) -> str:
             lines.append("…the rest in `words.diff`.")
         lines.append("")
     if diff.pages:
-        lines += ["### Pages", "", "Pages that differ: " + ", ".join(str(n) for n, _ in diff.pages) + " (old beside new in `diff.html` and `pages/`).", ""]
+        lines += [
+            "### Pages",
+            "",
+            "Pages that differ: " + ", ".join(str(n) for n, _ in diff.pages) + " (old beside new in `diff.html` and `pages/`).",
+            "",
+        ]
     others = sorted({c.table for c in diff.tables} - {"clean/attrition.csv"})
     if others:
         lines += ["### Tables", ""]
@@ -168,14 +190,32 @@ def png(image) -> bytes:
 
 def page(diff: Diff, old_label: str, new_label: str, images: dict[int, bytes]) -> str:
     """diff.html; ``images`` are the PNG bytes of each page that differs, old beside new."""
-    parts = [f"<h1>What changed in the report</h1><p><code>{escape(old_label)}</code> → <code>{escape(new_label)}</code></p>",
-             f"<p class=summary>{escape(summary(diff))}</p>"]
+    parts = [
+        f"<h1>What changed in the report</h1><p><code>{escape(old_label)}</code> → <code>{escape(new_label)}</code></p>",
+        f"<p class=summary>{escape(summary(diff))}</p>",
+    ]
     parts += [f"<p class=note>{escape(note)}</p>" for note in diff.notes]
     if diff.numbers:
-        rows = [[escape(place(c)), escape(figure(c.old)), escape(figure(c.new)), escape(base(c.old)), escape(base(c.new)), escape(moved(c))] for c in diff.numbers]
-        parts.append("<h2>Numbers, those that moved most first</h2>" + _table(["place", "old", "new", "old base", "new base", "move"], rows))
+        rows = [
+            [
+                escape(place(c)),
+                escape(figure(c.old)),
+                escape(figure(c.new)),
+                escape(base(c.old)),
+                escape(base(c.new)),
+                escape(moved(c)),
+            ]
+            for c in diff.numbers
+        ]
+        parts.append(
+            "<h2>Numbers, those that moved most first</h2>"
+            + _table(["place", "old", "new", "old base", "new base", "move"], rows)
+        )
     if diff.claims or diff.checks:
-        rows = [[escape(place(c)), escape(c.old["value"] if c.old else "—"), escape(c.new["value"] if c.new else "—")] for c in diff.claims]
+        rows = [
+            [escape(place(c)), escape(c.old["value"] if c.old else "—"), escape(c.new["value"] if c.new else "—")]
+            for c in diff.claims
+        ]
         rows += [[escape(f"{c.key} ({c.field})"), escape(c.old or "—"), escape(c.new or "—")] for c in diff.checks]
         parts.append("<h2>Findings and checks that changed state</h2>" + _table(["claim or check", "old", "new"], rows))
     if diff.letters:
@@ -189,14 +229,24 @@ def page(diff: Diff, old_label: str, new_label: str, images: dict[int, bytes]) -
             if op == "replace" and len(old) == len(new):
                 rows += [list(marked_words(a, b)) for a, b in zip(old, new)]
             else:
-                rows.append(["<br>".join(f"<del>{escape(t)}</del>" for t in old), "<br>".join(f"<ins>{escape(t)}</ins>" for t in new)])
-        parts.append("<h2>Words, paragraph by paragraph</h2><table class=words><tr><th>old</th><th>new</th></tr>"
-                     + "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows) + "</table>")
+                rows.append(
+                    ["<br>".join(f"<del>{escape(t)}</del>" for t in old), "<br>".join(f"<ins>{escape(t)}</ins>" for t in new)]
+                )
+        parts.append(
+            "<h2>Words, paragraph by paragraph</h2><table class=words><tr><th>old</th><th>new</th></tr>"
+            + "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows)
+            + "</table>"
+        )
     if diff.pages:
         parts.append("<h2>Pages that differ (old left, new right; changes in red)</h2>")
-        parts += [f"<h3>Page {n}</h3><img alt='page {n}, old beside new' src='data:image/png;base64,{base64.b64encode(images[n]).decode()}'>" for n, _ in diff.pages]
-    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Report diff</title><style>{STYLE}</style></head>"
-            f"<body>{''.join(parts)}</body></html>\n")
+        parts += [
+            f"<h3>Page {n}</h3><img alt='page {n}, old beside new' src='data:image/png;base64,{base64.b64encode(images[n]).decode()}'>"
+            for n, _ in diff.pages
+        ]
+    return (
+        f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Report diff</title><style>{STYLE}</style></head>"
+        f"<body>{''.join(parts)}</body></html>\n"
+    )
 
 
 # ----------------------------------------------------------------------------- the folder
@@ -214,8 +264,19 @@ def _number_row(c: Change) -> list[str]:
         return "" if row is None else row[key]
 
     move = "" if c.state != "changed" or c.move == float("inf") else f"{c.move:.4f}"
-    return [c.state, *c.place, get(c.old, "text"), get(c.new, "text"), get(c.old, "value"), get(c.new, "value"),
-            get(c.old, "numerator"), get(c.new, "numerator"), get(c.old, "base"), get(c.new, "base"), move]
+    return [
+        c.state,
+        *c.place,
+        get(c.old, "text"),
+        get(c.new, "text"),
+        get(c.old, "value"),
+        get(c.new, "value"),
+        get(c.old, "numerator"),
+        get(c.new, "numerator"),
+        get(c.old, "base"),
+        get(c.new, "base"),
+        move,
+    ]
 
 
 def write(diff: Diff, out: str | Path, old_label: str, new_label: str) -> Path:
@@ -251,4 +312,3 @@ def write(diff: Diff, out: str | Path, old_label: str, new_label: str) -> Path:
     except OSError as error:
         raise cannot("write", out, error) from None
     return out
-

@@ -161,7 +161,14 @@ def read_header(path: Path) -> Header:
     names = [label if re.fullmatch(r"V\d+", i) else i for i, label in zip(ids, labels)]
     rows = cells[legacy_header_rows(frame) :]
     keep = [n for n, name in enumerate(names) if name or any(row[n] for row in rows)]
-    return Header(path, platform, [names[n] for n in keep], [labels[n] for n in keep], [None] * len(keep), [[r[n] for n in keep] for r in rows])
+    return Header(
+        path,
+        platform,
+        [names[n] for n in keep],
+        [labels[n] for n in keep],
+        [None] * len(keep),
+        [[r[n] for n in keep] for r in rows],
+    )
 
 
 # ----------------------------------------------------------------------------- questions from a .qsf
@@ -273,12 +280,26 @@ def from_export(header: Header) -> list[Item]:
         match = QID.fullmatch(import_id["ImportId"]) if import_id else None
         if match is None:
             if name not in known and name:
-                items.append(Item(name, import_id["ImportId"] if import_id else "", "column", header.labels[n],
-                                  reason="not a question (embedded data or another column): not read"))
+                items.append(
+                    Item(
+                        name,
+                        import_id["ImportId"] if import_id else "",
+                        "column",
+                        header.labels[n],
+                        reason="not a question (embedded data or another column): not read",
+                    )
+                )
             continue
         if "Topics" in match.group(2):
-            items.append(Item(name, import_id["ImportId"], "Text iQ", header.labels[n],
-                              reason="Text iQ topics are the platform's coding of a text answer: not read"))
+            items.append(
+                Item(
+                    name,
+                    import_id["ImportId"],
+                    "Text iQ",
+                    header.labels[n],
+                    reason="Text iQ topics are the platform's coding of a text answer: not read",
+                )
+            )
             continue
         groups.setdefault(match.group(1), []).append(n)
     drafted = [_from_columns(qid, columns, header) for qid, columns in groups.items()]
@@ -376,11 +397,15 @@ def pick_banner(items: list[Item], banner: str | None) -> tuple[Item, str]:
         if item is None:
             listed = next((i for i in items if banner in (i.key, i.import_id)), None)
             why = f": {listed.reason}" if listed else ""
-            raise SurveyError(f"--banner {banner}: not a drafted question of the survey{why}",
-                              expected="a single-choice question's tag, column or QID")
+            raise SurveyError(
+                f"--banner {banner}: not a drafted question of the survey{why}",
+                expected="a single-choice question's tag, column or QID",
+            )
         if item.kind != "single" or not 2 <= len(substantive(item)) <= len(PALETTE):
-            raise SurveyError(f"--banner {banner}: a {item.kind} question with {len(substantive(item))} substantive choices",
-                              expected=f"a single-choice question with 2 to {len(PALETTE)} choices")
+            raise SurveyError(
+                f"--banner {banner}: a {item.kind} question with {len(substantive(item))} substantive choices",
+                expected=f"a single-choice question with 2 to {len(PALETTE)} choices",
+            )
         return item, f"--banner {banner}"
     for item in drafted:
         if item.kind == "single" and 2 <= len(substantive(item)) <= MAX_BANNER:
@@ -419,7 +444,13 @@ def status_codes(header: Header) -> list[int]:
 
 def q(value: object) -> str:
     """A YAML scalar or flow collection on one line."""
-    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6, sort_keys=False).strip().removesuffix("\n...").removesuffix("...").strip()
+    return (
+        yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6, sort_keys=False)
+        .strip()
+        .removesuffix("\n...")
+        .removesuffix("...")
+        .strip()
+    )
 
 
 def short(text: str, limit: int = 80) -> str:
@@ -469,15 +500,19 @@ def config_yaml(d: Draft) -> str:
         )
     rules = []
     if "Status" in columns:
-        rules.append(f"  - rule: status\n    reason: preview_or_test\n    label: Survey previews and test responses\n"
-                     f"{status_note}    drop_status: {q(drop)}")
+        rules.append(
+            f"  - rule: status\n    reason: preview_or_test\n    label: Survey previews and test responses\n"
+            f"{status_note}    drop_status: {q(drop)}"
+        )
     if {"Progress", "Finished"} & columns:
         rules.append("  - rule: incomplete\n    reason: incomplete\n    label: Did not finish the survey\n    min_progress: 100")
     if {"RecipientEmail", "IPAddress", "EmailAddress"} & columns:
         rules.append("  - rule: duplicate\n    reason: duplicate\n    label: Second response from the same person")
     if "Duration (in seconds)" in columns or (legacy and {"StartDate", "EndDate"} <= columns):
-        rules.append("  - rule: speeder\n    reason: speeder\n    label: Finished in under 40% of the median time\n"
-                     "    max_share_of_median: 0.4")
+        rules.append(
+            "  - rule: speeder\n    reason: speeder\n    label: Finished in under 40% of the median time\n"
+            "    max_share_of_median: 0.4"
+        )
     minimum = max(1, min(MIN_RESPONDENTS, len(d.header.rows)))
     tiers = "\n".join(f"    - {q({'id': tid, 'label': c.label, 'choices': [c.id]})}" for tid, c in zip(ids, levels))
     return f"""\
@@ -529,8 +564,13 @@ statistics:
 
 
 def _question_yaml(item: Item) -> str:
-    lines = [f"  - id: {item.id}", f"    column: {q(item.column)}", f"    import_id: {q(item.import_id)}",
-             f"    type: {item.kind}", f"    text: {q(item.text or item.key)}"]
+    lines = [
+        f"  - id: {item.id}",
+        f"    column: {q(item.column)}",
+        f"    import_id: {q(item.import_id)}",
+        f"    type: {item.kind}",
+        f"    text: {q(item.text or item.key)}",
+    ]
     lines[1:1] = [f"    # {note}" for note in item.notes]
     if item.choices:
         lines.append("    choices:")
@@ -547,7 +587,8 @@ def codebook_yaml(d: Draft) -> str:
     meta_note = (
         "    # A legacy export's metadata columns are fixed (the importer knows them); these names\n"
         "    # serve a current export of the same survey.\n"
-        if legacy else ""
+        if legacy
+        else ""
     )
     missing = [c for c in METADATA.values() if c not in columns and not legacy]
     if missing:
@@ -558,12 +599,11 @@ def codebook_yaml(d: Draft) -> str:
     else:
         pii_columns = PII
     pii = [f"    {k}: {q(v)}" for k, v in pii_columns.items() if v in columns]
-    skipped = "\n".join(
-        f"#   {i.key} ({i.import_id or 'no ImportId'}, {i.kind}): {i.reason}" for i in d.skipped
-    )
+    skipped = "\n".join(f"#   {i.key} ({i.import_id or 'no ImportId'}, {i.kind}): {i.reason}" for i in d.skipped)
     skipped_block = (
         f"# Not drafted ({len(d.skipped)}): read by no stage until their type is supported.\n{skipped}\n"
-        if d.skipped else "# Every question of the survey is drafted.\n"
+        if d.skipped
+        else "# Every question of the survey is drafted.\n"
     )
     return f"""\
 # The questionnaire, drafted by `surveyreport init` from {d.source}.
@@ -661,12 +701,15 @@ def _export_path(export: Path, root: Path) -> tuple[str, Path | None]:
         return str(resolved.relative_to(root.resolve())), None
     target = root / "data" / "raw" / export.name
     if target.exists():
-        raise SurveyError(f"{target} exists already", expected="an export not yet under data/raw/, or the one there (--export data/raw/...)")
+        raise SurveyError(
+            f"{target} exists already", expected="an export not yet under data/raw/, or the one there (--export data/raw/...)"
+        )
     return f"data/raw/{export.name}", target
 
 
-def init(name: str, export: str | Path, questionnaire: str | Path | None = None, banner: str | None = None,
-         root: str | Path = ".") -> list[str]:
+def init(
+    name: str, export: str | Path, questionnaire: str | Path | None = None, banner: str | None = None, root: str | Path = "."
+) -> list[str]:
     """Draft ``config/NAME/`` from the export (and survey definition); return the lines to print."""
     root, export = Path(root), Path(export)
     if not NAME.match(name):
@@ -685,15 +728,21 @@ def init(name: str, export: str | Path, questionnaire: str | Path | None = None,
         items, source = from_qsf(survey.questions, header), f"{Path(questionnaire).name} and {export.name}"
         title = survey.name
     elif header.platform == "qualtrics_legacy":
-        raise SurveyError("a legacy export names no question types", file=export,
-                          expected="--questionnaire FILE.qsf, the survey's definition, or a current-format CSV export")
+        raise SurveyError(
+            "a legacy export names no question types",
+            file=export,
+            expected="--questionnaire FILE.qsf, the survey's definition, or a current-format CSV export",
+        )
     else:
         items, source, title = from_export(header), export.name, ""
     assign_ids(items)
     found = inventory(items)
     if not any(i.closed for i in items):
-        raise Refused(f"none of its {len(items)} questions is of a type the pipeline reads (single, multi)", found,
-                      file=questionnaire or export)
+        raise Refused(
+            f"none of its {len(items)} questions is of a type the pipeline reads (single, multi)",
+            found,
+            file=questionnaire or export,
+        )
     try:
         chosen, why = pick_banner(items, banner)
     except SurveyError as error:

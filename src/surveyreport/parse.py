@@ -65,7 +65,9 @@ def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
     for name in ("start", "end"):
         tidy[name] = _parse_dates(export, name)
     tidy["recorded"] = _parse_dates(export, "recorded") if "recorded" in meta else tidy["end"]
-    tidy["status"] = _parse_int(export, "status", STATUS_WORDS) if "status" in meta else pd.Series(0, index=meta.index, dtype="Int64")
+    tidy["status"] = (
+        _parse_int(export, "status", STATUS_WORDS) if "status" in meta else pd.Series(0, index=meta.index, dtype="Int64")
+    )
     answers: dict[str, pd.Series] = {}
     for question in codebook.questions:
         answers.update(_question_values(export, question, redactor))
@@ -81,7 +83,9 @@ def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
     tidy["duration"] = _parse_int(export, "duration") if "duration" in meta else _elapsed(export, tidy)
     tidy["finished"] = (finished if finished is not None else tidy["progress"].eq(100)).astype("boolean")
     for name in ("channel", "language"):
-        tidy[name] = meta[name].replace("", pd.NA).astype("string") if name in meta else pd.Series(pd.NA, index=meta.index, dtype="string")
+        tidy[name] = (
+            meta[name].replace("", pd.NA).astype("string") if name in meta else pd.Series(pd.NA, index=meta.index, dtype="string")
+        )
     tidy["identity_group"] = identity_group
     for name, values in answers.items():
         tidy[name] = values
@@ -104,7 +108,9 @@ def _parse_int(export: Export, column: str, words: dict[str, int] | None = None)
     values = distinct.map(words) if words else pd.Series(np.nan, index=distinct.index, dtype=object)
     values = pd.to_numeric(values.fillna(pd.to_numeric(distinct.where(values.isna()), errors="coerce")))
     bad = np.append((values.isna() | (values != values.round())).to_numpy(), True)
-    export.reject(pd.Series(bad[codes], index=series.index), series, column, "cannot read {value!r} as a whole number", "a whole number")
+    export.reject(
+        pd.Series(bad[codes], index=series.index), series, column, "cannot read {value!r} as a whole number", "a whole number"
+    )
     return pd.Series(values.to_numpy()[codes], index=series.index).astype("Int64")
 
 
@@ -127,7 +133,9 @@ def _boolean(positions: np.ndarray, index: pd.Index) -> pd.Series:
 def _elapsed(export: Export, tidy: pd.DataFrame) -> pd.Series:
     """Seconds from start to end, for platforms that export no duration."""
     seconds = (tidy["end"] - tidy["start"]).dt.total_seconds()
-    export.reject(seconds < 0, export.meta["end"], "end", "the response ends ({value}) before it starts", "an end after the start")
+    export.reject(
+        seconds < 0, export.meta["end"], "end", "the response ends ({value}) before it starts", "an end after the start"
+    )
     return seconds.round().astype("Int64")
 
 

@@ -67,7 +67,9 @@ def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.d
         document = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=_asset_fetcher(assets)).render()
         refused = refused_links(document)
         if refused:
-            raise SurveyError("the report links outside itself: " + "; ".join(refused), expected="links within the report or to http(s)")
+            raise SurveyError(
+                "the report links outside itself: " + "; ".join(refused), expected="links within the report or to http(s)"
+            )
         pdf = document.write_pdf(pdf_variant="pdf/ua-1")
     finally:
         weasyprint.LOGGER.removeHandler(collector)

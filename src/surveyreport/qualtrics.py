@@ -41,6 +41,7 @@ METADATA_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("UserLanguage", "User Language", "userLanguage"),
 )
 
+
 @dataclass(frozen=True)
 class ExportColumn:
     """One column of the export that holds (part of) a question."""
@@ -137,9 +138,7 @@ def read_current(path: Path, codebook: Codebook) -> Export:
     if len(cells) < HEADER_ROWS:
         raise SurveyError(f"the file has {len(cells)} row(s)", file=path, expected="three header rows, then responses")
     if not all(value.startswith('{"ImportId"') for value in cells.iloc[2] if value):
-        raise SurveyError(
-            "row 3 does not hold ImportId JSON", file=path, row=3, expected='{"ImportId": ...} in every column'
-        )
+        raise SurveyError("row 3 does not hold ImportId JSON", file=path, row=3, expected='{"ImportId": ...} in every column')
     header = [str(c) for c in cells.iloc[0]]
     meta = codebook.metadata
     questions = [c for q in codebook.questions for c in answer_columns(q, header)]

@@ -201,7 +201,9 @@ class Redactor:
         self.pairs = _distinct(pc.binary_join_element_wise(pair_first.filter(both), pair_last.filter(both), tab))
         self.names = _distinct(pa.concat_arrays([firsts, lasts]))
         references = pc.utf8_trim_whitespace(pc.unique(_arrow(pii.get("external_reference", blank).fillna(""))))
-        self.references = _distinct(_fold_arrow(references.filter(pc.greater_equal(pc.utf8_length(references), MIN_REFERENCE_CHARS))))
+        self.references = _distinct(
+            _fold_arrow(references.filter(pc.greater_equal(pc.utf8_length(references), MIN_REFERENCE_CHARS)))
+        )
         known = pa.concat_arrays([self.names, self.references])
         self.starts = _distinct(pc.list_element(pc.split_pattern(known, " ", max_splits=1), 0))
         self.longest = pc.max(pc.count_substring(known, " ")).as_py() + 1 if len(known) else 0

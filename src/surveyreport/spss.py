@@ -69,7 +69,9 @@ def read(path: Path, codebook: Codebook) -> Export:
         for col in question_columns(question):
             if question.multi and not col.is_text:
                 source, counted = ticks[question.column][0][col.name], ticks[question.column][1]
-                answers[col.name] = frame[source].eq(counted).map({True: "1", False: ""}) if counted is not None else _text(frame[source])
+                answers[col.name] = (
+                    frame[source].eq(counted).map({True: "1", False: ""}) if counted is not None else _text(frame[source])
+                )
                 names[col.name] = source
             else:
                 answers[col.name] = _text(frame[col.name])

@@ -119,8 +119,18 @@ def chi_square(table: pd.DataFrame, simulations: int, seed: int = CHI_SQUARE_SEE
     counts = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0].to_numpy()
     if counts.shape[0] < 2 or counts.shape[1] < 2:
         nan = float("nan")
-        return {"chi2": nan, "df": 0, "n": int(counts.sum()), "low_expected": nan, "min_expected": nan,
-                "cochran": None, "p_asymptotic": nan, "p": nan, "p_method": "not tested", "simulations": 0}
+        return {
+            "chi2": nan,
+            "df": 0,
+            "n": int(counts.sum()),
+            "low_expected": nan,
+            "min_expected": nan,
+            "cochran": None,
+            "p_asymptotic": nan,
+            "p": nan,
+            "p_method": "not tested",
+            "simulations": 0,
+        }
     result = chi2_contingency(counts, correction=False)
     expected = result.expected_freq
     low_expected = float((expected < MIN_EXPECTED).mean())

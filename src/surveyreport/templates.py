@@ -62,5 +62,7 @@ def render_html(template_dirs: list, context: dict, template: str = "layout.html
         chosen = env.get_template(template)
     except jinja2.TemplateNotFound:
         where = " or ".join(str(d) for d in template_dirs)
-        raise SurveyError(f"no report template {template!r} in {where}", expected="a template in the study's folder or report/") from None
+        raise SurveyError(
+            f"no report template {template!r} in {where}", expected="a template in the study's folder or report/"
+        ) from None
     return chosen.render(**context)

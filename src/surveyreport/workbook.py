@@ -88,15 +88,44 @@ def _notes(question, tests: pd.DataFrame, pairs: pd.DataFrame, statistics: dict,
 def _pairs_sheet(book, pairs: pd.DataFrame, formats: dict) -> None:
     """Every pair of tiers on every answer: counts, test, raw and adjusted p-value, result."""
     sheet = book.add_worksheet("Pairwise tests")
-    header = ["Question", "Answer", "Family", "Tier", "Count", "Base", "Vs tier", "Count", "Base", "Test", "z", "p",
-              "Adjusted p", "Higher", "Not tested because"]
+    header = [
+        "Question",
+        "Answer",
+        "Family",
+        "Tier",
+        "Count",
+        "Base",
+        "Vs tier",
+        "Count",
+        "Base",
+        "Test",
+        "z",
+        "p",
+        "Adjusted p",
+        "Higher",
+        "Not tested because",
+    ]
     sheet.write_row(0, 0, header, formats["bold"])
     sheet.set_column(0, 2, 18)
     sheet.set_column(14, 14, 48)
     sheet.freeze_panes(1, 0)
     for row, pair in enumerate(pairs.itertuples(), start=1):
-        sheet.write_row(row, 0, [pair.question, pair.choice, pair.family, pair.letter_a, pair.count_a, pair.base_a,
-                                 pair.letter_b, pair.count_b, pair.base_b, pair.test])
+        sheet.write_row(
+            row,
+            0,
+            [
+                pair.question,
+                pair.choice,
+                pair.family,
+                pair.letter_a,
+                pair.count_a,
+                pair.base_a,
+                pair.letter_b,
+                pair.count_b,
+                pair.base_b,
+                pair.test,
+            ],
+        )
         for column, value, style in ((10, pair.z, "z"), (11, pair.p, "p"), (12, pair.p_adjusted, "p")):
             if pd.notna(value):
                 sheet.write_number(row, column, value, formats[style])
@@ -124,9 +153,7 @@ def write_workbook(
     percent = book.add_format({"num_format": "0%", "align": "right"})
     muted = book.add_format({"font_color": "#666666", "align": "right", "font_size": 9})
     base_format = book.add_format({"bold": True, "top": 1})
-    columns = [(TOTAL, "Total", "")] + [
-        (level["id"], level["label"], letter) for level, letter in zip(tier_levels, "ABCDEFGHIJ")
-    ]
+    columns = [(TOTAL, "Total", "")] + [(level["id"], level["label"], letter) for level, letter in zip(tier_levels, "ABCDEFGHIJ")]
     letters = ", ".join(f"{letter} {label.lower()}" for _, label, letter in columns[1:])
     pairs = pairwise_tests(table, tier_levels, statistics)
 
@@ -172,8 +199,9 @@ def write_workbook(
             sheet.write(row, 0, label, base_format if kind == CHOICE else None)
             for c, (column, _, _) in enumerate(columns):
                 cell = by_kind[(column, kind)]
-                sheet.write_number(row, 1 + 3 * c, int(cell["base" if kind == CHOICE else "count"]),
-                                   base_format if kind == CHOICE else None)
+                sheet.write_number(
+                    row, 1 + 3 * c, int(cell["base" if kind == CHOICE else "count"]), base_format if kind == CHOICE else None
+                )
             row += 1
         sheet.write(row, 0, "Base flag")
         for c, (column, _, _) in enumerate(columns):
