@@ -11,6 +11,7 @@ from surveygen import writers
 from surveygen.generate import Generator
 from surveyreport import surveymonkey
 from surveyreport.codebook import load_codebook, parse_codebook
+from surveyreport.draft import METADATA
 from surveyreport.errors import SurveyError
 from surveyreport.platforms import detect_platform, read_export
 from surveyreport.qualtrics import split_choices
@@ -18,18 +19,7 @@ from surveyreport.qualtrics import split_choices
 from .conftest import ROOT
 
 REAL = ROOT / "tests" / "data" / "real-exports"
-STANDARD_METADATA = {
-    "start": "StartDate",
-    "end": "EndDate",
-    "status": "Status",
-    "progress": "Progress",
-    "duration": "Duration (in seconds)",
-    "finished": "Finished",
-    "recorded": "RecordedDate",
-    "response_id": "ResponseId",
-    "channel": "DistributionChannel",
-    "language": "UserLanguage",
-}
+STANDARD_METADATA = METADATA  # the current export's metadata columns, as the drafter writes them
 STANDARD_PII = {
     "email": "RecipientEmail",
     "ip_address": "IPAddress",
