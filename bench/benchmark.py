@@ -39,7 +39,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["Snakefile", "config", "data", "environment.yml", "profiles", "report", "src", "workflow"]
 STAGES = ["ingest", "clean", "tier", "crosstab", "charts", "render"]
 MEASURE = """
 import json, resource, subprocess, sys, time
@@ -79,13 +78,9 @@ def jobs_run(output: str) -> str:
 
 
 def copy_project(target: Path) -> Path:
-    for name in PROJECT_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(source, target / name)
-    return target
+    from surveygen.project import copy_project as copy
+
+    return copy(ROOT, target)
 
 
 def edit(path: Path, old: str, new: str) -> None:

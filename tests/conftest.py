@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from surveygen.project import copy_project as copy
 from surveyreport.codebook import parse_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,7 +123,6 @@ STATISTICS = {
 
 # ----------------------------------------------------------------------------- whole-workflow runs
 
-PROJECT_FILES = ["Snakefile", "config", "data", "environment.yml", "profiles", "report", "src", "workflow"]
 RESULTS = "results/sales-training-2012"  # published when a whole run succeeds
 WORK = "results/.work/sales-training-2012"  # where the jobs write
 LOGS = "logs/sales-training-2012"
@@ -133,14 +133,7 @@ def snakemake(workdir, *args):
 
 
 def copy_project(target):
-    target.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(source, target / name)
-    return target
+    return copy(ROOT, target)
 
 
 def made_once(tmp_path_factory, name, make):
