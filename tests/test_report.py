@@ -98,9 +98,32 @@ def test_past_the_limit_a_fixed_random_sample_of_open_answers_is_printed():
     )
     first, again = verbatims(frame, book, 400, 60), verbatims(frame, book, 400, 60)
     assert first == again and first[0]["n"] == 500 and first[0]["shown"] == len(first[0]["answers"]) == 60
-    numbers = [int(a.split()[1]) for a in first[0]["answers"]]
+    numbers = [int(a["text"].split()[1]) for a in first[0]["answers"]]
     assert numbers == sorted(numbers) and len(set(numbers)) == 60  # in the order received
     assert verbatims(frame.head(30), book, 400, 60)[0]["shown"] == 30
+
+
+def test_an_answer_several_respondents_gave_is_quoted_once_with_how_many():
+    from surveyreport.codebook import parse_codebook
+    from surveyreport.context import verbatims
+
+    book = parse_codebook(
+        {
+            "survey": {"metadata": {}, "pii": {}},
+            "questions": [{"id": "comment", "column": "Q9", "import_id": "QID9", "type": "text", "text": "Anything else?"}],
+        }
+    )
+    texts = ["More coaching.", "Budget", "More  coaching.", None, "", "Budget", "More coaching."]
+    frame = pd.DataFrame(
+        {
+            "comment": texts,
+            "recorded": pd.date_range("2012-07-01", periods=7, freq="min"),
+            "response_id": [f"R_{i}" for i in range(7)],
+        }
+    )
+    (quoted,) = verbatims(frame, book, 400, 60)
+    assert [(a["text"], int(a["times"])) for a in quoted["answers"]] == [("More coaching.", 3), ("Budget", 2)]
+    assert (quoted["n"], quoted["distinct"], quoted["shown"]) == (5, 2, 2)
 
 
 @pytest.mark.parametrize(

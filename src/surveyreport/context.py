@@ -78,29 +78,36 @@ def shorten(text: str, limit: int) -> str:
 
 
 def verbatims(respondents: pd.DataFrame, codebook: Codebook, limit: int, most: int) -> list[dict]:
-    """The open-text answers of the valid respondents, per open question, in the order received.
+    """The open-text answers of the valid respondents, per open question, in the order first received.
 
-    Past ``most`` answers, a random sample of ``most`` (fixed seed: the same sample every build).
+    An answer given by several respondents is quoted once, with how many gave it. Past ``most``
+    different answers, a random sample of ``most`` of them (fixed seed: the same sample every build).
     """
     out = []
     received = respondents.iloc[received_order(respondents)]
     for question in codebook.questions:
         if question.type != "text":
             continue
-        answers = received[question.id].dropna()
-        answers = [str(a) for a in answers if str(a).strip()]
-        total = len(answers)
-        if total > most:
-            picked = np.sort(np.random.default_rng(0).choice(total, size=most, replace=False))
-            answers = [answers[i] for i in picked]
-        answers = [shorten(a, limit) for a in answers]
+        answers = [" ".join(str(a).split()) for a in received[question.id].dropna()]
+        times: dict[str, int] = {}
+        for answer in filter(None, answers):
+            times[answer] = times.get(answer, 0) + 1
+        distinct = list(times)
+        if len(distinct) > most:
+            picked = np.sort(np.random.default_rng(0).choice(len(distinct), size=most, replace=False))
+            distinct = [distinct[i] for i in picked]
+        quoted = [
+            {"text": shorten(a, limit), "times": Count(times[a], "respondents giving this answer", question.id)}
+            for a in distinct
+        ]
         out.append(
             {
                 "question": question,
-                "answers": answers,
-                "n": Count(total, "open answers", question.id),
-                "shown": Count(len(answers), "open answers shown", question.id),
-                "shortened": Count(sum(a.endswith(" […]") for a in answers), "open answers shortened", question.id),
+                "answers": quoted,
+                "n": Count(sum(times.values()), "open answers", question.id),
+                "distinct": Count(len(times), "different open answers", question.id),
+                "shown": Count(len(quoted), "open answers shown", question.id),
+                "shortened": Count(sum(q["text"].endswith(" […]") for q in quoted), "open answers shortened", question.id),
             }
         )
     return out
