@@ -97,8 +97,7 @@ def verbatims(respondents: pd.DataFrame, codebook: Codebook, limit: int, most: i
             picked = np.sort(np.random.default_rng(0).choice(len(distinct), size=most, replace=False))
             distinct = [distinct[i] for i in picked]
         quoted = [
-            {"text": shorten(a, limit), "times": Count(times[a], "respondents giving this answer", question.id)}
-            for a in distinct
+            {"text": shorten(a, limit), "times": Count(times[a], "respondents giving this answer", question.id)} for a in distinct
         ]
         out.append(
             {
