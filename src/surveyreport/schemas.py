@@ -13,7 +13,7 @@ from pandera.errors import SchemaErrors
 
 from .codebook import Codebook
 from .errors import SurveyError
-from .tidy import TIER
+from .tidy import TIER, question_dtypes
 
 is_datetime = pa.Check(pd.api.types.is_datetime64_any_dtype, element_wise=False, error="a date-time column")
 
@@ -32,17 +32,11 @@ def tidy_schema(codebook: Codebook, tiers: dict | None = None) -> pa.DataFrameSc
         "language": pa.Column("string", nullable=True),
         "identity_group": pa.Column("Int64", pa.Check.ge(1)),
     }
-    for question in codebook.questions:
-        if question.multi:
-            for choice in question.choices:
-                columns[question.choice_column(choice)] = pa.Column("boolean", nullable=True)
-        elif question.closed:
-            columns[question.id] = pa.Column(checks=pa.Check.isin([c.id for c in question.choices]), nullable=True)
+    for column, dtype in question_dtypes(codebook).items():  # the one walk over each question's columns
+        if isinstance(dtype, pd.CategoricalDtype):
+            columns[column] = pa.Column(checks=pa.Check.isin(list(dtype.categories)), nullable=True)
         else:
-            columns[question.id] = pa.Column("string", nullable=True)
-        for choice in question.choices:
-            if choice.text:
-                columns[question.text_column(choice)] = pa.Column("string", nullable=True)
+            columns[column] = pa.Column(dtype, nullable=True)
     if tiers is not None:
         columns[TIER] = pa.Column("string", pa.Check.isin([level["id"] for level in tiers["levels"]]), nullable=True)
     return pa.DataFrameSchema(columns, strict=True, ordered=False)
