@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from surveyreport.errors import SurveyError
-from surveyreport.study import folder_of, load_study, merged
+from surveyreport.study import folder_of, load_study
 
 from .conftest import ROOT
 
@@ -115,10 +115,6 @@ def test_command_line_values_win_over_the_study_configuration():
     study = load_study(ROOT / "config", "sales-training-2012", {"export": "other.csv", "statistics": {"alpha": 0.01}}, SCHEMAS)
     assert study.config["export"] == "other.csv"
     assert study.config["statistics"]["alpha"] == 0.01 and study.config["statistics"]["min_base"] == 30
-
-
-def test_merged_keeps_nested_keys():
-    assert merged({"a": {"b": 1, "c": 2}, "d": 3}, {"a": {"b": 5}}) == {"a": {"b": 5, "c": 2}, "d": 3}
 
 
 @pytest.mark.parametrize("name", ["no-such-study", "../config", "Sales", None])

@@ -114,7 +114,7 @@ def run_step(step: Callable[[], None], log_path: str | Path | None = None) -> No
             Path(log_path).parent.mkdir(parents=True, exist_ok=True)
             handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
         except OSError as error:
-            print(f"cannot write {log_path}: {reason(error)}", file=sys.stderr)
+            print(cannot("write", log_path, error), file=sys.stderr)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
     logging.raiseExceptions = False  # a log file on a full disk: the console still has the message
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per page and step: noise

@@ -18,6 +18,7 @@ from .errors import SurveyError
 from .formatting import pct, pct1, ratio_ci, times, verdict, words
 from .ledger import show
 from .results import Results
+from .templates import choice_label
 
 NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#")
@@ -47,7 +48,7 @@ def _ranked(results: Results, value: dict) -> str:
     show_as = value.get("show", "share")
     if show_as == "share":
         return pct(share)
-    label = results.codebook.question(share.question).choice(share.choices[0]).label
+    label = choice_label(results.codebook)(share)
     return label.lower() if show_as == "label_lower" else label
 
 

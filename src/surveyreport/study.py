@@ -10,11 +10,12 @@ templates (``*.j2``). Nothing is shared between studies but the project's generi
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from snakemake.utils import update_config
 
 from .codebook import Codebook, Question, parse_codebook
 from .configuration import load_valid, load_yaml, validate
@@ -52,23 +53,13 @@ def folder_of(root: str | Path, name: object) -> Path:
     )
 
 
-def merged(base: dict, overrides: dict) -> dict:
-    """``base`` with ``overrides`` merged in, nested mappings key by key (as Snakemake merges --config)."""
-    out = copy.deepcopy(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merged(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def load_study(root: str | Path, name: object, overrides: dict, schemas: str | Path) -> Study:
     """Read and check a study's folder; ``overrides`` (the command line's ``--config``) win over its config."""
     folder, schemas = folder_of(root, name), Path(schemas)
     path = folder / "config.yaml"
     overrides = {k: v for k, v in overrides.items() if k not in WORKFLOW_KEYS}
-    config = merged(load_yaml(path, "the study configuration"), overrides)
+    config = load_yaml(path, "the study configuration")
+    update_config(config, overrides)  # nested mappings key by key, as Snakemake merges --config
     validate(config, schemas / "config.schema.yaml", f"the study configuration {path}" + (" with --config" if overrides else ""))
     report_path, codebook_path, figures_path = folder / "report.yaml", folder / "codebook.yaml", folder / "published_figures.yaml"
     report = load_valid(report_path, schemas / "report.schema.yaml", "the report configuration")
