@@ -61,17 +61,14 @@ def report_diff(args: argparse.Namespace) -> str:
     from pathlib import Path
 
     from .configuration import load_yaml
-    from .diff import build_at, compare
+    from .diff import compare, earlier_build
     from .diffreport import summary, write
 
     root = Path(args.root)
     study = args.study or (Path(args.new).resolve().name if args.new and Path(args.new).is_symlink() else None)
     study = study or load_yaml(root / "config" / "config.yaml", "the workflow configuration").get("study")
     new = Path(args.new) if args.new else root / "results" / str(study)
-    if Path(args.old).is_dir():
-        old, old_label = Path(args.old), args.old
-    else:
-        old, old_label = build_at(args.old, str(study), root, args.cores), f"{study} at {args.old}"
+    old, old_label = earlier_build(args.old, str(study), root, args.cores)
     diff = compare(old, new)
     out = write(diff, args.out or root / "results" / ".diff" / str(study), old_label, args.new or f"{study} (this checkout)")
     return f"{summary(diff)}\n{out / 'diff.md'}\n{out / 'diff.html'}"

@@ -401,6 +401,13 @@ def _git(root: Path, *args: str) -> str:
     return run.stdout.strip()
 
 
+def earlier_build(base: str, study: str, root: str | Path, cores: int = 2) -> tuple[Path, str]:
+    """The build to compare with and its label: a results folder as it is, or the study built at a commit."""
+    if Path(base).is_dir():
+        return Path(base), str(base)
+    return build_at(base, study, root, cores), f"{study} at {base}"
+
+
 def build_at(commit: str, study: str, root: str | Path, cores: int = 2) -> Path:
     """The study's published results built from ``commit``, in a temporary git worktree of ``root``.
 

@@ -180,15 +180,15 @@ def publish(input: Files, output: Files, params: dict) -> None:
 
 def diff(input: Files, output: Files, params: dict) -> None:
     """What changed between the published set and an earlier build (a results folder, or a commit built aside)."""
-    from .diff import build_at, compare
+    from .diff import compare, earlier_build
     from .diffreport import summary, write
 
     base, study = params["base"], params["study"]
     if not base:
         raise SurveyError("no base to compare with", expected="--config base=COMMIT or base=RESULTS_FOLDER")
-    old = Path(base) if Path(base).is_dir() else build_at(base, study, ".")
+    old, old_label = earlier_build(base, study, ".")
     result = compare(old, params["published"])
-    out = write(result, Path(output["markdown"]).parent, str(base), f"{study} (this checkout)")
+    out = write(result, Path(output["markdown"]).parent, old_label, f"{study} (this checkout)")
     log.info("%s\n%s", summary(result), out / "diff.md")
 
 
