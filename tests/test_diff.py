@@ -195,6 +195,9 @@ def test_the_command_writes_the_diff_and_refuses_what_is_not_a_build(builds, tmp
         main(["diff", str(tmp_path), str(results(builds["base"])), "--out", str(tmp_path / "e")])
     assert exit.value.code == 1 and "not a results folder" in capsys.readouterr().err
     assert not (tmp_path / "e").exists()
+    published = builds["base"] / "results" / "sales-training-2012"  # the link: the study is its name
+    main(["diff", str(published), str(published), "--root", str(builds["base"])])
+    assert (builds["base"] / "results" / ".diff" / "sales-training-2012" / "diff.md").is_file()
     subprocess.run(["git", "init", "-q", str(tmp_path / "repo")], check=True)
     with pytest.raises(SurveyError, match="git rev-parse"):
         build_at("no-such-commit", "sales-training-2012", tmp_path / "repo")

@@ -65,7 +65,8 @@ def report_diff(args: argparse.Namespace) -> str:
     from .diffreport import summary, write
 
     root = Path(args.root)
-    study = args.study or (Path(args.new).resolve().name if args.new and Path(args.new).is_symlink() else None)
+    # a published set, results/<study>, is a link named after its study (its target is a copy, a or b)
+    study = args.study or (Path(args.new).name if args.new and Path(args.new).is_symlink() else None)
     study = study or load_yaml(root / "config" / "config.yaml", "the workflow configuration").get("study")
     new = Path(args.new) if args.new else root / "results" / str(study)
     old, old_label = earlier_build(args.old, str(study), root, args.cores)
