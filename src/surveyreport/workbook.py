@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -142,10 +141,8 @@ def write_workbook(
     created: dt.datetime,
     path: str | Path,
 ) -> None:
-    """Write the workbook atomically; its date is ``created`` (from the data), never the clock."""
-    path = Path(path)
-    tmp = path.with_suffix(".xlsx.tmp")
-    book = xlsxwriter.Workbook(str(tmp))
+    """Write the workbook to ``path`` (the crosstab stage makes it atomic); its date is ``created`` (from the data), never the clock."""
+    book = xlsxwriter.Workbook(str(path))
     book.set_properties({"title": f"{title}: crosstabs", "created": created})
     bold = book.add_format({"bold": True})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
@@ -214,4 +211,3 @@ def write_workbook(
     formats = {"bold": bold, "z": book.add_format({"num_format": "0.00"}), "p": book.add_format({"num_format": "0.0000"})}
     _pairs_sheet(book, pairs, formats)
     book.close()
-    os.replace(tmp, path)
