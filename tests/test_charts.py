@@ -25,7 +25,7 @@ def results(codebook, tiers):
     rows = [("high", {"games", "other"})] * 3 + [("mid", {"mobile", "games"})] * 2 + [("low", {"other"})] * 4
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
     charts.apply_style(STYLE, ROOT / "report" / "fonts")
-    return Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
+    return Results(crosstab(frame, codebook, tiers, STATISTICS), codebook, frame)
 
 
 def test_ranked_order_puts_other_last(results):
@@ -60,7 +60,7 @@ def test_labels_are_printed_as_written(codebook, tiers, tmp_path):
     rows = [("high", {"games"})] * 3 + [("mid", {"mobile"})] * 2
     frame = assign_tiers(answers(rows, book), tiers, book)
     charts.apply_style(STYLE, ROOT / "report" / "fonts")
-    results = Results(crosstab(frame, book, tiers["levels"], STATISTICS), book, frame)
+    results = Results(crosstab(frame, book, tiers, STATISTICS), book, frame)
     path = tmp_path / "tools.svg"
     charts.save_svg(
         charts.draw_exhibit(
@@ -88,7 +88,7 @@ def study_results(name):
     config, book = study.config, load_codebook(study.codebook)
     frame = clean(read_export(ROOT / config["export"], book, config["export_format"]), config["cleaning"], book)["respondents"]
     frame = assign_tiers(frame, config["tiers"], book)
-    return study, Results(crosstab(frame, book, config["tiers"]["levels"], config["statistics"]), book, frame)
+    return study, Results(crosstab(frame, book, config["tiers"], config["statistics"]), book, frame)
 
 
 @pytest.fixture(scope="module", params=["sales-training-2012", "onboarding-2025"])

@@ -39,7 +39,7 @@ def test_a_choice_in_two_tiers_is_an_error(codebook):
 
 
 def test_single_choice_base_leaves_out_dont_know_and_no_answer(tiered, codebook, tiers):
-    table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
+    table = crosstab(tiered, codebook, tiers, STATISTICS)
     high = cell(table, "rating", "total", "high")
     # 6 respondents: 1 skipped, 1 don't know -> base of 4 substantive answers
     assert (high["count"], high["base"], high["respondents"]) == (2, 4, 6)
@@ -50,7 +50,7 @@ def test_single_choice_base_leaves_out_dont_know_and_no_answer(tiered, codebook,
 
 
 def test_multi_select_base_is_those_who_ticked_anything(tiered, codebook, tiers):
-    table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
+    table = crosstab(tiered, codebook, tiers, STATISTICS)
     mobile = cell(table, "tools", "total", "mobile")
     assert (mobile["count"], mobile["base"]) == (3, 5)
     assert cell(table, "tools", "rest", "games")[["count", "base"]].tolist() == [1, 1]
@@ -61,7 +61,7 @@ def test_multi_select_base_is_those_who_ticked_anything(tiered, codebook, tiers)
 
 
 def test_small_bases_are_flagged_and_not_tested(tiered, codebook, tiers):
-    table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
+    table = crosstab(tiered, codebook, tiers, STATISTICS)
     top = cell(table, "tools", "top", "mobile")
     assert top["flag"] == "not tested" and top["higher_than"] == ""
     assert (top["not_tested"], top["not_tested_why"]) == ("B", "B=small_base")
@@ -80,9 +80,9 @@ def test_workbook_has_a_sheet_per_question_with_letters_and_notes(tiered, codebo
     from surveyreport.crosstab import chi_square_tests
     from surveyreport.workbook import write_workbook
 
-    table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
+    table = crosstab(tiered, codebook, tiers, STATISTICS)
     path = tmp_path / "crosstabs.xlsx"
-    args = (table, chi_square_tests(table, codebook, tiers, STATISTICS), codebook, tiers["levels"], STATISTICS, "Test study")
+    args = (table, chi_square_tests(table, codebook, tiers, STATISTICS), codebook, tiers, STATISTICS, "Test study")
     write_workbook(*args, dt.datetime(2012, 7, 27), path)
     with zipfile.ZipFile(path) as book:
         workbook = book.read("xl/workbook.xml").decode()
@@ -116,10 +116,10 @@ def test_workbook_says_where_the_chi_square_distribution_is_not_to_be_trusted(ti
     from surveyreport.stats import chi_square
     from surveyreport.workbook import write_workbook
 
-    table = crosstab(tiered, codebook, tiers["levels"], STATISTICS)
+    table = crosstab(tiered, codebook, tiers, STATISTICS)
     tests = pd.DataFrame([{"question": "role", **chi_square(pd.DataFrame(counts), simulations=1000)}])
     path = tmp_path / "crosstabs.xlsx"
-    write_workbook(table, tests, codebook, tiers["levels"], STATISTICS, "Test study", dt.datetime(2012, 7, 27), path)
+    write_workbook(table, tests, codebook, tiers, STATISTICS, "Test study", dt.datetime(2012, 7, 27), path)
     with zipfile.ZipFile(path) as book:
         strings = book.read("xl/sharedStrings.xml").decode().replace("&apos;", "'")
     assert says in strings

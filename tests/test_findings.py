@@ -31,7 +31,7 @@ def results(codebook, tiers):
     rows = [("high", {"mobile", "games"})] * 18 + [("high", {"mobile"})] * 20 + [("high", {"games"})] * 2
     rows += [("mid", {"mobile", "games"})] * 10 + [("mid", {"games"})] * 11 + [("mid", {"other"})] * 19
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
-    return Results(crosstab(frame, codebook, tiers["levels"], {**STATISTICS, "min_base": 10}), codebook, frame)
+    return Results(crosstab(frame, codebook, tiers, {**STATISTICS, "min_base": 10}), codebook, frame)
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_a_value_that_cannot_be_computed_names_the_finding_and_value(results, se
 def test_not_tested_says_why(codebook, tiers):
     rows = [("high", {"mobile"})] * 12 + [("mid", {"mobile"})] * 3 + [("mid", {"games"})] * 9
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
-    results = Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
+    results = Results(crosstab(frame, codebook, tiers, STATISTICS), codebook, frame)
     text = fill("{test}", VALUES, results, {"tiers": tiers, "statistics": STATISTICS}, "finding 'x'")
     assert (
         text

@@ -31,7 +31,7 @@ def results(codebook, tiers):
     rows = [("high", {"mobile", "games"})] * 4 + [("mid", {"mobile"})] * 3 + [("low", {"games"})] * 5
     rows += [("dk", {"mobile"})] * 2
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
-    return Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
+    return Results(crosstab(frame, codebook, tiers, STATISTICS), codebook, frame)
 
 
 def test_shares_are_exact_counts_over_bases(results):
@@ -107,7 +107,7 @@ def test_comparison_under_the_minimum_base_is_not_tested(results):
 
 def results_of(codebook, tiers, rows):
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
-    return Results(crosstab(frame, codebook, tiers["levels"], {**STATISTICS, "min_base": 10}), codebook, frame)
+    return Results(crosstab(frame, codebook, tiers, {**STATISTICS, "min_base": 10}), codebook, frame)
 
 
 def test_comparison_reads_the_corrected_test(codebook, tiers):

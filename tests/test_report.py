@@ -166,7 +166,7 @@ def test_a_zero_share_prints_as_zero_with_its_interval(codebook, tiers):
 
     rows = [("high", {"mobile"})] * 40 + [("mid", {"games"})] * 40
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
-    results = Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
+    results = Results(crosstab(frame, codebook, tiers, STATISTICS), codebook, frame)
     table = appendix_table(codebook.question("tools"), results, [(None, "Total", ""), ("top", "Top", "A"), ("rest", "Rest", "B")])
     games = next(row for row in table["rows"] if row["label"] == "Games")
     top = games["cells"][1]
@@ -227,7 +227,7 @@ def test_an_appendix_table_prints_the_precision_of_its_exhibit(codebook, tiers):
 
     rows = [("high", {"mobile"})] * 15 + [("high", {"games"})] * 25 + [("mid", {"games"})] * 18
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
-    results = Results(crosstab(frame, codebook, tiers["levels"], STATISTICS), codebook, frame)
+    results = Results(crosstab(frame, codebook, tiers, STATISTICS), codebook, frame)
     columns = [(None, "Total", ""), ("top", "Top", "A"), ("rest", "Rest", "B")]
     mobile = next(r for r in appendix_table(codebook.question("tools"), results, columns, 30)["rows"] if r["label"] == "Mobile")
     assert [c["pct"] for c in mobile["cells"]] == ["25.9%", "37.5%", "0%"]  # 15/58, 15/40, and 0/18 under the minimum base

@@ -16,6 +16,7 @@ LEVELS = [
     {"id": "mid", "label": "Middle", "choices": ["middle"]},
     {"id": "lo", "label": "Low", "choices": ["low", "lowest"]},
 ]
+TIERS = {"question": "rating", "levels": LEVELS}
 SETTINGS = {"confidence": 0.95, "alpha": 0.05, "correction": "holm", "family": "table", "min_base": 30, "caution_base": 50}
 
 
@@ -41,7 +42,7 @@ def table_of(questions: dict, kind: dict | None = None) -> pd.DataFrame:
 
 
 def with_letters(questions: dict, **changes) -> pd.DataFrame:
-    return add_statistics(table_of(questions), LEVELS, {**SETTINGS, **changes}).set_index(["question", "choice", "letter"])
+    return add_statistics(table_of(questions), TIERS, {**SETTINGS, **changes}).set_index(["question", "choice", "letter"])
 
 
 def independent_p(xa, na, xb, nb):
@@ -77,15 +78,15 @@ def test_the_question_that_defines_the_tiers_and_dont_know_are_not_tested():
             "lowest": [(0, 40), (0, 74), (10, 40)],
         }
     }
-    pairs = pairwise_tests(table_of(tiering), LEVELS, SETTINGS)
+    pairs = pairwise_tests(table_of(tiering), TIERS, SETTINGS)
     assert pairs["not_tested"].eq("tier_question").all()
-    # the same answers on another question whose tiers mix are tested
-    mixed = {"rating": {**tiering["rating"], "high": [(39, 40), (1, 74), (0, 40)], "middle": [(1, 40), (73, 74), (0, 40)]}}
-    assert pairwise_tests(table_of(mixed), LEVELS, SETTINGS)["not_tested"].ne("tier_question").all()
+    # the same answers on another question are tested, even where no one in a tier gave another tier's answer
+    other = {"rating_last_year": tiering["rating"]}
+    assert pairwise_tests(table_of(other), TIERS, SETTINGS)["not_tested"].ne("tier_question").all()
     dont_know = table_of(
         {"q": {"yes": [(20, 40), (30, 74), (10, 40)], "dk": [(1, 41), (9, 83), (9, 49)]}}, {"dk": "nonsubstantive"}
     )
-    pairs = pairwise_tests(dont_know, LEVELS, SETTINGS).set_index("choice")
+    pairs = pairwise_tests(dont_know, TIERS, SETTINGS).set_index("choice")
     assert pairs.loc["dk", "not_tested"].eq("nonsubstantive").all() and pairs.loc["yes", "not_tested"].eq("").all()
 
 
@@ -96,7 +97,7 @@ def test_the_family_decides_whether_one_difference_among_many_answers_gets_a_let
     assert with_letters({"q": answers}, family="row").loc[("q", "diff", "A"), "higher_than"] == "B"
     table = with_letters({"q": answers}, family="table")
     assert table["higher_than"].eq("").all()
-    pairs = pairwise_tests(table_of({"q": answers}), LEVELS, {**SETTINGS, "family": "table"})
+    pairs = pairwise_tests(table_of({"q": answers}), TIERS, {**SETTINGS, "family": "table"})
     assert pairs["p_adjusted"].min() > 0.05 > pairs["p"].min()
 
 
@@ -115,7 +116,7 @@ counts = st.integers(20, 120).flatmap(lambda n: st.tuples(st.integers(0, n), st.
 )
 def test_adjusted_p_values_and_letters_match_statsmodels_within_each_family(questions, family, method):
     options = {**SETTINGS, "family": family, "correction": method}
-    pairs = pairwise_tests(table_of(questions), LEVELS, options)
+    pairs = pairwise_tests(table_of(questions), TIERS, options)
     raw = [independent_p(r.count_a, r.base_a, r.count_b, r.base_b) for r in pairs.itertuples()]
     assert [p is None for p in raw] == pairs["test"].eq("").tolist()
     pairs["expected_p"] = [np.nan if p is None else p for p in raw]
@@ -127,7 +128,7 @@ def test_adjusted_p_values_and_letters_match_statsmodels_within_each_family(ques
         assert (members["higher"] != "").tolist() == reject.tolist()
 
     # each pair reads one way from the crosstab's columns: higher, lower, not significant or not tested
-    table = add_statistics(table_of(questions), LEVELS, options).set_index(["question", "choice", "letter"])
+    table = add_statistics(table_of(questions), TIERS, options).set_index(["question", "choice", "letter"])
     for pair in pairs.itertuples():
         a, b = table.loc[(pair.question, pair.choice, pair.letter_a)], table.loc[(pair.question, pair.choice, pair.letter_b)]
         outcome = (pair.letter_b in a["higher_than"], pair.letter_a in b["higher_than"], pair.letter_b in a["not_tested"])
@@ -142,10 +143,10 @@ def test_results_count_the_tests_from_the_crosstab_file(tmp_path):
         "q1": {"a": [(6, 39), (0, 72), (3, 40)], "b": [(0, 39), (0, 72), (4, 40)]},
         "q2": {"a": [(5, 20), (30, 74), (10, 40)]},
     }
-    table = add_statistics(table_of(questions), LEVELS, SETTINGS)
+    table = add_statistics(table_of(questions), TIERS, SETTINGS)
     table.to_csv(tmp_path / "crosstabs.csv", index=False)
     results = Results(pd.read_csv(tmp_path / "crosstabs.csv"), codebook=None)
-    tested = pairwise_tests(table_of(questions), LEVELS, SETTINGS)["test"].ne("").sum()
+    tested = pairwise_tests(table_of(questions), TIERS, SETTINGS)["test"].ne("").sum()
     assert results.pairwise_tests() == tested == 3 + 2 + 1
     assert results.pairwise_tests().kind == "pairwise tests"
 

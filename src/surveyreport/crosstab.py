@@ -106,40 +106,24 @@ def question_rows(question: Question, column: str, group: pd.DataFrame) -> list[
     return rows
 
 
-def tier_questions(table: pd.DataFrame, tier_levels: list[dict]) -> set[str]:
-    """The single-choice questions that define the tiers: every tier's choices are among the
-    question's, and no one in a tier gave an answer of another tier. Comparing tiers on such a
-    question tests the tier rule itself."""
-    own = {level["id"]: set(level["choices"]) for level in tier_levels}
-    wanted = set().union(*own.values())
-    cells = table[(table["type"] != "multi") & (table["kind"] != NO_ANSWER) & table["column"].isin(own)]
-    found = set()
-    for question, rows in cells.groupby("question", sort=False):
-        if wanted <= set(rows["choice"]):
-            stray = [n for c, column, n in zip(rows["choice"], rows["column"], rows["count"]) if c not in own[column]]
-            if not any(stray):
-                found.add(question)
-    return found
-
-
-def pairwise_tests(table: pd.DataFrame, tier_levels: list[dict], settings: dict) -> pd.DataFrame:
+def pairwise_tests(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataFrame:
     """Every pair of tiers on every answer: the test (z or Fisher), its raw and adjusted p-value,
-    the letter of the significantly higher tier, or why the pair is not tested.
+    the letter of the significantly higher tier, or why the pair is not tested (the question that
+    defines the tiers, ``tiers["question"]``, is not: comparing tiers there tests the tier rule).
 
     The p-values are adjusted by ``statistics.correction`` together within a family
     (``statistics.family``): one answer's pairs, one question's, or all of them.
     """
-    tier_ids = [level["id"] for level in tier_levels]
+    tier_ids = [level["id"] for level in tiers["levels"]]
     letters = dict(zip(tier_ids, column_letters(len(tier_ids))))
     family_of = FAMILIES[settings["family"]]
-    defining = tier_questions(table, tier_levels)
     cells = table[table["kind"].isin([CHOICE, NONSUBSTANTIVE]) & table["column"].isin(tier_ids)]
     keys = list(zip(cells["question"], cells["choice"], cells["column"]))
     numbers = dict(zip(keys, zip(cells["count"].astype(int), cells["base"].astype(int))))
     kinds = {(q, c): kind for (q, c, _), kind in zip(keys, cells["kind"])}
     pairs = []
     for (question, choice), kind in kinds.items():
-        always = TIER_QUESTION if question in defining else NOT_SUBSTANTIVE if kind == NONSUBSTANTIVE else ""
+        always = TIER_QUESTION if question == tiers["question"] else NOT_SUBSTANTIVE if kind == NONSUBSTANTIVE else ""
         for a, b in combinations(tier_ids, 2):
             (xa, na), (xb, nb) = numbers[(question, choice, a)], numbers[(question, choice, b)]
             why = always or untestable(xa, na, xb, nb, settings["min_base"])
@@ -159,7 +143,7 @@ def pairwise_tests(table: pd.DataFrame, tier_levels: list[dict], settings: dict)
     return frame
 
 
-def add_statistics(table: pd.DataFrame, tier_levels: list[dict], settings: dict) -> pd.DataFrame:
+def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataFrame:
     """Wilson intervals, column letters, significance letters, untested pairs and base flags."""
     table = table.copy()
     shares = table["kind"] != NO_ANSWER
@@ -169,14 +153,14 @@ def add_statistics(table: pd.DataFrame, tier_levels: list[dict], settings: dict)
     ]
     table["ci_low"] = [100 * low for low, _ in intervals]
     table["ci_high"] = [100 * high for _, high in intervals]
-    tier_ids = [level["id"] for level in tier_levels]
+    tier_ids = [level["id"] for level in tiers["levels"]]
     letters = dict(zip(tier_ids, column_letters(len(tier_ids))))
     table["letter"] = table["column"].map(letters).fillna("")
     table["flag"] = ""
     table.loc[shares & (table["base"] < settings["caution_base"]), "flag"] = CAUTION
     table.loc[shares & (table["base"] < settings["min_base"]), "flag"] = NOT_TESTED
     higher, untested = {}, {}  # (question, choice, letter) -> other letters
-    for pair in pairwise_tests(table, tier_levels, settings).itertuples():
+    for pair in pairwise_tests(table, tiers, settings).itertuples():
         for mine, other in ((pair.letter_a, pair.letter_b), (pair.letter_b, pair.letter_a)):
             key = (pair.question, pair.choice, mine)
             if pair.not_tested:
@@ -190,12 +174,12 @@ def add_statistics(table: pd.DataFrame, tier_levels: list[dict], settings: dict)
     return table
 
 
-def crosstab(respondents: pd.DataFrame, codebook: Codebook, tier_levels: list[dict], settings: dict) -> pd.DataFrame:
-    """Every closed question by total and tier, with its statistics."""
-    columns = banner(respondents, tier_levels)
+def crosstab(respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> pd.DataFrame:
+    """Every closed question by total and tier (the configuration's ``tiers``), with its statistics."""
+    columns = banner(respondents, tiers["levels"])
     rows = [row for question in codebook.closed for column, group in columns for row in question_rows(question, column, group)]
     table = pd.DataFrame(rows, columns=COLUMNS[: COLUMNS.index("pct") + 1])
-    return add_statistics(table, tier_levels, settings)[COLUMNS]
+    return add_statistics(table, tiers, settings)[COLUMNS]
 
 
 def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> pd.DataFrame:

@@ -65,14 +65,14 @@ def crosstab(input: Files, output: Files, params: dict) -> None:
 
     book, tiers, statistics = load_codebook(input["codebook"]), params["tiers"], params["statistics"]
     frame = read_tidy(input["respondents"], book)
-    table = crosstab(frame, book, tiers["levels"], statistics)
+    table = crosstab(frame, book, tiers, statistics)
     tests = chi_square_tests(table, book, tiers, statistics)
     write_csv(table, output["crosstabs"])
     write_csv(tests, output["chisquare"])
     created = frame["recorded"].max().to_pydatetime()
     write_atomically(
         output["workbook"],
-        lambda tmp: write_workbook(table, tests, book, tiers["levels"], statistics, params["title"], created, tmp),
+        lambda tmp: write_workbook(table, tests, book, tiers, statistics, params["title"], created, tmp),
     )
 
 

@@ -135,7 +135,7 @@ def write_workbook(
     table: pd.DataFrame,
     tests: pd.DataFrame,
     codebook: Codebook,
-    tier_levels: list[dict],
+    tiers: dict,
     statistics: dict,
     title: str,
     created: dt.datetime,
@@ -150,9 +150,11 @@ def write_workbook(
     percent = book.add_format({"num_format": "0%", "align": "right"})
     muted = book.add_format({"font_color": "#666666", "align": "right", "font_size": 9})
     base_format = book.add_format({"bold": True, "top": 1})
-    columns = [(TOTAL, "Total", "")] + [(level["id"], level["label"], letter) for level, letter in zip(tier_levels, "ABCDEFGHIJ")]
+    columns = [(TOTAL, "Total", "")] + [
+        (level["id"], level["label"], letter) for level, letter in zip(tiers["levels"], "ABCDEFGHIJ")
+    ]
     letters = ", ".join(f"{letter} {label.lower()}" for _, label, letter in columns[1:])
-    pairs = pairwise_tests(table, tier_levels, statistics)
+    pairs = pairwise_tests(table, tiers, statistics)
 
     contents = book.add_worksheet("Contents")
     contents.set_column(0, 0, 22)
