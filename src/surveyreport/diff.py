@@ -1,24 +1,28 @@
-"""What changed between two builds of a study: its numbers, words, pages, attrition and tables.
+"""What changed between two builds of a study: its numbers, words, pages, attrition, tables and workbook.
 
 ``compare(old, new)`` reads two published results folders (``results/<study>/``) and returns a
 ``Diff``; ``write(diff, out)`` writes it as ``diff.md`` (for a pull-request comment), a
 self-contained ``diff.html``, the CSV files behind them and an image of each page that differs.
 A number's place is its kind, question, banner column and source in ``ledger.csv``; the same
-place printed more than once is paired in order of appearance, after the unchanged copies.
+place printed more than once is paired in order of appearance, after the unchanged copies. Its
+pages are those of each build's PDF on which its printed text (the ledger's ``text``) stands whole.
 """
 
 from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import html
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -34,6 +38,7 @@ TABLES = {
     "crosstab/crosstabs.csv": ("question", "column", "choice", "kind"),
     "crosstab/chisquare.csv": ("question",),
 }
+WORKBOOK = "crosstab/crosstabs.xlsx"
 LEAD = 15  # numbers shown first in diff.md and at the top of diff.html
 PAGE_DPI = 50
 
@@ -45,6 +50,8 @@ class Change:
     place: tuple[str, str, str, str]
     old: dict | None
     new: dict | None
+    old_pages: tuple[int, ...] | None = None  # the old report's pages printing it; () not found; None not looked for
+    new_pages: tuple[int, ...] | None = None
 
     @property
     def state(self) -> str:
@@ -74,6 +81,22 @@ class Cell:
     new: str
 
 
+@dataclass(frozen=True)
+class WorkbookCell:
+    """A cell of the crosstab workbook that changed, was added (``old`` None) or removed (``new`` None)."""
+
+    sheet: str
+    ref: str  # A1
+    row: str  # the row's header: its text cells left of this one, up to the first number
+    column: str  # the column's header: the header rows above it (bold text only)
+    old: str | None
+    new: str | None
+
+    @property
+    def state(self) -> str:
+        return "added" if self.old is None else "removed" if self.new is None else "changed"
+
+
 @dataclass
 class Diff:
     numbers: list[Change] = field(default_factory=list)
@@ -81,13 +104,14 @@ class Diff:
     checks: list[Cell] = field(default_factory=list)
     letters: list[Cell] = field(default_factory=list)
     tables: list[Cell] = field(default_factory=list)
+    workbook: list[WorkbookCell] = field(default_factory=list)
     words: list[tuple[str, list[str], list[str]]] = field(default_factory=list)  # (op, old blocks, new blocks)
     pages: list[tuple[int, object]] = field(default_factory=list)  # (page number, PIL image)
     notes: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not any((self.numbers, self.claims, self.checks, self.letters, self.tables, self.words, self.pages))
+        return not any((self.numbers, self.claims, self.checks, self.letters, self.tables, self.workbook, self.words, self.pages))
 
 
 # ----------------------------------------------------------------------------- reading
@@ -181,6 +205,53 @@ def changed_letters(old: list[dict], new: list[dict]) -> list[Cell]:
     return cells
 
 
+# ----------------------------------------------------------------------------- where a number is printed
+
+
+def page_texts(pdf: Path) -> list[str] | None:
+    """The text of each page of a PDF (pypdf), whitespace collapsed; None where there is no PDF."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    if not pdf.is_file():
+        return None
+    try:
+        return [" ".join((page.extract_text() or "").split()) for page in PdfReader(pdf).pages]
+    except PyPdfError as error:
+        raise SurveyError(f"pypdf cannot read it: {error}", file=pdf) from None
+    except OSError as error:
+        raise cannot("read", pdf, error) from None
+
+
+def printed_on(text: str, pages: list[str]) -> tuple[int, ...]:
+    """The pages (from 1) on which ``text`` stands whole: not inside a longer number or word ("6%" is not in "26%")."""
+    words = " ".join(text.split())
+    pattern = re.compile(rf"(?<![\w.,–-]){re.escape(words)}(?![\w%–]|[.,]\d)")
+    return tuple(number for number, page in enumerate(pages, start=1) if pattern.search(page))
+
+
+def located(changes: list[Change], old: list[str] | None, new: list[str] | None) -> list[Change]:
+    """The changes with the pages of each report that print their old and new text (None: no row, or no PDF).
+
+    A number whose printed text changed (or that appeared or disappeared) is on a page that differs
+    from the other report's page of the same number: the pages that print its text and are the same
+    in both reports print another number, and are left out (unless no page is left).
+    """
+    on_old = functools.cache(lambda text: printed_on(text, old))
+    on_new = functools.cache(lambda text: printed_on(text, new))
+    same = set() if old is None or new is None else {n for n, (a, b) in enumerate(zip(old, new), start=1) if a == b}
+
+    def pages(change: Change, row: dict | None, texts: list[str] | None, on) -> tuple[int, ...] | None:
+        if row is None or texts is None:
+            return None
+        found = on(row["text"])
+        if change.old is None or change.new is None or change.old["text"] != change.new["text"]:
+            return tuple(n for n in found if n not in same) or found
+        return found
+
+    return [replace(c, old_pages=pages(c, c.old, old, on_old), new_pages=pages(c, c.new, new, on_new)) for c in changes]
+
+
 # ----------------------------------------------------------------------------- tables and checks
 
 
@@ -217,6 +288,96 @@ def verification_rows(path: Path) -> list[dict]:
 
     header = split(table[0])
     return [dict(zip(header, split(line))) for line in table[1:]]
+
+
+# ----------------------------------------------------------------------------- the workbook
+
+
+def shown(value) -> str:
+    """A cell's value as text: a number to 10 significant digits, a date in ISO form."""
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def sheet_cells(sheet) -> dict[tuple[int, int], tuple[str, str, str]]:
+    """Each filled cell of an openpyxl sheet, by (row, column): its value as text, its row header, its column header.
+
+    Header rows are those whose filled cells are all bold text (a merged cell fills its whole range); a
+    column's header is its text in the header rows of the cell's table (above it, with no empty row between).
+    """
+    values, header_rows = {}, set()
+    for row in sheet.iter_rows():
+        filled = [cell for cell in row if cell.value is not None]
+        for cell in filled:
+            values[(cell.row, cell.column)] = cell.value
+        if filled and all(isinstance(cell.value, str) and cell.font.b for cell in filled):
+            header_rows.add(filled[0].row)
+    filled_rows = {r for r, _ in values}
+    spread = dict(values)
+    for merged in sheet.merged_cells.ranges:
+        value = values.get((merged.min_row, merged.min_col))
+        for r in range(merged.min_row, merged.max_row + 1):
+            for c in range(merged.min_col, merged.max_col + 1):
+                spread.setdefault((r, c), value)
+
+    def row_header(r: int, c: int) -> str:
+        texts = []
+        for left in range(1, c):
+            value = values.get((r, left))
+            if value is not None and not isinstance(value, str):
+                break
+            if value:
+                texts.append(value)
+        return " / ".join(texts)
+
+    def column_header(r: int, c: int) -> str:
+        run = []  # the header rows of the cell's table: above it, with no empty row between
+        for above in range(r - 1, 0, -1):
+            if above in header_rows:
+                run.insert(0, above)
+            elif run or above not in filled_rows:
+                break
+        return " / ".join(str(spread[(h, c)]) for h in run if spread.get((h, c)) is not None)
+
+    return {(r, c): (shown(v), row_header(r, c), column_header(r, c)) for (r, c), v in values.items()}
+
+
+def workbook_sheets(path: Path) -> dict[str, dict[tuple[int, int], tuple[str, str, str]]]:
+    """Each sheet of a workbook, in order, with its filled cells (``sheet_cells``); a missing workbook has none."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    if not path.is_file():
+        return {}
+    try:
+        book = load_workbook(path)
+    except OSError as error:
+        raise cannot("read", path, error) from None
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise SurveyError(f"openpyxl cannot read it as a workbook: {error}", file=path, expected="an .xlsx file") from None
+    return {sheet.title: sheet_cells(sheet) for sheet in book.worksheets}
+
+
+def changed_workbook(old: Path, new: Path) -> list[WorkbookCell]:
+    """Every cell of two workbooks that differs, sheet by sheet (the new workbook's order, then sheets it lost), row by row."""
+    from openpyxl.utils import get_column_letter
+
+    if old.is_file() and new.is_file() and old.read_bytes() == new.read_bytes():
+        return []
+    before, after = workbook_sheets(old), workbook_sheets(new)
+    cells = []
+    for name in dict.fromkeys([*after, *before]):
+        a, b = before.get(name, {}), after.get(name, {})
+        for r, c in sorted(a.keys() | b.keys()):
+            was, now = a.get((r, c)), b.get((r, c))
+            if was is None or now is None or was[0] != now[0]:
+                _, row, column = now or was
+                ref = f"{get_column_letter(c)}{r}"
+                cells.append(WorkbookCell(name, ref, row, column, was and was[0], now and now[0]))
+    return cells
 
 
 # ----------------------------------------------------------------------------- words
@@ -374,7 +535,11 @@ def compare(old: str | Path, new: str | Path, pages: bool = True) -> Diff:
     diff = Diff()
     crosstabs = [read_rows(folder / "crosstab/crosstabs.csv") for folder in (old, new)]
     places = [ledger_places(read_rows(f / "ledger.csv"), c) for f, c in zip((old, new), crosstabs)]
-    changes = changed_numbers(*places)
+    texts = [page_texts(folder / "report.pdf") for folder in (old, new)]
+    changes = located(changed_numbers(*places), *texts)
+    diff.notes += [
+        f"No report.pdf in {folder}: its numbers' pages are not given." for folder, t in zip((old, new), texts) if t is None
+    ]
     diff.claims = [c for c in changes if c.place[0] in CLAIMS and (c.old or {}).get("value") != (c.new or {}).get("value")]
     diff.numbers = sorted((c for c in changes if c not in diff.claims), key=_rank)
     verification = [verification_rows(folder / "verification.md") for folder in (old, new)]
@@ -382,6 +547,7 @@ def compare(old: str | Path, new: str | Path, pages: bool = True) -> Diff:
     diff.letters = changed_letters(*crosstabs)
     for name, keys in TABLES.items():
         diff.tables += changed_cells(name, keys, read_rows(old / name), read_rows(new / name))
+    diff.workbook = changed_workbook(old / WORKBOOK, new / WORKBOOK)
     diff.words = changed_blocks(blocks_of(old / "report.html"), blocks_of(new / "report.html"))
     if pages:
         if shutil.which("pdftoppm"):

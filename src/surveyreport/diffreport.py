@@ -1,5 +1,5 @@
 """A report diff written out: diff.md (a pull-request comment), diff.html (one self-contained page),
-numbers.csv and cells.csv (every change), words.diff and pages/page-NN.png (old beside new)."""
+numbers.csv, cells.csv and workbook.csv (every change), words.diff and pages/page-NN.png (old beside new)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 
 from .atomic import umask
-from .diff import LEAD, Cell, Change, Diff, marked_words
+from .diff import LEAD, WORKBOOK, Cell, Change, Diff, WorkbookCell, marked_words
 from .errors import cannot
 
 NUMBER_COLUMNS = [
@@ -31,10 +31,14 @@ NUMBER_COLUMNS = [
     "old_base",
     "new_base",
     "move",
+    "old_pages",
+    "new_pages",
 ]
 CELL_COLUMNS = ["table", "key", "field", "old", "new"]
+WORKBOOK_COLUMNS = ["state", "sheet", "cell", "row", "column", "old", "new"]
 MAX_BLOCKS = 40  # changed paragraphs shown in diff.md (all are in diff.html and words.diff)
-MAX_CELLS = 60  # changed table cells shown per table in diff.html (all are in cells.csv)
+MAX_CELLS = 60  # changed table cells shown per table in diff.html (all are in cells.csv and workbook.csv)
+MAX_WORKBOOK = 20  # changed workbook cells shown in diff.md
 
 
 def place(change: Change) -> str:
@@ -55,6 +59,46 @@ def base(row: dict | None) -> str:
     return f"{numerator} of {total}" if numerator and total else total or numerator
 
 
+def pages(numbers: tuple[int, ...] | None) -> str:
+    """ "p. 7", "pp. 3, 7–9", "not found"; empty where there is no number (or no PDF) to look in."""
+    if numbers is None:
+        return ""
+    if not numbers:
+        return "not found"
+    runs = []  # [first, last] of each run of consecutive pages
+    for number in numbers:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    text = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
+    return f"p. {text}" if len(numbers) == 1 else f"pp. {text}"
+
+
+def where(change: Change) -> str:
+    """The pages printing the number in the old report and the new: "p. 7 → p. 8", or "p. 7" on both."""
+    old, new = pages(change.old_pages), pages(change.new_pages)
+    if old == new:
+        return old
+    return f"{old or '—'} → {new or '—'}"
+
+
+def printed(diff: Diff) -> str:
+    """Where the numbers that differ are printed, for the summary: pages of the old report and of the new."""
+    if not diff.numbers:
+        return ""
+    old = sorted({n for c in diff.numbers for n in c.old_pages or ()})
+    new = sorted({n for c in diff.numbers for n in c.new_pages or ()})
+    lost = sum(1 for c in diff.numbers if () in (c.old_pages, c.new_pages))
+    text = f", printed on {pages(tuple(old)) if old else 'no page'} of the old report and {pages(tuple(new)) if new else 'no page'} of the new"
+    return text + (f" ({lost} not found on a page)" if lost else "")
+
+
+def workbook_counts(cells: list[WorkbookCell]) -> str:
+    states = [c.state for c in cells]
+    return f"{len(cells)} workbook cells differ ({states.count('changed')} changed, {states.count('added')} added, {states.count('removed')} removed)"
+
+
 def moved(change: Change) -> str:
     if change.state != "changed":
         return change.state
@@ -65,16 +109,20 @@ def moved(change: Change) -> str:
 def summary(diff: Diff) -> str:
     """One sentence: what changed, or that nothing did."""
     if diff.empty:
-        return "The two builds are identical: no number, claim, significance letter, table cell, word or page differs."
+        return (
+            "The two builds are identical: no number, claim, significance letter, table or workbook cell, word or page differs."
+        )
     states = [c.state for c in diff.numbers]
     tables = sorted({c.table for c in diff.tables})
     parts = [
-        f"{states.count('changed')} printed numbers changed, {states.count('appeared')} appeared, {states.count('disappeared')} disappeared",
+        f"{states.count('changed')} printed numbers changed, {states.count('appeared')} appeared, {states.count('disappeared')} disappeared"
+        + printed(diff),
         f"{len(diff.claims)} verdicts of findings and {len({c.key for c in diff.checks if c.field == 'holds'})} published-figure checks changed state",
         f"{len(diff.letters)} cells gained or lost significance letters",
         f"{sum(max(len(a), len(b)) for _, a, b in diff.words)} paragraphs differ",
         f"{len(diff.pages)} pages differ",
         f"{len(diff.tables)} table cells differ" + (f" ({', '.join(tables)})" if tables else ""),
+        workbook_counts(diff.workbook),
     ]
     return "; ".join(parts) + "."
 
@@ -100,9 +148,16 @@ def markdown(diff: Diff, old_label: str, new_label: str) -> str:
     lines = ["## What changed in the report", "", f"`{_md(old_label)}` → `{_md(new_label)}`", "", summary(diff), ""]
     lines += [f"> {note}" for note in diff.notes]
     if diff.numbers:
-        lines += ["### Numbers that moved most", "", "| place | old | new | base old → new | move |", "|---|---|---|---|---|"]
+        lines += [
+            "### Numbers that moved most",
+            "",
+            "| place | old | new | base old → new | move | page old → new |",
+            "|---|---|---|---|---|---|",
+        ]
         for c in diff.numbers[:LEAD]:
-            lines.append(f"| {_md(place(c))} | {_md(figure(c.old))} | {_md(figure(c.new))} | {_md(_bases(c))} | {moved(c)} |")
+            lines.append(
+                f"| {_md(place(c))} | {_md(figure(c.old))} | {_md(figure(c.new))} | {_md(_bases(c))} | {moved(c)} | {where(c)} |"
+            )
         if len(diff.numbers) > LEAD:
             lines.append(f"\n…and {len(diff.numbers) - LEAD} more in `numbers.csv`.")
         lines.append("")
@@ -155,6 +210,16 @@ def markdown(diff: Diff, old_label: str, new_label: str) -> str:
             cells = [c for c in diff.tables if c.table == table]
             lines.append(f"- `{table}`: {len(cells)} cells in {len({c.key for c in cells})} rows")
         lines.append("")
+    if diff.workbook:
+        lines += [f"### Workbook (`{WORKBOOK}`)", "", workbook_counts(diff.workbook) + ".", ""]
+        lines += ["| sheet | cell | row | column | old | new |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"| {_md(c.sheet)} | {c.ref} | {_md(c.row)} | {_md(c.column)} | {_md(_value(c.old))} | {_md(_value(c.new))} |"
+            for c in diff.workbook[:MAX_WORKBOOK]
+        ]
+        if len(diff.workbook) > MAX_WORKBOOK:
+            lines.append(f"\n…and {len(diff.workbook) - MAX_WORKBOOK} more in `workbook.csv`.")
+        lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -182,6 +247,19 @@ def _cells(cells: list[Cell], limit: int = MAX_CELLS) -> str:
     return _table(["row", "column", "old", "new"], rows) + more
 
 
+def _value(value: str | None) -> str:
+    return "—" if value is None else value
+
+
+def _workbook(cells: list[WorkbookCell], limit: int = MAX_CELLS) -> str:
+    rows = [
+        [escape(c.sheet), c.ref, escape(c.row), escape(c.column), escape(_value(c.old)), escape(_value(c.new))]
+        for c in cells[:limit]
+    ]
+    more = f"<p>…and {len(cells) - limit} more in workbook.csv.</p>" if len(cells) > limit else ""
+    return _table(["sheet", "cell", "row", "column", "old", "new"], rows) + more
+
+
 def png(image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
@@ -204,12 +282,13 @@ def page(diff: Diff, old_label: str, new_label: str, images: dict[int, bytes]) -
                 escape(base(c.old)),
                 escape(base(c.new)),
                 escape(moved(c)),
+                escape(where(c)),
             ]
             for c in diff.numbers
         ]
         parts.append(
             "<h2>Numbers, those that moved most first</h2>"
-            + _table(["place", "old", "new", "old base", "new base", "move"], rows)
+            + _table(["place", "old", "new", "old base", "new base", "move", "page old → new"], rows)
         )
     if diff.claims or diff.checks:
         rows = [
@@ -223,6 +302,8 @@ def page(diff: Diff, old_label: str, new_label: str, images: dict[int, bytes]) -
         parts.append("<h2>Significance letters</h2>" + _table(["cell", "column", "vanished", "appeared"], rows))
     for table in sorted({c.table for c in diff.tables}, key=lambda t: (t != "clean/attrition.csv", t)):
         parts.append(f"<h2>{escape(table)}</h2>" + _cells([c for c in diff.tables if c.table == table]))
+    if diff.workbook:
+        parts.append(f"<h2>{escape(WORKBOOK)}</h2><p>{escape(workbook_counts(diff.workbook))}.</p>" + _workbook(diff.workbook))
     if diff.words:
         rows = []
         for op, old, new in diff.words:
@@ -259,6 +340,11 @@ def _csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
         writer.writerows(rows)
 
 
+def _page_list(numbers: tuple[int, ...] | None) -> str:
+    """Pages for numbers.csv: "3 7", "not found", or empty."""
+    return " ".join(map(str, numbers)) if numbers else pages(numbers)
+
+
 def _number_row(c: Change) -> list[str]:
     def get(row: dict | None, key: str) -> str:
         return "" if row is None else row[key]
@@ -276,6 +362,8 @@ def _number_row(c: Change) -> list[str]:
         get(c.old, "base"),
         get(c.new, "base"),
         move,
+        _page_list(c.old_pages),
+        _page_list(c.new_pages),
     ]
 
 
@@ -292,6 +380,11 @@ def write(diff: Diff, out: str | Path, old_label: str, new_label: str) -> Path:
             _csv(work / "numbers.csv", NUMBER_COLUMNS, [_number_row(c) for c in [*diff.claims, *diff.numbers]])
             cells = [*diff.checks, *diff.letters, *diff.tables]
             _csv(work / "cells.csv", CELL_COLUMNS, [[c.table, c.key, c.field, c.old, c.new] for c in cells])
+            _csv(
+                work / "workbook.csv",
+                WORKBOOK_COLUMNS,
+                [[c.state, c.sheet, c.ref, c.row, c.column, c.old or "", c.new or ""] for c in diff.workbook],
+            )
             words = [t for _, old, new in diff.words for t in [*(f"- {x}" for x in old), *(f"+ {x}" for x in new)]]
             (work / "words.diff").write_text("".join(f"{line}\n" for line in words), encoding="utf-8")
             if diff.pages:
