@@ -535,11 +535,11 @@ def compare(old: str | Path, new: str | Path, pages: bool = True) -> Diff:
     diff = Diff()
     crosstabs = [read_rows(folder / "crosstab/crosstabs.csv") for folder in (old, new)]
     places = [ledger_places(read_rows(f / "ledger.csv"), c) for f, c in zip((old, new), crosstabs)]
-    texts = [page_texts(folder / "report.pdf") for folder in (old, new)]
-    changes = located(changed_numbers(*places), *texts)
-    diff.notes += [
-        f"No report.pdf in {folder}: its numbers' pages are not given." for folder, t in zip((old, new), texts) if t is None
-    ]
+    changes = changed_numbers(*places)
+    if changes:
+        texts = [page_texts(folder / "report.pdf") for folder in (old, new)]
+        changes = located(changes, *texts)
+        diff.notes += [f"No report.pdf in {f}: its numbers' pages are not given." for f, t in zip((old, new), texts) if t is None]
     diff.claims = [c for c in changes if c.place[0] in CLAIMS and (c.old or {}).get("value") != (c.new or {}).get("value")]
     diff.numbers = sorted((c for c in changes if c not in diff.claims), key=_rank)
     verification = [verification_rows(folder / "verification.md") for folder in (old, new)]
