@@ -294,12 +294,8 @@ def verification_rows(path: Path) -> list[dict]:
 
 
 def shown(value) -> str:
-    """A cell's value as text: a number to 10 significant digits, a date in ISO form."""
-    if isinstance(value, float):
-        return f"{value:.10g}"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+    """A cell's value as text, a fraction to 10 significant digits."""
+    return f"{value:.10g}" if isinstance(value, float) else str(value)
 
 
 def sheet_cells(sheet) -> dict[tuple[int, int], tuple[str, str, str]]:
