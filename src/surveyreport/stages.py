@@ -55,6 +55,13 @@ def tier(input: Files, output: Files, params: dict) -> None:
 
     book, tiers = load_codebook(input["codebook"]), params["tiers"]
     tiered = validate(assign_tiers(read_tidy(input["respondents"], book), tiers, book), book, "the tiered respondents", tiers)
+    if params.get("weights"):  # the study's weights block: each respondent's weight, and how it was reached
+        from .weights import rake
+
+        tiered, summary, targets = rake(tiered, params["weights"], input["respondents"])
+        write_csv(summary, output["weighting"])
+        write_csv(targets, output["weight_targets"])
+        log.info("weights:\n%s", summary.to_string(index=False))
     write_tidy(tiered, output["respondents"])
     log.info("tiers: %s", tiered["tier"].value_counts(dropna=False).to_dict())
 
@@ -70,10 +77,20 @@ def crosstab(input: Files, output: Files, params: dict) -> None:
     write_csv(table, output["crosstabs"])
     write_csv(tests, output["chisquare"])
     created = frame["recorded"].max().to_pydatetime()
+    weighting = weighting_tables(input)
     write_atomically(
         output["workbook"],
-        lambda tmp: write_workbook(table, tests, book, tiers, statistics, params["title"], created, tmp),
+        lambda tmp: write_workbook(table, tests, book, tiers, statistics, params["title"], created, tmp, weighting=weighting),
     )
+
+
+def weighting_tables(input: Files):
+    """The weighting summary and target table the tier stage wrote, or None for an unweighted study."""
+    import pandas as pd
+
+    if "weighting" not in input:
+        return None
+    return pd.read_csv(input["weighting"], keep_default_na=False), pd.read_csv(input["weight_targets"])
 
 
 def results(input: Files, verbatims: bool = False):
