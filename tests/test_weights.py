@@ -93,17 +93,24 @@ def test_a_cap_too_low_for_the_targets_stops_with_one_line():
     assert "a higher weights.trim.max" in message
 
 
-@pytest.mark.parametrize(
-    "values, expected",
-    [
-        (["a", None, "b"], "response R_1 gives no answer (1 respondent(s) in all)"),
-        (["a", "c", "b"], "response R_1 gives answer 'c', which has no target"),
-    ],
-)
-def test_every_respondent_needs_an_answer_with_a_target(values, expected):
+def test_an_answer_without_a_target_stops():
     with pytest.raises(SurveyError) as error:
-        rake(people(q=values), {"targets": {"q": {"a": 0.5, "b": 0.5}}}, "cleaned.arrow")
-    assert f"column 'q': weights.targets.q: {expected}" in str(error.value)
+        rake(people(q=["a", "c", "b", "c"]), {"targets": {"q": {"a": 0.5, "b": 0.5}}}, "cleaned.arrow")
+    assert str(error.value) == (
+        "cleaned.arrow, column 'q': weights.targets.q: response R_1 answers 'c', which has no target (2 respondent(s) "
+        "in all) (expected a target for every answer respondents give to a weighting question)"
+    )
+
+
+def test_respondents_without_an_answer_keep_their_share():
+    """Two of ten did not answer: they keep 20% of the weight; of the eight who did, a (six) and b (two) get 50% each."""
+    frame = people(q=["a"] * 6 + ["b"] * 2 + [None] * 2)
+    weighted, _, targets = rake(frame, {"targets": {"q": {"a": 0.5, "b": 0.5}}})
+    # a: 0.5 * 0.8 * 10 / 6 = 2/3; b: 0.5 * 0.8 * 10 / 2 = 2; no answer: 1
+    assert weighted[WEIGHT].tolist() == pytest.approx([2 / 3] * 6 + [2] * 2 + [1] * 2, abs=1e-12)
+    rows = targets.set_index("choice")
+    assert rows.loc["a", "unweighted"] == 0.75 and rows.loc["a", "weighted"] == pytest.approx(0.5)
+    assert rows.loc["no_answer", ["target", "unweighted", "weighted"]].tolist() == pytest.approx([0.2, 0.2, 0.2])
 
 
 def test_a_target_nobody_chose_stops():
@@ -354,7 +361,8 @@ def test_a_weighted_copy_of_the_first_study_builds(tmp_path):
     respondents = pd.read_feather(results / "tier" / "respondents.arrow")
     w = respondents[WEIGHT]
     assert w.mean() == pytest.approx(1) and w.max() <= 4
-    shares = w.groupby(respondents["company_size"].astype(str), observed=True).sum() / w.sum()
+    answered = respondents["company_size"].notna()  # two did not answer: the targets are of those who did
+    shares = w[answered].groupby(respondents["company_size"][answered].astype(str)).sum() / w[answered].sum()
     assert shares.to_dict() == pytest.approx(WEIGHTS["targets"]["company_size"], abs=1e-6)
     summary = pd.read_csv(results / "tier" / "weighting.csv").set_index("measure")["value"]
     assert float(summary["efficiency"]) == pytest.approx(effective_base(w) / len(w))
@@ -365,3 +373,8 @@ def test_a_weighted_copy_of_the_first_study_builds(tmp_path):
     assert (sizes.set_index("choice")["pct"] / 100).to_dict() == pytest.approx(WEIGHTS["targets"]["company_size"], abs=1e-6)
     with zipfile.ZipFile(results / "crosstab" / "crosstabs.xlsx") as workbook:
         assert 'name="Weights"' in workbook.read("xl/workbook.xml").decode()
+    html = " ".join((results / "report.html").read_text(encoding="utf-8").split())
+    assert "Raked (rim weighting) to population shares of “How many employees does your company have worldwide?”" in html
+    assert f"the weighting efficiency is {float(summary['efficiency']):.0%}" in html
+    assert f"The largest weight is {float(summary['max_weight']):.2f}" in html
+    assert "keep their share of the sample on it" in html and "None: every respondent counts once" not in html

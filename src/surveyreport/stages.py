@@ -84,6 +84,23 @@ def crosstab(input: Files, output: Files, params: dict) -> None:
     )
 
 
+def weighting_context(input: Files) -> dict | None:
+    """What the methodology says of the weights: the summary's measures and the targets by question, or None."""
+    tables = weighting_tables(input)
+    if tables is None:
+        return None
+    from .weights import NO_ANSWER
+
+    summary, targets = tables
+    measures = {m: float(v) for m, v in zip(summary["measure"], summary["value"]) if v != ""}
+    held = targets["choice"] == NO_ANSWER
+    return {
+        "measures": measures,
+        "targets": {q: rows.to_dict("records") for q, rows in targets[~held].groupby("question", sort=False)},
+        "unanswered": targets.loc[held, "question"].tolist(),  # questions some respondents left unanswered
+    }
+
+
 def weighting_tables(input: Files):
     """The weighting summary and target table the tier stage wrote, or None for an unweighted study."""
     import pandas as pd
@@ -154,6 +171,7 @@ def render(input: Files, output: Files, params: dict) -> None:
         context = build_context(
             params["config"], report_config, data, pd.read_csv(input["attrition"]), sha256(input["export"]), chart_urls
         )
+        context["weighting"] = weighting_context(input)
         html = render_html(params["template_dirs"], context, report_config.get("template", "layout.html.j2"))
     assets = {"style.css": Path(input["stylesheet"]), "screen.css": Path(input["screen_stylesheet"])}
     assets |= {f"fonts/{Path(p).name}": Path(p) for p in input["fonts"]}

@@ -5,7 +5,9 @@ each choice. weightipy's RIM engine (iterative proportional fitting, the algorit
 Quantipy and of R's ``rake``) rakes the weights to those margins, optionally capping them
 at ``trim.max`` (relative to a mean weight of 1) at every iteration, as anesrake does. The result is checked here: every weighted share must be within ``tolerance`` of
 its target, or the stage stops naming the worst one. Weights average 1, so their sum is the
-number of respondents.
+number of respondents. Respondents who did not answer a target question keep their sample
+share of it (a cell of their own, targeted at that share): the targets describe those who
+answered.
 
 The summary reports the convergence (iterations, the largest gap to a target) and the cost
 of the weights: Kish's effective sample size, (sum w)^2 / sum w^2, the weighting efficiency
@@ -28,6 +30,7 @@ WEIGHT = "weight"  # the tidy table's column of weights, where the study is weig
 DEFAULTS = {"max_iterations": 1000, "tolerance": 1e-6}
 SHARE_SUM_TOLERANCE = 1e-6  # the shares of one question's targets add up to 1 within this
 TARGET_COLUMNS = ["question", "choice", "target", "unweighted", "weighted", "gap"]
+NO_ANSWER = "no_answer"  # the target table's row of those who did not answer (shares of everyone; others of those who answered)
 
 
 def settings(weights: dict) -> dict:
@@ -67,24 +70,21 @@ def target_problems(weights: dict, codebook: Codebook) -> list[str]:
 
 
 def check_answers(respondents: pd.DataFrame, targets: dict, source: str) -> None:
-    """Every respondent has an answer with a target on every weighting question, and every
-    target has respondents (raking cannot give weight to nobody); else one line naming the first case."""
+    """Every answer given to a weighting question has a target, and every target has respondents
+    (raking cannot give weight to nobody); else one line naming the first case."""
     import numpy as np
-    import pandas as pd
 
     for question, shares in targets.items():
         answers = respondents[question].astype("object")
-        untargeted = answers.isna() | ~answers.isin(list(shares))
+        untargeted = answers.notna() & ~answers.isin(list(shares))
         if untargeted.any():
             first = int(np.flatnonzero(untargeted.to_numpy())[0])
-            answer = answers.iloc[first]
-            what = "no answer" if pd.isna(answer) else f"answer {answer!r}, which has no target"
             raise SurveyError(
-                f"weights.targets.{question}: response {respondents['response_id'].iloc[first]} gives {what} "
-                f"({int(untargeted.sum())} respondent(s) in all)",
+                f"weights.targets.{question}: response {respondents['response_id'].iloc[first]} answers "
+                f"{answers.iloc[first]!r}, which has no target ({int(untargeted.sum())} respondent(s) in all)",
                 file=source,
                 column=question,
-                expected="a target for every answer respondents give to a weighting question, and an answer from every respondent",
+                expected="a target for every answer respondents give to a weighting question",
             )
         empty = [choice for choice in shares if not (answers == choice).any()]
         if empty:
@@ -106,10 +106,16 @@ def _rim(frame: pd.DataFrame, weights: dict) -> tuple[np.ndarray, int]:
     import weightipy
 
     params = {"max_iterations": weights["max_iterations"], "cap": weights.get("trim", {}).get("max", 0)}
-    percentages = {q: {c: 100 * s for c, s in shares.items()} for q, shares in weights["targets"].items()}
+    columns, percentages = {}, {}
+    for question, shares in weights["targets"].items():
+        answers = frame[question].astype("object")
+        held = float(answers.isna().mean())  # those who did not answer keep their share
+        percentages[question] = {c: 100 * s * (1 - held) for c, s in shares.items()}
+        if held:
+            percentages[question][NO_ANSWER] = 100 * held
+        columns[question] = answers.fillna(NO_ANSWER).astype(str)
     scheme = weightipy.scheme_from_dict(percentages, name=WEIGHT, rim_params=params)
     scheme.anesrake_cap_correction = False  # hold the cap as configured, not 0.0001 above it
-    columns = {q: frame[q].astype("object").astype(str) for q in weights["targets"]}
     with contextlib.redirect_stdout(io.StringIO()):  # its convergence notes: checked below instead
         result = weightipy.weight(pd.DataFrame(columns).reset_index(drop=True), scheme)
     iterations = next(iter(scheme.groups.values()))["iterations"]
@@ -117,16 +123,21 @@ def _rim(frame: pd.DataFrame, weights: dict) -> tuple[np.ndarray, int]:
 
 
 def target_table(respondents: pd.DataFrame, w: np.ndarray, targets: dict) -> pd.DataFrame:
-    """Each target beside the unweighted and the weighted share, and the gap between weighted and target."""
+    """Each target beside the unweighted and the weighted share of those who answered, and the gap between
+    weighted and target; where some did not answer, a ``no_answer`` row of their share of everyone (held)."""
     import pandas as pd
 
     rows = []
     for question, shares in targets.items():
-        answers = respondents[question].astype("object").to_numpy()
+        values = respondents[question].astype("object")
+        answers, answered = values.to_numpy(), values.notna().to_numpy()
         for choice, target in shares.items():
             chosen = answers == choice
-            weighted = float(w[chosen].sum() / w.sum())
-            rows.append([question, choice, float(target), float(chosen.mean()), weighted, weighted - target])
+            weighted = float(w[chosen].sum() / w[answered].sum())
+            rows.append([question, choice, float(target), float(chosen.sum() / answered.sum()), weighted, weighted - target])
+        if not answered.all():
+            held, weighted = float((~answered).mean()), float(w[~answered].sum() / w.sum())
+            rows.append([question, NO_ANSWER, held, held, weighted, weighted - held])
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)
 
 
@@ -157,7 +168,7 @@ def summary(w: np.ndarray, iterations: int, targets: pd.DataFrame, weights: dict
 def rake(respondents: pd.DataFrame, weights: dict, source: str = "") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The respondents with a ``weight`` column, the weighting summary and the target table.
 
-    Stops with one line where an answer has no target, a target has no respondents, or the
+    Stops with one line where an answer given has no target, a target has no respondents, or the
     weighted shares miss a target by more than ``tolerance`` (a cap too low for the targets,
     or too few iterations).
     """

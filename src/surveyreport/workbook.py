@@ -271,12 +271,15 @@ def _weights_sheet(book, summary: pd.DataFrame, targets: pd.DataFrame, codebook:
             sheet.write_number(row, 1, float(value))
         row += 1
     row += 1
-    sheet.write_row(row, 0, ["Question: answer", "Target", "Unweighted", "Weighted", "Gap"], bold)
+    sheet.write_row(row, 0, ["Question: answer (shares of those who answered)", "Target", "Unweighted", "Weighted", "Gap"], bold)
     shares = book.add_format({"num_format": "0.0%"})
     for target in targets.itertuples():
         row += 1
         question = codebook.question(target.question)
-        sheet.write(row, 0, f"{question.id}: {question.choice(target.choice).label}")
+        label = (
+            "no answer (kept at its share of everyone)" if target.choice == NO_ANSWER else question.choice(target.choice).label
+        )
+        sheet.write(row, 0, f"{question.id}: {label}")
         for column, value in enumerate((target.target, target.unweighted, target.weighted), start=1):
             sheet.write_number(row, column, value, shares)
         sheet.write_number(row, 4, target.gap)
