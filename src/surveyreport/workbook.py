@@ -170,6 +170,9 @@ def write_workbook(
         contents.write(row, 1, question.text)
     contents.write_url(row + 1, 0, "internal:'Pairwise tests'!A1", string="Pairwise tests")
     contents.write(row + 1, 1, "Every pair of tiers on every answer: the test, its raw and adjusted p-value, the result")
+    if weighting:
+        contents.write_url(row + 2, 0, "internal:'Weights'!A1", string="Weights")
+        contents.write(row + 2, 1, "How the weights were reached: targets, iterations, efficiency, smallest and largest weight")
 
     for question in codebook.closed:
         sheet = book.add_worksheet(question.id[:31])
