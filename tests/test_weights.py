@@ -93,6 +93,17 @@ def test_a_cap_too_low_for_the_targets_stops_with_one_line():
     assert "a higher weights.trim.max" in message
 
 
+def test_too_few_iterations_stop_with_one_line():
+    sex = ["f"] * 30 + ["m"] * 70
+    age = ["young"] * 25 + ["old"] * 5 + ["young"] * 30 + ["old"] * 40
+    config = {"targets": {"sex": {"f": 0.5, "m": 0.5}, "age": {"young": 0.4, "old": 0.6}}, "max_iterations": 2}
+    with pytest.raises(SurveyError) as error:
+        rake(people(sex=sex, age=age), config)
+    message = str(error.value)
+    assert message.startswith("weights: after 2 iterations the weighted share of ")
+    assert message.endswith("(expected targets the weights can meet (more weights.max_iterations))")
+
+
 def test_an_answer_without_a_target_stops():
     with pytest.raises(SurveyError) as error:
         rake(people(q=["a", "c", "b", "c"]), {"targets": {"q": {"a": 0.5, "b": 0.5}}}, "cleaned.arrow")
