@@ -21,6 +21,11 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 report: system $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
+# tests/test_weights.py compares the weights, weighted shares and standard errors with R's survey
+# package (rake, svymean, svyciprop): Debian's r-base-core and r-cran-survey, installed here with the
+# other system packages (the test is skipped, saying so, where they are missing).
+test: SYSTEM_PACKAGES += r-base-core r-cran-survey
+
 # As root with apt-get, tests/test_slurm.py installs slurm-wlm and munge (if missing) and runs a
 # one-node SLURM cluster while it runs (profiles/slurm/localhost-cluster.sh); SKIP_SLURM=1 skips it.
 # The whole suite, the end-to-end builds included (about 3 minutes on two cores).

@@ -7,17 +7,26 @@ compared with (and why), and a flag for small bases.
 Single-choice bases leave out non-substantive answers ("Don't know"), which get
 rows of their own; multi-select bases are the respondents who answered the
 question (ticked anything).
+
+Where the respondents carry weights (a ``weight`` column, ``weights.py``), ``pct`` is the
+weighted share, ``count``, ``base`` and ``respondents`` stay unweighted, and four columns
+follow ``COLUMNS`` (``WEIGHTED_COLUMNS``): the weighted count and base, the effective base
+(Kish: (sum w)^2 / sum w^2 over the base) and the standard error of the share, linearized
+with the weights as given (R's ``svymean`` on ``svydesign(ids=~1, weights=~weight)``).
+Intervals and tests then use the share on the effective base, as SPSS and Q do.
 """
 
 from __future__ import annotations
 
 from itertools import combinations
 
+import numpy as np
 import pandas as pd
 
 from .codebook import Codebook, Question
 from .stats import adjusted_p, chi_square, column_letters, pair_test, untestable, wilson
 from .tidy import TIER
+from .weights import WEIGHT
 
 TOTAL = "total"
 CHOICE, NONSUBSTANTIVE, NO_ANSWER = "choice", "nonsubstantive", "no_answer"
@@ -40,6 +49,8 @@ COLUMNS = [
     "not_tested_why",
     "flag",
 ]
+# After COLUMNS where the respondents are weighted; an unweighted crosstab has none of them.
+WEIGHTED_COLUMNS = ["weighted_count", "weighted_base", "effective_base", "se"]
 NOT_TESTED, CAUTION = "not tested", "caution"
 # The tests whose p-values are adjusted together: one answer's, one question's, all of them.
 FAMILIES = {"row": lambda q, c: f"{q}:{c}", "table": lambda q, c: q, "report": lambda q, c: "report"}
@@ -64,6 +75,8 @@ PAIR_COLUMNS = [
     "p_adjusted",
     "higher",
 ]
+# After PAIR_COLUMNS where the crosstab is weighted: the shares (%) and effective bases tested.
+WEIGHTED_PAIR_COLUMNS = ["pct_a", "effective_base_a", "pct_b", "effective_base_b"]
 
 
 def banner(respondents: pd.DataFrame, tier_levels: list[dict]) -> list[tuple[str, pd.DataFrame]]:
@@ -73,8 +86,47 @@ def banner(respondents: pd.DataFrame, tier_levels: list[dict]) -> list[tuple[str
     return columns
 
 
-def question_rows(question: Question, column: str, group: pd.DataFrame) -> list[dict]:
-    """Counts, base and column % of one question within one banner column."""
+def _masks(question: Question, group: pd.DataFrame) -> tuple[dict, dict, np.ndarray]:
+    """Per choice, who chose it and who is in its base; and who answered the question (boolean arrays)."""
+    if question.multi:
+        ticks = group[[question.choice_column(c) for c in question.choices]]
+        answered = ticks.notna().all(axis=1).to_numpy()
+        chosen = {c.id: ticks[question.choice_column(c)].fillna(False).to_numpy(dtype=bool) for c in question.choices}
+        base = answered if question.base == "answered" else np.ones(len(group), dtype=bool)
+        return chosen, dict.fromkeys(chosen, base), answered
+    values = group[question.id].astype("object")
+    answered = values.notna().to_numpy()
+    chosen = {c.id: (values == c.id).to_numpy(dtype=bool) for c in question.choices}
+    substantive = values.isin([c.id for c in question.substantive]).to_numpy()
+    return chosen, {c.id: answered if c.nonsubstantive else substantive for c in question.choices}, answered
+
+
+def weighted_cell(w: np.ndarray, chosen: np.ndarray, base: np.ndarray, sample_size: int) -> dict:
+    """The weighted count, base and share (%) of one cell, its effective base and the share's standard error.
+
+    The standard error is the linearized one of a domain mean with the weights as given, over
+    a sample of ``sample_size`` (the whole table, as R's ``survey`` estimates a subset).
+    """
+    total, count = float(w[base].sum()), float(w[chosen].sum())
+    squares, chosen_squares = float((w[base] ** 2).sum()), float((w[chosen] ** 2).sum())
+    if not total:
+        return {"weighted_count": 0.0, "weighted_base": 0.0, "effective_base": 0.0, "se": float("nan"), "pct": float("nan")}
+    p = count / total
+    spread = chosen_squares * (1 - p) ** 2 + (squares - chosen_squares) * p**2
+    n = sample_size
+    se = float(np.sqrt(n / (n - 1) * spread) / total) if n > 1 else float("nan")
+    return {"weighted_count": count, "weighted_base": total, "effective_base": total**2 / squares, "se": se, "pct": 100 * p}
+
+
+def question_rows(
+    question: Question, column: str, group: pd.DataFrame, weight: str | None = None, sample_size: int | None = None
+) -> list[dict]:
+    """Counts, base and column % of one question within one banner column.
+
+    With ``weight`` (a column of ``group``), the % is weighted and the rows carry the
+    ``WEIGHTED_COLUMNS`` too; ``sample_size`` is the whole sample's, for the standard error
+    (default: the group's).
+    """
     rows = []
     n = len(group)
     if question.multi:
@@ -103,6 +155,12 @@ def question_rows(question: Question, column: str, group: pd.DataFrame) -> list[
     for row in rows:
         row.update(question=question.id, type=question.type, column=column, respondents=n)
         row["pct"] = 100 * row["count"] / row["base"] if row["base"] else float("nan")
+    if weight is not None:
+        w = group[weight].to_numpy(dtype=float)
+        chosen, base, answered_mask = _masks(question, group)
+        chosen[NO_ANSWER], base[NO_ANSWER] = ~answered_mask, np.ones(n, dtype=bool)
+        for row in rows:
+            row.update(weighted_cell(w, chosen[row["choice"]], base[row["choice"]], sample_size or n))
     return rows
 
 
@@ -113,13 +171,20 @@ def pairwise_tests(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataF
 
     The p-values are adjusted by ``statistics.correction`` together within a family
     (``statistics.family``): one answer's pairs, one question's, or all of them.
+
+    A weighted crosstab (one with ``effective_base``) is tested on the weighted shares and
+    the effective bases (``WEIGHTED_PAIR_COLUMNS``); which pairs are tested still follows the
+    unweighted counts and bases.
     """
     tier_ids = [level["id"] for level in tiers["levels"]]
     letters = dict(zip(tier_ids, column_letters(len(tier_ids))))
     family_of = FAMILIES[settings["family"]]
+    weighted = "effective_base" in table
     cells = table[table["kind"].isin([CHOICE, NONSUBSTANTIVE]) & table["column"].isin(tier_ids)]
     keys = list(zip(cells["question"], cells["choice"], cells["column"]))
     numbers = dict(zip(keys, zip(cells["count"].astype(int), cells["base"].astype(int))))
+    if weighted:
+        numbers_tested = dict(zip(keys, zip(cells["pct"] / 100 * cells["effective_base"], cells["effective_base"])))
     kinds = {(q, c): kind for (q, c, _), kind in zip(keys, cells["kind"])}
     pairs = []
     for (question, choice), kind in kinds.items():
@@ -127,29 +192,45 @@ def pairwise_tests(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataF
         for a, b in combinations(tier_ids, 2):
             (xa, na), (xb, nb) = numbers[(question, choice, a)], numbers[(question, choice, b)]
             why = always or untestable(xa, na, xb, nb, settings["min_base"])
-            test, z, p = ("", float("nan"), float("nan")) if why else pair_test(xa, na, xb, nb)
-            pairs.append(
-                [question, choice, family_of(question, choice), letters[a], a, xa, na, letters[b], b, xb, nb, why, test, z, p]
-            )
-    frame = pd.DataFrame(pairs, columns=PAIR_COLUMNS[:-2])
+            tested = (xa, na, xb, nb)
+            if weighted:
+                (ea, ma), (eb, mb) = numbers_tested[(question, choice, a)], numbers_tested[(question, choice, b)]
+                tested = (ea, ma, eb, mb)
+            test, z, p = ("", float("nan"), float("nan")) if why else pair_test(*tested)
+            pair = [question, choice, family_of(question, choice), letters[a], a, xa, na, letters[b], b, xb, nb, why, test, z, p]
+            if weighted:
+                pair += [100 * ea / ma if ma else float("nan"), ma, 100 * eb / mb if mb else float("nan"), mb]
+            pairs.append(pair)
+    extra = WEIGHTED_PAIR_COLUMNS if weighted else []
+    frame = pd.DataFrame(pairs, columns=PAIR_COLUMNS[:-2] + extra)
     frame["p_adjusted"] = float("nan")
     for _, members in frame[frame["test"] != ""].groupby("family", sort=False):
         frame.loc[members.index, "p_adjusted"] = adjusted_p(members["p"].tolist(), settings["correction"])
     significant = frame["p_adjusted"] <= settings["alpha"]
-    a_higher = frame["count_a"] * frame["base_b"] > frame["count_b"] * frame["base_a"]
+    if weighted:
+        a_higher = frame["pct_a"] > frame["pct_b"]
+    else:
+        a_higher = frame["count_a"] * frame["base_b"] > frame["count_b"] * frame["base_a"]
     frame["higher"] = ""
     frame.loc[significant & a_higher, "higher"] = frame["letter_a"]
     frame.loc[significant & ~a_higher, "higher"] = frame["letter_b"]
-    return frame
+    return frame[PAIR_COLUMNS + extra]
 
 
 def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataFrame:
-    """Wilson intervals, column letters, significance letters, untested pairs and base flags."""
+    """Wilson intervals, column letters, significance letters, untested pairs and base flags.
+
+    In a weighted crosstab (one with ``effective_base``) the intervals are of the weighted
+    share on the effective base; the flags stay on the unweighted base.
+    """
     table = table.copy()
     shares = table["kind"] != NO_ANSWER
+    counts, bases = table["count"], table["base"]
+    if "effective_base" in table:
+        counts, bases = table["pct"].fillna(0) / 100 * table["effective_base"], table["effective_base"]
     intervals = [
         wilson(count, base, settings["confidence"]) if share else (float("nan"), float("nan"))
-        for count, base, share in zip(table["count"], table["base"], shares)
+        for count, base, share in zip(counts, bases, shares)
     ]
     table["ci_low"] = [100 * low for low, _ in intervals]
     table["ci_high"] = [100 * high for _, high in intervals]
@@ -175,11 +256,21 @@ def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataF
 
 
 def crosstab(respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> pd.DataFrame:
-    """Every closed question by total and tier (the configuration's ``tiers``), with its statistics."""
+    """Every closed question by total and tier (the configuration's ``tiers``), with its statistics.
+
+    Weighted where the respondents have a ``weight`` column: then ``WEIGHTED_COLUMNS`` follow ``COLUMNS``.
+    """
+    weight = WEIGHT if WEIGHT in respondents else None
+    extra = WEIGHTED_COLUMNS if weight else []
     columns = banner(respondents, tiers["levels"])
-    rows = [row for question in codebook.closed for column, group in columns for row in question_rows(question, column, group)]
-    table = pd.DataFrame(rows, columns=COLUMNS[: COLUMNS.index("pct") + 1])
-    return add_statistics(table, tiers, settings)[COLUMNS]
+    rows = [
+        row
+        for question in codebook.closed
+        for column, group in columns
+        for row in question_rows(question, column, group, weight, len(respondents))
+    ]
+    table = pd.DataFrame(rows, columns=COLUMNS[: COLUMNS.index("pct") + 1] + extra)
+    return add_statistics(table, tiers, settings)[COLUMNS + extra]
 
 
 def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> pd.DataFrame:
@@ -187,7 +278,8 @@ def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, setti
 
     The question that defines the tiers is left out: it depends on them by construction.
     Where Cochran's rule fails, the p-value is a Monte Carlo one (``stats.chi_square``) of
-    ``statistics.chi_square_simulations`` tables.
+    ``statistics.chi_square_simulations`` tables. A weighted crosstab is tested on each tier's
+    effective base: the weighted shares times the tier's effective base, rounded.
     """
     simulations = settings["chi_square_simulations"]
     tier_ids = [level["id"] for level in tiers["levels"]]
@@ -196,6 +288,8 @@ def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, setti
         if question.multi or question.id == tiers["question"]:
             continue
         mine = table[(table["question"] == question.id) & (table["kind"] == CHOICE) & table["column"].isin(tier_ids)]
+        if "effective_base" in mine:
+            mine = mine.assign(count=(mine["pct"].fillna(0) / 100 * mine["effective_base"]).round().astype(int))
         counts = mine.pivot(index="choice", columns="column", values="count")[tier_ids]
         rows.append({"question": question.id, **chi_square(counts, simulations)})
     columns = [

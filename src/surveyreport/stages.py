@@ -55,6 +55,13 @@ def tier(input: Files, output: Files, params: dict) -> None:
 
     book, tiers = load_codebook(input["codebook"]), params["tiers"]
     tiered = validate(assign_tiers(read_tidy(input["respondents"], book), tiers, book), book, "the tiered respondents", tiers)
+    if params.get("weights"):  # the study's weights block: each respondent's weight, and how it was reached
+        from .weights import rake
+
+        tiered, summary, targets = rake(tiered, params["weights"], input["respondents"])
+        write_csv(summary, output["weighting"])
+        write_csv(targets, output["weight_targets"])
+        log.info("weights:\n%s", summary.to_string(index=False))
     write_tidy(tiered, output["respondents"])
     log.info("tiers: %s", tiered["tier"].value_counts(dropna=False).to_dict())
 
@@ -70,10 +77,37 @@ def crosstab(input: Files, output: Files, params: dict) -> None:
     write_csv(table, output["crosstabs"])
     write_csv(tests, output["chisquare"])
     created = frame["recorded"].max().to_pydatetime()
+    weighting = weighting_tables(input)
     write_atomically(
         output["workbook"],
-        lambda tmp: write_workbook(table, tests, book, tiers, statistics, params["title"], created, tmp),
+        lambda tmp: write_workbook(table, tests, book, tiers, statistics, params["title"], created, tmp, weighting=weighting),
     )
+
+
+def weighting_context(input: Files) -> dict | None:
+    """What the methodology says of the weights: the summary's measures and the targets by question, or None."""
+    tables = weighting_tables(input)
+    if tables is None:
+        return None
+    from .weights import NO_ANSWER
+
+    summary, targets = tables
+    measures = {m: float(v) for m, v in zip(summary["measure"], summary["value"]) if v != ""}
+    held = targets["choice"] == NO_ANSWER
+    return {
+        "measures": measures,
+        "targets": {q: rows.to_dict("records") for q, rows in targets[~held].groupby("question", sort=False)},
+        "unanswered": targets.loc[held, "question"].tolist(),  # questions some respondents left unanswered
+    }
+
+
+def weighting_tables(input: Files):
+    """The weighting summary and target table the tier stage wrote, or None for an unweighted study."""
+    import pandas as pd
+
+    if "weighting" not in input:
+        return None
+    return pd.read_csv(input["weighting"], keep_default_na=False), pd.read_csv(input["weight_targets"])
 
 
 def results(input: Files, verbatims: bool = False):
@@ -137,6 +171,7 @@ def render(input: Files, output: Files, params: dict) -> None:
         context = build_context(
             params["config"], report_config, data, pd.read_csv(input["attrition"]), sha256(input["export"]), chart_urls
         )
+        context["weighting"] = weighting_context(input)
         html = render_html(params["template_dirs"], context, report_config.get("template", "layout.html.j2"))
     assets = {"style.css": Path(input["stylesheet"]), "screen.css": Path(input["screen_stylesheet"])}
     assets |= {f"fonts/{Path(p).name}": Path(p) for p in input["fonts"]}

@@ -43,10 +43,15 @@ def z_test(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
     return float(z), float(p)
 
 
-def fisher_test(x1: int, n1: int, x2: int, n2: int) -> float:
-    """Fisher's exact test of two proportions: the two-sided p."""
+def fisher_test(x1: float, n1: float, x2: float, n2: float) -> float:
+    """Fisher's exact test of two proportions: the two-sided p.
+
+    Counts on an effective base (weighted shares times Kish's effective base) are not whole:
+    they are rounded to the nearest whole number first.
+    """
     from scipy.stats import fisher_exact
 
+    x1, n1, x2, n2 = (round(v) for v in (x1, n1, x2, n2))
     return float(fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="two-sided").pvalue)
 
 
@@ -63,8 +68,9 @@ def untestable(x1: int, n1: int, x2: int, n2: int, min_base: int) -> str:
     return ""
 
 
-def pair_test(x1: int, n1: int, x2: int, n2: int) -> tuple[str, float, float]:
-    """Two-sided test of x1/n1 against x2/n2: (test, z, p).
+def pair_test(x1: float, n1: float, x2: float, n2: float) -> tuple[str, float, float]:
+    """Two-sided test of x1/n1 against x2/n2: (test, z, p); weighted, x/n is the weighted share
+    and n the effective base.
 
     The pooled z-test ("z") where every cell of the 2x2 table expects at least 5;
     otherwise Fisher's exact test ("fisher", z is NaN). The pooled share must be

@@ -20,6 +20,7 @@ from snakemake.utils import update_config
 from .codebook import Codebook, Question, parse_codebook
 from .configuration import load_valid, load_yaml, validate
 from .errors import SurveyError
+from .weights import target_problems
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 WORKFLOW_KEYS = {"study", "base"}  # --config keys of the workflow, not of a study: which study, a diff's base
@@ -101,7 +102,7 @@ def _choices(question: Question, choices: list, where: str) -> Iterator[str]:
 
 
 def config_references(config: dict, codebook: Codebook) -> Iterator[str]:
-    """Tiers, recodes and exclusion rules name questions and choices of the codebook."""
+    """Tiers, recodes, exclusion rules and weight targets name questions and choices of the codebook."""
     tiers = config["tiers"]
     question = _question(codebook, tiers["question"], "tiers.question")
     if isinstance(question, str):
@@ -125,6 +126,8 @@ def config_references(config: dict, codebook: Codebook) -> Iterator[str]:
                 yield question
             elif "choices" in rule:
                 yield from _choices(question, rule["choices"], f"cleaning.exclusions[{i}].choices")
+    if "weights" in config:
+        yield from target_problems(config["weights"], codebook)
 
 
 def checks_references(checks: list[dict], where: str, tiers: dict, codebook: Codebook) -> Iterator[str]:

@@ -140,8 +140,12 @@ def write_workbook(
     title: str,
     created: dt.datetime,
     path: str | Path,
+    weighting: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> None:
-    """Write the workbook to ``path`` (the crosstab stage makes it atomic); its date is ``created`` (from the data), never the clock."""
+    """Write the workbook to ``path`` (the crosstab stage makes it atomic); its date is ``created`` (from the data), never the clock.
+
+    ``weighting``: a weighted study's summary and target table (``weights.rake``), for a sheet 'Weights'.
+    """
     book = xlsxwriter.Workbook(str(path))
     book.set_properties({"title": f"{title}: crosstabs", "created": created})
     bold = book.add_format({"bold": True})
@@ -166,6 +170,9 @@ def write_workbook(
         contents.write(row, 1, question.text)
     contents.write_url(row + 1, 0, "internal:'Pairwise tests'!A1", string="Pairwise tests")
     contents.write(row + 1, 1, "Every pair of tiers on every answer: the test, its raw and adjusted p-value, the result")
+    if weighting:
+        contents.write_url(row + 2, 0, "internal:'Weights'!A1", string="Weights")
+        contents.write(row + 2, 1, "How the weights were reached: targets, iterations, efficiency, smallest and largest weight")
 
     for question in codebook.closed:
         sheet = book.add_worksheet(question.id[:31])
@@ -190,7 +197,8 @@ def write_workbook(
                 cell = by_choice[(column, choice.id)]
                 first = 1 + 3 * c
                 if cell["base"]:
-                    sheet.write_number(row, first, cell["count"] / cell["base"], percent)
+                    share = cell["pct"] / 100 if weighting else cell["count"] / cell["base"]
+                    sheet.write_number(row, first, share, percent)
                     sheet.write(row, first + 1, f"{cell['ci_low']:.0f}–{cell['ci_high']:.0f}", muted)
                 sheet.write(row, first + 2, cell["higher_than"] or "")
             row += 1
@@ -202,14 +210,79 @@ def write_workbook(
                     row, 1 + 3 * c, int(cell["base" if kind == CHOICE else "count"]), base_format if kind == CHOICE else None
                 )
             row += 1
+        if weighting:
+            row = _effective_bases(sheet, row, by_kind, columns)
         sheet.write(row, 0, "Base flag")
         for c, (column, _, _) in enumerate(columns):
             flag = next(r["flag"] for r in records if r["column"] == column and r["kind"] in (CHOICE, NONSUBSTANTIVE))
             sheet.write(row, 1 + 3 * c, {CAUTION: "caution", NOT_TESTED: "not tested"}.get(flag, ""))
         row += 2
         for note in _notes(question, tests, pairs, statistics, letters):
+            if weighting and note.startswith("Column percentages"):
+                note = WEIGHTED_NOTE
             sheet.write(row, 0, note)
             row += 1
     formats = {"bold": bold, "z": book.add_format({"num_format": "0.00"}), "p": book.add_format({"num_format": "0.0000"})}
     _pairs_sheet(book, pairs, formats)
+    if weighting:
+        _weights_sheet(book, *weighting, codebook, bold)
     book.close()
+
+
+# ----------------------------------------------------------------------------- weights (a weighted study only)
+
+WEIGHTED_NOTE = (
+    "Column percentages are weighted (sheet 'Weights'); the base row gives each column's unweighted base, the "
+    "effective base row Kish's (sum of weights)^2 / sum of squared weights, on which intervals and letters are computed."
+)
+MEASURES = {
+    "respondents": "Respondents weighted",
+    "iterations": "Raking iterations (weightipy's count)",
+    "max_iterations": "Most iterations allowed",
+    "largest_gap_to_target": "Largest gap between a weighted share and its target",
+    "tolerance": "Largest gap accepted",
+    "trim_max": "Cap on a weight (weights average 1)",
+    "weights_at_trim_max": "Weights at the cap",
+    "min_weight": "Smallest weight",
+    "max_weight": "Largest weight",
+    "sum_of_weights": "Sum of weights",
+    "effective_sample_size": "Effective sample size (Kish)",
+    "efficiency": "Weighting efficiency (effective / actual size)",
+    "design_effect": "Design effect of weighting (actual / effective size)",
+}
+
+
+def _effective_bases(sheet, row: int, by_kind: dict, columns: list) -> int:
+    """A row of each column's effective base (of its substantive answers); the next row."""
+    sheet.write(row, 0, "Effective base (Kish)")
+    for c, (column, _, _) in enumerate(columns):
+        sheet.write_number(row, 1 + 3 * c, round(float(by_kind[(column, CHOICE)]["effective_base"]), 1))
+    return row + 1
+
+
+def _weights_sheet(book, summary: pd.DataFrame, targets: pd.DataFrame, codebook: Codebook, bold) -> None:
+    """How the weights were reached: the convergence and cost measures, then each target beside the shares."""
+    sheet = book.add_worksheet("Weights")
+    sheet.set_column(0, 0, 52)
+    sheet.set_column(1, 5, 14)
+    sheet.write(0, 0, "Rim weighting (raking) to population targets, with weightipy", bold)
+    row = 2
+    for measure in summary.itertuples():
+        sheet.write(row, 0, MEASURES.get(measure.measure, measure.measure))
+        value = pd.to_numeric(measure.value, errors="coerce")
+        if pd.notna(value):
+            sheet.write_number(row, 1, float(value))
+        row += 1
+    row += 1
+    sheet.write_row(row, 0, ["Question: answer (shares of those who answered)", "Target", "Unweighted", "Weighted", "Gap"], bold)
+    shares = book.add_format({"num_format": "0.0%"})
+    for target in targets.itertuples():
+        row += 1
+        question = codebook.question(target.question)
+        label = (
+            "no answer (kept at its share of everyone)" if target.choice == NO_ANSWER else question.choice(target.choice).label
+        )
+        sheet.write(row, 0, f"{question.id}: {label}")
+        for column, value in enumerate((target.target, target.unweighted, target.weighted), start=1):
+            sheet.write_number(row, column, value, shares)
+        sheet.write_number(row, 4, target.gap)

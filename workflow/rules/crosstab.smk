@@ -1,5 +1,6 @@
 rule crosstab:
     input:
+        **WEIGHTING,
         respondents=rules.tier.output.respondents,
         codebook=CODEBOOK,
         code=package("crosstab"),

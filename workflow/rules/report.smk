@@ -1,5 +1,6 @@
 rule render:
     input:
+        **WEIGHTING,
         crosstabs=rules.crosstab.output.crosstabs,
         respondents=rules.tier.output.respondents,
         attrition=rules.clean.output.attrition,

@@ -1,0 +1,391 @@
+"""Rim weighting: hand-computed weights and statistics, R's survey package, configuration errors, a weighted build."""
+
+import math
+import shutil
+import subprocess
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+
+from surveyreport.crosstab import COLUMNS, WEIGHTED_COLUMNS, add_statistics, crosstab, pairwise_tests, weighted_cell
+from surveyreport.errors import SurveyError
+from surveyreport.study import load_study
+from surveyreport.tiers import assign_tiers
+from surveyreport.weights import WEIGHT, effective_base, rake
+
+from .conftest import ROOT, STATISTICS, TIERS, answers, copy_project, snakemake
+
+SCHEMAS = ROOT / "workflow" / "schemas"
+FIRST = ROOT / "config" / "sales-training-2012"
+
+
+def people(**columns):
+    """A respondents table of single-choice answers (categories in order of first appearance)."""
+    n = len(next(iter(columns.values())))
+    frame = pd.DataFrame({"response_id": [f"R_{i}" for i in range(n)]})
+    for name, values in columns.items():
+        frame[name] = pd.Categorical(values, categories=list(dict.fromkeys(v for v in values if v is not None)))
+    return frame
+
+
+# ----------------------------------------------------------------------------- weights by hand
+
+
+def test_one_margin_is_post_stratification():
+    """Three of four chose a, one b; targets 50/50: a weighs 0.5*4/3 = 2/3, b 0.5*4/1 = 2."""
+    weighted, summary, targets = rake(people(q=["a", "a", "a", "b"]), {"targets": {"q": {"a": 0.5, "b": 0.5}}})
+    assert weighted[WEIGHT].tolist() == pytest.approx([2 / 3, 2 / 3, 2 / 3, 2], abs=1e-12)
+    measures = dict(zip(summary["measure"], summary["value"]))
+    # Kish: (sum w)^2 / sum w^2 = 16 / (3 * 4/9 + 4) = 3 of 4
+    assert measures["effective_sample_size"] == pytest.approx(3)
+    assert measures["efficiency"] == pytest.approx(0.75)
+    assert measures["design_effect"] == pytest.approx(4 / 3)
+    assert (measures["min_weight"], measures["max_weight"]) == pytest.approx((2 / 3, 2))
+    assert measures["sum_of_weights"] == pytest.approx(4)
+    assert measures["largest_gap_to_target"] < 1e-12
+    assert targets.set_index("choice")["unweighted"].to_dict() == {"a": 0.75, "b": 0.25}
+
+
+def test_two_margins_meet_both_targets_and_report_iterations():
+    """Associated margins take several sweeps; each target is met and the weights average 1."""
+    sex = ["f"] * 30 + ["m"] * 70
+    age = ["young"] * 25 + ["old"] * 5 + ["young"] * 30 + ["old"] * 40
+    weighted, summary, targets = rake(
+        people(sex=sex, age=age), {"targets": {"sex": {"f": 0.5, "m": 0.5}, "age": {"young": 0.4, "old": 0.6}}}
+    )
+    w = weighted[WEIGHT].to_numpy()
+    assert w.mean() == pytest.approx(1)
+    assert w[:30].sum() / w.sum() == pytest.approx(0.5, abs=1e-9)
+    assert w[np.array(age) == "young"].sum() / w.sum() == pytest.approx(0.4, abs=1e-9)
+    assert targets["gap"].abs().max() < 1e-6
+    measures = dict(zip(summary["measure"], summary["value"]))
+    assert 2 < measures["iterations"] < 1000
+    assert measures["effective_sample_size"] == pytest.approx(w.sum() ** 2 / (w**2).sum())
+
+
+def test_a_cap_holds_the_largest_weight_and_the_targets():
+    sex = ["f"] * 20 + ["m"] * 80
+    age = ["young"] * 10 + ["old"] * 10 + ["young"] * 40 + ["old"] * 40
+    config = {"targets": {"sex": {"f": 0.4, "m": 0.6}, "age": {"young": 0.5, "old": 0.5}}}
+    uncapped = rake(people(sex=sex, age=age), config)[0][WEIGHT]
+    assert uncapped.max() == pytest.approx(2)  # 0.4 * 100 / 20
+    weighted, summary, targets = rake(people(sex=sex, age=age), {**config, "trim": {"max": 2.5}})
+    assert weighted[WEIGHT].max() <= 2.5
+    # a cap the weights do not reach changes nothing
+    assert weighted[WEIGHT].to_numpy() == pytest.approx(uncapped.to_numpy(), abs=1e-9)
+    measures = dict(zip(summary["measure"], summary["value"]))
+    assert (measures["trim_max"], measures["weights_at_trim_max"]) == (2.5, 0)
+
+
+def test_a_cap_too_low_for_the_targets_stops_with_one_line():
+    """Weights of at most 1.5 cannot make 20 respondents in 100 count for 40%."""
+    config = {"targets": {"sex": {"f": 0.4, "m": 0.6}}, "trim": {"max": 1.5}}
+    with pytest.raises(SurveyError) as error:
+        rake(people(sex=["f"] * 20 + ["m"] * 80), config, "tier/respondents.arrow")
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith("tier/respondents.arrow: weights: after ")
+    assert "weighted share of sex=f is 0.300000 against a target of 0.400000" in message
+    assert "a higher weights.trim.max" in message
+
+
+def test_too_few_iterations_stop_with_one_line():
+    sex = ["f"] * 30 + ["m"] * 70
+    age = ["young"] * 25 + ["old"] * 5 + ["young"] * 30 + ["old"] * 40
+    config = {"targets": {"sex": {"f": 0.5, "m": 0.5}, "age": {"young": 0.4, "old": 0.6}}, "max_iterations": 2}
+    with pytest.raises(SurveyError) as error:
+        rake(people(sex=sex, age=age), config)
+    message = str(error.value)
+    assert message.startswith("weights: after 2 iterations the weighted share of ")
+    assert message.endswith("(expected targets the weights can meet (more weights.max_iterations))")
+
+
+def test_an_answer_without_a_target_stops():
+    with pytest.raises(SurveyError) as error:
+        rake(people(q=["a", "c", "b", "c"]), {"targets": {"q": {"a": 0.5, "b": 0.5}}}, "cleaned.arrow")
+    assert str(error.value) == (
+        "cleaned.arrow, column 'q': weights.targets.q: response R_1 answers 'c', which has no target (2 respondent(s) "
+        "in all) (expected a target for every answer respondents give to a weighting question)"
+    )
+
+
+def test_respondents_without_an_answer_keep_their_share():
+    """Two of ten did not answer: they keep 20% of the weight; of the eight who did, a (six) and b (two) get 50% each."""
+    frame = people(q=["a"] * 6 + ["b"] * 2 + [None] * 2)
+    weighted, _, targets = rake(frame, {"targets": {"q": {"a": 0.5, "b": 0.5}}})
+    # a: 0.5 * 0.8 * 10 / 6 = 2/3; b: 0.5 * 0.8 * 10 / 2 = 2; no answer: 1
+    assert weighted[WEIGHT].tolist() == pytest.approx([2 / 3] * 6 + [2] * 2 + [1] * 2, abs=1e-12)
+    rows = targets.set_index("choice")
+    assert rows.loc["a", "unweighted"] == 0.75 and rows.loc["a", "weighted"] == pytest.approx(0.5)
+    assert rows.loc["no_answer", ["target", "unweighted", "weighted"]].tolist() == pytest.approx([0.2, 0.2, 0.2])
+
+
+def test_a_target_nobody_chose_stops():
+    with pytest.raises(SurveyError, match="no respondent chose 'b', so no weight can make up its target of 30.0%"):
+        rake(people(q=["a", "a", "c"]), {"targets": {"q": {"a": 0.5, "b": 0.3, "c": 0.2}}})
+
+
+def test_effective_base():
+    assert effective_base([1, 1, 2]) == pytest.approx(16 / 6)
+    assert effective_base([3, 3, 3, 3]) == pytest.approx(4)
+    assert effective_base([]) == 0
+
+
+# ----------------------------------------------------------------------------- weighted crosstab by hand
+
+
+def test_a_weighted_cell_by_hand():
+    """w = 1, 2, 3; the first and third chose: 4/6; Kish 36/14; SE^2 = n/(n-1) sum w^2 (y - p)^2 / (sum w)^2."""
+    w = np.array([1.0, 2.0, 3.0])
+    cell = weighted_cell(w, np.array([True, False, True]), np.ones(3, dtype=bool), 3)
+    assert cell["pct"] == pytest.approx(100 * 4 / 6)
+    assert cell["weighted_count"] == 4 and cell["weighted_base"] == 6
+    assert cell["effective_base"] == pytest.approx(36 / 14)
+    # (1 + 9) (1/3)^2 + 4 (2/3)^2 = 26/9; times 3/2, over 36
+    assert cell["se"] == pytest.approx(math.sqrt(3 / 2 * 26 / 9 / 36))
+
+
+def test_weights_of_one_give_the_unweighted_crosstab_and_its_letters(codebook):
+    rows = [("high", ["mobile"])] * 40 + [("mid", ["games"])] * 35 + [("low", ["mobile", "games"])] * 10 + [("dk", None)] * 5
+    frame = assign_tiers(answers(rows, codebook), TIERS, codebook)
+    plain = crosstab(frame, codebook, TIERS, STATISTICS)
+    weighted = crosstab(frame.assign(weight=1.0), codebook, TIERS, STATISTICS)
+    assert list(plain.columns) == COLUMNS
+    assert list(weighted.columns) == COLUMNS + WEIGHTED_COLUMNS
+    pd.testing.assert_frame_equal(weighted[COLUMNS], plain, check_exact=False, rtol=1e-12)
+    shares = weighted[weighted["kind"] != "no_answer"]
+    assert (shares["effective_base"] == shares["base"]).all()
+
+
+def test_intervals_and_letters_are_on_the_effective_base(codebook):
+    """Top: 40 leads, 20 with mobile weighing 2 and 20 without weighing 1: 40/60 = 66.7% on an effective base of
+    60^2 / 100 = 36; Rest: 45 leads of weight 1, 9 with mobile: 20% on 45. The z-test is the pooled one on those."""
+    rows = [("high", ["mobile"])] * 20 + [("high", ["games"])] * 20 + [("mid", ["mobile"])] * 9 + [("mid", ["games"])] * 36
+    frame = assign_tiers(answers(rows, codebook), TIERS, codebook).assign(weight=[2.0] * 20 + [1.0] * 65)
+    table = crosstab(frame, codebook, TIERS, STATISTICS).set_index(["question", "choice", "column"])
+    top, rest = table.loc[("tools", "mobile", "top")], table.loc[("tools", "mobile", "rest")]
+    assert (top["count"], top["base"], top["pct"], top["effective_base"]) == (20, 40, pytest.approx(200 / 3), pytest.approx(36))
+    assert (rest["count"], rest["base"], rest["pct"], rest["effective_base"]) == (9, 45, pytest.approx(20), pytest.approx(45))
+    low, high = proportion_confint(2 / 3 * 36, 36, method="wilson")
+    assert (top["ci_low"], top["ci_high"]) == pytest.approx((100 * low, 100 * high))
+    pairs = pairwise_tests(table.reset_index(), TIERS, STATISTICS).set_index(["question", "choice"])
+    pair = pairs.loc[("tools", "mobile")]
+    z, p = proportions_ztest([24, 9], [36, 45])
+    assert (pair["test"], pair["z"], pair["p"]) == ("z", pytest.approx(z), pytest.approx(p))
+    assert (pair["pct_a"], pair["effective_base_a"]) == (pytest.approx(200 / 3), pytest.approx(36))
+    assert pair["higher"] == "A" and top["higher_than"] == "B"
+
+
+def test_a_weighted_pair_with_small_expected_counts_gets_fisher_on_rounded_effective_counts(codebook):
+    rows = [("high", ["mobile"])] * 3 + [("high", ["games"])] * 37 + [("mid", ["games"])] * 40
+    frame = assign_tiers(answers(rows, codebook), TIERS, codebook).assign(weight=[1.5] * 3 + [1.0] * 77)
+    table = add_statistics(crosstab(frame, codebook, TIERS, STATISTICS)[COLUMNS + WEIGHTED_COLUMNS], TIERS, STATISTICS)
+    pair = pairwise_tests(table, TIERS, STATISTICS).set_index(["question", "choice"]).loc[("tools", "mobile")]
+    from scipy.stats import fisher_exact
+
+    x = round(pair["pct_a"] / 100 * pair["effective_base_a"])
+    n = round(pair["effective_base_a"])
+    expected = fisher_exact([[x, n - x], [0, 40]]).pvalue
+    assert (pair["test"], pair["p"]) == ("fisher", pytest.approx(expected))
+
+
+# ----------------------------------------------------------------------------- R's survey package
+
+R_SCRIPT = r"""
+suppressMessages(library(survey))
+d <- read.csv("data.csv", stringsAsFactors = FALSE)
+d$one <- 1
+design <- svydesign(ids = ~1, weights = ~one, data = d)
+n <- nrow(d)
+raked <- rake(design, list(~sex, ~age),
+  list(data.frame(sex = c("f", "m"), Freq = c(0.5, 0.5) * n),
+       data.frame(age = c("young", "mid", "old"), Freq = c(0.3, 0.4, 0.3) * n)),
+  control = list(maxit = 1000, epsilon = 1e-13))
+write.csv(data.frame(weight = weights(raked)), "r_weights.csv", row.names = FALSE)
+d$w <- weights(raked)
+weighted <- svydesign(ids = ~1, weights = ~w, data = d)
+rows <- list()
+for (tier in c("total", "A", "B")) {
+  domain <- if (tier == "total") !is.na(d$y) else !is.na(d$y) & d$tier == tier
+  sub <- subset(weighted, domain)
+  for (choice in c("a", "b", "c")) {
+    est <- svymean(as.formula(sprintf("~I(y == '%s')", choice)), sub)
+    ci <- svyciprop(as.formula(sprintf("~I(y == '%s')", choice)), sub, method = "mean", df = Inf)
+    w <- d$w[domain]
+    rows[[length(rows) + 1]] <- data.frame(column = tier, choice = choice, share = coef(est)[2], se = SE(est)[2],
+      low = attr(ci, "ci")[1], high = attr(ci, "ci")[2], effective = sum(w)^2 / sum(w^2))
+  }
+}
+write.csv(do.call(rbind, rows), "r_shares.csv", row.names = FALSE)
+"""
+
+
+def r_survey_missing():
+    """Why the R comparison cannot run here, or "" when it can."""
+    if shutil.which("Rscript") is None:
+        return "Rscript is not installed (Debian: apt-get install r-base-core r-cran-survey; `make test` does it as root)"
+    check = subprocess.run(["Rscript", "-e", "library(survey)"], capture_output=True, text=True)
+    if check.returncode:
+        return "R's survey package is not installed (Debian: apt-get install r-cran-survey)"
+    return ""
+
+
+@pytest.mark.skipif(bool(r_survey_missing()), reason=r_survey_missing() or "R and survey are installed")
+def test_weights_shares_and_standard_errors_agree_with_r_survey(tmp_path):
+    rng = np.random.default_rng(17)
+    n = 240
+    sex = rng.choice(["f", "m"], n, p=[0.35, 0.65])
+    age = np.where(
+        sex == "f",
+        rng.choice(["young", "mid", "old"], n, p=[0.6, 0.3, 0.1]),
+        rng.choice(["young", "mid", "old"], n, p=[0.4, 0.3, 0.3]),
+    )
+    y = rng.choice(["a", "b", "c", None], n, p=[0.3, 0.4, 0.2, 0.1])
+    tier = np.where(age == "young", "A", "B")
+    frame = people(sex=list(sex), age=list(age)).assign(y=y, tier=tier)
+    frame.drop(columns="response_id").to_csv(tmp_path / "data.csv", index=False, na_rep="NA")
+    (tmp_path / "script.R").write_text(R_SCRIPT, encoding="utf-8")
+    run = subprocess.run(["Rscript", "script.R"], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+
+    targets = {"sex": {"f": 0.5, "m": 0.5}, "age": {"young": 0.3, "mid": 0.4, "old": 0.3}}
+    weighted, _, _ = rake(frame, {"targets": targets, "tolerance": 1e-10})
+    r_weights = pd.read_csv(tmp_path / "r_weights.csv")["weight"].to_numpy()
+    assert np.abs(weighted[WEIGHT].to_numpy() - r_weights).max() < 1e-6
+
+    from surveyreport.codebook import parse_codebook
+    from surveyreport.crosstab import question_rows
+
+    book = parse_codebook(
+        {
+            "survey": {"metadata": {}, "pii": {}},
+            "questions": [
+                {
+                    "id": "y",
+                    "column": "Q1",
+                    "import_id": "QID1",
+                    "type": "single",
+                    "text": "Y?",
+                    "choices": [{"code": i, "id": c, "label": c} for i, c in enumerate("abc", start=1)],
+                }
+            ],
+        },
+        source="test codebook",
+    )
+    weighted["y"] = pd.Categorical(weighted["y"], categories=list("abc"))
+    columns = [("total", weighted), ("A", weighted[weighted["tier"] == "A"]), ("B", weighted[weighted["tier"] == "B"])]
+    ours = pd.DataFrame(
+        [row for column, group in columns for row in question_rows(book.question("y"), column, group, WEIGHT, n)]
+    ).set_index(["column", "choice"])
+    theirs = pd.read_csv(tmp_path / "r_shares.csv").set_index(["column", "choice"])
+    for (column, choice), r in theirs.iterrows():
+        mine = ours.loc[(column, choice)]
+        assert abs(mine["pct"] / 100 - r["share"]) < 1e-6, (column, choice)
+        assert abs(mine["se"] - r["se"]) < 1e-6, (column, choice)
+        assert abs(mine["effective_base"] - r["effective"]) < 1e-6, (column, choice)
+        # svyciprop's "mean" interval with a normal quantile is the share plus or minus 1.96 standard errors
+        assert abs(mine["pct"] / 100 - 1.959963984540054 * mine["se"] - r["low"]) < 1e-6
+        assert abs(mine["pct"] / 100 + 1.959963984540054 * mine["se"] - r["high"]) < 1e-6
+
+
+# ----------------------------------------------------------------------------- configuration errors
+
+
+def study_with(tmp_path, weights):
+    """A copy of the first study whose config.yaml has the ``weights`` block; its config folder."""
+    root = tmp_path / "config"
+    shutil.copytree(FIRST, root / "study")
+    path = root / "study" / "config.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["weights"] = weights
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return root
+
+
+REGION = {"north_america": 0.5, "europe": 0.3, "asia_pacific": 0.1, "latin_america": 0.05, "middle_east_africa": 0.05}
+CONFIG_ERRORS = [
+    ({"targets": {"regoin": REGION}}, "weights.targets.regoin: 'regoin' is not a single-choice question of the codebook"),
+    ({"targets": {"tools": {"mobile": 0.5, "games": 0.5}}}, "weights.targets.tools: 'tools' is not a single-choice question"),
+    (
+        {"targets": {"region": {**REGION, "antarctica": 0.0001}}},
+        "weights.targets.region: 'antarctica' is not a choice of 'region'",
+    ),
+    (
+        {"targets": {"region": {**REGION, "europe": 0.2}}},
+        "weights.targets.region: the shares add up to 0.9, not 1 (within 1e-06)",
+    ),
+    ({"targets": {"region": {**REGION, "europe": 1.3}}}, "weights.targets.region.europe: 1.3 is greater than the maximum of 1"),
+    (
+        {"targets": {"region": {**REGION, "europe": 0}}},
+        "weights.targets.region.europe: 0 is less than or equal to the minimum of 0",
+    ),
+    ({"targets": {"region": REGION}, "trim": {"max": 0.8}}, "weights.trim.max: 0.8 is less than or equal to the minimum of 1"),
+    ({"targets": {"region": REGION}, "tolerance": 0.5}, "weights.tolerance: 0.5 is greater than the maximum of 0.01"),
+    (
+        {"targets": {"region": REGION}, "cap": 3},
+        "weights: unexpected key 'cap'; expected keys: targets, trim, max_iterations, tolerance",
+    ),
+    ({"targets": {}}, "weights.targets: {} should be non-empty"),
+]
+
+
+@pytest.mark.parametrize("weights, expected", CONFIG_ERRORS)
+def test_configuration_errors_are_one_line(tmp_path, weights, expected):
+    with pytest.raises(SurveyError) as error:
+        load_study(study_with(tmp_path, weights), "study", {}, SCHEMAS)
+    message = str(error.value)
+    assert "\n" not in message
+    assert expected in message, message
+
+
+def test_a_valid_weights_block_loads_with_its_defaults(tmp_path):
+    study = load_study(study_with(tmp_path, {"targets": {"region": REGION}}), "study", {}, SCHEMAS)
+    assert study.config["weights"] == {"targets": {"region": REGION}, "max_iterations": 1000, "tolerance": 1e-6}
+
+
+# ----------------------------------------------------------------------------- a weighted build
+
+
+WEIGHTS = {
+    "targets": {
+        "company_size": {"under_1000": 0.3, "from_1000": 0.25, "from_5000": 0.15, "from_10000": 0.2, "over_50000": 0.1},
+    },
+    "trim": {"max": 4},
+}
+
+
+@pytest.mark.e2e
+def test_a_weighted_copy_of_the_first_study_builds(tmp_path):
+    workdir = copy_project(tmp_path / "project")
+    path = workdir / "config" / "sales-training-2012" / "config.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["weights"] = WEIGHTS
+    config["fail_on_unverified"] = False  # the published figures are unweighted
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    run = snakemake(workdir)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = workdir / "results" / "sales-training-2012"
+    respondents = pd.read_feather(results / "tier" / "respondents.arrow")
+    w = respondents[WEIGHT]
+    assert w.mean() == pytest.approx(1) and w.max() <= 4
+    answered = respondents["company_size"].notna()  # two did not answer: the targets are of those who did
+    shares = w[answered].groupby(respondents["company_size"][answered].astype(str)).sum() / w[answered].sum()
+    assert shares.to_dict() == pytest.approx(WEIGHTS["targets"]["company_size"], abs=1e-6)
+    summary = pd.read_csv(results / "tier" / "weighting.csv").set_index("measure")["value"]
+    assert float(summary["efficiency"]) == pytest.approx(effective_base(w) / len(w))
+    assert float(summary["max_weight"]) == pytest.approx(w.max())
+    table = pd.read_csv(results / "crosstab" / "crosstabs.csv")
+    assert list(table.columns) == COLUMNS + WEIGHTED_COLUMNS
+    sizes = table[(table["question"] == "company_size") & (table["column"] == "total") & (table["kind"] == "choice")]
+    assert (sizes.set_index("choice")["pct"] / 100).to_dict() == pytest.approx(WEIGHTS["targets"]["company_size"], abs=1e-6)
+    with zipfile.ZipFile(results / "crosstab" / "crosstabs.xlsx") as workbook:
+        assert 'name="Weights"' in workbook.read("xl/workbook.xml").decode()
+    html = " ".join((results / "report.html").read_text(encoding="utf-8").split())
+    assert "Raked (rim weighting) to population shares of “How many employees does your company have worldwide?”" in html
+    assert f"the weighting efficiency is {float(summary['efficiency']):.0%}" in html
+    assert f"The largest weight is {float(summary['max_weight']):.2f}" in html
+    assert "keep their share of the sample on it" in html and "None: every respondent counts once" not in html
