@@ -20,30 +20,26 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 STYLESHEET = '<link rel="stylesheet" href="style.css">'
 VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
 FIGURE = re.compile(r'<figure class="exhibit" id="([^"]+)">')
+CHART = re.compile(r'<img src="(?P<src>charts/[^"]+\.svg)"(?: alt="(?P<alt>[^"]*)")?>')
 
 
 def self_contained(html: str, assets: dict[str, Path]) -> str:
     """The report as one HTML file: the print stylesheet and, after it, the screen one (``screen.css``)
-    inlined; fonts as data URIs, SVG charts inline (other images as data URIs); figures and cross-references
-    numbered; tables scrollable."""
+    inlined; fonts as data URIs; the charts inline; figures and cross-references numbered; tables scrollable."""
 
     def data_uri(name: str) -> str:
         media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return f"data:{media_type};base64," + base64.b64encode(assets[name].read_bytes()).decode("ascii")
 
     def chart(match: re.Match) -> str:
-        attributes = dict(re.findall(r'([\w-]+)="([^"]*)"', match[1]))
-        src = attributes.get("src", "")
-        if not (src.startswith("charts/") and src.endswith(".svg")):
-            return match[0]
-        return inline_svg(assets[src].read_bytes(), f"chart-{Path(src).stem}-", entities.unescape(attributes.get("alt", "")))
+        src, alt = match["src"], entities.unescape(match["alt"] or "")
+        return inline_svg(assets[src].read_bytes(), f"chart-{Path(src).stem}-", alt)
 
     css = assets["style.css"].read_text(encoding="utf-8")
     css = re.sub(r"url\((fonts/[^)]+)\)", lambda m: f"url({data_uri(m.group(1))})", css)
     css += "\n" + assets["screen.css"].read_text(encoding="utf-8")
     html = html.replace(STYLESHEET, f"{VIEWPORT}\n<style>\n{css}</style>")
-    html = re.sub(r"<img\s([^>]*)>", chart, html)
-    html = re.sub(r'src="(charts/[^"]+)"', lambda m: f'src="{data_uri(m.group(1))}"', html)
+    html = CHART.sub(chart, html)
     return scrollable_tables(numbered(html))
 
 
