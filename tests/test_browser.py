@@ -95,8 +95,9 @@ def browser():
 
 
 @pytest.fixture(scope="module", params=WIDTHS)
-def page(request, browser, build):
+def page(request, browser):
     """The built report.html at a desktop width or as a phone."""
+    build = request.getfixturevalue("build")  # once the browser is there: without one nothing is built
     phone = request.param == "phone"
     page = browser.new_page(viewport={"width": WIDTHS[request.param], "height": 900}, is_mobile=phone, has_touch=phone)
     page.goto((build / RESULTS / "report.html").as_uri())
@@ -161,8 +162,11 @@ def test_the_cover_text_shows_on_its_background(page, tmp_path):
 
 @in_browser
 def test_nothing_is_wider_than_the_screen_and_wide_tables_scroll_in_their_box(page, tmp_path):
-    page.screenshot(path=tmp_path / "report.png", full_page=True)
+    from PIL import Image
+
     width = page.viewport_size["width"]
+    shot = Image.open(BytesIO(page.screenshot(path=tmp_path / "report.png", full_page=True)))
+    assert shot.width == width  # the whole page's screenshot is as wide as the screen
     assert page.evaluate("innerWidth") == width  # as a phone too: the page asks for the device's width
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     boxes = page.evaluate("[...document.querySelectorAll('table')].map(t => t.parentElement.className)")
