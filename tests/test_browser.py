@@ -155,9 +155,9 @@ def test_the_cover_text_shows_on_its_background(page, tmp_path):
     # and on the screenshot: the cover shows both its background and its text's colour
     shot = Image.open(BytesIO(page.locator(".cover").screenshot(path=tmp_path / "cover.png"))).convert("RGB")
     colours = {colour: n for n, colour in shot.getcolors(shot.width * shot.height)}
-    area, title = shot.width * shot.height, texts[0]
-    assert colours.get(tuple(title["background"]), 0) > area / 2, "the cover's background is not what the screen shows"
-    assert colours.get(tuple(title["colour"]), 0) > area / 100, "the cover's text does not show on the screenshot"
+    area, first = shot.width * shot.height, texts[0]
+    assert colours.get(tuple(first["background"]), 0) > area / 2, "the cover's background is not what the screen shows"
+    assert colours.get(tuple(first["colour"]), 0) > area / 100, "the cover's text does not show on the screenshot"
 
 
 @in_browser
