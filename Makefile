@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+AXE := node_modules/axe-core/axe.min.js
 CORES ?= 4
 # Test processes (pytest-xdist): the three slowest modules start at once, each on its own worker
 # (tests/conftest.py); on two cores a third worker pays, as the SLURM test mostly waits for its cluster.
@@ -28,8 +29,11 @@ test: SYSTEM_PACKAGES += r-base-core r-cran-survey
 
 # As root with apt-get, tests/test_slurm.py installs slurm-wlm and munge (if missing) and runs a
 # one-node SLURM cluster while it runs (profiles/slurm/localhost-cluster.sh); SKIP_SLURM=1 skips it.
+# tests/test_browser.py opens report.html in Debian's chromium (installed here with the other system
+# packages), driven by Playwright (requirements.lock), and runs axe-core's rules in it (npm, below).
 # The whole suite, the end-to-end builds included (about 3 minutes on two cores).
-test: system $(STAMP)
+test: SYSTEM_PACKAGES += chromium
+test: system $(STAMP) $(AXE)
 	@if [ -z "$(SKIP_SLURM)" ] && [ "$$(id -u)" = 0 ]; then \
 	  echo "note: the SLURM test installs slurm-wlm and munge with apt-get if missing and runs munged, slurmctld and slurmd until it ends (SKIP_SLURM=1 skips it)"; fi
 	$(BIN)/pytest $(XDIST)
@@ -74,6 +78,14 @@ system:
 	else \
 	  echo "note: install $$missing (Debian/Ubuntu names; README, 'System libraries'), or the report may differ or fail"; \
 	fi
+
+# axe-core, the accessibility rules the browser test runs, from npm at the version package-lock.json pins.
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+	  echo "installing axe-core from npm into node_modules/ (package-lock.json), for the browser test"; \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+	  echo "note: npm is missing: the browser test skips its accessibility check (install Node.js and npm)"; fi
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'

@@ -212,8 +212,9 @@ def test_the_html_twin_inlines_both_stylesheets_and_the_charts(tmp_path):
     html = self_contained('<link rel="stylesheet" href="style.css"><img src="charts/c.svg">', assets)
     font = mimetypes.guess_type("a.ttf")[0] or "application/octet-stream"
     assert html == (
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<style>\n@font-face {{ src: url(data:{font};base64,Zm9udA==); }}\n\n@media screen {{ body {{ margin: 0; }} }}\n</style>"
-        '<img src="data:image/svg+xml;base64,PHN2Zy8+">'
+        '<svg id="chart-c-svg" role="img" aria-label="" />'  # inline, so that its text can use the page's fonts
     )
 
 
