@@ -83,7 +83,9 @@ def verdict(blanks: list[float], ends: set[int]) -> tuple[float, list[int], str]
     """The mean blank fraction after the cover, the pages over the limit, and a table of every page."""
     mean = float(np.mean(blanks[1:]))
     over = [i for i, b in enumerate(blanks, 1) if i > 1 and b > MOST_BLANK and i not in ends]
-    rows = [f"p{i}: {b:.0%}{' (chapter end)' if i in ends else ''}{' OVER' if i in over else ''}" for i, b in enumerate(blanks, 1)]
+    rows = [
+        f"p{i}: {b:.0%}{' (chapter end)' if i in ends else ''}{' OVER' if i in over else ''}" for i, b in enumerate(blanks, 1)
+    ]
     return mean, over, f"mean blank after the cover {mean:.1%}; " + ", ".join(rows)
 
 
