@@ -39,7 +39,7 @@ def write(folder, kind):
         path.write_text(BROKEN, encoding="utf-8")
     elif kind == "schema":
         report = (ROOT / "config" / "sales-training-2012" / "report.yaml").read_text(encoding="utf-8")
-        edited = report.replace("by: tier\n", "by: tiers\n", 1)  # exhibits[2]
+        edited = report.replace("by: tier\n", "by: tiers\n", 1)  # exhibits[5]
         assert edited != report
         path.write_text(edited, encoding="utf-8")
     return path  # "missing": not written
@@ -71,7 +71,7 @@ YAML = [
         "not valid YAML: line 2, column 6: did not find expected ',' or ']'"
         " (while parsing a flow sequence from line 1, column 11)",
     ),
-    ("report", "schema", "exhibits[2].by: 'tiers' is not one of ['total', 'tier']"),
+    ("report", "schema", "exhibits[5].by: 'tiers' is not one of ['total', 'tier']"),
 ]
 
 

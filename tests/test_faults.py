@@ -220,7 +220,7 @@ CHAIN = [
     Step("a published figure no longer holds", "verify", 1, "F1 (respondents): published 175, computed 174",
          edit=(FIGURES, lambda text: text.replace("{measure: respondents, expect: 174}", "{measure: respondents, expect: 175}"))),
     Step("kill", "charts", -9, args=("--forcerun", "charts")),
-    Step("unwritable output", "charts", 1, f"cannot write {WORK}/charts/initiative.svg: {DENIED}",
+    Step("unwritable output", "charts", 1, f"cannot write {WORK}/charts/company_size.svg: {DENIED}",
          unwritable=f"{WORK}/charts"),
     Step("kill", "render", -9),
     Step("unwritable output", "render", 1, f"cannot write {WORK}/report.pdf: {DENIED}", unwritable=WORK),

@@ -60,7 +60,7 @@ def test_configured_text_is_printed_as_written(hostile):
     ("place", "message"),
     [
         ("findings", "finding 'prompts': the text holds template syntax ({{…), which is never run"),
-        ("exhibits", "exhibit 'initiative' headline: the text holds template syntax ({{…), which is never run"),
+        ("exhibits", "exhibit 'company_size' headline: the text holds template syntax ({{…), which is never run"),
     ],
 )
 def test_template_syntax_in_a_finding_or_headline_stops_the_render_with_one_line(hostile, tmp_path, place, message):
