@@ -70,6 +70,8 @@ def load_study(root: str | Path, name: object, overrides: dict, schemas: str | P
         figures = load_valid(figures_path, schemas / "published_figures.schema.yaml", "the published figures")
     problems = [
         *(f"{path}: {p}" for p in config_references(config, codebook)),
+        *(f"{path}: {p}" for p in metadata_references(config, codebook)),
+        *export_references(config, codebook),
         *(f"{report_path}: {p}" for p in report_references(report, config["tiers"], codebook)),
         *(f"{figures_path}: {p}" for p in checks_references(figures or [], "", config["tiers"], codebook)),
     ]
@@ -125,6 +127,47 @@ def config_references(config: dict, codebook: Codebook) -> Iterator[str]:
                 yield question
             elif "choices" in rule:
                 yield from _choices(question, rule["choices"], f"cleaning.exclusions[{i}].choices")
+
+
+PLATFORM_NAMES = {
+    "qualtrics": "Qualtrics",
+    "qualtrics_legacy": "legacy Qualtrics",
+    "surveymonkey": "SurveyMonkey",
+    "spss": "SPSS",
+}
+
+
+def metadata_references(config: dict, codebook: Codebook) -> Iterator[str]:
+    """Each cleaning rule finds the metadata it reads, and ``survey.finished`` names questions of the codebook."""
+    from .clean import unmet
+    from .platforms import available_fields, platform_of
+
+    platform = platform_of(config)
+    available = available_fields(platform, codebook)
+    for question_id in codebook.finished:
+        found = _question(codebook, question_id, f"survey.finished.answered in {codebook.source}", closed=False)
+        if isinstance(found, str):
+            yield found
+    for i, rule in enumerate(config["cleaning"]["exclusions"]):
+        needed = unmet(rule["rule"], available)
+        if needed is None:
+            continue
+        if platform in ("qualtrics", "spss"):
+            where = f"survey.{'pii' if rule['rule'] == 'duplicate' else 'metadata'} in {codebook.source} names none"
+        else:
+            where = f"a {PLATFORM_NAMES[platform]} export has none"
+        hint = "; or name the question that ends the survey under survey.finished" if rule["rule"] == "incomplete" else ""
+        yield f"cleaning.exclusions[{i}] (rule {rule['rule']}) needs {needed}: {where}{hint}"
+
+
+def export_references(config: dict, codebook: Codebook) -> Iterator[str]:
+    """A Qualtrics export's header rows name the questions the codebook does (checked where the export exists)."""
+    from .platforms import platform_of
+
+    if platform_of(config) == "qualtrics" and Path(config["export"]).is_file():
+        from .qualtrics import header_problems
+
+        yield from header_problems(Path(config["export"]), codebook)
 
 
 def checks_references(checks: list[dict], where: str, tiers: dict, codebook: Codebook) -> Iterator[str]:
