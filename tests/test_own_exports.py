@@ -2,8 +2,11 @@
 definition of finished, the survey's own typos, and headers checked against the codebook."""
 
 import csv
+import os
 import re
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
 import pyreadstat
@@ -19,7 +22,7 @@ from surveyreport.errors import SurveyError
 from surveyreport.platforms import read_export
 from surveyreport.study import load_study
 
-from .conftest import ROOT
+from .conftest import ROOT, copy_project, snakemake
 
 SCHEMAS = ROOT / "workflow" / "schemas"
 SALES = ROOT / "config" / "sales-training-2012"
@@ -403,3 +406,78 @@ def test_a_surveymonkey_message_names_the_whole_heading(study, tmp_path):
         SurveyError, match=re.escape(f"row 7, column '{surveymonkey.heading(tools)} / {rows[1][at]}': unexpected value 'Yes'")
     ):
         read_export(path, codebook)
+
+
+# ----------------------------------------------------------------------------- drafting from SPSS and SurveyMonkey
+
+
+def _init(root, *args):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    command = [sys.executable, "-m", "surveyreport.cli", "init", *map(str, args), "--root", str(root)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=root, check=False)
+
+
+@pytest.fixture
+def bare_root(tmp_path):
+    shutil.copytree(ROOT / "workflow" / "schemas", tmp_path / "workflow" / "schemas")
+    return tmp_path
+
+
+def test_an_spss_file_drafts_its_questions_from_its_dictionary(study, bare_root, tmp_path):
+    codebook, responses = study
+    export = tmp_path / "survey.sav"
+    writers.write_spss(responses, codebook, export)
+    run = _init(bare_root, "from-spss", "--export", export)
+    assert run.returncode == 0, run.stderr
+    drafted = load_codebook(bare_root / "config" / "from-spss" / "codebook.yaml")
+    assert [(q.column, q.type, q.text) for q in drafted.questions] == [
+        (q.column, "single" if q.type == "rating" else q.type, q.text) for q in codebook.questions
+    ]
+    for mine, theirs in zip(drafted.questions, codebook.questions):
+        assert [(c.code, c.label, c.text) for c in mine.choices] == [(c.code, c.label, c.text) for c in theirs.choices]
+    assert drafted.metadata["duration"] == "Duration__in_seconds_" and drafted.pii["email"] == "RecipientEmail"
+    frame = read_export(bare_root / "data" / "raw" / "survey.sav", drafted)
+    assert len(frame) == len(responses)
+
+
+def test_a_bare_spss_file_drafts_without_metadata(study, bare_root, tmp_path):
+    codebook, responses = study
+    export = tmp_path / "bare.sav"
+    _bare_sav(codebook, responses, export)
+    run = _init(bare_root, "bare", "--export", export)
+    assert run.returncode == 0, run.stderr
+    raw = yaml.safe_load((bare_root / "config" / "bare" / "codebook.yaml").read_text(encoding="utf-8"))
+    single = [q["id"] for q in raw["questions"] if q["type"] == "single"]
+    assert raw["survey"]["metadata"] == {} and raw["survey"]["finished"]["answered"] in single
+    config = yaml.safe_load((bare_root / "config" / "bare" / "config.yaml").read_text(encoding="utf-8"))
+    assert [r["rule"] for r in config["cleaning"]["exclusions"]] == ["incomplete"]
+
+
+def test_a_surveymonkey_export_drafts_headings_choices_and_comments(study, bare_root, tmp_path):
+    codebook, responses = study
+    responses, skipped = _optional_last(codebook, responses)
+    export = tmp_path / "monkey.csv"
+    writers.write_surveymonkey(responses, codebook, export)
+    run = _init(bare_root, "monkey", "--export", export)
+    assert run.returncode == 0, run.stderr
+    drafted = load_codebook(bare_root / "config" / "monkey" / "codebook.yaml")
+    assert [q.text for q in drafted.questions] == [surveymonkey.heading(q) for q in codebook.questions]
+    tools, mine = codebook.question("tools"), drafted.questions[11]
+    assert [c.label for c in mine.choices] == [c.label for c in tools.choices] and mine.choices[-1].text
+    assert drafted.finished == (drafted.questions[13].id,)  # the last is optional: some finished without it
+    frame = read_export(bare_root / "data" / "raw" / "monkey.csv", drafted)
+    assert frame.loc[skipped, "finished"].all()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("layout", ["spss", "surveymonkey"])
+def test_the_workflow_builds_a_report_from_a_drafted_spss_or_surveymonkey_export(study, tmp_path, layout):
+    codebook, responses = study
+    workdir = copy_project(tmp_path / "project")
+    export = tmp_path / ("survey.sav" if layout == "spss" else "survey.csv")
+    (writers.write_spss if layout == "spss" else writers.write_surveymonkey)(responses, codebook, export)
+    run = _init(workdir, "mine", "--export", export)
+    assert run.returncode == 0, run.stderr
+    build = snakemake(workdir, "--config", "study=mine")
+    assert build.returncode == 0, build.stderr[-3000:]
+    assert (workdir / "results" / "mine" / "report.pdf").stat().st_size > 10_000

@@ -22,6 +22,7 @@ from .export import UNANSWERED, Export, check_columns
 from .qsf import plain
 
 HEADER_ROWS = 3
+SELECTED = " - Selected Choice"  # what row 2 adds to a question with a "please specify" choice
 # Standard metadata columns: export column, label (row 2), ImportId (row 3).
 METADATA_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("StartDate", "Start Date", "startDate"),
@@ -215,8 +216,11 @@ def header_problems(path: Path, codebook: Codebook) -> list[str]:
     """Where the export's header rows (question text, ImportId) name another question than the codebook does.
 
     One line per column: the file, the column, what the header says and what the
-    codebook says. Text is compared without HTML tags, entities and runs of
-    whitespace; a text entry column's label only has to begin with its question.
+    codebook says. The ImportId is the question's (``QID6``; a "please specify"
+    column's ``QID6_5_TEXT`` names the choice by its id, not its code); text is
+    compared without HTML tags, entities, runs of whitespace and the " - Selected
+    Choice" Qualtrics adds, and a choice's column label only has to begin with its
+    question's.
     A file whose first three rows cannot be read is left to the reader to name.
     """
     try:
@@ -233,20 +237,16 @@ def header_problems(path: Path, codebook: Codebook) -> list[str]:
         if name not in header or header.count(name) > 1:
             continue
         position = header.index(name)
-        said, text = plain(rows[1][position]), plain(column.question.text)
-        wanted = import_key(column.import_id)
-        if keys[position] != wanted or not (said == text or said.startswith(text + " - ")):
+        said, text = (plain(t).removesuffix(SELECTED) for t in (rows[1][position], column.question.text))
+        qid, found = column.question.import_id.removesuffix("_TEXT"), keys[position]
+        same_question = found is not None and (found[0] == qid or found[0].startswith(qid + "_"))
+        if not same_question or not (said == text or said.startswith(text + " - ")):
             problems.append(
-                f"{path}, column {name!r}: the header says {_cut(said)!r} ({_describe(keys[position])}), "
-                f"the codebook {codebook.source} says {_cut(text)!r} ({_describe(wanted)}, question {column.question.id!r})"
+                f"{path}, column {name!r}: the header says {_cut(said)!r} "
+                f"({'ImportId ' + found[0] if found else 'no ImportId'}), "
+                f"the codebook {codebook.source} says {_cut(text)!r} (ImportId {qid}, question {column.question.id!r})"
             )
     return problems
-
-
-def _describe(key: tuple[str, str | None] | None) -> str:
-    if key is None:
-        return "no ImportId"
-    return f"ImportId {key[0]}" + (f", choice {key[1]}" if key[1] is not None else "")
 
 
 def _cut(text: str, limit: int = 80) -> str:
