@@ -77,9 +77,11 @@ def test_a_csv_with_only_a_response_id_and_dates_is_read(study, tmp_path):
     assert frame["channel"].isna().all() and frame["progress"].between(0, 100).all()
 
 
-def _bare_sav(codebook, responses, path):
-    """An SPSS file from another source: the questions' variables with their labels, no metadata at all."""
+def _bare_sav(codebook, responses, path, dated=False):
+    """An SPSS file from another source: the questions' variables with their labels, no metadata (an end date if ``dated``)."""
     data, value_labels = {}, {}
+    if dated:
+        data["EndDate"] = pd.to_datetime(responses["EndDate"])
     for question in codebook.questions:
         if question.closed and not question.multi:
             data[question.column] = responses[question.id].astype(object).map({c.id: float(c.code) for c in question.choices})
@@ -135,8 +137,8 @@ def test_a_cleaning_rule_without_its_field_is_refused_before_any_job(study, tmp_
         load_study(root, "mine", {}, SCHEMAS)
     text = str(error.value)
     assert "\n" not in text
-    assert "cleaning.exclusions[0] (rule status) needs status: survey.metadata in" in text
-    assert "(and 3 more)" in text  # incomplete, duplicate and speeder too
+    assert "mine/config.yaml: the report needs the survey's field dates: survey.metadata in" in text
+    assert "(and 4 more)" in text  # the field dates, incomplete, duplicate and speeder too
 
 
 @pytest.mark.parametrize(
@@ -149,7 +151,7 @@ def test_a_cleaning_rule_without_its_field_is_refused_before_any_job(study, tmp_
 )
 def test_each_rule_names_the_field_it_lacks(study, tmp_path, rule, message):
     raw = _raw_codebook()
-    raw["survey"] = {"metadata": {"response_id": "ResponseId", "status": "Status"}, "pii": {}}
+    raw["survey"] = {"metadata": {"response_id": "ResponseId", "status": "Status", "end": "EndDate"}, "pii": {}}
 
     def only(config):
         config["cleaning"]["exclusions"] = [r for r in config["cleaning"]["exclusions"] if r["rule"] == rule]
@@ -445,12 +447,18 @@ def test_a_bare_spss_file_drafts_without_metadata(study, bare_root, tmp_path):
     export = tmp_path / "bare.sav"
     _bare_sav(codebook, responses, export)
     run = _init(bare_root, "bare", "--export", export)
+    assert run.returncode == 1 and "the report needs the survey's field dates: survey.metadata in" in run.stderr
+    assert not (bare_root / "config" / "bare").exists()
+    _bare_sav(codebook, responses, export, dated=True)
+    run = _init(bare_root, "bare", "--export", export)
     assert run.returncode == 0, run.stderr
     raw = yaml.safe_load((bare_root / "config" / "bare" / "codebook.yaml").read_text(encoding="utf-8"))
     single = [q["id"] for q in raw["questions"] if q["type"] == "single"]
-    assert raw["survey"]["metadata"] == {} and raw["survey"]["finished"]["answered"] in single
+    assert raw["survey"]["metadata"] == {"end": "EndDate"} and raw["survey"]["finished"]["answered"] in single
     config = yaml.safe_load((bare_root / "config" / "bare" / "config.yaml").read_text(encoding="utf-8"))
     assert [r["rule"] for r in config["cleaning"]["exclusions"]] == ["incomplete"]
+    frame = read_export(bare_root / "data" / "raw" / "bare.sav", load_codebook(bare_root / "config" / "bare" / "codebook.yaml"))
+    assert frame["recorded"].equals(frame["end"]) and frame["start"].isna().all() and frame["response_id"].iloc[0] == "row 1"
 
 
 def test_a_surveymonkey_export_drafts_headings_choices_and_comments(study, bare_root, tmp_path):

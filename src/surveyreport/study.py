@@ -148,6 +148,11 @@ def metadata_references(config: dict, codebook: Codebook) -> Iterator[str]:
         found = _question(codebook, question_id, f"survey.finished.answered in {codebook.source}", closed=False)
         if isinstance(found, str):
             yield found
+    if not {"recorded", "end", "start"} & available:
+        yield (
+            f"the report needs the survey's field dates: survey.metadata in {codebook.source} names "
+            "no recorded, end or start date column"
+        )
     for i, rule in enumerate(config["cleaning"]["exclusions"]):
         needed = unmet(rule["rule"], available)
         if needed is None:
