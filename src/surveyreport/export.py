@@ -68,13 +68,13 @@ class Export:
             raise SurveyError(p.message.format(value=value), file=self.path, row=row, column=p.column, expected=p.expected)
         if total == 0:
             return
-        lines = []
-        for p in problems:
-            for n, (row, value) in enumerate(p.listed):
-                if len(lines) == MAX_LISTED:
-                    break
-                expected = f" (expected {p.expected})" if n == 0 else ""
-                lines.append(f"  row {row}, column {p.column!r}: {p.message.format(value=value)}{expected}")
+        cells = sorted((row, n, value) for n, p in enumerate(problems) for row, value in p.listed)[:MAX_LISTED]
+        lines, shown = [], set()
+        for row, n, value in cells:  # by row; each column's expectation with its first cell
+            p = problems[n]
+            expected = "" if n in shown else f" (expected {p.expected})"
+            shown.add(n)
+            lines.append(f"  row {row}, column {p.column!r}: {p.message.format(value=value)}{expected}")
         columns = len({p.column for p in problems})
         more = f"\n  and {total - len(lines):,} more" if total > len(lines) else ""
         raise SurveyError(f"{total:,} values cannot be read, in {columns} column(s):\n" + "\n".join(lines) + more, file=self.path)
