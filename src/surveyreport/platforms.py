@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .codebook import Codebook
-from .errors import SurveyError
+from .errors import SurveyError, file_problem
 from .parse import parse
 
 log = logging.getLogger("surveyreport")
@@ -44,11 +44,11 @@ def detect_platform(path: str | Path) -> str:
 
 
 def platform_of(config: dict) -> str:
-    """The platform of a study's export: ``export_format``, else told from the file (Qualtrics while it is missing)."""
+    """The platform of a study's export: ``export_format``, else told from the file (Qualtrics while it cannot be read)."""
     platform = config.get("export_format", "auto")
     if platform != "auto":
         return platform
-    return detect_platform(config["export"]) if Path(config["export"]).is_file() else "qualtrics"
+    return "qualtrics" if file_problem(config["export"]) else detect_platform(config["export"])
 
 
 def available_fields(platform: str, codebook: Codebook) -> set[str]:

@@ -19,7 +19,7 @@ from snakemake.utils import update_config
 
 from .codebook import Codebook, Question, parse_codebook
 from .configuration import load_valid, load_yaml, validate
-from .errors import SurveyError
+from .errors import SurveyError, file_problem
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 WORKFLOW_KEYS = {"study", "base"}  # --config keys of the workflow, not of a study: which study, a diff's base
@@ -169,7 +169,7 @@ def export_references(config: dict, codebook: Codebook) -> Iterator[str]:
     """A Qualtrics export's header rows name the questions the codebook does (checked where the export exists)."""
     from .platforms import platform_of
 
-    if platform_of(config) == "qualtrics" and Path(config["export"]).is_file():
+    if platform_of(config) == "qualtrics" and not file_problem(config["export"]):
         from .qualtrics import header_problems
 
         yield from header_problems(Path(config["export"]), codebook)
