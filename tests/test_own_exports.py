@@ -79,10 +79,14 @@ def test_a_csv_with_only_a_response_id_and_dates_is_read(study, tmp_path):
 
 def _bare_sav(codebook, responses, path, dated=False):
     """An SPSS file from another source: the questions' variables with their labels, no metadata (an end date if ``dated``)."""
-    data, value_labels = {}, {}
+    data, value_labels, labels = {}, {}, {}
     if dated:
         data["EndDate"] = pd.to_datetime(responses["EndDate"])
     for question in codebook.questions:
+        labels[question.column] = question.text
+        for choice in question.choices:
+            labels[f"{question.column}_{choice.code}"] = f"{question.text} - {choice.label}"
+            labels[f"{question.column}_{choice.code}_TEXT"] = f"{question.text} - {choice.label} - Text"
         if question.closed and not question.multi:
             data[question.column] = responses[question.id].astype(object).map({c.id: float(c.code) for c in question.choices})
             value_labels[question.column] = {float(c.code): c.label for c in question.choices}
@@ -90,15 +94,16 @@ def _bare_sav(codebook, responses, path, dated=False):
             for choice in question.choices:
                 ticks = responses[question.choice_column(choice)].astype("boolean").astype("Float64")
                 data[f"{question.column}_{choice.code}"] = ticks.to_numpy(dtype=float, na_value=float("nan"))
-                for c in question.choices:
-                    if c.text:
-                        data[f"{question.column}_{c.code}_TEXT"] = responses[question.text_column(c)].fillna("").astype(str)
+                if choice.text:
+                    data[f"{question.column}_{choice.code}_TEXT"] = responses[question.text_column(choice)].fillna("").astype(str)
         else:
             data[question.column] = responses[question.id].fillna("").astype(str)
-        for c in question.choices:
+        for c in question.choices:  # after a single-choice question, its "please specify" text
             if c.text and not question.multi:
                 data[f"{question.column}_{c.code}_TEXT"] = responses[question.text_column(c)].fillna("").astype(str)
-    pyreadstat.write_sav(pd.DataFrame(data), str(path), variable_value_labels=value_labels)
+    pyreadstat.write_sav(
+        pd.DataFrame(data), str(path), column_labels=[labels.get(c, c) for c in data], variable_value_labels=value_labels
+    )
 
 
 def test_an_spss_file_without_metadata_names_responses_by_row(study, tmp_path):
@@ -453,8 +458,13 @@ def test_a_bare_spss_file_drafts_without_metadata(study, bare_root, tmp_path):
     run = _init(bare_root, "bare", "--export", export)
     assert run.returncode == 0, run.stderr
     raw = yaml.safe_load((bare_root / "config" / "bare" / "codebook.yaml").read_text(encoding="utf-8"))
-    single = [q["id"] for q in raw["questions"] if q["type"] == "single"]
-    assert raw["survey"]["metadata"] == {"end": "EndDate"} and raw["survey"]["finished"]["answered"] in single
+    closed = [q["id"] for q in raw["questions"] if q["type"] != "text"]
+    assert raw["survey"]["metadata"] == {"end": "EndDate"} and raw["survey"]["finished"]["answered"] in closed
+    drafted = load_codebook(bare_root / "config" / "bare" / "codebook.yaml")
+    assert [(q.column, q.type, q.text, [(c.code, c.label, c.text) for c in q.choices]) for q in drafted.questions] == [
+        (q.column, "single" if q.type == "rating" else q.type, q.text, [(c.code, c.label, c.text) for c in q.choices])
+        for q in codebook.questions
+    ]  # without multiple-response sets, multi-select questions from their split variables
     config = yaml.safe_load((bare_root / "config" / "bare" / "config.yaml").read_text(encoding="utf-8"))
     assert [r["rule"] for r in config["cleaning"]["exclusions"]] == ["incomplete"]
     frame = read_export(bare_root / "data" / "raw" / "bare.sav", load_codebook(bare_root / "config" / "bare" / "codebook.yaml"))

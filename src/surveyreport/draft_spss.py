@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pyreadstat
 
-from .draft import METADATA, PII, Choice, Header, Item
+from .draft import METADATA, PII, Choice, Header, Item, _split_labels
 from .draft_export import Source, last_required
 from .errors import SurveyError
 from .spss import variable
 
 TEXT_OF_CHOICE = re.compile(r"(?P<column>.+)_(?P<code>-?\d+)_TEXT")
+SPLIT = re.compile(r"(?P<stem>.+)_(?P<code>\d+)")  # a split multi-select's variable: <question>_<choice code>
 
 
 def read(path: Path) -> Source:
@@ -34,7 +35,8 @@ def read(path: Path) -> Source:
     metadata = {key: variable(column) for key, column in METADATA.items() if variable(column) in names}
     pii = {key: variable(column) for key, column in PII.items() if variable(column) in names}
     taken = set(metadata.values()) | set(pii.values())
-    in_set = {name: set_name for set_name, mr_set in meta.mr_sets.items() for name in mr_set["variable_list"]}
+    sets = {**_tick_groups(frame, names, labels, taken), **meta.mr_sets}
+    in_set = {name: set_name for set_name, mr_set in sets.items() for name in mr_set["variable_list"]}
     items: list[Item] = []
     for name in names:
         if name in taken or TEXT_OF_CHOICE.fullmatch(name):
@@ -42,8 +44,8 @@ def read(path: Path) -> Source:
         set_name = in_set.get(name)
         if set_name is None:
             items.append(_variable(name, frame[name], labels.get(name) or name, meta))
-        elif name == meta.mr_sets[set_name]["variable_list"][0]:
-            items.append(_multi(set_name, meta.mr_sets[set_name], labels))
+        elif name == sets[set_name]["variable_list"][0]:
+            items.append(_multi(set_name, sets[set_name], labels))
     by_column = {i.column: i for i in items}
     for name in names:
         match = TEXT_OF_CHOICE.fullmatch(name)
@@ -53,7 +55,7 @@ def read(path: Path) -> Source:
             choice.text = True
         elif match:
             items.append(Item(name, "", "text", labels.get(name) or name, column=name))
-    answered = [_answered(frame, i, meta) for i in items if i.closed]
+    answered = [_answered(frame, i, sets) for i in items if i.closed]
     statuses = [int(v) for v in frame[metadata["status"]].dropna()] if "status" in metadata else []
     return Source(
         header=Header(path, "spss", names, [labels.get(n) or "" for n in names], [None] * len(names), [[]] * len(frame)),
@@ -105,10 +107,35 @@ def _variable(name: str, values, label: str, meta) -> Item:
     return item
 
 
-def _answered(frame, item: Item, meta) -> set[int]:
-    """The rows that answered a closed question (ticked anything, for a multiple-response set)."""
+def _answered(frame, item: Item, sets: dict) -> set[int]:
+    """The rows that answered a closed question (ticked anything, for a multi-select)."""
     if item.kind == "multi":
-        counted = meta.mr_sets[item.key]["counted_value"]
-        variables = meta.mr_sets[item.key]["variable_list"]
-        return set(frame.index[frame[variables].eq(counted).any(axis=1)])
+        variables = sets[item.key]["variable_list"]
+        return set(frame.index[frame[variables].eq(sets[item.key]["counted_value"]).any(axis=1)])
     return set(frame.index[frame[item.column].notna()])
+
+
+def _tick_groups(frame, names: list[str], labels: dict, taken: set[str]) -> dict[str, dict]:
+    """Multi-select questions a file without multiple-response sets holds as split variables, as sets.
+
+    Variables ``<stem>_<code>`` next to each other that hold only 1 (ticked), 0 or
+    nothing, labelled ``<question> - <choice>`` as a Qualtrics export labels them.
+    """
+    runs: list[tuple[str, list[str]]] = []
+    for name in names:
+        if TEXT_OF_CHOICE.fullmatch(name):  # a "please specify" text beside its choice
+            continue
+        match = SPLIT.fullmatch(name)
+        ticks = match and name not in taken and set(frame[name].dropna().unique()) <= {0, 1}
+        if not ticks:
+            runs.append(("", []))
+        elif runs and runs[-1][0] == match["stem"]:
+            runs[-1][1].append(name)
+        else:
+            runs.append((match["stem"], [name]))
+    groups = {}
+    for stem, variables in runs:
+        if stem and stem not in names and " - " in (labels.get(variables[0]) or ""):
+            text, _ = _split_labels([labels.get(v) or v for v in variables])
+            groups[stem] = {"label": text, "variable_list": variables, "is_dichotomy": True, "counted_value": 1}
+    return groups
