@@ -55,7 +55,7 @@ class Export:
         if not bad.any():
             return
         rows = bad.to_numpy().nonzero()[0]
-        listed = [(int(r) + self.first_row, _cut(values.iloc[int(r)])) for r in rows[:MAX_LISTED]]
+        listed = [(int(r) + self.first_row, shortened(values.iloc[int(r)])) for r in rows[:MAX_LISTED]]
         self.problems.append(Problem(self.name(column), message, expected, listed, len(rows)))
 
     def report(self) -> None:
@@ -91,7 +91,7 @@ class Problem:
     count: int
 
 
-def _cut(value: object, limit: int = 60) -> object:
+def shortened(value: object, limit: int = 60) -> object:
     """A cell's text shortened for a message (a 100,000-character answer is not printed whole)."""
     return value[: limit - 1] + "…" if isinstance(value, str) and len(value) > limit else value
 

@@ -18,7 +18,7 @@ import pandas as pd
 from .codebook import Choice, Codebook, Question
 from .csvcells import read_csv_cells, response_rows
 from .errors import SurveyError
-from .export import UNANSWERED, Export, check_columns
+from .export import UNANSWERED, Export, check_columns, shortened
 from .qsf import plain
 
 HEADER_ROWS = 3
@@ -242,15 +242,11 @@ def header_problems(path: Path, codebook: Codebook) -> list[str]:
         same_question = found is not None and (found[0] == qid or found[0].startswith(qid + "_"))
         if not same_question or not (said == text or said.startswith(text + " - ")):
             problems.append(
-                f"{path}, column {name!r}: the header says {_cut(said)!r} "
+                f"{path}, column {name!r}: the header says {shortened(said, 80)!r} "
                 f"({'ImportId ' + found[0] if found else 'no ImportId'}), "
-                f"the codebook {codebook.source} says {_cut(text)!r} (ImportId {qid}, question {column.question.id!r})"
+                f"the codebook {codebook.source} says {shortened(text, 80)!r} (ImportId {qid}, question {column.question.id!r})"
             )
     return problems
-
-
-def _cut(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def legacy_header_rows(cells: pd.DataFrame) -> int:
