@@ -51,7 +51,8 @@ CASES = [
         "row 9, column 'ResponseId': the response ID is blank",
     ),
     ("a row with a field too many", set_cell("Q16", 10, "x,extra,y,z"), "row 10: the row has 85 fields, more than the header"),
-    ("duplicate column IDs", rename("Q9,", "Q8_1,"), "column IDs repeat: Q8_1"),
+    # the repeated ID's ImportId tells the codebook's column apart: the other is ignored, and Q9 is missing
+    ("a repeated column ID told apart by its ImportId", rename("Q9,", "Q8_1,"), "required column(s) missing: Q9"),
     (
         "a required column missing",
         rename("Duration (in seconds)", "Time taken"),

@@ -79,6 +79,13 @@ def _duplicate(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series
 
 
 def _speeder(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
+    unknown = frame["duration"].isna()
+    if unknown.any():
+        raise SurveyError(
+            f"the speeder rule needs every response's duration: {int(unknown.sum()):,} have none (a blank start or end date), "
+            f"the first {frame.loc[unknown, 'response_id'].iloc[0]!r}",
+            expected="a duration or both dates on every response, or no speeder rule",
+        )
     median = frame["duration"].median()
     return (frame["duration"] < step["max_share_of_median"] * median).fillna(False).astype(bool)
 
@@ -91,6 +98,23 @@ def _straightliner(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Se
     )
     answered = codes.notna().sum(axis=1)
     return (answered >= step["min_answered"]) & (codes.nunique(axis=1) == 1)
+
+
+# What a rule reads, by tidy name: any one of the alternatives (``survey.finished`` provides "finished").
+NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "status": (("status",),),
+    "incomplete": (("finished",), ("progress",)),
+    "speeder": (("duration",), ("start", "end")),
+    "duplicate": (("email",), ("ip_address",)),
+}
+
+
+def unmet(rule: str, available: set[str]) -> str | None:
+    """What ``rule`` needs and ``available`` (the export's metadata and personal data) lacks, in words; None if nothing."""
+    alternatives = NEEDS.get(rule, ())
+    if not alternatives or any(set(names) <= available for names in alternatives):
+        return None
+    return ", or ".join(" and ".join(names) for names in alternatives)
 
 
 RULES: dict[str, Callable[[pd.DataFrame, dict, Codebook], pd.Series]] = {

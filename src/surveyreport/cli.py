@@ -15,11 +15,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     init = commands.add_parser(
         "init",
-        help="draft config/NAME/ from a Qualtrics export",
-        description="Draft a study folder, config/NAME/, from a Qualtrics CSV export (and its .qsf survey definition).",
+        help="draft config/NAME/ from a Qualtrics, SPSS or SurveyMonkey export",
+        description="Draft a study folder, config/NAME/, from a Qualtrics CSV export (and its .qsf survey definition), "
+        "an SPSS .sav file or a SurveyMonkey CSV export.",
     )
     init.add_argument("name", help="the study's name: its folder under config/ and results/")
-    init.add_argument("--export", required=True, help="the survey's Qualtrics CSV export")
+    init.add_argument("--export", required=True, help="the survey's export: Qualtrics CSV, SPSS .sav or SurveyMonkey CSV")
     init.add_argument("--questionnaire", metavar="FILE.qsf", help="the survey's definition, exported from Qualtrics")
     init.add_argument("--banner", metavar="QUESTION", help="the single-choice question whose answers are the tiers")
     init.add_argument("--root", default=".", help="the project's folder (default: the current one)")

@@ -18,6 +18,12 @@ class Choice:
     label: str
     nonsubstantive: bool = False
     text: bool = False
+    match: str = ""  # the text an export holds for the choice, where it differs from ``label`` (a typo kept by the survey)
+
+    @property
+    def matched(self) -> str:
+        """The choice's text as an export holds it."""
+        return self.match or self.label
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class Codebook:
     questions: tuple[Question, ...]
     metadata: dict[str, str] = field(default_factory=dict)
     pii: dict[str, str] = field(default_factory=dict)
+    finished: tuple[str, ...] = ()  # questions a finished response has answered (survey.finished); () for the export's own
     source: str = ""
 
     def question(self, question_id: str) -> Question:
@@ -128,8 +135,15 @@ def parse_codebook(raw: dict, source: str = "codebook") -> Codebook:
         questions=tuple(questions),
         metadata=dict(survey.get("metadata", {})),
         pii=dict(survey.get("pii", {})),
+        finished=_finished(survey.get("finished")),
         source=source,
     )
+
+
+def _finished(entry: dict | None) -> tuple[str, ...]:
+    """``survey.finished``: ``{answered: QUESTION}`` or ``{answered: [QUESTION, ...]}``."""
+    answered = (entry or {}).get("answered", ())
+    return (answered,) if isinstance(answered, str) else tuple(answered)
 
 
 def load_codebook(path: str | Path) -> Codebook:

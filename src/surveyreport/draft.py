@@ -722,6 +722,13 @@ def init(
         raise SurveyError(f"{folder} exists already: init never overwrites a study", expected="a new study name")
     if not export.is_file():
         raise SurveyError("no such file", file=export, expected="the survey's CSV export")
+    platform = detect_platform(export)
+    if platform in ("spss", "surveymonkey"):  # drafted from the file alone (draft_export)
+        if questionnaire is not None:
+            raise SurveyError(f"--questionnaire is a Qualtrics survey definition; a {platform} export is drafted from itself")
+        from .draft_export import init_from
+
+        return init_from(platform, name, export, banner, root)
     header = read_header(export)
     if questionnaire is not None:
         survey = read_qsf(questionnaire)

@@ -21,7 +21,8 @@ from .tidy import DATE_FORMAT
 
 log = logging.getLogger("surveyreport")
 
-UNANSWERED = {"", "-99"}  # the cells of a question not answered (-99: seen but not answered)
+UNANSWERED = {"", "-99"}
+MAX_LISTED = 10  # bad values an error lists with their rows; the rest are counted  # the cells of a question not answered (-99: seen but not answered)
 
 
 @dataclass
@@ -44,28 +45,76 @@ class Export:
     first_row: int
     names: dict[str, str] = field(default_factory=dict)
     date_format: str = DATE_FORMAT
+    problems: list[Problem] = field(default_factory=list)
 
     def name(self, column: str) -> str:
         return self.names.get(column, column)
 
     def reject(self, bad: pd.Series, values: pd.Series, column: str, message: str, expected: str) -> None:
-        """Raise a located error for the first cell where ``bad`` holds; ``message`` formats ``{value}``."""
-        if bad.any():
-            first = int(bad.to_numpy().nonzero()[0][0])
-            raise SurveyError(
-                message.format(value=values.iloc[first]),
-                file=self.path,
-                row=first + self.first_row,
-                column=self.name(column),
-                expected=expected,
-            )
+        """Note the cells where ``bad`` holds (``message`` formats ``{value}``); ``report`` raises them all at once."""
+        if not bad.any():
+            return
+        rows = bad.to_numpy().nonzero()[0]
+        listed = [(int(r) + self.first_row, shortened(values.iloc[int(r)])) for r in rows[:MAX_LISTED]]
+        self.problems.append(Problem(self.name(column), message, expected, listed, len(rows)))
+
+    def report(self) -> None:
+        """Raise one SurveyError naming every bad value noted: the first ``MAX_LISTED`` with their rows, a count of the rest."""
+        problems, self.problems = self.problems, []
+        total = sum(p.count for p in problems)
+        if total == 1:
+            p = problems[0]
+            ((row, value),) = p.listed
+            raise SurveyError(p.message.format(value=value), file=self.path, row=row, column=p.column, expected=p.expected)
+        if total == 0:
+            return
+        cells = sorted((row, n, value) for n, p in enumerate(problems) for row, value in p.listed)[:MAX_LISTED]
+        lines, shown = [], set()
+        for row, n, value in cells:  # by row; each column's expectation with its first cell
+            p = problems[n]
+            expected = "" if n in shown else f" (expected {p.expected})"
+            shown.add(n)
+            lines.append(f"  row {row}, column {p.column!r}: {p.message.format(value=value)}{expected}")
+        columns = len({p.column for p in problems})
+        more = f"\n  and {total - len(lines):,} more" if total > len(lines) else ""
+        raise SurveyError(f"{total:,} values cannot be read, in {columns} column(s):\n" + "\n".join(lines) + more, file=self.path)
 
 
-def check_columns(header: list[str], path: Path, codebook: Codebook, columns: list[str], known: set[str]) -> None:
-    """Refuse repeated IDs, another survey's export or missing columns; warn of columns the codebook does not know."""
-    duplicates = sorted({c for c in header if c and header.count(c) > 1})
-    if duplicates:
-        raise SurveyError(f"column IDs repeat: {', '.join(duplicates)}", file=path, row=1)
+@dataclass(frozen=True)
+class Problem:
+    """The bad cells of one column: the first ``MAX_LISTED`` (file row, value) and how many there are."""
+
+    column: str
+    message: str
+    expected: str
+    listed: list[tuple[int, object]]
+    count: int
+
+
+def shortened(value: object, limit: int = 60) -> object:
+    """A cell's text shortened for a message (a 100,000-character answer is not printed whole)."""
+    return value[: limit - 1] + "…" if isinstance(value, str) and len(value) > limit else value
+
+
+def check_columns(
+    header: list[str], path: Path, codebook: Codebook, columns: list[str], known: set[str], labels: list[str] | None = None
+) -> None:
+    """Refuse a repeated ID the codebook reads, another survey's export or missing columns; warn of columns it does not know.
+
+    ``labels`` (the question text of each column, where the export has it) describe repeated columns.
+    """
+    repeated = [c for c in dict.fromkeys(columns) if header.count(c) > 1]
+    if repeated:
+        positions = [i for i, c in enumerate(header) if c == repeated[0]]
+        described = [f"column {i + 1}" + (f" ({labels[i]!r})" if labels else "") for i in positions]
+        raise SurveyError(
+            f"the column ID {repeated[0]!r} repeats: {' and '.join(described[:2])}"
+            + (f" and {len(described) - 2} more" if len(described) > 2 else "")
+            + (f"; also repeated: {', '.join(repeated[1:])}" if len(repeated) > 1 else ""),
+            file=path,
+            row=1,
+            expected="one column of each ID the codebook reads (or ImportIds that tell the codebook's apart)",
+        )
     questions = [c for c in columns if c not in known]
     absent = [c for c in questions if c not in header]
     if len(absent) > len(questions) / 2:

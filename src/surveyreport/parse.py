@@ -52,19 +52,11 @@ def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
     identity_group = identity_groups(export.pii)
     redactor = Redactor(export.pii)
     export.pii = export.pii.iloc[:, :0]
-    ids = meta["response_id"]
-    export.reject(
-        ids.str.match(SCIENTIFIC),
-        ids,
-        "response_id",
-        "response ID {value!r} was turned into a number by a spreadsheet",
-        "the IDs as exported (open the raw export, not a copy saved by Excel)",
-    )
-    export.reject(ids.eq(""), ids, "response_id", "the response ID is blank", "an ID on every response")
-    tidy["response_id"] = ids.astype("string")
+    tidy["response_id"] = _response_ids(export)
     for name in ("start", "end"):
-        tidy[name] = _parse_dates(export, name)
-    tidy["recorded"] = _parse_dates(export, "recorded") if "recorded" in meta else tidy["end"]
+        tidy[name] = _parse_dates(export, name) if name in meta else pd.Series(pd.NaT, index=meta.index, dtype="datetime64[us]")
+    # without a recorded date, the end date stands for it, else the start
+    tidy["recorded"] = (_parse_dates(export, "recorded") if "recorded" in meta else tidy["end"]).fillna(tidy["start"])
     tidy["status"] = (
         _parse_int(export, "status", STATUS_WORDS) if "status" in meta else pd.Series(0, index=meta.index, dtype="Int64")
     )
@@ -74,7 +66,9 @@ def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
         export.answers = export.answers.drop(columns=_cells_of(question))
     log.info("%s: %s", export.path, redactor.summary())
     finished = None
-    if "finished" in meta:
+    if codebook.finished:
+        finished = _answered(answers, [codebook.question(q) for q in codebook.finished], meta.index)
+    elif "finished" in meta:
         finished = _boolean(_recode(export, meta, "finished", FINISHED, "1/0 or True/False", [False, True]), meta.index)
     if "progress" in meta:
         tidy["progress"] = _parse_int(export, "progress")
@@ -89,14 +83,39 @@ def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
     tidy["identity_group"] = identity_group
     for name, values in answers.items():
         tidy[name] = values
+    export.report()
     return tidy
+
+
+def _response_ids(export: Export) -> pd.Series:
+    """The response IDs, checked; without a response ID column, each response's row in the file ("row 4")."""
+    meta = export.meta
+    if "response_id" not in meta:
+        log.info(
+            "%s: the codebook names no response ID column (survey.metadata.response_id): responses are named by their row",
+            export.path,
+        )
+        return pd.Series(
+            [f"row {n}" for n in range(export.first_row, export.first_row + len(meta))], index=meta.index, dtype="string"
+        )
+    ids = meta["response_id"]
+    export.reject(
+        ids.str.match(SCIENTIFIC),
+        ids,
+        "response_id",
+        "response ID {value!r} was turned into a number by a spreadsheet",
+        "the IDs as exported (open the raw export, not a copy saved by Excel)",
+    )
+    export.reject(ids.eq(""), ids, "response_id", "the response ID is blank", "an ID on every response")
+    return ids.astype("string")
 
 
 def _parse_dates(export: Export, column: str) -> pd.Series:
     series = export.meta[column]
     parsed = pd.to_datetime(series, format=export.date_format, errors="coerce")
     example = pd.Timestamp("2012-07-31 16:21:36").strftime(export.date_format)
-    export.reject(parsed.isna(), series, column, "cannot read {value!r} as a date", f"a date like {example}")
+    blank = series.eq("")  # a blank date is read as unknown: only a rule that needs it refuses it
+    export.reject(parsed.isna() & ~blank, series, column, "cannot read {value!r} as a date", f"a date like {example}")
     return parsed
 
 
@@ -131,12 +150,22 @@ def _boolean(positions: np.ndarray, index: pd.Index) -> pd.Series:
 
 
 def _elapsed(export: Export, tidy: pd.DataFrame) -> pd.Series:
-    """Seconds from start to end, for platforms that export no duration."""
+    """Seconds from start to end, for platforms that export no duration (unknown where either is)."""
     seconds = (tidy["end"] - tidy["start"]).dt.total_seconds()
-    export.reject(
-        seconds < 0, export.meta["end"], "end", "the response ends ({value}) before it starts", "an end after the start"
-    )
+    if seconds.notna().any():
+        export.reject(
+            seconds < 0, export.meta["end"], "end", "the response ends ({value}) before it starts", "an end after the start"
+        )
     return seconds.round().astype("Int64")
+
+
+def _answered(answers: dict[str, pd.Series], questions: list[Question], index: pd.Index) -> pd.Series:
+    """Whether each response answered every one of ``questions`` (a "please specify" text alone does not count)."""
+    answered = pd.Series(True, index=index)
+    for question in questions:
+        columns = [answers[c] for c in question.tidy_columns if c in answers and not c.endswith("_text")]
+        answered &= pd.concat(columns, axis=1).notna().any(axis=1)
+    return answered.astype("boolean")
 
 
 def _reached(answers: dict[str, pd.Series], codebook: Codebook, finished: pd.Series | None) -> pd.Series:
@@ -148,9 +177,7 @@ def _reached(answers: dict[str, pd.Series], codebook: Codebook, finished: pd.Ser
     index = next(iter(answers.values())).index
     reached = pd.Series(0, index=index, dtype="Int64")
     for position, question in enumerate(closed, start=1):
-        columns = [answers[c] for c in question.tidy_columns if c in answers and not c.endswith("_text")]
-        answered = pd.concat(columns, axis=1).notna().any(axis=1)
-        reached = reached.mask(answered, position * 100 // len(closed))
+        reached = reached.mask(_answered(answers, [question], index).to_numpy(dtype=bool), position * 100 // len(closed))
     if finished is not None:
         reached = reached.mask(finished.fillna(False).astype(bool), 100)
     return reached

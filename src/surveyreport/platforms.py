@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .codebook import Codebook
-from .errors import SurveyError
+from .errors import SurveyError, file_problem
 from .parse import parse
 
 log = logging.getLogger("surveyreport")
@@ -41,6 +41,29 @@ def detect_platform(path: str | Path) -> str:
     if "Respondent ID" in first and "Collector ID" in first:
         return "surveymonkey"
     return "qualtrics"
+
+
+def platform_of(config: dict) -> str:
+    """The platform of a study's export: ``export_format``, else told from the file (Qualtrics while it cannot be read)."""
+    platform = config.get("export_format", "auto")
+    if platform != "auto":
+        return platform
+    return "qualtrics" if file_problem(config["export"]) else detect_platform(config["export"])
+
+
+def available_fields(platform: str, codebook: Codebook) -> set[str]:
+    """The response metadata and personal data (tidy names) an export of ``platform`` has for this codebook."""
+    if platform == "qualtrics_legacy":
+        from .qualtrics import LEGACY_METADATA, LEGACY_PII, LEGACY_RECIPIENT
+
+        fields = {*LEGACY_METADATA.values(), *LEGACY_PII.values(), *LEGACY_RECIPIENT.values()}
+    elif platform == "surveymonkey":
+        from .surveymonkey import META, PII
+
+        fields = {*META.values(), *PII.values()}
+    else:  # Qualtrics and SPSS: what the codebook's survey section names
+        fields = {*codebook.metadata, *codebook.pii}
+    return fields | ({"finished"} if codebook.finished else set())
 
 
 def _reader(platform: str):

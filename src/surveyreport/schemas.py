@@ -21,12 +21,12 @@ is_datetime = pa.Check(pd.api.types.is_datetime64_any_dtype, element_wise=False,
 def tidy_schema(codebook: Codebook, tiers: dict | None = None) -> pa.DataFrameSchema:
     columns = {
         "response_id": pa.Column("string", unique=True),
-        "start": pa.Column(checks=is_datetime),
-        "end": pa.Column(checks=is_datetime),
-        "recorded": pa.Column(checks=is_datetime),
+        "start": pa.Column(checks=is_datetime, nullable=True),  # an export may have no dates, or a blank one
+        "end": pa.Column(checks=is_datetime, nullable=True),
+        "recorded": pa.Column(checks=is_datetime, nullable=True),
         "status": pa.Column("Int64", pa.Check.ge(0)),
         "progress": pa.Column("Int64", pa.Check.in_range(0, 100)),
-        "duration": pa.Column("Int64", pa.Check.ge(0)),
+        "duration": pa.Column("Int64", pa.Check.ge(0), nullable=True),  # unknown without a duration or both dates
         "finished": pa.Column("boolean"),
         "channel": pa.Column("string", nullable=True),
         "language": pa.Column("string", nullable=True),

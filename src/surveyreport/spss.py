@@ -78,7 +78,7 @@ def read(path: Path, codebook: Codebook) -> Export:
     return Export(
         path=path,
         platform="spss",
-        meta=pd.DataFrame({key: _text(frame[name]) for key, name in metadata.items()}),
+        meta=pd.DataFrame({key: _text(frame[name]) for key, name in metadata.items()}, index=frame.index),
         pii=pd.DataFrame({key: _text(frame[name]) for key, name in pii.items() if name in frame}, index=frame.index),
         answers=pd.DataFrame(answers, index=frame.index),
         first_row=1,
@@ -116,7 +116,7 @@ def _check_value_labels(codebook: Codebook, labels: dict[str, dict], path: Path)
     for question in codebook.closed:
         if question.multi:
             continue
-        by_code = {c.code: c.label for c in question.choices}
+        by_code = {c.code: c.matched for c in question.choices}
         for value, label in labels.get(question.column, {}).items():
             code = int(value) if float(value).is_integer() else value
             if code in by_code and not _same(label, by_code[code]):

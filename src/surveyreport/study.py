@@ -19,7 +19,7 @@ from snakemake.utils import update_config
 
 from .codebook import Codebook, Question, parse_codebook
 from .configuration import load_valid, load_yaml, validate
-from .errors import SurveyError
+from .errors import SurveyError, file_problem
 from .weights import target_problems
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
@@ -71,6 +71,8 @@ def load_study(root: str | Path, name: object, overrides: dict, schemas: str | P
         figures = load_valid(figures_path, schemas / "published_figures.schema.yaml", "the published figures")
     problems = [
         *(f"{path}: {p}" for p in config_references(config, codebook)),
+        *(f"{path}: {p}" for p in metadata_references(config, codebook)),
+        *export_references(config, codebook),
         *(f"{report_path}: {p}" for p in report_references(report, config["tiers"], codebook)),
         *(f"{figures_path}: {p}" for p in checks_references(figures or [], "", config["tiers"], codebook)),
     ]
@@ -128,6 +130,52 @@ def config_references(config: dict, codebook: Codebook) -> Iterator[str]:
                 yield from _choices(question, rule["choices"], f"cleaning.exclusions[{i}].choices")
     if "weights" in config:
         yield from target_problems(config["weights"], codebook)
+
+
+PLATFORM_NAMES = {
+    "qualtrics": "Qualtrics",
+    "qualtrics_legacy": "legacy Qualtrics",
+    "surveymonkey": "SurveyMonkey",
+    "spss": "SPSS",
+}
+
+
+def metadata_references(config: dict, codebook: Codebook) -> Iterator[str]:
+    """Each cleaning rule finds the metadata it reads, and ``survey.finished`` names questions of the codebook."""
+    from .clean import unmet
+    from .platforms import available_fields, platform_of
+
+    platform = platform_of(config)
+    available = available_fields(platform, codebook)
+    for question_id in codebook.finished:
+        found = _question(codebook, question_id, f"survey.finished.answered in {codebook.source}", closed=False)
+        if isinstance(found, str):
+            yield found
+    if not {"recorded", "end", "start"} & available:
+        yield (
+            f"the report needs the survey's field dates: survey.metadata in {codebook.source} names "
+            "no recorded, end or start date column"
+        )
+    for i, rule in enumerate(config["cleaning"]["exclusions"]):
+        needed = unmet(rule["rule"], available)
+        if needed is None:
+            continue
+        if platform in ("qualtrics", "spss"):
+            where = f"survey.{'pii' if rule['rule'] == 'duplicate' else 'metadata'} in {codebook.source} names none"
+        else:
+            where = f"a {PLATFORM_NAMES[platform]} export has none"
+        hint = "; or name the question that ends the survey under survey.finished" if rule["rule"] == "incomplete" else ""
+        yield f"cleaning.exclusions[{i}] (rule {rule['rule']}) needs {needed}: {where}{hint}"
+
+
+def export_references(config: dict, codebook: Codebook) -> Iterator[str]:
+    """A Qualtrics export's header rows name the questions the codebook does (checked where the export exists)."""
+    from .platforms import platform_of
+
+    if platform_of(config) == "qualtrics" and not file_problem(config["export"]):
+        from .qualtrics import header_problems
+
+        yield from header_problems(Path(config["export"]), codebook)
 
 
 def checks_references(checks: list[dict], where: str, tiers: dict, codebook: Codebook) -> Iterator[str]:

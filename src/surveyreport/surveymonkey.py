@@ -44,9 +44,9 @@ def heading(question: Question) -> str:
 
 
 def _sub_columns(question: Question) -> list[str]:
-    """Row-2 labels of a question's columns, in the platform's order."""
+    """Row-2 labels of a question's columns, in the platform's order (a comment field's is the export's own)."""
     if question.multi:
-        return [OTHER if c.text else c.label for c in question.choices]
+        return [OTHER if c.text else c.matched for c in question.choices]
     if question.closed:
         return [RESPONSE] + ([OTHER] if any(c.text for c in question.choices) else [])
     return [OPEN]
@@ -60,11 +60,32 @@ def _blocks(headings: list[str], subs: list[str], path: Path) -> dict[str, dict[
         if head:
             current = " ".join(head.split())
             if current in blocks:
-                raise SurveyError(f"the heading {current[:60]!r} appears twice", file=path, row=1, column=f"column {index + 1}")
+                raise SurveyError(f"the heading {current!r} appears twice", file=path, row=1, column=f"column {index + 1}")
             blocks[current] = {}
         if current:
             blocks[current][" ".join(sub.split())] = index
     return blocks
+
+
+def _comments(codebook: Codebook, blocks: dict[str, dict[str, int]]) -> dict[str, str]:
+    """Text question -> the row-2 label of the comment field it reads.
+
+    A closed question's comment box ("Add a comment field") has no column of its
+    own heading: a text question under the closed question's heading reads the
+    column of that heading no closed question claims.
+    """
+    claimed: dict[str, set[str]] = {}
+    for question in codebook.closed:
+        claimed.setdefault(heading(question), set()).update(_sub_columns(question))
+    comments = {}
+    for question in codebook.questions:
+        head = heading(question)
+        if question.closed or head not in blocks or OPEN in blocks[head]:
+            continue
+        free = [sub for sub in blocks[head] if sub not in claimed.get(head, set())]
+        if len(free) == 1:
+            comments[question.id] = free[0]
+    return comments
 
 
 def read(path: Path, codebook: Codebook) -> Export:
@@ -72,7 +93,12 @@ def read(path: Path, codebook: Codebook) -> Export:
     if len(cells) < 2:
         raise SurveyError(f"the file has {len(cells)} row(s)", file=path, expected="two header rows, then responses")
     blocks = _blocks(list(cells.iloc[0]), list(cells.iloc[1]), path)
-    wanted = [*META, *(f"{heading(q)} / {sub}" for q in codebook.questions for sub in _sub_columns(q))]
+    comments = _comments(codebook, blocks)
+
+    def subs(question: Question) -> list[str]:
+        return [comments[question.id]] if question.id in comments else _sub_columns(question)
+
+    wanted = [*META, *(f"{heading(q)} / {sub}" for q in codebook.questions for sub in subs(q))]
     present = [*(h for h in blocks if "" in blocks[h]), *(f"{h} / {s}" for h, subs in blocks.items() for s in subs if s)]
     known = set(PII) | set(OTHER_METADATA)
     check_columns(present, path, codebook, wanted, known)
@@ -85,8 +111,9 @@ def read(path: Path, codebook: Codebook) -> Export:
     names = {key: name for name, key in META.items()}
     for question in codebook.questions:
         head = heading(question)
-        names.update(_question_names(question, head))
-        answers.update(_question_cells(question, {sub: column(head, sub) for sub in _sub_columns(question)}))
+        columns = {sub: column(head, sub) for sub in subs(question)}
+        names.update(_question_names(question, head, list(columns)))
+        answers.update(_question_cells(question, columns))
     meta = pd.DataFrame({key: column(name) for name, key in META.items()})
     meta["status"] = "0"
     log.info("%s: SurveyMonkey exports no status, progress or duration: derived from the answers and the times", path)
@@ -102,14 +129,13 @@ def read(path: Path, codebook: Codebook) -> Export:
     )
 
 
-def _question_names(question: Question, head: str) -> dict[str, str]:
-    short = head if len(head) <= 50 else head[:49] + "…"
-    subs = _sub_columns(question)
+def _question_names(question: Question, head: str, subs: list[str]) -> dict[str, str]:
+    """Export column -> the heading and row-2 label it is found under, whole (two questions may begin alike)."""
     if question.multi:
-        names = {f"{question.column}_{c.code}": f"{short} / {sub}" for c, sub in zip(question.choices, subs)}
+        names = {f"{question.column}_{c.code}": f"{head} / {sub}" for c, sub in zip(question.choices, subs)}
     else:
-        names = {question.column: f"{short} / {subs[0]}"}
-    names.update({f"{question.column}_{c.code}_TEXT": f"{short} / {OTHER}" for c in question.choices if c.text})
+        names = {question.column: f"{head} / {subs[0]}"}
+    names.update({f"{question.column}_{c.code}_TEXT": f"{head} / {OTHER}" for c in question.choices if c.text})
     return names
 
 
@@ -117,7 +143,7 @@ def _question_cells(question: Question, columns: dict[str, pd.Series]) -> dict[s
     """The question's cells as a Qualtrics split export has them (codes or labels, ``1`` for a tick)."""
     out: dict[str, pd.Series] = {}
     if not question.closed:
-        return {question.column: columns[OPEN]}
+        return {question.column: next(iter(columns.values()))}
     other = next((c for c in question.choices if c.text), None)
     typed = columns.get(OTHER)
     if question.multi:
@@ -125,12 +151,13 @@ def _question_cells(question: Question, columns: dict[str, pd.Series]) -> dict[s
             if choice is other:
                 out[f"{question.column}_{choice.code}"] = typed.ne("").map({True: "1", False: ""})
             else:
-                out[f"{question.column}_{choice.code}"] = columns[choice.label]
+                cells = columns[choice.matched]
+                out[f"{question.column}_{choice.code}"] = cells.where(cells.ne(choice.matched), "1")
     else:
-        response = columns[RESPONSE]
+        response = columns[RESPONSE].replace({c.matched: str(c.code) for c in question.choices if c.match})
         if other is not None:
             response = response.where(response.ne("") | typed.eq(""), str(other.code))
         out[question.column] = response
     if other is not None:
-        out[f"{question.column}_{other.code}_TEXT"] = typed.where(typed != other.label, "")
+        out[f"{question.column}_{other.code}_TEXT"] = typed.where(typed != other.matched, "")
     return out
