@@ -1,5 +1,6 @@
 """Hostile text in every configurable string: printed as written, never run."""
 
+import csv
 import shutil
 
 import pytest
@@ -41,6 +42,14 @@ def hostile(tmp_path_factory):
     edit_yaml(workdir / "config" / "sales-training-2012" / "config.yaml", study)
     edit_yaml(workdir / "config" / "sales-training-2012" / "report.yaml", report)
     edit_yaml(workdir / "config" / "sales-training-2012" / "codebook.yaml", codebook)
+    book = yaml.safe_load((workdir / "config" / "sales-training-2012" / "codebook.yaml").read_text(encoding="utf-8"))
+    column = next(q["column"] for q in book["questions"] if q["id"] == "industry")
+    export = workdir / "data" / "raw" / "sales_training_2012_qualtrics.csv"
+    with open(export, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][rows[0].index(column)] += " " + PAYLOAD  # the export's header words the question as the codebook does
+    with open(export, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
     run = snakemake(workdir)
     assert run.returncode == 0, run.stderr[-3000:]
     return workdir
