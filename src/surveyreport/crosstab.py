@@ -15,7 +15,7 @@ from itertools import combinations
 
 import pandas as pd
 
-from .codebook import Codebook, Question
+from .codebook import NET, Codebook, Question
 from .stats import adjusted_p, chi_square, column_letters, pair_test, untestable, wilson
 from .tidy import TIER
 
@@ -176,8 +176,15 @@ def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataF
 
 def crosstab(respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> pd.DataFrame:
     """Every closed question by total and tier (the configuration's ``tiers``), with its statistics."""
+    from .grids import with_nets
+
     columns = banner(respondents, tiers["levels"])
-    rows = [row for question in codebook.closed for column, group in columns for row in question_rows(question, column, group)]
+    rows = [
+        row
+        for question in codebook.tabulated
+        for column, group in columns
+        for row in with_nets(question, question_rows(question, column, group))
+    ]
     table = pd.DataFrame(rows, columns=COLUMNS[: COLUMNS.index("pct") + 1])
     return add_statistics(table, tiers, settings)[COLUMNS]
 
@@ -192,10 +199,11 @@ def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, setti
     simulations = settings["chi_square_simulations"]
     tier_ids = [level["id"] for level in tiers["levels"]]
     rows = []
-    for question in codebook.closed:
+    for question in codebook.tabulated:
         if question.multi or question.id == tiers["question"]:
             continue
-        mine = table[(table["question"] == question.id) & (table["kind"] == CHOICE) & table["column"].isin(tier_ids)]
+        answers = (table["kind"] == CHOICE) & ~table["choice"].str.startswith(NET)  # a net adds up answers already counted
+        mine = table[(table["question"] == question.id) & answers & table["column"].isin(tier_ids)]
         counts = mine.pivot(index="choice", columns="column", values="count")[tier_ids]
         rows.append({"question": question.id, **chi_square(counts, simulations)})
     columns = [

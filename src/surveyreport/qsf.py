@@ -41,8 +41,11 @@ class QsfQuestion:
     selector: str  # SAVR, MAVR, DL, SL, Likert ...
     sub_selector: str
     text: str
-    choices: tuple[QsfChoice, ...]
+    choices: tuple[QsfChoice, ...]  # a multiple choice's answers; a grid's statements (Matrix, Slider, CS, RO)
     trashed: bool  # in the survey's trash: not asked
+    scale: tuple[QsfChoice, ...] = ()  # a matrix's answers (its columns), codes from its recode values
+    export_tags: tuple[tuple[str, str], ...] = ()  # a grid's ChoiceDataExportTags: statement id -> column suffix
+    numeric: bool = False  # a text entry validated as a number
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,16 @@ class Qsf:
     questions: tuple[QsfQuestion, ...]
 
 
-def _choices(payload: dict) -> tuple[QsfChoice, ...]:
-    choices = payload.get("Choices") or {}
+GRIDS = ("Matrix", "Slider", "CS", "RO")  # question types whose Choices are statements, one export column each
+
+
+def _choices(payload: dict, key: str = "Choices", recoded: bool = True) -> tuple[QsfChoice, ...]:
+    """The ``Choices`` (or a matrix's ``Answers``) in their order; codes are the recode values where ``recoded``."""
+    choices = payload.get(key) or {}
     if isinstance(choices, list):  # some exports write a list indexed from 1
         choices = {str(i + 1): c for i, c in enumerate(choices) if c}
-    order = [str(c) for c in payload.get("ChoiceOrder") or choices]
-    recodes = payload.get("RecodeValues") or {}
+    order = [str(c) for c in payload.get(key.removesuffix("s") + "Order") or choices]
+    recodes = (payload.get("RecodeValues") or {}) if recoded else {}
     out = []
     for choice_id in order:
         choice = choices.get(choice_id)
@@ -99,6 +106,9 @@ def read_qsf(path: str | Path) -> Qsf:
     questions = []
     for qid in order:
         payload = payloads[qid]
+        kind = payload.get("QuestionType")
+        tags = payload.get("ChoiceDataExportTags")
+        validation = ((payload.get("Validation") or {}).get("Settings") or {}).get("ContentType")
         questions.append(
             QsfQuestion(
                 qid=qid,
@@ -107,8 +117,11 @@ def read_qsf(path: str | Path) -> Qsf:
                 selector=str(payload.get("Selector") or ""),
                 sub_selector=str(payload.get("SubSelector") or ""),
                 text=plain(payload.get("QuestionText")),
-                choices=_choices(payload) if payload.get("QuestionType") == "MC" else (),
+                choices=_choices(payload) if kind == "MC" else _choices(payload, recoded=False) if kind in GRIDS else (),
                 trashed=qid in trash or (bool(blocks) and qid not in asked),
+                scale=_choices(payload, "Answers") if kind == "Matrix" else (),
+                export_tags=tuple((str(k), str(v)) for k, v in tags.items()) if isinstance(tags, dict) else (),
+                numeric=kind == "TE" and validation == "ValidNumber",
             )
         )
     name = plain((survey.get("SurveyEntry") or {}).get("SurveyName"))

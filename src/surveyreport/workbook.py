@@ -140,6 +140,7 @@ def write_workbook(
     title: str,
     created: dt.datetime,
     path: str | Path,
+    scores: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> None:
     """Write the workbook to ``path`` (the crosstab stage makes it atomic); its date is ``created`` (from the data), never the clock."""
     book = xlsxwriter.Workbook(str(path))
@@ -161,13 +162,18 @@ def write_workbook(
     contents.set_column(1, 1, 100)
     contents.write(0, 0, title, bold)
     contents.write_row(2, 0, ["Sheet", "Question"], bold)
-    for row, question in enumerate(codebook.closed, start=3):
+    for row, question in enumerate(codebook.tabulated, start=3):
         contents.write_url(row, 0, f"internal:'{question.id[:31]}'!A1", string=question.id[:31])
-        contents.write(row, 1, question.text)
+        contents.write(row, 1, f"{question.text} — {question.statement}" if question.parent else question.text)
     contents.write_url(row + 1, 0, "internal:'Pairwise tests'!A1", string="Pairwise tests")
     contents.write(row + 1, 1, "Every pair of tiers on every answer: the test, its raw and adjusted p-value, the result")
+    scored = scores is not None and not scores[0].empty
+    if scored:
+        for offset, (name, what) in enumerate(SCORE_SHEETS.items(), start=2):
+            contents.write_url(row + offset, 0, f"internal:'{name}'!A1", string=name)
+            contents.write(row + offset, 1, what)
 
-    for question in codebook.closed:
+    for question in codebook.tabulated:
         sheet = book.add_worksheet(question.id[:31])
         records = table[table["question"] == question.id].to_dict("records")
         by_choice, by_kind = {}, {}  # the first row of each (column, choice) and (column, kind)
@@ -184,10 +190,11 @@ def write_workbook(
             sheet.merge_range(2, first, 2, first + 2, f"{label} ({letter})" if letter else label, header)
             sheet.write_row(3, first, ["%", "95% CI", "Sig."], header)
         row = 4
-        for choice in question.choices:
-            sheet.write(row, 0, choice.label + (" (not in base)" if choice.nonsubstantive else ""))
+        answers = [(c.id, c.label + (" (not in base)" if c.nonsubstantive else "")) for c in question.choices]
+        for key, label in answers + [(net.key, net.label) for net in question.nets]:
+            sheet.write(row, 0, label)
             for c, (column, _, _) in enumerate(columns):
-                cell = by_choice[(column, choice.id)]
+                cell = by_choice[(column, key)]
                 first = 1 + 3 * c
                 if cell["base"]:
                     sheet.write_number(row, first, cell["count"] / cell["base"], percent)
@@ -212,4 +219,28 @@ def write_workbook(
             row += 1
     formats = {"bold": bold, "z": book.add_format({"num_format": "0.00"}), "p": book.add_format({"num_format": "0.0000"})}
     _pairs_sheet(book, pairs, formats)
+    if scored:
+        formats["number"] = book.add_format({"num_format": "0.00"})
+        _frame_sheet(book, "Scores", scores[0], formats)
+        _frame_sheet(book, "Score tests", scores[1], formats)
     book.close()
+
+
+SCORE_SHEETS = {
+    "Scores": "Means (numbers, scales, ranks) and net promoter scores by tier: n, value, sd, median, interval, letters",
+    "Score tests": "Every pair of tiers on every score: Welch's t-test (means) or z-test (NPS), raw and adjusted p-value",
+}
+
+
+def _frame_sheet(book, name: str, frame: pd.DataFrame, formats: dict) -> None:
+    """A table as it is, its column names in bold, numbers to two decimals (p-values to four)."""
+    sheet = book.add_worksheet(name)
+    sheet.write_row(0, 0, list(frame.columns), formats["bold"])
+    sheet.freeze_panes(1, 0)
+    sheet.set_column(0, 0, 24)
+    for row, record in enumerate(frame.itertuples(index=False), start=1):
+        for column, (name_, value) in enumerate(zip(frame.columns, record)):
+            if isinstance(value, str):
+                sheet.write_string(row, column, value)
+            elif pd.notna(value):
+                sheet.write_number(row, column, float(value), formats["p" if name_.startswith("p") else "number"])

@@ -1,6 +1,7 @@
 rule render:
     input:
         crosstabs=rules.crosstab.output.crosstabs,
+        scores=rules.crosstab.output.scores,
         respondents=rules.tier.output.respondents,
         attrition=rules.clean.output.attrition,
         export=config["export"],
@@ -45,6 +46,7 @@ rule render:
 rule verify:
     input:
         crosstabs=rules.crosstab.output.crosstabs,
+        scores=rules.crosstab.output.scores,
         respondents=rules.tier.output.respondents,
         codebook=CODEBOOK,
         figures=FIGURES,
