@@ -223,7 +223,8 @@ class Results:
 
     def distinct(self, question: str) -> Count:
         rows = self.rows(question, None)
-        return Count(((rows["kind"] == CHOICE) & (rows["count"] > 0)).sum(), "distinct answers", question, TOTAL, "crosstab")
+        answers = (rows["kind"] == CHOICE) & ~rows.index.str.startswith(NET)  # a net is not an answer of its own
+        return Count((answers & (rows["count"] > 0)).sum(), "distinct answers", question, TOTAL, "crosstab")
 
     def field_period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         recorded = self.respondents_table["recorded"]
