@@ -8,10 +8,12 @@ import shutil
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 import yaml
 
 from surveyreport.codebook import load_codebook
+from surveyreport.errors import SurveyError
 from surveyreport.platforms import read_export
 from surveyreport.study import load_study
 
@@ -20,7 +22,6 @@ from .conftest import ROOT, copy_project, snakemake
 REAL = ROOT / "tests" / "data" / "real-exports"
 PAIRS = REAL / "qualtricstools"
 DATATABLE = REAL / "qualtrics-datatable-all-question-types.first10.csv"
-MULTI_MATRIX = "multiple-answer matrix questions are not supported yet"
 SBS = "side-by-side questions are not supported yet"
 TRASH = "in the survey's trash: not asked"
 
@@ -50,11 +51,8 @@ def qsf_questions(path):
 
 # ----------------------------------------------------------------------------- a questionnaire and its export
 
-BETTER = {"QID1": "single", "QID5": "multi", "QID3": "text", "QID2": "matrix", "QID8": "matrix"}
-BETTER_SKIPPED = {
-    "QID4": MULTI_MATRIX, "QID9": MULTI_MATRIX,
-    "QID6": SBS, "QID10": SBS, "QID11": SBS, "QID12": SBS, "QID7": TRASH,
-}  # fmt: skip
+BETTER = {"QID1": "single", "QID5": "multi", "QID3": "text", "QID2": "matrix", "QID8": "matrix", "QID4": "multi", "QID9": "multi"}
+BETTER_SKIPPED = {"QID6": SBS, "QID10": SBS, "QID11": SBS, "QID12": SBS, "QID7": TRASH}
 
 
 def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
@@ -83,7 +81,21 @@ def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
         ["pomagranite"],
     ]
     assert "no --banner given" in (root / "config" / "fruit" / "config.yaml").read_text()
-    assert [e["question"] for e in study.report["exhibits"]] == ["q2_favorite", "q3_volunteer", "q4_rank", "q8"]
+    assert [e["question"] for e in study.report["exhibits"]] == [
+        "q1_recent",
+        "q2_favorite",
+        "q3_volunteer",
+        "q4_rank",
+        "q8",
+        "q9",
+    ]
+    ticks = drafted["QID4"]  # a multiple-answer matrix: a statement names the prefix of its answers' columns
+    assert [s["column"] for s in ticks["statements"]] == [
+        "q1_recent_q1_recent_1",
+        "q1_recent_q1_recent_2",
+        "q1_recent_q1_recent_3",
+    ]
+    assert [c["label"] for c in ticks["choices"]] == ["In the last week", "In the last month", "In the last year"]
     grid = drafted["QID2"]
     assert [(s["column"], s["import_id"], s["text"]) for s in grid["statements"]] == [
         ("q4_rank_1", "QID2_1", "Cantaloupe"),
@@ -144,7 +156,6 @@ def test_single_answer_matrices_draft_with_their_statements_columns_and_recoded_
 @pytest.mark.parametrize(
     "pair, reasons",
     [
-        ("matrix-multiple-answer", {f"QID{n}": MULTI_MATRIX for n in (2, 3, 4, 5, 6)}),
         ("side-by-side", {f"QID{n}": SBS for n in range(1, 9)}),
     ],
 )  # fmt: skip
@@ -157,6 +168,26 @@ def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_lis
         assert any(f"({qid}, " in line and line.endswith(reason) for line in run.stdout.splitlines()), qid
     assert not (root / "config").exists() or not any((root / "config").iterdir())
     assert not (root / "data").exists()
+
+
+def test_a_legacy_multiple_answer_matrix_names_its_columns_by_answer_id_and_without_a_single_choice_is_refused(root):
+    """The legacy exporter names a ticked answer by its id, not its recode value (Q4_1_1, not Q4_1_10), and writes
+    a statement's export tag alone as the column (``question_one_1`` for three questions: repeated IDs)."""
+    pair = "matrix-multiple-answer"
+    run = init(root, "ticks", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
+    assert run.returncode == 1 and "no single-choice question with 2 to 6 choices" in run.stderr
+    assert (
+        "  Q2: multi (3 statements, 4 answers each)" in run.stdout and "  Q4: multi (3 statements, 4 answers each)" in run.stdout
+    )
+    for qid, column in (
+        ("QID3", "Q3_question_one_1"),
+        ("QID6", "Q5_question_one_10"),
+        ("QID4", "matrix_question_five_question_one_10"),
+    ):
+        assert any(
+            f"({qid}, " in line and line.endswith(f"no column {column!r} in the export") for line in run.stdout.splitlines()
+        )
+    assert not (root / "config").exists() or not any((root / "config").iterdir())
 
 
 # ----------------------------------------------------------------------------- numbers, scores and ranks
@@ -278,9 +309,10 @@ DT_TYPES = {
     **{q: "single" for q in ("QID2", "QID10", "QID11", "QID3", "QID4", "QID5", "QID6", "QID7")},
     **{q: "multi" for q in ("QID9", "QID21", "QID13", "QID14", "QID15", "QID16", "QID12")},
     **{q: "matrix" for q in ("QID8", "QID27", "QID23", "QID24", "QID25", "QID26", "QID22", "QID20", "QID18", "QID17")},
+    **{q: "multi" for q in ("QID29", "QID36", "QID37", "QID30", "QID31", "QID32", "QID33", "QID34", "QID35")},
     **{q: "text" for q in ("QID47", "QID48")},
 }
-DT_SKIPPED = (MULTI_MATRIX, SBS, "matrix questions of this kind are not supported yet", "its scale is unknown")
+DT_SKIPPED = (SBS, "matrix questions of this kind are not supported yet", "its scale is unknown")
 
 
 def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
@@ -307,7 +339,7 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
     assert drafted["QID4"]["column"] == "q4_colored_fruit"
     study = load_study(root / "config", "datatable", {}, root / "workflow" / "schemas")
     assert study.config["export_format"] == "qualtrics" and study.config["cleaning"]["min_respondents"] == 10
-    assert len(study.report["exhibits"]) == 25 and study.report["findings"] == []
+    assert len(study.report["exhibits"]) == 34 and study.report["findings"] == []
     # a matrix from the export alone: statements from the ``<question> - <statement>`` labels, the scale from its codes
     q23 = drafted["QID23"]
     assert [(s["column"], s["import_id"], s["text"]) for s in q23["statements"]][:2] == [
@@ -315,6 +347,13 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
         ("Q23_pomegranates", "QID23_2", "Pomegranates"),
     ]
     assert [c["code"] for c in drafted["QID25"]["choices"]] == [-2, -1, 1, 10, 100]
+    q33 = drafted["QID33"]  # a multiple-answer matrix: statements from the labels, answers from the choiceIds
+    assert [(s["column"], s["text"]) for s in q33["statements"]][:2] == [
+        ("Q33_avocados", "Underripe Avocados"),
+        ("Q33_bananas", "Mushy Bananas"),
+    ]
+    assert [(c["code"], c["label"]) for c in q33["choices"]] == [(1, "Extra Deep Fried"), (10, "Sautéed, but kind of badly"),
+                                                                 (100, "Raw, but with some cayenne pepper on it")]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -397,3 +436,44 @@ def test_the_workflow_builds_a_report_from_the_draft_with_no_edit(tmp_path, name
     build = snakemake(workdir, "--config", f"study={name}")
     assert build.returncode == 0, build.stderr[-3000:]
     assert (workdir / "results" / name / "report.pdf").stat().st_size > 10_000
+    if name == "scored":
+        built_scored_types(workdir / "results" / name)
+
+
+def built_scored_types(results):
+    """What a build of the scored survey gives: nets among the answers, the scores and their tests, in the report."""
+    from openpyxl import load_workbook
+
+    crosstabs = pd.read_csv(results / "crosstab" / "crosstabs.csv")
+    assert {"net:top", "net:bottom", "net:promoters", "net:passives", "net:detractors"} <= set(crosstabs["choice"])
+    assert {"agree.price", "ranking.service", "recommend"} <= set(crosstabs["question"])
+    scored = pd.read_csv(results / "crosstab" / "scores.csv")
+    assert set(scored["question"]) == {
+        f"{q}.{s}" for q in ("agree", "sliders", "budget", "ranking") for s in ("price", "quality", "service")
+    } | {"recommend", "years"}
+    assert set(scored.loc[scored["question"] == "recommend", "statistic"]) == {"nps"}
+    book = load_workbook(results / "crosstab" / "crosstabs.xlsx", read_only=True)
+    assert {"agree.price", "Scores", "Score tests"} <= set(book.sheetnames)
+    html = (results / "report.html").read_text(encoding="utf-8")
+    assert (
+        "Net promoter score" in html
+        and "Mean rank" in html
+        and "Standard deviation" in html
+        and "Top 2 (Agree + Strongly agree)" in html
+    )
+    ledger = pd.read_csv(results / "ledger.csv", dtype=str, keep_default_na=False)
+    assert {"nps", "mean", "score interval", "median", "standard deviation"} <= set(ledger["kind"])
+
+
+def test_a_number_that_is_not_one_is_refused_where_it_is(root, tmp_path):
+    export, qsf = scored_survey(tmp_path)
+    assert init(root, "scored", "--export", export, "--questionnaire", qsf).returncode == 0
+    rows = list(csv.reader(export.open(encoding="utf-8")))
+    rows[5][rows[0].index("sliders_2")] = "about 40"
+    edited = tmp_path / "edited.csv"
+    with edited.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows)
+    with pytest.raises(SurveyError) as error:
+        read_export(edited, load_codebook(root / "config" / "scored" / "codebook.yaml"))
+    assert "cannot read 'about 40' as a number" in str(error.value)
+    assert "row 6" in str(error.value) and "sliders_2" in str(error.value)

@@ -166,3 +166,30 @@ def test_a_net_of_another_question_or_a_matrix_without_statements_is_refused():
         parse_codebook({"questions": [{**CODEBOOK["questions"][1], "nets": {"top": ["dk"]}}]})
     with pytest.raises(SurveyError, match="rank has no statements"):
         parse_codebook({"questions": [{**CODEBOOK["questions"][4], "statements": []}]})
+
+
+def test_a_multiple_answer_matrix_statement_is_a_multi_select_on_its_own_base():
+    book = parse_codebook(
+        {"questions": [
+            CODEBOOK["questions"][0],
+            {"id": "ways", "column": "Q6", "import_id": "QID6", "type": "multi", "text": "How?",
+             "choices": [{"code": 1, "id": "fried", "label": "Fried"}, {"code": 2, "id": "raw", "label": "Raw"}],
+             "statements": statements("Q6", ["apple", "pear"])},
+        ]}
+    )  # fmt: skip
+    part = book.question("ways.pear")
+    assert (part.column, part.multi, book.question("ways").tidy_columns) == (
+        "Q6_2",
+        True,
+        ["ways.apple.fried", "ways.apple.raw", "ways.pear.fried", "ways.pear.raw"],
+    )
+    # as ingest types them: a statement where nothing was ticked is missing, not "no" to each answer
+    ticks = {"ways.apple.fried": [True, False, None], "ways.apple.raw": [True, True, None],
+             "ways.pear.fried": [False, None, None], "ways.pear.raw": [True, None, None]}  # fmt: skip
+    frame = pd.DataFrame({name: pd.array(values, dtype="boolean") for name, values in ticks.items()})
+    frame["group"] = pd.Categorical(["a", "b", "b"], categories=["a", "b"])
+    frame[TIER] = frame["group"].astype(str)
+    table = crosstab(frame, book, TIERS, SETTINGS)
+    # apple: answered by two (the third ticked nothing there), raw ticked by both; pear: answered by one
+    assert (cell(table, "ways.apple", "raw")["count"], cell(table, "ways.apple", "raw")["base"]) == (2, 2)
+    assert (cell(table, "ways.pear", "raw")["count"], cell(table, "ways.pear", "raw")["base"]) == (1, 1)

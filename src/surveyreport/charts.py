@@ -286,9 +286,29 @@ def draw_ranked_first(exhibit: dict, results: Results, style: dict, tiers: list[
     return fig
 
 
+def draw_ticked(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
+    """A multiple-answer matrix: a bar per answer ticked, grouped by statement (and tier, where ``by: tier``)."""
+    question = results.codebook.question(exhibit["question"])
+    rows = [(part, column, label) for part, column, label in _banner_rows(exhibit, question, tiers)]
+    entries = [
+        (results.share(part, c.id, column), f"{label} — {c.label}") for part, column, label in rows for c in question.substantive
+    ]
+    labels = [textwrap.fill(label, style["label_width"]) for _, label in entries]
+    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
+    fig, ax = _figure(height)
+    shares = [share for share, _ in entries]
+    values = [float(s.value * 100) if s.base else 0.0 for s in shares]
+    bars = ax.barh(centres, values, height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0)
+    ax.bar_label(bars, labels=[pct(s) if s.base else "–" for s in shares], padding=3)
+    _finish(ax, style, labels, centres, height)
+    return fig
+
+
 def draw_exhibit(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
     question = results.codebook.question(exhibit["question"])
     drawn_by_type = {"matrix": draw_diverging, "nps": draw_nps, "numeric": draw_scores, "rank": draw_ranked_first}
+    if question.multi and question.statements:
+        return draw_ticked(exhibit, results, style, tiers)
     if question.type in drawn_by_type:
         return drawn_by_type[question.type](exhibit, results, style, tiers)
     if exhibit["by"] == "tier":

@@ -9,7 +9,7 @@ from .configuration import load_yaml
 from .errors import SurveyError
 
 CLOSED_TYPES = ("single", "rating", "multi", "matrix", "rank", "nps")
-GRID_TYPES = ("matrix", "rank", "numeric")  # may hold statements: one export column each
+GRID_TYPES = ("matrix", "rank", "numeric", "multi")  # may hold statements: a row each, its own export column(s)
 NUMERIC_TYPES = ("numeric",)
 NPS_NETS = (("promoters", "Promoters (9–10)", range(9, 11)), ("passives", "Passives (7–8)", range(7, 9)),
             ("detractors", "Detractors (0–6)", range(0, 7)))  # fmt: skip
@@ -101,6 +101,7 @@ class Question:
                 text=self.text,
                 topic=self.topic,
                 choices=self.choices,
+                base=self.base,
                 nets=self.nets,
                 parent=self.id,
                 statement=s.text,
@@ -133,7 +134,7 @@ class Question:
     def tidy_columns(self) -> list[str]:
         """Columns this question occupies in the tidy respondent table."""
         if self.statements:
-            return [part.id for part in self.parts]
+            return [column for part in self.parts for column in part.tidy_columns]
         columns = [self.choice_column(c) for c in self.choices] if self.multi else [self.id]
         return columns + [self.text_column(c) for c in self.choices if c.text]
 

@@ -112,13 +112,15 @@ def grid_table(question, results: Results) -> dict:
     """A grid's overview in total: a row per statement, a column per scale point (or rank), its nets and its mean."""
     parts = question.parts
     headers = [c.label for c in question.substantive] + [net.label for net in question.nets]
-    headers.append(SCORE_LABELS[question.type].split(" (")[0])
+    if question.scored:
+        headers.append(SCORE_LABELS[question.type].split(" (")[0])
     rows = []
     for part in parts:
         cells = [cell(results.share(part.id, c.id)) for c in question.substantive]
         cells += [cell(results.share(part.id, net.key)) for net in question.nets]
-        value = results.score(part.id)
-        cells.append(score(value) if value.n else "–")
+        if question.scored:
+            value = results.score(part.id)
+            cells.append(score(value) if value.n else "–")
         rows.append({"label": part.statement, "cells": cells, "base": results.base(part.id)})
     return {"kind": "grid", "question": question, "headers": headers, "rows": rows}
 
@@ -246,13 +248,17 @@ def _score_note(exhibit: dict, results: Results, config: dict, field: str) -> di
         parts.append(f"Dots: means; lines: their {level} intervals (Student's t).")
     elif question.type == "rank":
         parts.append("Bars: the share who ranked each item first; mean ranks in the appendix.")
+    elif question.multi:
+        parts.append(
+            f"More than one answer allowed per statement: shares can add up to more than {constant('100%', 'multi-select')}."
+        )
     return {"note": " ".join(parts), "source": f"Survey of {population}, {field}."}
 
 
 def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> dict:
     """Bases, note and source line of one exhibit, all from the results."""
     question = results.codebook.question(exhibit["question"])
-    if question.type in ("matrix", "rank", "nps", "numeric"):
+    if question.type in ("matrix", "rank", "nps", "numeric") or question.statements:
         return _score_note(exhibit, results, config, field)
     population = config["study"]["population"]
     parts = []
@@ -286,6 +292,12 @@ def exhibit_alt(exhibit: dict, results: Results, tiers: dict) -> str:
 
 def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
     question = results.codebook.question(exhibit["question"])
+    if question.multi and question.statements:
+        label = choice_label(results.codebook)
+        statements = [
+            f"{p.statement}: " + ", ".join(f"{label(s)} {pct(s)}" for s in shares_of(p, results)) for p in question.parts
+        ]
+        return "Bar chart by statement. " + "; ".join(statements) + "."
     if question.type in ("matrix", "rank", "numeric", "nps"):
         parts = []
         for part in question.parts:
@@ -304,6 +316,11 @@ def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
             parts.append(f"{label(s)}: {by_tier}")
         return f"Bar chart by {tiers['label']}. " + "; ".join(parts) + "."
     return "Bar chart. " + "; ".join(f"{label(s)} {pct(s)}" for s in shares) + "."
+
+
+def shares_of(part, results: Results, column: str | None = None) -> list[Share]:
+    """A multiple-answer statement's answers in questionnaire order ("Other" last)."""
+    return [results.share(part.id, c.id, column) for c in part.substantive]
 
 
 def statements(items: list[dict], kind: str, results: Results, config: dict, failures: list[str]) -> list[dict]:

@@ -206,8 +206,8 @@ def _kind(question: QsfQuestion) -> tuple[str, str]:
             ("Likert", "DL"),
         ) or question.selector == "Bipolar":
             return "matrix", ""
-        if question.sub_selector == "MultipleAnswer":
-            return described, "multiple-answer matrix questions are not supported yet"
+        if (question.selector, question.sub_selector) == ("Likert", "MultipleAnswer"):
+            return "multi", ""
         return described, f"matrix questions of this kind ({described}) are not supported yet"
     if question.type in GRID_KINDS:
         return GRID_KINDS[question.type], ""
@@ -235,10 +235,15 @@ def _column_for(question: QsfQuestion, kind: str, header: Header) -> str:
     return question.tag
 
 
-def _statements(question: QsfQuestion, header: Header) -> list[Statement]:
+def _statements(question: QsfQuestion, header: Header, ticks: bool = False) -> list[Statement]:
     """A grid's statements, each with its export column: by its ImportId (``QID4_1``) where the export
-    has them, else the tag and the statement's export tag or id (``Q4_1``)."""
-    by_import_id = {i["ImportId"]: name for name, i in zip(header.columns, header.import_ids) if i and "choiceId" not in i}
+    has them, else the tag and the statement's export tag or id (``Q4_1``). A multiple-answer
+    matrix's statement (``ticks``) names the prefix of its columns ``Q4_1_<code>``."""
+    by_import_id = {
+        i["ImportId"]: name[: -len(f"_{i['choiceId']}")] if ticks else name
+        for name, i in zip(header.columns, header.import_ids)
+        if i and ("choiceId" in i) == ticks and (not ticks or name.endswith(f"_{i['choiceId']}"))
+    }
     tags = dict(question.export_tags)
     out = []
     for choice in question.choices:
@@ -251,21 +256,31 @@ def _statements(question: QsfQuestion, header: Header) -> list[Statement]:
 def _grid(item: Item, question: QsfQuestion, header: Header) -> None:
     """A matrix's, slider's, constant sum's or rank order's statements and (a matrix's) scale, or why not."""
     item.column = question.tag
-    item.statements = _statements(question, header)
-    missing = [s.column for s in item.statements if s.column not in set(header.columns)]
+    item.statements = _statements(question, header, ticks=item.kind == "multi")
     if not item.statements:
         item.reason = "the question has no statements"
-    elif missing:
+        return
+    if item.kind in ("matrix", "multi"):
+        try:
+            item.choices = [Choice(int(c.code), c.label or f"Choice {c.code}") for c in question.scale]
+        except ValueError:
+            item.reason = "a scale point's recode value is not a whole number"
+            return
+        if not item.choices:
+            item.reason = "the matrix has no scale points"
+            return
+    if item.kind == "multi":
+        present = set(header.columns)
+        by_id = [f"{s.column}_{c.id}" for s in item.statements for c in question.scale]
+        if not all(f"{s.column}_{c.code}" in present for s in item.statements for c in item.choices) and set(by_id) <= present:
+            # a legacy export names a ticked answer by its id, not its recode value
+            item.choices = [Choice(int(c.id), choice.label) for c, choice in zip(question.scale, item.choices)]
+        columns = [f"{s.column}_{c.code}" for s in item.statements for c in item.choices]
+    else:
+        columns = [s.column for s in item.statements]
+    missing = [c for c in columns if c not in set(header.columns)]
+    if missing:
         item.reason = f"no column {missing[0]!r} in the export"
-    if item.kind != "matrix" or item.reason:
-        return
-    try:
-        item.choices = [Choice(int(c.code), c.label or f"Choice {c.code}") for c in question.scale]
-    except ValueError:
-        item.reason = "a scale point's recode value is not a whole number"
-        return
-    if not item.choices:
-        item.reason = "the matrix has no scale points"
 
 
 def from_qsf(questions: Iterable[QsfQuestion], header: Header) -> list[Item]:
@@ -277,7 +292,7 @@ def from_qsf(questions: Iterable[QsfQuestion], header: Header) -> list[Item]:
         items.append(item)
         if reason:
             continue
-        if kind in ("matrix", "rank") or (kind == "numeric" and question.type != "TE"):
+        if kind in ("matrix", "rank") or (kind == "numeric" and question.type != "TE") or question.type == "Matrix":
             _grid(item, question, header)
             continue
         item.column = _column_for(question, "text" if kind == "numeric" else "single" if kind == "nps" else kind, header)
@@ -323,6 +338,35 @@ def _number(value: str) -> float | None:
         return float(value)
     except ValueError:
         return None
+
+
+def _ticks_from_columns(qid: str, ticks: list, texts: list[str], header: Header) -> Item:
+    """A multiple-answer matrix from its columns ``Q4_<statement>_<code>`` (ImportId ``QID4_<statement>`` with a
+    ``choiceId``), labelled ``<question> - <statement> - <answer>``."""
+    rows: dict[str, list] = {}
+    for column, import_id, rest in ticks:
+        rows.setdefault(rest, []).append((column, str(import_id["choiceId"])))
+    first = next(iter(rows.values()))
+    key = first[0][0].rsplit("_", 2)[0]
+    labels = [header.labels[header.columns.index(c)] for c, _ in first]
+    wording, answers = _split_labels(labels)
+    text, _, _ = wording.rpartition(" - ")
+    item = Item(key, qid, "multi", plain(text or wording), column=key)
+    item.notes += [f"the text column {c!r} is not read" for c in texts]
+    codes = [code for _, code in first]
+    if any(_code(code) is None for code in codes):
+        item.reason = "its answers are not numbered"
+        return item
+    item.choices = [Choice(int(code), plain(label) or f"Choice {code}") for code, label in zip(codes, answers)]
+    for rest, columns in rows.items():
+        prefixes = {c[: -len(f"_{code}")] for c, code in columns if c.endswith(f"_{code}")}
+        if [code for _, code in columns] != codes or len(prefixes) != 1:
+            item.reason = f"statement {rest[1:]} does not have the first statement's answers, one column each"
+            return item
+        label = _split_labels([header.labels[header.columns.index(c)] for c, _ in columns])[0].rpartition(" - ")[2]
+        import_id = QID.fullmatch(qid + rest).group(0)
+        item.statements.append(Statement(rest[1:], prefixes.pop(), import_id, plain(label) or f"Statement {rest[1:]}"))
+    return item
 
 
 def _grid_from_columns(qid: str, grid: list, texts: list[str], header: Header) -> Item:
@@ -426,8 +470,9 @@ def _from_columns(qid: str, columns: list[int], header: Header) -> Item:
     grid = [(c, i, r) for (c, i), r in zip(parts, rests) if not CHOICE_TEXT.fullmatch(r)]
     if len(grid) > 0 and all(STATEMENT.fullmatch(r) and "choiceId" not in i for _, i, r in grid):
         return _grid_from_columns(qid, grid, [c for (c, _), r in zip(parts, rests) if CHOICE_TEXT.fullmatch(r)], header)
-    if any("choiceId" in i for (_, i), r in zip(parts, rests) if r and r != "_TEXT"):
-        return Item(name, qid, "matrix", text, reason="multiple-answer matrix questions are not supported yet")
+    ticks = [(c, i, r) for (c, i), r in zip(parts, rests) if r and not CHOICE_TEXT.fullmatch(r)]
+    if ticks and all("choiceId" in i and STATEMENT.fullmatch(r) for _, i, r in ticks):
+        return _ticks_from_columns(qid, ticks, [c for (c, _), r in zip(parts, rests) if CHOICE_TEXT.fullmatch(r)], header)
     if any(r and r != "_TEXT" and not CHOICE_TEXT.fullmatch(r) for r in rests) or (
         any(CHOICE_TEXT.fullmatch(r) for r in rests) and all(r for r in rests)
     ):
@@ -782,7 +827,7 @@ def report_yaml(d: Draft) -> str:
             f"    headline: {q(short(item.text or item.key))}\n"
             f"    subtitle: {q('% of respondents who ' + verb)}"
         )
-    first = next((i for i in d.drafted if i.closed), d.banner)
+    first = next((i for i in d.drafted if i.closed and not i.statements), d.banner)
     return f"""\
 # What the report shows, drafted by `surveyreport init`: one chart per closed question,
 # of all respondents (`by: tier` compares the tiers). Rewrite each headline as what the
@@ -826,7 +871,17 @@ findings: []
 
 def inventory(items: list[Item]) -> list[str]:
     """One line per question: its type, or why it is not drafted."""
-    lines = [f"  {i.key}: {i.kind}" + (f" ({len(i.choices)} choices)" if i.choices else "") for i in items if not i.reason]
+    lines = [
+        f"  {i.key}: {i.kind}"
+        + (f" ({len(i.choices)} choices)" if i.choices and not i.statements else "")
+        + (
+            f" ({len(i.statements)} statements" + (f", {len(i.choices)} answers each)" if i.kind != "rank" and i.choices else ")")
+            if i.statements
+            else ""
+        )
+        for i in items
+        if not i.reason
+    ]
     return lines + [f"  not drafted: {i.key} ({i.import_id or 'no ImportId'}, {i.kind}): {i.reason}" for i in items if i.reason]
 
 

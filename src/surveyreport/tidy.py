@@ -28,8 +28,9 @@ def question_dtypes(codebook: Codebook) -> dict[str, object]:
     dtypes: dict[str, object] = {}
     for question in codebook.questions:
         if question.multi:
-            for choice in question.choices:
-                dtypes[question.choice_column(choice)] = "boolean"
+            for part in question.parts:
+                for choice in question.choices:
+                    dtypes[part.choice_column(choice)] = "boolean"
         elif question.closed:
             for part in question.parts:
                 dtypes[part.id] = pd.CategoricalDtype([c.id for c in question.choices], ordered=False)
