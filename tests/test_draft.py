@@ -22,7 +22,7 @@ from .conftest import ROOT, copy_project, snakemake
 REAL = ROOT / "tests" / "data" / "real-exports"
 PAIRS = REAL / "qualtricstools"
 DATATABLE = REAL / "qualtrics-datatable-all-question-types.first10.csv"
-SBS = "side-by-side questions are not supported yet"
+NO_KIND = "matrix questions of this kind"
 TRASH = "in the survey's trash: not asked"
 
 
@@ -52,7 +52,9 @@ def qsf_questions(path):
 # ----------------------------------------------------------------------------- a questionnaire and its export
 
 BETTER = {"QID1": "single", "QID5": "multi", "QID3": "text", "QID2": "matrix", "QID8": "matrix", "QID4": "multi", "QID9": "multi"}
-BETTER_SKIPPED = {"QID6": SBS, "QID10": SBS, "QID11": SBS, "QID12": SBS, "QID7": TRASH}
+BETTER_SIDE_BY_SIDE = {"QID6#1": "matrix", "QID6#2": "matrix", "QID10#1": "matrix", "QID10#2": "multi", "QID12#1": "multi",
+                       "QID12#2": "multi"}  # fmt: skip
+BETTER_SKIPPED = {**{f"QID11#{n}": "in the export" for n in (1, 2, 3)}, "QID7": TRASH}
 
 
 def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
@@ -61,7 +63,7 @@ def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
     )
     assert run.returncode == 0, run.stderr
     drafted = questions(root, "fruit")
-    assert {qid: q["type"] for qid, q in drafted.items()} == BETTER
+    assert {qid: q["type"] for qid, q in drafted.items()} == BETTER | BETTER_SIDE_BY_SIDE
     assert drafted["QID1"]["column"] == "q2_favorite"
     assert [c["label"] for c in drafted["QID1"]["choices"]] == ["Canteloupe", "Kiwi", "Pomagranite"]
     assert [c["code"] for c in drafted["QID5"]["choices"]] == [1, 2, 3, 4]
@@ -70,7 +72,8 @@ def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
         line = next(line for line in codebook.splitlines() if f"({qid}," in line)
         assert line.startswith("#") and line.endswith(reason), line
         assert f"({qid}, " in run.stdout and reason in run.stdout
-    assert qsf_questions(PAIRS / "better-sample-survey.qsf") == set(BETTER) | set(BETTER_SKIPPED)
+    listed = {qid.split("#")[0] for qid in [*BETTER, *BETTER_SIDE_BY_SIDE, *BETTER_SKIPPED]}
+    assert qsf_questions(PAIRS / "better-sample-survey.qsf") == listed
     study = load_study(root / "config", "fruit", {}, root / "workflow" / "schemas")
     assert study.config["export"] == "data/raw/better-sample-survey.csv"
     assert (root / "data" / "raw" / "better-sample-survey.csv").read_bytes() == (PAIRS / "better-sample-survey.csv").read_bytes()
@@ -82,13 +85,9 @@ def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
     ]
     assert "no --banner given" in (root / "config" / "fruit" / "config.yaml").read_text()
     assert [e["question"] for e in study.report["exhibits"]] == [
-        "q1_recent",
-        "q2_favorite",
-        "q3_volunteer",
-        "q4_rank",
-        "q8",
-        "q9",
-    ]
+        "q1_recent", "q2_favorite", "q3_volunteer", "q4_rank", "q6_reservations_1", "q6_reservations_2", "q8", "q9",
+        "q10_1", "q10_2", "q12_1", "q12_2",
+    ]  # fmt: skip
     ticks = drafted["QID4"]  # a multiple-answer matrix: a statement names the prefix of its answers' columns
     assert [s["column"] for s in ticks["statements"]] == [
         "q1_recent_q1_recent_1",
@@ -153,19 +152,39 @@ def test_single_answer_matrices_draft_with_their_statements_columns_and_recoded_
     ]
 
 
-@pytest.mark.parametrize(
-    "pair, reasons",
-    [
-        ("side-by-side", {f"QID{n}": SBS for n in range(1, 9)}),
-    ],
-)  # fmt: skip
-def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_listed(root, pair, reasons):
-    run = init(root, "draft", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
+def test_each_column_of_a_side_by_side_is_drafted_as_a_matrix_of_its_own(root):
+    pair = "side-by-side"
+    run = init(root, "sbs", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
+    assert run.returncode == 0, run.stderr
+    drafted = questions(root, "sbs")
+    assert {qid: q["type"] for qid, q in drafted.items()} == {
+        **{
+            qid: "matrix"
+            for qid in ("QID1#1", "QID1#2", "QID2#1", "QID2#2", "QID2#3", "QID3#1", "QID3#2", "QID4#1", "QID7#1", "QID7#2")
+        },
+        "QID5#2": "multi",
+    }
+    assert [s["column"] for s in drafted["QID2#3"]["statements"]] == ["Q2#3_1", "Q2#3_2", "Q2#3_3"]
+    assert drafted["QID2#3"]["text"].endswith(" – Click to write Column 3")
+    for qid, reason in (("QID5#1", NO_KIND), ("QID6#2", NO_KIND), ("QID8#1", "no column 'Q8#1_statement_one'")):
+        assert any(f"({qid}, " in line and reason in line for line in run.stdout.splitlines()), qid
+
+
+def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_listed(root, tmp_path):
+    export, _ = scored_survey(tmp_path)
+    elements = [
+        _payload("QID1", "upload", "FileUpload", "Upload your CV", "FileUpload"),
+        _payload("QID2", "intro", "DB", "Welcome", "TB"),
+        _payload("QID3", "notes", "Matrix", "Notes on each", "TE", [(1, "Price")], SubSelector="Short"),
+    ]
+    qsf = tmp_path / "unsupported.qsf"
+    qsf.write_text(json.dumps({"SurveyEntry": {"SurveyName": "x"}, "SurveyElements": elements}), encoding="utf-8")
+    reasons = {"QID1": "file uploads are not supported yet", "QID2": "descriptive text: no answer to report", "QID3": NO_KIND}
+    run = init(root, "draft", "--export", export, "--questionnaire", qsf)
     assert run.returncode == 1
     assert "is of a type the pipeline reads" in run.stderr and len(run.stderr.strip().splitlines()) == 1
-    assert qsf_questions(PAIRS / f"{pair}.qsf") == set(reasons)
     for qid, reason in reasons.items():
-        assert any(f"({qid}, " in line and line.endswith(reason) for line in run.stdout.splitlines()), qid
+        assert any(f"({qid}, " in line and reason in line for line in run.stdout.splitlines()), qid
     assert not (root / "config").exists() or not any((root / "config").iterdir())
     assert not (root / "data").exists()
 
@@ -310,9 +329,11 @@ DT_TYPES = {
     **{q: "multi" for q in ("QID9", "QID21", "QID13", "QID14", "QID15", "QID16", "QID12")},
     **{q: "matrix" for q in ("QID8", "QID27", "QID23", "QID24", "QID25", "QID26", "QID22", "QID20", "QID18", "QID17")},
     **{q: "multi" for q in ("QID29", "QID36", "QID37", "QID30", "QID31", "QID32", "QID33", "QID34", "QID35")},
+    **{f"QID{n}#1": "matrix" for n in (40, 41, 42, 43, 44, 45)},
+    **{"QID40#2": "matrix", **{f"QID{n}#2": "multi" for n in (41, 42, 43, 44, 45)}},
     **{q: "text" for q in ("QID47", "QID48")},
 }
-DT_SKIPPED = (SBS, "matrix questions of this kind are not supported yet", "its scale is unknown")
+DT_SKIPPED = ("matrix questions of this kind are not supported yet", "its scale is unknown")
 
 
 def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
@@ -322,7 +343,7 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
     assert {qid: q["type"] for qid, q in drafted.items()} == DT_TYPES
     rows = list(csv.reader(DATATABLE.open(encoding="utf-8-sig")))
     import_ids = [json.loads(cell)["ImportId"] for cell in rows[2]]
-    asked = {i.split("_")[0].split("#")[0] for i in import_ids if i.startswith("QID")}
+    asked = {i.split("_")[0] for i in import_ids if i.startswith("QID")}
     codebook = (root / "config" / "datatable" / "codebook.yaml").read_text()
     for qid in sorted(asked - set(DT_TYPES)):
         mark = re.compile(rf"\({qid}[,_]")
@@ -339,7 +360,7 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
     assert drafted["QID4"]["column"] == "q4_colored_fruit"
     study = load_study(root / "config", "datatable", {}, root / "workflow" / "schemas")
     assert study.config["export_format"] == "qualtrics" and study.config["cleaning"]["min_respondents"] == 10
-    assert len(study.report["exhibits"]) == 34 and study.report["findings"] == []
+    assert len(study.report["exhibits"]) == 46 and study.report["findings"] == []
     # a matrix from the export alone: statements from the ``<question> - <statement>`` labels, the scale from its codes
     q23 = drafted["QID23"]
     assert [(s["column"], s["import_id"], s["text"]) for s in q23["statements"]][:2] == [
@@ -423,6 +444,7 @@ def test_the_console_script_is_declared():
         ("fruit", ["--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"]),
         ("datatable", ["--export", DATATABLE]),
         ("grids", ["--export", PAIRS / "matrix-single-answer.csv", "--questionnaire", PAIRS / "matrix-single-answer.qsf"]),
+        ("sbs", ["--export", PAIRS / "side-by-side.csv", "--questionnaire", PAIRS / "side-by-side.qsf"]),
         ("scored", []),
     ],
 )

@@ -286,7 +286,7 @@ def _grid(item: Item, question: QsfQuestion, header: Header) -> None:
 def from_qsf(questions: Iterable[QsfQuestion], header: Header) -> list[Item]:
     items = []
     present = set(header.columns)
-    for question in questions:
+    for question in (c for q in questions for c in (q.columns if q.columns and not q.trashed else (q,))):
         kind, reason = _kind(question)
         item = Item(question.tag, question.qid, kind, question.text, reason=reason)
         items.append(item)
@@ -328,7 +328,7 @@ def from_qsf(questions: Iterable[QsfQuestion], header: Header) -> list[Item]:
 
 # ----------------------------------------------------------------------------- questions from the export alone
 
-QID = re.compile(r"(QID\d+)(.*)")
+QID = re.compile(r"(QID\d+(?:#\d+)?)(.*)")  # a side-by-side's column (QID4#2) is a question of its own
 CHOICE_TEXT = re.compile(r"_\d+_TEXT")
 STATEMENT = re.compile(r"_\d+")  # a single-answer matrix's (or slider's) statement: QID4_2
 
@@ -462,8 +462,6 @@ def _from_columns(qid: str, columns: list[int], header: Header) -> Item:
     name = parts[0][0]
     raw = [header.labels[n] for n, r in zip(columns, rests) if not CHOICE_TEXT.fullmatch(r)] or [header.labels[columns[0]]]
     text = plain(raw[0] if len(raw) == 1 and "choiceId" not in parts[0][1] else _split_labels(raw)[0])
-    if any(r.startswith("#") for r in rests):
-        return Item(name, qid, "side-by-side", text, reason="side-by-side questions are not supported yet")
     if "_NPS_GROUP" in rests and rests.count("") == 1:
         column = parts[rests.index("")][0]
         return Item(column, qid, "nps", text, column=column, notes=["net promoter score: its _NPS_GROUP column is not read"])

@@ -205,8 +205,9 @@ def _question_values(export: Export, question: Question, redactor: Redactor) -> 
         ticks = {}
         for choice in question.choices:
             name = f"{column}_{choice.code}"
-            mapping = {**{v: True for v in TICKED | {choice.label}}, **{v: False for v in UNTICKED}}
-            expected = f"1 or {choice.label!r} when ticked, blank, 0 or -99 when not"
+            # a legacy export may write a ticked answer's recode value
+            mapping = {**{v: True for v in TICKED | {choice.label, str(choice.code)}}, **{v: False for v in UNTICKED}}
+            expected = f"1, {choice.code} or {choice.label!r} when ticked, blank, 0 or -99 when not"
             ticks[question.choice_column(choice)] = _recode(export, data, name, mapping, expected, [False, True])
         unanswered = np.logical_and.reduce([positions != 1 for positions in ticks.values()])
         for name, positions in ticks.items():
