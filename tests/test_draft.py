@@ -444,7 +444,6 @@ def test_the_console_script_is_declared():
         ("fruit", ["--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"]),
         ("datatable", ["--export", DATATABLE]),
         ("grids", ["--export", PAIRS / "matrix-single-answer.csv", "--questionnaire", PAIRS / "matrix-single-answer.qsf"]),
-        ("sbs", ["--export", PAIRS / "side-by-side.csv", "--questionnaire", PAIRS / "side-by-side.qsf"]),
         ("scored", []),
     ],
 )

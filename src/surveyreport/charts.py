@@ -273,15 +273,13 @@ def draw_ranked_first(exhibit: dict, results: Results, style: dict, tiers: list[
     """A rank question's items by the share who ranked each first, most first."""
     question = results.codebook.question(exhibit["question"])
     first = question.choices[0].id
-    parts = sorted(question.parts, key=lambda p: -results.share(p.id, first).value)
-    shares = [results.share(p.id, first) for p in parts]
-    labels = [textwrap.fill(p.statement, style["label_width"]) for p in parts]
+    shares = sorted((results.share(p.id, first) for p in question.parts), key=lambda s: -(s.value if s.base else 0))
+    labels = [textwrap.fill(results.codebook.question(s.question).statement, style["label_width"]) for s in shares]
     centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
     fig, ax = _figure(height)
-    bars = ax.barh(
-        centres, [float(s.value * 100) for s in shares], height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0
-    )
-    ax.bar_label(bars, labels=[pct(s) for s in shares], padding=3)
+    values = [float(s.value * 100) if s.base else 0.0 for s in shares]
+    bars = ax.barh(centres, values, height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0)
+    ax.bar_label(bars, labels=[pct(s) if s.base else "–" for s in shares], padding=3)
     _finish(ax, style, labels, centres, height)
     return fig
 

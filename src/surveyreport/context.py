@@ -295,7 +295,7 @@ def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
     if question.multi and question.statements:
         label = choice_label(results.codebook)
         statements = [
-            f"{p.statement}: " + ", ".join(f"{label(s)} {pct(s)}" for s in shares_of(p, results)) for p in question.parts
+            f"{p.statement}: " + ", ".join(f"{label(s)} {cell(s)}" for s in shares_of(p, results)) for p in question.parts
         ]
         return "Bar chart by statement. " + "; ".join(statements) + "."
     if question.type in ("matrix", "rank", "numeric", "nps"):

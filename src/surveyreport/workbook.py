@@ -131,6 +131,20 @@ def _pairs_sheet(book, pairs: pd.DataFrame, formats: dict) -> None:
         sheet.write_row(row, 13, [pair.higher, UNTESTED.get(pair.not_tested, "")])
 
 
+def sheet_names(ids: list[str]) -> dict[str, str]:
+    """A sheet name per question: its id, cut to Excel's 31 characters and numbered where two would be the same."""
+    names: dict[str, str] = {}
+    taken: set[str] = {"contents", "pairwise tests", *(name.lower() for name in SCORE_SHEETS)}
+    for question in ids:
+        name, n = question[:31], 2
+        while name.lower() in taken:
+            suffix = f"~{n}"
+            name, n = question[: 31 - len(suffix)] + suffix, n + 1
+        taken.add(name.lower())
+        names[question] = name
+    return names
+
+
 def write_workbook(
     table: pd.DataFrame,
     tests: pd.DataFrame,
@@ -162,8 +176,9 @@ def write_workbook(
     contents.set_column(1, 1, 100)
     contents.write(0, 0, title, bold)
     contents.write_row(2, 0, ["Sheet", "Question"], bold)
+    names = sheet_names([q.id for q in codebook.tabulated])
     for row, question in enumerate(codebook.tabulated, start=3):
-        contents.write_url(row, 0, f"internal:'{question.id[:31]}'!A1", string=question.id[:31])
+        contents.write_url(row, 0, f"internal:'{names[question.id]}'!A1", string=names[question.id])
         contents.write(row, 1, f"{question.text} — {question.statement}" if question.parent else question.text)
     contents.write_url(row + 1, 0, "internal:'Pairwise tests'!A1", string="Pairwise tests")
     contents.write(row + 1, 1, "Every pair of tiers on every answer: the test, its raw and adjusted p-value, the result")
@@ -174,7 +189,7 @@ def write_workbook(
             contents.write(row + offset, 1, what)
 
     for question in codebook.tabulated:
-        sheet = book.add_worksheet(question.id[:31])
+        sheet = book.add_worksheet(names[question.id])
         records = table[table["question"] == question.id].to_dict("records")
         by_choice, by_kind = {}, {}  # the first row of each (column, choice) and (column, kind)
         for record in records:
