@@ -626,7 +626,7 @@ def short(text: str, limit: int = 80) -> str:
     """A question's wording cut for a headline: its last sentence (the question), then words up to the limit."""
     text = text.replace("{", "(").replace("}", ")")
     sentences = [s for s in re.split(r"(?<=[.?!:])\s+", text) if s]
-    text = next((s for s in reversed(sentences) if s.endswith("?")), text)
+    text = next((s for s in reversed(sentences) if s.endswith("?")), text).lstrip("-–— ")  # a column's label after " - "
     if len(text) <= limit:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0]
