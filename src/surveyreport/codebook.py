@@ -114,7 +114,7 @@ class Question:
         """Summarised by a number per banner column: a mean (numeric, a matrix's scale, a rank) or the NPS."""
         return self.type in ("matrix", "rank", "numeric", "nps")
 
-    def value_of(self) -> dict[str, float]:
+    def scale_values(self) -> dict[str, float]:
         """Choice id -> the number a mean is taken of: the choice's code; non-substantive answers have none."""
         return {c.id: float(c.code) for c in self.choices if not c.nonsubstantive}
 

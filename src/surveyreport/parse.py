@@ -205,9 +205,11 @@ def _question_values(export: Export, question: Question, redactor: Redactor) -> 
         ticks = {}
         for choice in question.choices:
             name = f"{column}_{choice.code}"
-            # a legacy export may write a ticked answer's recode value
-            mapping = {**{v: True for v in TICKED | {choice.label, str(choice.code)}}, **{v: False for v in UNTICKED}}
-            expected = f"1, {choice.code} or {choice.label!r} when ticked, blank, 0 or -99 when not"
+            # a legacy export writes a ticked answer of a side-by-side's column as its recode value
+            recoded = {str(choice.code)} if question.parent else set()
+            mapping = {**{v: True for v in TICKED | recoded | {choice.label}}, **{v: False for v in UNTICKED}}
+            shown = f"1, {choice.code}" if recoded else "1"
+            expected = f"{shown} or {choice.label!r} when ticked, blank, 0 or -99 when not"
             ticks[question.choice_column(choice)] = _recode(export, data, name, mapping, expected, [False, True])
         unanswered = np.logical_and.reduce([positions != 1 for positions in ticks.values()])
         for name, positions in ticks.items():

@@ -75,7 +75,7 @@ def values(question: Question, group: pd.DataFrame) -> np.ndarray:
     column = group[question.id]
     if question.numeric:
         return column.dropna().to_numpy(dtype=float)
-    return column.astype(object).map(question.value_of()).dropna().to_numpy(dtype=float)
+    return column.astype(object).map(question.scale_values()).dropna().to_numpy(dtype=float)
 
 
 def nps(scores: np.ndarray) -> tuple[float, float]:
