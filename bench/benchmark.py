@@ -207,7 +207,12 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
             {"tiers": config["tiers"]},
         )
     elif name == "crosstab":
-        outputs = {"crosstabs": f"{d}/crosstabs.csv", "chisquare": f"{d}/chisquare.csv", "workbook": f"{d}/crosstabs.xlsx"}
+        outputs = {
+            "crosstabs": f"{d}/crosstabs.csv",
+            "chisquare": f"{d}/chisquare.csv",
+            "scores": f"{d}/scores.csv",
+            "workbook": f"{d}/crosstabs.xlsx",
+        }
         params = {"tiers": config["tiers"], "statistics": config["statistics"], "title": config["about"]["title"]}
         stages.crosstab({"respondents": f"{d}/tiered.arrow", "codebook": codebook}, outputs, params)
     elif name == "charts":

@@ -8,10 +8,12 @@ import shutil
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 import yaml
 
 from surveyreport.codebook import load_codebook
+from surveyreport.errors import SurveyError
 from surveyreport.platforms import read_export
 from surveyreport.study import load_study
 
@@ -20,8 +22,8 @@ from .conftest import ROOT, copy_project, snakemake
 REAL = ROOT / "tests" / "data" / "real-exports"
 PAIRS = REAL / "qualtricstools"
 DATATABLE = REAL / "qualtrics-datatable-all-question-types.first10.csv"
-MATRIX = "matrix questions are not supported yet"
-SBS = "side-by-side questions are not supported yet"
+NO_KIND = "matrix questions of this kind"
+TRASH = "in the survey's trash: not asked"
 
 
 def init(root, *args):
@@ -49,11 +51,10 @@ def qsf_questions(path):
 
 # ----------------------------------------------------------------------------- a questionnaire and its export
 
-BETTER = {"QID1": "single", "QID5": "multi", "QID3": "text"}
-BETTER_SKIPPED = {
-    "QID4": MATRIX, "QID2": MATRIX, "QID8": MATRIX, "QID9": MATRIX,
-    "QID6": SBS, "QID10": SBS, "QID11": SBS, "QID12": SBS, "QID7": "in the survey's trash: not asked",
-}  # fmt: skip
+BETTER = {"QID1": "single", "QID5": "multi", "QID3": "text", "QID2": "matrix", "QID8": "matrix", "QID4": "multi", "QID9": "multi"}
+BETTER_SIDE_BY_SIDE = {"QID6#1": "matrix", "QID6#2": "matrix", "QID10#1": "matrix", "QID10#2": "multi", "QID12#1": "multi",
+                       "QID12#2": "multi"}  # fmt: skip
+BETTER_SKIPPED = {**{f"QID11#{n}": "in the export" for n in (1, 2, 3)}, "QID7": TRASH}
 
 
 def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
@@ -62,7 +63,7 @@ def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
     )
     assert run.returncode == 0, run.stderr
     drafted = questions(root, "fruit")
-    assert {qid: q["type"] for qid, q in drafted.items()} == BETTER
+    assert {qid: q["type"] for qid, q in drafted.items()} == BETTER | BETTER_SIDE_BY_SIDE
     assert drafted["QID1"]["column"] == "q2_favorite"
     assert [c["label"] for c in drafted["QID1"]["choices"]] == ["Canteloupe", "Kiwi", "Pomagranite"]
     assert [c["code"] for c in drafted["QID5"]["choices"]] == [1, 2, 3, 4]
@@ -71,7 +72,8 @@ def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
         line = next(line for line in codebook.splitlines() if f"({qid}," in line)
         assert line.startswith("#") and line.endswith(reason), line
         assert f"({qid}, " in run.stdout and reason in run.stdout
-    assert qsf_questions(PAIRS / "better-sample-survey.qsf") == set(BETTER) | set(BETTER_SKIPPED)
+    listed = {qid.split("#")[0] for qid in [*BETTER, *BETTER_SIDE_BY_SIDE, *BETTER_SKIPPED]}
+    assert qsf_questions(PAIRS / "better-sample-survey.qsf") == listed
     study = load_study(root / "config", "fruit", {}, root / "workflow" / "schemas")
     assert study.config["export"] == "data/raw/better-sample-survey.csv"
     assert (root / "data" / "raw" / "better-sample-survey.csv").read_bytes() == (PAIRS / "better-sample-survey.csv").read_bytes()
@@ -82,7 +84,29 @@ def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
         ["pomagranite"],
     ]
     assert "no --banner given" in (root / "config" / "fruit" / "config.yaml").read_text()
-    assert [e["question"] for e in study.report["exhibits"]] == ["q2_favorite", "q3_volunteer"]
+    assert [e["question"] for e in study.report["exhibits"]] == [
+        "q1_recent", "q2_favorite", "q3_volunteer", "q4_rank", "q6_reservations_1", "q6_reservations_2", "q8", "q9",
+        "q10_1", "q10_2", "q12_1", "q12_2",
+    ]  # fmt: skip
+    ticks = drafted["QID4"]  # a multiple-answer matrix: a statement names the prefix of its answers' columns
+    assert [s["column"] for s in ticks["statements"]] == [
+        "q1_recent_q1_recent_1",
+        "q1_recent_q1_recent_2",
+        "q1_recent_q1_recent_3",
+    ]
+    assert [c["label"] for c in ticks["choices"]] == ["In the last week", "In the last month", "In the last year"]
+    grid = drafted["QID2"]
+    assert [(s["column"], s["import_id"], s["text"]) for s in grid["statements"]] == [
+        ("q4_rank_1", "QID2_1", "Cantaloupe"),
+        ("q4_rank_2", "QID2_2", "Kiwi"),
+        ("q4_rank_3", "QID2_3", "Pomegranate"),
+    ]
+    assert [(c["code"], c["label"]) for c in grid["choices"]] == [
+        (1, "Enjoy"),
+        (2, "Ambivalent"),
+        (3, "Dislike"),
+        (-1, "Never Tried It"),
+    ]
     # every test response is kept (the export holds nothing else), previews dropped; no Progress/Duration columns
     rules = {r["rule"]: r for r in study.config["cleaning"]["exclusions"]}
     assert rules["status"]["drop_status"] == [1] and set(rules) == {"status", "incomplete", "duplicate", "speeder"}
@@ -104,24 +128,198 @@ def test_a_legacy_export_with_a_third_header_row_of_import_ids_is_read(root):
                                                           "kiwi", "kiwi", "kiwi", "kiwi", "canteloupe"]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "pair, reasons",
-    [
-        ("matrix-single-answer", {**{f"QID{n}": MATRIX for n in (1, 2, 3, 4, 6, 8, 10, 11, 12)},
-                                  **{f"QID{n}": "in the survey's trash: not asked" for n in (5, 7, 9)}}),
-        ("matrix-multiple-answer", {f"QID{n}": MATRIX for n in (2, 3, 4, 5, 6)}),
-        ("side-by-side", {f"QID{n}": SBS for n in range(1, 9)}),
-    ],
-)  # fmt: skip
-def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_listed(root, pair, reasons):
-    run = init(root, "draft", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
+def test_single_answer_matrices_draft_with_their_statements_columns_and_recoded_scales(root):
+    """A legacy export of matrices only: columns by tag and statement (or its export tag), the tiers from a statement."""
+    pair = "matrix-single-answer"
+    run = init(root, "grids", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
+    assert run.returncode == 0, run.stderr
+    drafted = questions(root, "grids")
+    assert {qid: q["type"] for qid, q in drafted.items()} == {f"QID{n}": "matrix" for n in (1, 2, 3, 4, 6, 8, 10, 11, 12)}
+    assert [s["column"] for s in drafted["QID2"]["statements"]] == ["Q2_Q2_2", "Q2_Q2_4", "Q2_Q2_3"]
+    assert [s["column"] for s in drafted["QID10"]["statements"]] == ["Q10_Q10_3"]
+    assert [c["code"] for c in drafted["QID1"]["choices"]] == [2, 4, 3]  # the scale's recode values
+    for qid in ("QID5", "QID7", "QID9"):
+        assert any(f"({qid}, " in line and line.endswith(TRASH) for line in run.stdout.splitlines()), qid
+    study = load_study(root / "config", "grids", {}, root / "workflow" / "schemas")
+    assert study.config["tiers"]["question"] == "q12.click_to_write_statement_1"
+    frame = read_export(root / "data" / "raw" / f"{pair}.csv", load_codebook(root / "config" / "grids" / "codebook.yaml"))
+    # Q12 has no recode values: the first response answered scale points 1, 2 and 3
+    first = frame.iloc[0]
+    assert [first[f"q12.click_to_write_statement_{n}"] for n in (1, 2, 3)] == [
+        "click_to_write_scale_point_1",
+        "click_to_write_scale_point_2",
+        "click_to_write_scale_point_3",
+    ]
+
+
+def test_each_column_of_a_side_by_side_is_drafted_as_a_matrix_of_its_own(root):
+    pair = "side-by-side"
+    run = init(root, "sbs", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
+    assert run.returncode == 0, run.stderr
+    drafted = questions(root, "sbs")
+    assert {qid: q["type"] for qid, q in drafted.items()} == {
+        **{
+            qid: "matrix"
+            for qid in ("QID1#1", "QID1#2", "QID2#1", "QID2#2", "QID2#3", "QID3#1", "QID3#2", "QID4#1", "QID7#1", "QID7#2")
+        },
+        "QID5#2": "multi",
+    }
+    assert [s["column"] for s in drafted["QID2#3"]["statements"]] == ["Q2#3_1", "Q2#3_2", "Q2#3_3"]
+    assert drafted["QID2#3"]["text"].endswith(" – Click to write Column 3")
+    for qid, reason in (("QID5#1", NO_KIND), ("QID6#2", NO_KIND), ("QID8#1", "no column 'Q8#1_statement_one'")):
+        assert any(f"({qid}, " in line and reason in line for line in run.stdout.splitlines()), qid
+
+
+def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_listed(root, tmp_path):
+    export, _ = scored_survey(tmp_path)
+    elements = [
+        _payload("QID1", "upload", "FileUpload", "Upload your CV", "FileUpload"),
+        _payload("QID2", "intro", "DB", "Welcome", "TB"),
+        _payload("QID3", "notes", "Matrix", "Notes on each", "TE", [(1, "Price")], SubSelector="Short"),
+    ]
+    qsf = tmp_path / "unsupported.qsf"
+    qsf.write_text(json.dumps({"SurveyEntry": {"SurveyName": "x"}, "SurveyElements": elements}), encoding="utf-8")
+    reasons = {"QID1": "file uploads are not supported yet", "QID2": "descriptive text: no answer to report", "QID3": NO_KIND}
+    run = init(root, "draft", "--export", export, "--questionnaire", qsf)
     assert run.returncode == 1
     assert "is of a type the pipeline reads" in run.stderr and len(run.stderr.strip().splitlines()) == 1
-    assert qsf_questions(PAIRS / f"{pair}.qsf") == set(reasons)
     for qid, reason in reasons.items():
-        assert any(f"({qid}, " in line and line.endswith(reason) for line in run.stdout.splitlines()), qid
+        assert any(f"({qid}, " in line and reason in line for line in run.stdout.splitlines()), qid
     assert not (root / "config").exists() or not any((root / "config").iterdir())
     assert not (root / "data").exists()
+
+
+def test_a_legacy_multiple_answer_matrix_names_its_columns_by_answer_id_and_without_a_single_choice_is_refused(root):
+    """The legacy exporter names a ticked answer by its id, not its recode value (Q4_1_1, not Q4_1_10), and writes
+    a statement's export tag alone as the column (``question_one_1`` for three questions: repeated IDs)."""
+    pair = "matrix-multiple-answer"
+    run = init(root, "ticks", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
+    assert run.returncode == 1 and "no single-choice question with 2 to 6 choices" in run.stderr
+    assert (
+        "  Q2: multi (3 statements, 4 answers each)" in run.stdout and "  Q4: multi (3 statements, 4 answers each)" in run.stdout
+    )
+    for qid, column in (
+        ("QID3", "Q3_question_one_1"),
+        ("QID6", "Q5_question_one_10"),
+        ("QID4", "matrix_question_five_question_one_10"),
+    ):
+        assert any(
+            f"({qid}, " in line and line.endswith(f"no column {column!r} in the export") for line in run.stdout.splitlines()
+        )
+    assert not (root / "config").exists() or not any((root / "config").iterdir())
+
+
+# ----------------------------------------------------------------------------- numbers, scores and ranks
+
+RESPONSES = 60
+
+
+def _payload(qid, tag, kind, text, selector, choices=(), **more):
+    payload = {"QuestionID": qid, "DataExportTag": tag, "QuestionType": kind, "Selector": selector, "QuestionText": text}
+    if choices:
+        payload["Choices"] = {str(k): {"Display": label} for k, label in choices}
+        payload["ChoiceOrder"] = [str(k) for k, _ in choices]
+    return {"Element": "SQ", "Payload": {**payload, **more}}
+
+
+def scored_survey(folder):
+    """A questionnaire of the types researchers score (the real exports have none of them) and its current-format
+    export of 60 seeded responses: a group, an agreement matrix with "Don't know", sliders, a constant sum,
+    a rank order, an NPS and a number typed in."""
+    from random import Random
+
+    from surveyreport.qualtrics import METADATA_COLUMNS
+
+    items = [(1, "Price"), (2, "Quality"), (3, "Service")]
+    scale = [(1, "Strongly disagree"), (2, "Disagree"), (3, "Neutral"), (4, "Agree"), (5, "Strongly agree"), (6, "Don't know")]
+    elements = [
+        _payload("QID1", "group", "MC", "Which team are you in?", "SAVR", [(1, "North"), (2, "South")]),
+        _payload("QID2", "agree", "Matrix", "How far do you agree?", "Likert", items, SubSelector="SingleAnswer",
+                 Answers={str(k): {"Display": label} for k, label in scale}, AnswerOrder=[k for k, _ in scale],
+                 RecodeValues={"6": "9"}),
+        _payload("QID3", "sliders", "Slider", "Rate each, 0 to 100", "HSLIDER", items),
+        _payload("QID4", "budget", "CS", "Split 100 points", "VRTL", items),
+        _payload("QID5", "ranking", "RO", "Rank these", "DND", items),
+        _payload("QID6", "recommend", "MC", "How likely are you to recommend us?", "NPS",
+                 [(k, str(k)) for k in range(11)]),
+        _payload("QID7", "years", "TE", "How many years have you worked here?", "SL",
+                 Validation={"Settings": {"ContentType": "ValidNumber"}}),
+    ]  # fmt: skip
+    blocks = {"Element": "BL", "Payload": [{"Type": "Default", "BlockElements": [
+        {"Type": "Question", "QuestionID": f"QID{n}"} for n in range(1, 8)]}]}  # fmt: skip
+    qsf = {"SurveyEntry": {"SurveyName": "Scored types"}, "SurveyElements": [blocks, *elements]}
+    (folder / "scored.qsf").write_text(json.dumps(qsf), encoding="utf-8")
+    meta = [c for c in METADATA_COLUMNS]
+    answers = [("group", "Which team are you in?", {"ImportId": "QID1"})]
+    for prefix, qid in (("agree", "QID2"), ("sliders", "QID3"), ("budget", "QID4"), ("ranking", "QID5")):
+        answers += [(f"{prefix}_{k}", f"Question - {label}", {"ImportId": f"{qid}_{k}"}) for k, label in items]
+    answers += [("recommend", "How likely are you to recommend us?", {"ImportId": "QID6"}),
+                ("recommend_NPS_GROUP", "How likely are you to recommend us? - Group", {"ImportId": "QID6_NPS_GROUP"}),
+                ("years", "How many years have you worked here?", {"ImportId": "QID7_TEXT"})]  # fmt: skip
+    rng = Random(18)
+    rows = []
+    for n in range(RESPONSES):
+        group = 1 + n % 2
+        when = f"2025-03-{1 + n % 28:02d} 10:{n % 60:02d}:00"
+        values = {
+            "StartDate": when, "EndDate": when, "Status": "0", "Progress": "100", "Duration (in seconds)": str(300 + n),
+            "Finished": "1", "RecordedDate": when, "ResponseId": f"R_{n:04d}", "DistributionChannel": "anonymous",
+            "UserLanguage": "EN",
+        }  # fmt: skip
+        cells = [str(group)]
+        cells += [
+            rng.choice(["9", "-99"]) if rng.random() < 0.1 else str(min(5, max(1, rng.randint(1, 4) + group - 1))) for _ in items
+        ]
+        cells += [f"{rng.uniform(0, 100):.1f}" for _ in items]
+        first = rng.randint(0, 100)
+        second = rng.randint(0, 100 - first)
+        cells += [str(first), str(second), str(100 - first - second)]
+        cells += [str(r) for r in rng.sample([1, 2, 3], 3)]
+        score = rng.randint(5 + group, 10)
+        cells += [str(score), "3" if score >= 9 else "2" if score >= 7 else "1", str(rng.randint(0, 30))]
+        rows.append([values.get(name, "") for name, _, _ in meta] + cells)
+    with (folder / "scored.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([name for name, _, _ in meta] + [name for name, _, _ in answers])
+        writer.writerow([label for _, label, _ in meta] + [label for _, label, _ in answers])
+        writer.writerow([json.dumps({"ImportId": i}) for _, _, i in meta] + [json.dumps(i) for _, _, i in answers])
+        writer.writerows(rows)
+    return folder / "scored.csv", folder / "scored.qsf"
+
+
+SCORED = {
+    "QID1": "single",
+    "QID2": "matrix",
+    "QID3": "numeric",
+    "QID4": "numeric",
+    "QID5": "rank",
+    "QID6": "nps",
+    "QID7": "numeric",
+}
+
+
+def test_sliders_constant_sums_rank_orders_nps_and_numbers_draft_with_their_types(root, tmp_path):
+    export, qsf = scored_survey(tmp_path)
+    run = init(root, "scored", "--export", export, "--questionnaire", qsf)
+    assert run.returncode == 0, run.stderr
+    drafted = questions(root, "scored")
+    assert {qid: q["type"] for qid, q in drafted.items()} == SCORED
+    assert [s["column"] for s in drafted["QID3"]["statements"]] == ["sliders_1", "sliders_2", "sliders_3"]
+    assert [s["text"] for s in drafted["QID5"]["statements"]] == ["Price", "Quality", "Service"]
+    assert "choices" not in drafted["QID5"] and "choices" not in drafted["QID6"]
+    assert drafted["QID7"]["column"] == "years" and "statements" not in drafted["QID7"]
+    dont_know = drafted["QID2"]["choices"][-1]
+    assert dont_know == {"code": 9, "id": "don_t_know", "label": "Don't know", "nonsubstantive": True}
+    study = load_study(root / "config", "scored", {}, root / "workflow" / "schemas")
+    assert [e["question"] for e in study.report["exhibits"]] == [
+        "group",
+        "agree",
+        "sliders",
+        "budget",
+        "ranking",
+        "recommend",
+        "years",
+    ]
 
 
 # ----------------------------------------------------------------------------- an export alone
@@ -129,8 +327,13 @@ def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_lis
 DT_TYPES = {
     **{q: "single" for q in ("QID2", "QID10", "QID11", "QID3", "QID4", "QID5", "QID6", "QID7")},
     **{q: "multi" for q in ("QID9", "QID21", "QID13", "QID14", "QID15", "QID16", "QID12")},
+    **{q: "matrix" for q in ("QID8", "QID27", "QID23", "QID24", "QID25", "QID26", "QID22", "QID20", "QID18", "QID17")},
+    **{q: "multi" for q in ("QID29", "QID36", "QID37", "QID30", "QID31", "QID32", "QID33", "QID34", "QID35")},
+    **{f"QID{n}#1": "matrix" for n in (40, 41, 42, 43, 44, 45)},
+    **{"QID40#2": "matrix", **{f"QID{n}#2": "multi" for n in (41, 42, 43, 44, 45)}},
     **{q: "text" for q in ("QID47", "QID48")},
 }
+DT_SKIPPED = ("matrix questions of this kind are not supported yet", "its scale is unknown")
 
 
 def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
@@ -140,12 +343,12 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
     assert {qid: q["type"] for qid, q in drafted.items()} == DT_TYPES
     rows = list(csv.reader(DATATABLE.open(encoding="utf-8-sig")))
     import_ids = [json.loads(cell)["ImportId"] for cell in rows[2]]
-    asked = {i.split("_")[0].split("#")[0] for i in import_ids if i.startswith("QID")}
+    asked = {i.split("_")[0] for i in import_ids if i.startswith("QID")}
     codebook = (root / "config" / "datatable" / "codebook.yaml").read_text()
     for qid in sorted(asked - set(DT_TYPES)):
         mark = re.compile(rf"\({qid}[,_]")
         line = next(line for line in codebook.splitlines() if mark.search(line))
-        assert line.startswith("#") and (line.endswith((MATRIX, SBS)) or "Text iQ" in line), line
+        assert line.startswith("#") and (line.endswith(DT_SKIPPED) or "Text iQ" in line), line
         assert mark.search(run.stdout)
     # choices: labels from the header where it holds them, codes (recode values) from the columns
     q16 = drafted["QID16"]["choices"]
@@ -157,7 +360,21 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
     assert drafted["QID4"]["column"] == "q4_colored_fruit"
     study = load_study(root / "config", "datatable", {}, root / "workflow" / "schemas")
     assert study.config["export_format"] == "qualtrics" and study.config["cleaning"]["min_respondents"] == 10
-    assert len(study.report["exhibits"]) == 15 and study.report["findings"] == []
+    assert len(study.report["exhibits"]) == 46 and study.report["findings"] == []
+    # a matrix from the export alone: statements from the ``<question> - <statement>`` labels, the scale from its codes
+    q23 = drafted["QID23"]
+    assert [(s["column"], s["import_id"], s["text"]) for s in q23["statements"]][:2] == [
+        ("Q23_cucumbers", "QID23_1", "Cucumbers"),
+        ("Q23_pomegranates", "QID23_2", "Pomegranates"),
+    ]
+    assert [c["code"] for c in drafted["QID25"]["choices"]] == [-2, -1, 1, 10, 100]
+    q33 = drafted["QID33"]  # a multiple-answer matrix: statements from the labels, answers from the choiceIds
+    assert [(s["column"], s["text"]) for s in q33["statements"]][:2] == [
+        ("Q33_avocados", "Underripe Avocados"),
+        ("Q33_bananas", "Mushy Bananas"),
+    ]
+    assert [(c["code"], c["label"]) for c in q33["choices"]] == [(1, "Extra Deep Fried"), (10, "Sautéed, but kind of badly"),
+                                                                 (100, "Raw, but with some cayenne pepper on it")]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -226,12 +443,58 @@ def test_the_console_script_is_declared():
     [
         ("fruit", ["--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"]),
         ("datatable", ["--export", DATATABLE]),
+        ("grids", ["--export", PAIRS / "matrix-single-answer.csv", "--questionnaire", PAIRS / "matrix-single-answer.qsf"]),
+        ("scored", []),
     ],
 )
 def test_the_workflow_builds_a_report_from_the_draft_with_no_edit(tmp_path, name, args):
     workdir = copy_project(tmp_path / "project")
+    if name == "scored":
+        args = ["--export", "--questionnaire"]
+        args = [a for pair in zip(args, scored_survey(tmp_path)) for a in pair]
     run = init(workdir, name, *args)
     assert run.returncode == 0, run.stderr
     build = snakemake(workdir, "--config", f"study={name}")
     assert build.returncode == 0, build.stderr[-3000:]
     assert (workdir / "results" / name / "report.pdf").stat().st_size > 10_000
+    if name == "scored":
+        built_scored_types(workdir / "results" / name)
+
+
+def built_scored_types(results):
+    """What a build of the scored survey gives: nets among the answers, the scores and their tests, in the report."""
+    from openpyxl import load_workbook
+
+    crosstabs = pd.read_csv(results / "crosstab" / "crosstabs.csv")
+    assert {"net:top", "net:bottom", "net:promoters", "net:passives", "net:detractors"} <= set(crosstabs["choice"])
+    assert {"agree.price", "ranking.service", "recommend"} <= set(crosstabs["question"])
+    scored = pd.read_csv(results / "crosstab" / "scores.csv")
+    assert set(scored["question"]) == {
+        f"{q}.{s}" for q in ("agree", "sliders", "budget", "ranking") for s in ("price", "quality", "service")
+    } | {"recommend", "years"}
+    assert set(scored.loc[scored["question"] == "recommend", "statistic"]) == {"nps"}
+    book = load_workbook(results / "crosstab" / "crosstabs.xlsx", read_only=True)
+    assert {"agree.price", "Scores", "Score tests"} <= set(book.sheetnames)
+    html = (results / "report.html").read_text(encoding="utf-8")
+    assert (
+        "Net promoter score" in html
+        and "Mean rank" in html
+        and "Standard deviation" in html
+        and "Top 2 (Agree + Strongly agree)" in html
+    )
+    ledger = pd.read_csv(results / "ledger.csv", dtype=str, keep_default_na=False)
+    assert {"nps", "mean", "score interval", "median", "standard deviation"} <= set(ledger["kind"])
+
+
+def test_a_number_that_is_not_one_is_refused_where_it_is(root, tmp_path):
+    export, qsf = scored_survey(tmp_path)
+    assert init(root, "scored", "--export", export, "--questionnaire", qsf).returncode == 0
+    rows = list(csv.reader(export.open(encoding="utf-8")))
+    rows[5][rows[0].index("sliders_2")] = "about 40"
+    edited = tmp_path / "edited.csv"
+    with edited.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows)
+    with pytest.raises(SurveyError) as error:
+        read_export(edited, load_codebook(root / "config" / "scored" / "codebook.yaml"))
+    assert "cannot read 'about 40' as a number" in str(error.value)
+    assert "row 6" in str(error.value) and "sliders_2" in str(error.value)

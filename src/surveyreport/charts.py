@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from .formatting import pct, pct1  # noqa: E402
+from .formatting import pct, pct1, score  # noqa: E402
 from .ledger import show  # noqa: E402
 from .results import Results, Share, exhibit_shares  # noqa: E402
 
@@ -28,6 +28,7 @@ TIER_PITCH, TIER_BAR = 1.1, 0.92  # a tier bar's slot, in value-label heights, a
 TIER_GAP_IN = 0.124  # between the answers of a tier chart
 LEGEND_IN = 0.06  # the legend's padding above the bars
 TICK_PAD_PT = 4  # between an answer's label and its bars
+MIN_SEGMENT = 6  # percentage points: a stacked segment narrower than this carries no label
 
 
 def apply_style(style: dict, font_dir: str | Path) -> None:
@@ -176,7 +177,138 @@ def draw_by_tier(exhibit: dict, results: Results, style: dict, tiers: list[dict]
     return fig
 
 
+def _banner_rows(exhibit: dict, question, tiers: list[dict]) -> list[tuple[str, str | None, str]]:
+    """(part id, banner column, label) of each row of a grid's or a score's chart: a row per statement
+    (or the question), and per tier under it where the exhibit is ``by: tier``."""
+    columns = [(None, "Total")] + ([(t["id"], t["label"]) for t in tiers] if exhibit["by"] == "tier" else [])
+    rows = []
+    for part in question.parts:
+        for column, name in columns:
+            label = part.statement or (name if len(columns) > 1 else "Total")
+            if part.statement and len(columns) > 1:
+                label = f"{part.statement} — {name}"
+            rows.append((part.id, column, label))
+    return rows
+
+
+def _segments(ax, centres: list[float], lefts: list[float], widths: list[float], colour: str, shares: list[Share]) -> None:
+    """One stacked segment per row, its share printed inside where it is wide enough to hold it."""
+    bars = ax.barh(centres, widths, left=lefts, height=TOTAL_BAR_IN, color=colour, linewidth=0)
+    labels = [pct(s) if w >= MIN_SEGMENT else "" for s, w in zip(shares, widths)]
+    ax.bar_label(bars, labels=labels, label_type="center", fontsize=plt.rcParams["font.size"] - 1.5)
+
+
+def draw_diverging(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
+    """A grid's answers as diverging stacked bars: the lower half of the scale left of zero, the upper
+    half right of it (a middle point split across zero); answers left out of the base are not drawn."""
+    question = results.codebook.question(exhibit["question"])
+    scale = sorted(question.substantive, key=lambda c: c.code)
+    rows = _banner_rows(exhibit, question, tiers)
+    labels = [textwrap.fill(label, style["label_width"]) for _, _, label in rows]
+    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
+    fig, ax = _figure(height)
+    shares = [[results.share(part, c.id, column) for c in scale] for part, column, _ in rows]
+    values = [[float(s.value * 100) if s.base else 0.0 for s in row] for row in shares]
+    half = len(scale) / 2
+    starts = [-sum(v[: int(half)]) - (v[int(half)] / 2 if len(scale) % 2 else 0) for v in values]
+    colours = sns.color_palette("RdBu", len(scale)).as_hex()
+    handles = []
+    for k in range(len(scale)):
+        lefts = [start + sum(v[:k]) for start, v in zip(starts, values)]
+        widths = [v[k] for v in values]
+        _segments(ax, centres, lefts, widths, colours[k], [row[k] for row in shares])
+        handles.append(plt.Rectangle((0, 0), 1, 1, color=colours[k]))
+    ax.axvline(0, color=style["rule_color"], linewidth=0.6)
+    _finish(ax, style, labels, centres, height)
+    ax.margins(x=0.02)
+    _legend(fig, ax, handles, [c.label for c in scale], height)
+    return fig
+
+
+def draw_nps(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
+    """An NPS question's detractors, passives and promoters as stacked bars per banner column, the score beside each."""
+    question = results.codebook.question(exhibit["question"])
+    rows = _banner_rows(exhibit, question, tiers)
+    labels = [textwrap.fill(label, style["label_width"]) for _, _, label in rows]
+    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
+    fig, ax = _figure(height)
+    nets = list(reversed(question.nets))  # detractors, passives, promoters
+    colours = ["#D55E00", "#BBBBBB", "#009E73"]
+    shares = [[results.share(part, net.key, column) for net in nets] for part, column, _ in rows]
+    values = [[float(s.value * 100) if s.base else 0.0 for s in row] for row in shares]
+    for k in range(len(nets)):
+        lefts = [sum(v[:k]) for v in values]
+        _segments(ax, centres, lefts, [v[k] for v in values], colours[k], [row[k] for row in shares])
+    for centre, (part, column, _) in zip(centres, rows):
+        value = results.score(part, column)
+        ax.text(102, centre, f"NPS {score(value)}" if value.n else "", va="center", fontsize=style["font_size"] - 1)
+    _finish(ax, style, labels, centres, height)
+    ax.set_xlim(0, 100)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours]
+    _legend(fig, ax, handles, [net.label for net in nets], height)
+    return fig
+
+
+def draw_scores(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
+    """Means as dots with their intervals as lines, a row per statement (and banner column), the value beside each."""
+    question = results.codebook.question(exhibit["question"])
+    rows = _banner_rows(exhibit, question, tiers)
+    labels = [textwrap.fill(label, style["label_width"]) for _, _, label in rows]
+    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
+    fig, ax = _figure(height)
+    values = [results.score(part, column) for part, column, _ in rows]
+    shown = [(c, v) for c, v in zip(centres, values) if v.n]
+    for centre, value in shown:
+        colour = style["palette"].get(value.column, style["palette"]["total"])
+        if value.n > 1:
+            ax.plot([value.ci_low, value.ci_high], [centre, centre], color=colour, linewidth=1.2, solid_capstyle="butt")
+        ax.plot([value.value], [centre], "o", color=colour, markersize=5)
+        ax.annotate(score(value), (value.value, centre), xytext=(0, 5), textcoords="offset points", ha="center",
+                    fontsize=style["font_size"] - 1)  # fmt: skip
+    _finish(ax, style, labels, centres, height)
+    return fig
+
+
+def draw_ranked_first(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
+    """A rank question's items by the share who ranked each first, most first."""
+    question = results.codebook.question(exhibit["question"])
+    first = question.choices[0].id
+    shares = sorted((results.share(p.id, first) for p in question.parts), key=lambda s: -(s.value if s.base else 0))
+    labels = [textwrap.fill(results.codebook.question(s.question).statement, style["label_width"]) for s in shares]
+    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
+    fig, ax = _figure(height)
+    values = [float(s.value * 100) if s.base else 0.0 for s in shares]
+    bars = ax.barh(centres, values, height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0)
+    ax.bar_label(bars, labels=[pct(s) if s.base else "–" for s in shares], padding=3)
+    _finish(ax, style, labels, centres, height)
+    return fig
+
+
+def draw_ticked(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
+    """A multiple-answer matrix: a bar per answer ticked, grouped by statement (and tier, where ``by: tier``)."""
+    question = results.codebook.question(exhibit["question"])
+    rows = [(part, column, label) for part, column, label in _banner_rows(exhibit, question, tiers)]
+    entries = [
+        (results.share(part, c.id, column), f"{label} — {c.label}") for part, column, label in rows for c in question.substantive
+    ]
+    labels = [textwrap.fill(label, style["label_width"]) for _, label in entries]
+    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
+    fig, ax = _figure(height)
+    shares = [share for share, _ in entries]
+    values = [float(s.value * 100) if s.base else 0.0 for s in shares]
+    bars = ax.barh(centres, values, height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0)
+    ax.bar_label(bars, labels=[pct(s) if s.base else "–" for s in shares], padding=3)
+    _finish(ax, style, labels, centres, height)
+    return fig
+
+
 def draw_exhibit(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
+    question = results.codebook.question(exhibit["question"])
+    drawn_by_type = {"matrix": draw_diverging, "nps": draw_nps, "numeric": draw_scores, "rank": draw_ranked_first}
+    if question.multi and question.statements:
+        return draw_ticked(exhibit, results, style, tiers)
+    if question.type in drawn_by_type:
+        return drawn_by_type[question.type](exhibit, results, style, tiers)
     if exhibit["by"] == "tier":
         return draw_by_tier(exhibit, results, style, tiers)
     return draw_total(exhibit, results, style)

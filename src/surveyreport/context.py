@@ -15,7 +15,7 @@ from .codebook import Codebook
 from .crosstab import NO_ANSWER, TOTAL
 from .errors import SurveyError
 from .findings import fill
-from .formatting import constant, date_range, interval, pct, pct1, setting
+from .formatting import constant, date_range, interval, pct, pct1, score, score_interval, setting, statistic
 from .ledger import Count, quiet, show
 from .results import Results, Share, exhibit_shares
 from .stats import column_letters
@@ -42,7 +42,8 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
     mine = {column: results.rows(question.id, column).fillna({"higher_than": "", "flag": ""}) for column, _, _ in columns}
     cells_of = {column: dict(zip(rows.index, rows.to_dict("records"))) for column, rows in mine.items()}
     rows = []
-    for choice in question.choices:
+    # an NPS question shows its groups, not its eleven scores (which the crosstabs and workbook give)
+    for choice in () if question.type == "nps" else question.choices:
         cells = []
         for column, _, _ in columns:
             row = cells_of[column][choice.id]
@@ -59,13 +60,104 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
                     "sig": row["higher_than"],
                 }
             )
-        rows.append({"label": choice.label, "cells": cells, "nonsubstantive": choice.nonsubstantive})
+        rows.append({"label": choice.label, "cells": cells, "nonsubstantive": choice.nonsubstantive, "net": False})
+    for net in question.nets:
+        cells = []
+        for column, _, _ in columns:
+            share = results.share(question.id, net.key, column)
+            row = cells_of[column][net.key]
+            empty = share.base == 0
+            cells.append(
+                {
+                    "pct": cell(share, min_base),
+                    "ci": "" if empty else interval(row["ci_low"], row["ci_high"], share),
+                    "sig": row["higher_than"],
+                }
+            )
+        rows.append({"label": net.label, "cells": cells, "nonsubstantive": False, "net": True})
+    if question.scored and results.scores is not None:
+        cells = score_cells(question, results, columns)
+        rows.append({"label": SCORE_LABELS[question.type], "cells": cells, "nonsubstantive": False, "net": True})
     bases = []
     for column, _, _ in columns:
         first = mine[column][mine[column]["kind"] != NO_ANSWER].iloc[0]
         bases.append({"n": results.base(question.id, column), "flag": first["flag"]})
     no_answer = [results.no_answer(question.id, column) for column, _, _ in columns]
-    return {"question": question, "rows": rows, "bases": bases, "no_answer": no_answer}
+    caption = f"{question.text} — {question.statement}" if question.parent else question.text
+    return {"kind": "choices", "question": question, "caption": caption, "rows": rows, "bases": bases, "no_answer": no_answer}
+
+
+SCORE_LABELS = {
+    "matrix": "Mean score (scale values; answers left out of the base not counted)",
+    "rank": "Mean rank (1 = ranked first)",
+    "nps": "Net promoter score (% promoters − % detractors)",
+    "numeric": "Mean",
+}
+
+
+def score_cells(question, results: Results, columns: list[tuple[str | None, str, str]]) -> list[dict]:
+    """A score per banner column (a mean or an NPS), its interval and letters; an en dash where nobody answered."""
+    cells = []
+    for column, _, _ in columns:
+        value = results.score(question.id, column)
+        if value.n == 0:
+            cells.append({"pct": "–", "ci": "", "sig": ""})
+            continue
+        ci = "" if pd.isna(value.ci_low) else score_interval(value)
+        cells.append({"pct": score(value), "ci": ci, "sig": value.higher_than})
+    return cells
+
+
+def grid_table(question, results: Results) -> dict:
+    """A grid's overview in total: a row per statement, a column per scale point (or rank), its nets and its mean."""
+    parts = question.parts
+    headers = [c.label for c in question.substantive] + [net.label for net in question.nets]
+    if question.scored:
+        headers.append(SCORE_LABELS[question.type].split(" (")[0])
+    rows = []
+    for part in parts:
+        cells = [cell(results.share(part.id, c.id)) for c in question.substantive]
+        cells += [cell(results.share(part.id, net.key)) for net in question.nets]
+        if question.scored:
+            value = results.score(part.id)
+            cells.append(score(value) if value.n else "–")
+        rows.append({"label": part.statement, "cells": cells, "base": results.base(part.id)})
+    return {"kind": "grid", "question": question, "headers": headers, "rows": rows}
+
+
+def numeric_table(question, results: Results, columns: list[tuple[str | None, str, str]]) -> dict:
+    """A number's summary by banner column: its mean (interval, letters), median, standard deviation and base."""
+    values = [results.score(question.id, column) for column, _, _ in columns]
+
+    def plain(value, field: str, kind: str) -> str:
+        number = getattr(value, field)
+        if value.n == 0 or pd.isna(number):
+            return "–"
+        return statistic(number, kind, question.id, value.column, value.n)
+
+    caption = f"{question.text} — {question.statement}" if question.parent else question.text
+    return {
+        "kind": "scores",
+        "question": question,
+        "caption": caption,
+        "mean": score_cells(question, results, columns),
+        "median": [plain(v, "median", "median") for v in values],
+        "sd": [plain(v, "sd", "standard deviation") for v in values],
+        "bases": [{"n": Count(v.n, "base", question.id, v.column, "scores"), "flag": v.flag} for v in values],
+    }
+
+
+def appendix(codebook: Codebook, results: Results, columns: list, one_decimal: dict) -> list[dict]:
+    """The appendix tables in questionnaire order: a grid's overview, then each of its statements by banner column."""
+    tables = []
+    for question in codebook.questions:
+        if question.closed and question.statements:
+            tables.append(grid_table(question, results))
+        if question.closed:
+            tables += [appendix_table(part, results, columns, one_decimal.get(part.id)) for part in question.parts]
+        elif question.numeric:
+            tables += [numeric_table(part, results, columns) for part in question.parts]
+    return tables
 
 
 def shorten(text: str, limit: int) -> str:
@@ -125,9 +217,49 @@ def redactions(respondents: pd.DataFrame, codebook: Codebook) -> list[dict]:
     ]
 
 
+def _score_note(exhibit: dict, results: Results, config: dict, field: str) -> dict:
+    """Bases and note of a grid's, a number's or an NPS's exhibit: the range of its rows' bases, and how it is summarised."""
+    question = results.codebook.question(exhibit["question"])
+    population = config["study"]["population"]
+    columns = [None] + ([t["id"] for t in config["tiers"]["levels"]] if exhibit["by"] == "tier" else [])
+    if question.numeric:
+        bases = [Count(results.score(p.id, c).n, "base", p.id, c or TOTAL, "scores") for p in question.parts for c in columns]
+    elif question.type == "nps":
+        bases = [results.base(question.id, c) for c in columns]
+    else:
+        bases = [results.base(p.id, c) for p in question.parts for c in columns]
+    low, high = min(bases), max(bases)
+    span = f"n={show(low)}" if low == high else f"n={show(low)}–{show(high)}"
+    each = " each statement" if question.statements else ""
+    parts = [f"Bases: {population} who answered{each} ({span})."]
+    dont_know = [c.label for c in question.choices if c.nonsubstantive]
+    if dont_know:
+        parts.append(f"“{dont_know[0]}” is left out of the bases and the means.")
+    level = setting(round(config["statistics"]["confidence"] * 100), "confidence level", "%")
+    if question.type == "matrix":
+        parts.append("Bars: shares of each answer, the lower half of the scale left of the line, the upper half right of it.")
+    elif question.type == "nps":
+        groups = ", ".join(f"{net.id} {constant(net.label.split('(')[-1].rstrip(')'), 'NPS groups')}" for net in question.nets)
+        parts.append(
+            f"Scores {constant('0–10', 'NPS scale')} ({groups}); the net promoter score (NPS) is the "
+            f"share of promoters minus that of detractors, in points ({level} intervals in the appendix)."
+        )
+    elif question.type == "numeric":
+        parts.append(f"Dots: means; lines: their {level} intervals (Student's t).")
+    elif question.type == "rank":
+        parts.append("Bars: the share who ranked each item first; mean ranks in the appendix.")
+    elif question.multi:
+        parts.append(
+            f"More than one answer allowed per statement: shares can add up to more than {constant('100%', 'multi-select')}."
+        )
+    return {"note": " ".join(parts), "source": f"Survey of {population}, {field}."}
+
+
 def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> dict:
     """Bases, note and source line of one exhibit, all from the results."""
     question = results.codebook.question(exhibit["question"])
+    if question.type in ("matrix", "rank", "nps", "numeric") or question.statements:
+        return _score_note(exhibit, results, config, field)
     population = config["study"]["population"]
     parts = []
     if exhibit["by"] == "tier":
@@ -160,6 +292,19 @@ def exhibit_alt(exhibit: dict, results: Results, tiers: dict) -> str:
 
 def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
     question = results.codebook.question(exhibit["question"])
+    if question.multi and question.statements:
+        label = choice_label(results.codebook)
+        statements = [
+            f"{p.statement}: " + ", ".join(f"{label(s)} {cell(s)}" for s in shares_of(p, results)) for p in question.parts
+        ]
+        return "Bar chart by statement. " + "; ".join(statements) + "."
+    if question.type in ("matrix", "rank", "numeric", "nps"):
+        parts = []
+        for part in question.parts:
+            value = results.score(part.id)
+            name = part.statement or "Total"
+            parts.append(f"{name}: {SCORE_LABELS[question.type].split(' (')[0].lower()} {score(value) if value.n else 'none'}")
+        return "Chart of " + "; ".join(parts) + "."
     shares = exhibit_shares(exhibit, results)
     label = choice_label(results.codebook)
     if exhibit["by"] == "tier":
@@ -171,6 +316,11 @@ def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
             parts.append(f"{label(s)}: {by_tier}")
         return f"Bar chart by {tiers['label']}. " + "; ".join(parts) + "."
     return "Bar chart. " + "; ".join(f"{label(s)} {pct(s)}" for s in shares) + "."
+
+
+def shares_of(part, results: Results, column: str | None = None) -> list[Share]:
+    """A multiple-answer statement's answers in questionnaire order ("Other" last)."""
+    return [results.share(part.id, c.id, column) for c in part.substantive]
 
 
 def statements(items: list[dict], kind: str, results: Results, config: dict, failures: list[str]) -> list[dict]:
@@ -240,11 +390,13 @@ def build_context(
         "verbatim_max_chars": report_config["verbatim_max_chars"],
         "codebook": codebook,
         "columns": columns,
-        "appendix": [appendix_table(q, results, columns, one_decimal.get(q.id)) for q in codebook.closed],
+        "appendix": appendix(codebook, results, columns, one_decimal),
         "verbatims": verbatims(
             results.respondents_table, codebook, report_config["verbatim_max_chars"], report_config["verbatim_max_answers"]
         ),
         "redactions": redactions(results.respondents_table, codebook),
+        # facts of the method the scores' note prints (given here: a literal filtered in a template is run when compiled)
+        "score_facts": {"promoters": "9–10", "detractors": "0–6", "first": "1"},
         "export_sha256": export_sha256,
         "version": __version__,
         "commit": config.get("commit", "unknown"),

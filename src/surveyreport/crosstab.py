@@ -23,7 +23,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from .codebook import Codebook, Question
+from .codebook import NET, Codebook, Question
 from .stats import adjusted_p, chi_square, column_letters, pair_test, untestable, wilson
 from .tidy import TIER
 from .weights import WEIGHT
@@ -256,7 +256,8 @@ def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataF
 
 
 def crosstab(respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> pd.DataFrame:
-    """Every closed question by total and tier (the configuration's ``tiers``), with its statistics.
+    """Every closed question (each statement of a grid) by total and tier (the configuration's
+    ``tiers``), nets after the answers, with its statistics.
 
     Weighted where the respondents have a ``weight`` column: then ``WEIGHTED_COLUMNS`` follow ``COLUMNS``.
     """
@@ -265,12 +266,30 @@ def crosstab(respondents: pd.DataFrame, codebook: Codebook, tiers: dict, setting
     columns = banner(respondents, tiers["levels"])
     rows = [
         row
-        for question in codebook.closed
+        for question in codebook.tabulated
         for column, group in columns
-        for row in question_rows(question, column, group, weight, len(respondents))
+        for row in _question_rows(question, column, group, weight, len(respondents))
     ]
     table = pd.DataFrame(rows, columns=COLUMNS[: COLUMNS.index("pct") + 1] + extra)
     return add_statistics(table, tiers, settings)[COLUMNS + extra]
+
+
+def _question_rows(question: Question, column: str, group: pd.DataFrame, weight: str | None, sample_size: int) -> list[dict]:
+    """``question_rows`` with the question's nets; a weighted net is weighted over who chose any of its answers."""
+    from .grids import with_nets
+
+    rows = with_nets(question, question_rows(question, column, group, weight, sample_size))
+    if weight is None or not question.nets:
+        return rows
+    w = group[weight].to_numpy(dtype=float)
+    chosen, base, _ = _masks(question, group)
+    nets = {net.key: net for net in question.nets}
+    for row in rows:
+        net = nets.get(row["choice"])
+        if net is not None:
+            anyone = np.logical_or.reduce([chosen[choice] for choice in net.choices])
+            row.update(weighted_cell(w, anyone, base[net.choices[0]], sample_size))
+    return rows
 
 
 def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> pd.DataFrame:
@@ -284,10 +303,11 @@ def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, setti
     simulations = settings["chi_square_simulations"]
     tier_ids = [level["id"] for level in tiers["levels"]]
     rows = []
-    for question in codebook.closed:
+    for question in codebook.tabulated:
         if question.multi or question.id == tiers["question"]:
             continue
-        mine = table[(table["question"] == question.id) & (table["kind"] == CHOICE) & table["column"].isin(tier_ids)]
+        answers = (table["kind"] == CHOICE) & ~table["choice"].str.startswith(NET)  # a net adds up answers already counted
+        mine = table[(table["question"] == question.id) & answers & table["column"].isin(tier_ids)]
         if "effective_base" in mine:
             mine = mine.assign(count=(mine["pct"].fillna(0) / 100 * mine["effective_base"]).round().astype(int))
         counts = mine.pivot(index="choice", columns="column", values="count")[tier_ids]

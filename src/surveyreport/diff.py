@@ -37,6 +37,7 @@ TABLES = {
     "clean/dispositions.csv": ("response_id",),
     "crosstab/crosstabs.csv": ("question", "column", "choice", "kind"),
     "crosstab/chisquare.csv": ("question",),
+    "crosstab/scores.csv": ("question", "statistic", "column"),
 }
 WORKBOOK = "crosstab/crosstabs.xlsx"
 LEAD = 15  # numbers shown first in diff.md and at the top of diff.html

@@ -54,12 +54,10 @@ PII = {
 SINGLE_SELECTORS = {"SAVR", "SAHR", "SACOL", "DL", "SB"}
 MULTI_SELECTORS = {"MAVR", "MAHR", "MACOL", "MSB"}
 TEXT_SELECTORS = {"SL", "ML", "ESTB", "PW"}
+GRID_KINDS = {"Slider": "numeric", "CS": "numeric", "RO": "rank"}  # QuestionType -> type, a statement per choice
 NOT_YET = {  # QuestionType -> why the pipeline does not read it yet
-    "Matrix": "matrix questions are not supported yet",
+    "Matrix": "matrix questions of this kind are not supported yet",
     "SBS": "side-by-side questions are not supported yet",
-    "Slider": "slider questions are not supported yet",
-    "RO": "rank-order questions are not supported yet",
-    "CS": "constant-sum questions are not supported yet",
     "PGR": "pick, group and rank questions are not supported yet",
     "HotSpot": "hot-spot questions are not supported yet",
     "HeatMap": "heat-map questions are not supported yet",
@@ -101,22 +99,39 @@ class Choice:
 
 
 @dataclass
+class Statement:
+    """A row of a grid: a matrix's statement, a slider, a constant-sum field, a rank-order item."""
+
+    key: str  # its choice id in the survey
+    column: str
+    import_id: str
+    text: str
+    id: str = ""
+
+
+@dataclass
 class Item:
     """One question of the survey as drafted: a type the pipeline reads, or why not."""
 
     key: str  # the question's tag or column, as the researcher knows it
     import_id: str
-    kind: str  # single, multi, text; or the platform's type where unsupported
+    kind: str  # single, multi, text, matrix, rank, numeric, nps; or the platform's type where unsupported
     text: str
     column: str = ""
     choices: list[Choice] = field(default_factory=list)
     reason: str = ""  # why it is not drafted (empty: drafted)
     notes: list[str] = field(default_factory=list)
     id: str = ""
+    statements: list[Statement] = field(default_factory=list)
 
     @property
     def closed(self) -> bool:
         return not self.reason and self.kind in ("single", "multi")
+
+    @property
+    def charted(self) -> bool:
+        """Drafted with an exhibit: closed questions, grids, numbers and NPS."""
+        return not self.reason and self.kind in ("single", "multi", "matrix", "rank", "numeric", "nps")
 
 
 @dataclass
@@ -184,7 +199,20 @@ def _kind(question: QsfQuestion) -> tuple[str, str]:
     if question.type == "MC" and question.selector in MULTI_SELECTORS:
         return "multi", ""
     if question.type == "MC" and question.selector == "NPS":
-        return described, "net promoter score questions are not supported yet"
+        return "nps", ""
+    if question.type == "Matrix":
+        if (question.selector, question.sub_selector) in (
+            ("Likert", "SingleAnswer"),
+            ("Likert", "DL"),
+        ) or question.selector == "Bipolar":
+            return "matrix", ""
+        if (question.selector, question.sub_selector) == ("Likert", "MultipleAnswer"):
+            return "multi", ""
+        return described, f"matrix questions of this kind ({described}) are not supported yet"
+    if question.type in GRID_KINDS:
+        return GRID_KINDS[question.type], ""
+    if question.type == "TE" and question.selector == "SL" and question.numeric:
+        return "numeric", ""
     if question.type == "TE" and question.selector in TEXT_SELECTORS:
         return "text", ""
     if question.type == "TE" and question.selector == "FORM":
@@ -207,17 +235,72 @@ def _column_for(question: QsfQuestion, kind: str, header: Header) -> str:
     return question.tag
 
 
+def _statements(question: QsfQuestion, header: Header, ticks: bool = False) -> list[Statement]:
+    """A grid's statements, each with its export column: by its ImportId (``QID4_1``) where the export
+    has them, else the tag and the statement's export tag or id (``Q4_1``). A multiple-answer
+    matrix's statement (``ticks``) names the prefix of its columns ``Q4_1_<code>``."""
+    by_import_id = {
+        i["ImportId"]: name[: -len(f"_{i['choiceId']}")] if ticks else name
+        for name, i in zip(header.columns, header.import_ids)
+        if i and ("choiceId" in i) == ticks and (not ticks or name.endswith(f"_{i['choiceId']}"))
+    }
+    tags = dict(question.export_tags)
+    out = []
+    for choice in question.choices:
+        import_id = f"{question.qid}_{choice.id}"
+        column = by_import_id.get(import_id, f"{question.tag}_{tags.get(choice.id, choice.id)}")
+        out.append(Statement(choice.id, column, import_id, choice.label or f"Statement {choice.id}"))
+    return out
+
+
+def _grid(item: Item, question: QsfQuestion, header: Header) -> None:
+    """A matrix's, slider's, constant sum's or rank order's statements and (a matrix's) scale, or why not."""
+    item.column = question.tag
+    item.statements = _statements(question, header, ticks=item.kind == "multi")
+    if not item.statements:
+        item.reason = "the question has no statements"
+        return
+    if item.kind in ("matrix", "multi"):
+        try:
+            item.choices = [Choice(int(c.code), c.label or f"Choice {c.code}") for c in question.scale]
+        except ValueError:
+            item.reason = "a scale point's recode value is not a whole number"
+            return
+        if not item.choices:
+            item.reason = "the matrix has no scale points"
+            return
+    if item.kind == "multi":
+        present = set(header.columns)
+        by_id = [f"{s.column}_{c.id}" for s in item.statements for c in question.scale]
+        if not all(f"{s.column}_{c.code}" in present for s in item.statements for c in item.choices) and set(by_id) <= present:
+            # a legacy export names a ticked answer by its id, not its recode value
+            item.choices = [Choice(int(c.id), choice.label) for c, choice in zip(question.scale, item.choices)]
+        columns = [f"{s.column}_{c.code}" for s in item.statements for c in item.choices]
+    else:
+        columns = [s.column for s in item.statements]
+    missing = [c for c in columns if c not in set(header.columns)]
+    if missing:
+        item.reason = f"no column {missing[0]!r} in the export"
+
+
 def from_qsf(questions: Iterable[QsfQuestion], header: Header) -> list[Item]:
     items = []
     present = set(header.columns)
-    for question in questions:
+    for question in (c for q in questions for c in (q.columns if q.columns and not q.trashed else (q,))):
         kind, reason = _kind(question)
         item = Item(question.tag, question.qid, kind, question.text, reason=reason)
         items.append(item)
         if reason:
             continue
-        item.column = _column_for(question, kind, header)
-        if kind == "text":
+        if kind in ("matrix", "rank") or (kind == "numeric" and question.type != "TE") or question.type == "Matrix":
+            _grid(item, question, header)
+            continue
+        item.column = _column_for(question, "text" if kind == "numeric" else "single" if kind == "nps" else kind, header)
+        if kind == "nps":
+            if item.column not in present:
+                item.reason = f"no column {item.column!r} in the export"
+            continue
+        if kind in ("text", "numeric"):
             item.import_id = f"{question.qid}_TEXT"
             if item.column not in present:
                 item.reason = f"no column {item.column!r} in the export"
@@ -245,8 +328,75 @@ def from_qsf(questions: Iterable[QsfQuestion], header: Header) -> list[Item]:
 
 # ----------------------------------------------------------------------------- questions from the export alone
 
-QID = re.compile(r"(QID\d+)(.*)")
+QID = re.compile(r"(QID\d+(?:#\d+)?)(.*)")  # a side-by-side's column (QID4#2) is a question of its own
 CHOICE_TEXT = re.compile(r"_\d+_TEXT")
+STATEMENT = re.compile(r"_\d+")  # a single-answer matrix's (or slider's) statement: QID4_2
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _ticks_from_columns(qid: str, ticks: list, texts: list[str], header: Header) -> Item:
+    """A multiple-answer matrix from its columns ``Q4_<statement>_<code>`` (ImportId ``QID4_<statement>`` with a
+    ``choiceId``), labelled ``<question> - <statement> - <answer>``."""
+    rows: dict[str, list] = {}
+    for column, import_id, rest in ticks:
+        rows.setdefault(rest, []).append((column, str(import_id["choiceId"])))
+    first = next(iter(rows.values()))
+    key = first[0][0].rsplit("_", 2)[0]
+    labels = [header.labels[header.columns.index(c)] for c, _ in first]
+    wording, answers = _split_labels(labels)
+    text, _, _ = wording.rpartition(" - ")
+    item = Item(key, qid, "multi", plain(text or wording), column=key)
+    item.notes += [f"the text column {c!r} is not read" for c in texts]
+    codes = [code for _, code in first]
+    if any(_code(code) is None for code in codes):
+        item.reason = "its answers are not numbered"
+        return item
+    item.choices = [Choice(int(code), plain(label) or f"Choice {code}") for code, label in zip(codes, answers)]
+    for rest, columns in rows.items():
+        prefixes = {c[: -len(f"_{code}")] for c, code in columns if c.endswith(f"_{code}")}
+        if [code for _, code in columns] != codes or len(prefixes) != 1:
+            item.reason = f"statement {rest[1:]} does not have the first statement's answers, one column each"
+            return item
+        label = _split_labels([header.labels[header.columns.index(c)] for c, _ in columns])[0].rpartition(" - ")[2]
+        import_id = QID.fullmatch(qid + rest).group(0)
+        item.statements.append(Statement(rest[1:], prefixes.pop(), import_id, plain(label) or f"Statement {rest[1:]}"))
+    return item
+
+
+def _grid_from_columns(qid: str, grid: list, texts: list[str], header: Header) -> Item:
+    """A single-answer matrix (whole-number codes) or a set of numbers (sliders, constant sums: any decimal)
+    from its statements' columns, ``QID4_1`` … with ``<question> - <statement>`` labels."""
+    labels = [header.labels[header.columns.index(c)] for c, _, _ in grid]
+    text, suffixes = _split_labels(labels) if len(labels) > 1 else (labels[0].rsplit(" - ", 1) + [""])[:2]
+    suffixes = [suffixes] if isinstance(suffixes, str) else suffixes
+    text = plain(text)
+    observed = sorted(
+        {v for c, _, _ in grid for v in header.values(c) if v not in UNANSWERED},
+        key=lambda v: (_number(v) is None, _number(v) or 0),
+    )
+    kind = "numeric" if any(_number(v) is not None and _code(v) is None for v in observed) else "matrix"
+    key = grid[0][0].rsplit("_", 1)[0]
+    item = Item(key, qid, kind, text, column=key)
+    item.statements = [
+        Statement(r[1:], c, i["ImportId"], plain(label) or f"Statement {r[1:]}") for (c, i, r), label in zip(grid, suffixes)
+    ]
+    item.notes += [f"the text column {c!r} is not read" for c in texts]
+    if kind == "numeric":
+        return item
+    if any(_code(v) is None for v in observed):
+        item.reason = "its answers are choice texts: draft it from the .qsf"
+    elif not observed:
+        item.reason = "nobody answered it in the export: its scale is unknown"
+    else:
+        item.choices = [Choice(int(v), v) for v in observed]
+        item.notes.append("scale points as the export's codes: give their labels (or draft from the .qsf)")
+    return item
 
 
 def _code(value: str) -> int | None:
@@ -312,12 +462,19 @@ def _from_columns(qid: str, columns: list[int], header: Header) -> Item:
     name = parts[0][0]
     raw = [header.labels[n] for n, r in zip(columns, rests) if not CHOICE_TEXT.fullmatch(r)] or [header.labels[columns[0]]]
     text = plain(raw[0] if len(raw) == 1 and "choiceId" not in parts[0][1] else _split_labels(raw)[0])
-    if any(r.startswith("#") for r in rests):
-        return Item(name, qid, "side-by-side", text, reason="side-by-side questions are not supported yet")
+    if "_NPS_GROUP" in rests and rests.count("") == 1:
+        column = parts[rests.index("")][0]
+        return Item(column, qid, "nps", text, column=column, notes=["net promoter score: its _NPS_GROUP column is not read"])
+    grid = [(c, i, r) for (c, i), r in zip(parts, rests) if not CHOICE_TEXT.fullmatch(r)]
+    if len(grid) > 0 and all(STATEMENT.fullmatch(r) and "choiceId" not in i for _, i, r in grid):
+        return _grid_from_columns(qid, grid, [c for (c, _), r in zip(parts, rests) if CHOICE_TEXT.fullmatch(r)], header)
+    ticks = [(c, i, r) for (c, i), r in zip(parts, rests) if r and not CHOICE_TEXT.fullmatch(r)]
+    if ticks and all("choiceId" in i and STATEMENT.fullmatch(r) for _, i, r in ticks):
+        return _ticks_from_columns(qid, ticks, [c for (c, _), r in zip(parts, rests) if CHOICE_TEXT.fullmatch(r)], header)
     if any(r and r != "_TEXT" and not CHOICE_TEXT.fullmatch(r) for r in rests) or (
         any(CHOICE_TEXT.fullmatch(r) for r in rests) and all(r for r in rests)
     ):
-        return Item(name, qid, "matrix", text, reason="matrix questions are not supported yet")
+        return Item(name, qid, "matrix", text, reason="matrix questions of this kind are not supported yet")
     texts = [(c, i) for (c, i), r in zip(parts, rests) if CHOICE_TEXT.fullmatch(r)]
     main = [(c, i) for (c, i), r in zip(parts, rests) if not CHOICE_TEXT.fullmatch(r)]
     if rests == ["_TEXT"]:
@@ -387,6 +544,9 @@ def assign_ids(items: list[Item]) -> None:
         codes: set[str] = set()
         for choice in item.choices:
             choice.id = unique(slug(choice.label), codes, f"c{choice.code}".replace("-", "minus_"))
+        rows: set[str] = set()
+        for statement in item.statements:
+            statement.id = unique(slug(statement.text), rows, f"s{slug(statement.key) or len(rows) + 1}")
 
 
 def pick_banner(items: list[Item], banner: str | None) -> tuple[Item, str]:
@@ -410,6 +570,15 @@ def pick_banner(items: list[Item], banner: str | None) -> tuple[Item, str]:
     for item in drafted:
         if item.kind == "single" and 2 <= len(substantive(item)) <= MAX_BANNER:
             return item, f"no --banner given: the first single-choice question with 2 to {MAX_BANNER} choices"
+    for item in drafted:
+        if item.kind == "matrix" and 2 <= len(substantive(item)) <= MAX_BANNER and item.statements:
+            first = item.statements[0]
+            row = Item(
+                f"{item.key} ({first.text})", first.import_id, "single", f"{item.text} – {first.text}", choices=item.choices
+            )
+            row.id = f"{item.id}.{first.id}"
+            why = f"no --banner given and no single-choice question: the first statement of the first matrix with 2 to {MAX_BANNER} answers"
+            return row, why
     raise SurveyError(
         f"no single-choice question with 2 to {MAX_BANNER} choices to define the tiers, which the report needs "
         f"(drafted: {', '.join(f'{i.key} ({i.kind}, {len(i.choices)} choices)' for i in drafted) or 'none'})",
@@ -457,7 +626,7 @@ def short(text: str, limit: int = 80) -> str:
     """A question's wording cut for a headline: its last sentence (the question), then words up to the limit."""
     text = text.replace("{", "(").replace("}", ")")
     sentences = [s for s in re.split(r"(?<=[.?!:])\s+", text) if s]
-    text = next((s for s in reversed(sentences) if s.endswith("?")), text)
+    text = next((s for s in reversed(sentences) if s.endswith("?")), text).lstrip("-–— ")  # a column's label after " - "
     if len(text) <= limit:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0]
@@ -572,7 +741,11 @@ def _question_yaml(item: Item) -> str:
         f"    text: {q(item.text or item.key)}",
     ]
     lines[1:1] = [f"    # {note}" for note in item.notes]
-    if item.choices:
+    if item.statements:
+        lines.append("    statements:")
+        for s in item.statements:
+            lines.append(f"      - {q({'id': s.id, 'column': s.column, 'import_id': s.import_id, 'text': s.text})}")
+    if item.choices and item.kind != "rank":
         lines.append("    choices:")
         for c in item.choices:
             entry = {"code": c.code, "id": c.id, "label": c.label}
@@ -624,12 +797,27 @@ questions:
 """
 
 
+SUBTITLES = {
+    "matrix": "% of respondents giving each answer, by statement",
+    "rank": "% of respondents who ranked each item first",
+    "numeric": "Mean, with its interval",
+    "nps": "Detractors, passives and promoters, % of respondents, and the net promoter score",
+}
+
+
 def report_yaml(d: Draft) -> str:
     ids = tier_ids(substantive(d.banner))
     palette = "\n".join([f"    total: {q(TOTAL_COLOUR)}", *(f"    {t}: {q(PALETTE[n])}" for n, t in enumerate(ids))])
     hatches = "\n".join(f"    {t}: {q(HATCHES[n])}" for n, t in enumerate(ids))
     exhibits = []
-    for item in (i for i in d.drafted if i.closed):
+    for item in (i for i in d.drafted if i.charted):
+        if not item.closed:
+            exhibits.append(
+                f"  - id: {item.id}\n    question: {item.id}\n    by: total\n"
+                f"    headline: {q(short(item.text or item.key))}\n"
+                f"    subtitle: {q(SUBTITLES[item.kind])}"
+            )
+            continue
         verb = "ticked each answer" if item.kind == "multi" else "gave each answer"
         exhibits.append(
             f"  - id: {item.id}\n    question: {item.id}\n    by: total\n"
@@ -637,7 +825,7 @@ def report_yaml(d: Draft) -> str:
             f"    headline: {q(short(item.text or item.key))}\n"
             f"    subtitle: {q('% of respondents who ' + verb)}"
         )
-    first = next(i for i in d.drafted if i.closed)
+    first = next((i for i in d.drafted if i.closed and not i.statements), d.banner)
     return f"""\
 # What the report shows, drafted by `surveyreport init`: one chart per closed question,
 # of all respondents (`by: tier` compares the tiers). Rewrite each headline as what the
@@ -681,7 +869,17 @@ findings: []
 
 def inventory(items: list[Item]) -> list[str]:
     """One line per question: its type, or why it is not drafted."""
-    lines = [f"  {i.key}: {i.kind}" + (f" ({len(i.choices)} choices)" if i.choices else "") for i in items if not i.reason]
+    lines = [
+        f"  {i.key}: {i.kind}"
+        + (f" ({len(i.choices)} choices)" if i.choices and not i.statements else "")
+        + (
+            f" ({len(i.statements)} statements" + (f", {len(i.choices)} answers each)" if i.kind != "rank" and i.choices else ")")
+            if i.statements
+            else ""
+        )
+        for i in items
+        if not i.reason
+    ]
     return lines + [f"  not drafted: {i.key} ({i.import_id or 'no ImportId'}, {i.kind}): {i.reason}" for i in items if i.reason]
 
 
@@ -744,9 +942,9 @@ def init(
         items, source, title = from_export(header), export.name, ""
     assign_ids(items)
     found = inventory(items)
-    if not any(i.closed for i in items):
+    if not any(i.closed or i.kind in ("matrix", "rank", "nps") and not i.reason for i in items):
         raise Refused(
-            f"none of its {len(items)} questions is of a type the pipeline reads (single, multi)",
+            f"none of its {len(items)} questions is of a type the pipeline reads (single, multi, matrix, rank, nps)",
             found,
             file=questionnaire or export,
         )

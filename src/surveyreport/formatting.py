@@ -172,3 +172,27 @@ def verdict(comparison: Comparison, min_base: int, labels: dict[str, str], wordi
         f"{b.count}/{b.base}",
         source="crosstab: " + "+".join(a.choices),
     )
+
+
+def score(value, decimals: int = 1) -> str:
+    """A mean, one decimal ("3.4"), or a net promoter score in whole points with its sign ("+12", "-5", "0")."""
+    if value.statistic == "nps":
+        points = value.rounded(0)
+        text = f"{points:+}" if points else "0"
+    else:
+        text = f"{value.rounded(decimals)}"
+    return record(text, value.statistic, float(value.value), value.question, value.column, None, value.n, source="scores")
+
+
+def score_interval(value, decimals: int = 1) -> str:
+    """A score's interval as the scores table gives it: "2.9–3.8" (a mean), "-4–+28" (an NPS)."""
+    places = 0 if value.statistic == "nps" else decimals
+    low, high = (round_half_up(Fraction(v), places) for v in (value.ci_low, value.ci_high))
+    text = f"{low}–{high}"
+    detail = f"{value.ci_low:.4f}–{value.ci_high:.4f}"
+    return record(text, "score interval", detail, value.question, value.column, None, value.n, source="scores")
+
+
+def statistic(value: float, kind: str, question: str, column: str, n: int, decimals: int = 1) -> str:
+    """A median or a standard deviation from the scores table, rounded half up: "3.5"."""
+    return record(f"{round_half_up(Fraction(value), decimals)}", kind, float(value), question, column, None, n, source="scores")

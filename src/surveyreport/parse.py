@@ -195,7 +195,9 @@ def _check_length(export: Export, column: str) -> None:
 
 
 def _cells_of(question: Question) -> list[str]:
-    """The export columns ``_question_values`` reads for a question."""
+    """The export columns ``_question_values`` reads for a question (each statement's, for a grid)."""
+    if question.statements:
+        return [column for part in question.parts for column in _cells_of(part)]
     column = question.column
     choices = [f"{column}_{c.code}" for c in question.choices] if question.multi else [column]
     return choices + [f"{column}_{c.code}_TEXT" for c in question.choices if c.text]
@@ -208,7 +210,21 @@ def _free_text(export: Export, column: str, redactor: Redactor) -> pd.Series:
     return redactor.column(values.where(~values.isin(UNANSWERED)).astype("string"))
 
 
+def _numbers(export: Export, column: str) -> pd.Series:
+    """A numeric answer (a slider, a constant-sum field, a number typed in), missing where unanswered."""
+    values = export.answers[column]
+    numbers = pd.to_numeric(values.where(~values.isin(UNANSWERED)), errors="coerce")
+    export.reject(
+        numbers.isna() & ~values.isin(UNANSWERED), values, column, "cannot read {value!r} as a number", "a number, or blank"
+    )
+    return numbers.astype("Float64")
+
+
 def _question_values(export: Export, question: Question, redactor: Redactor) -> dict[str, pd.Series]:
+    if question.statements:
+        return {name: values for part in question.parts for name, values in _question_values(export, part, redactor).items()}
+    if question.numeric:
+        return {question.id: _numbers(export, question.column)}
     data = export.answers
     out: dict[str, pd.Series] = {}
     column = question.column
@@ -216,8 +232,11 @@ def _question_values(export: Export, question: Question, redactor: Redactor) -> 
         ticks = {}
         for choice in question.choices:
             name = f"{column}_{choice.code}"
-            mapping = {**{v: True for v in TICKED | {choice.label}}, **{v: False for v in UNTICKED}}
-            expected = f"1 or {choice.label!r} when ticked, blank, 0 or -99 when not"
+            # a legacy export writes a ticked answer of a side-by-side's column as its recode value
+            recoded = {str(choice.code)} if question.parent else set()
+            mapping = {**{v: True for v in TICKED | recoded | {choice.label}}, **{v: False for v in UNTICKED}}
+            shown = f"1, {choice.code}" if recoded else "1"
+            expected = f"{shown} or {choice.label!r} when ticked, blank, 0 or -99 when not"
             ticks[question.choice_column(choice)] = _recode(export, data, name, mapping, expected, [False, True])
         unanswered = np.logical_and.reduce([positions != 1 for positions in ticks.values()])
         for name, positions in ticks.items():

@@ -41,8 +41,12 @@ class QsfQuestion:
     selector: str  # SAVR, MAVR, DL, SL, Likert ...
     sub_selector: str
     text: str
-    choices: tuple[QsfChoice, ...]
+    choices: tuple[QsfChoice, ...]  # a multiple choice's answers; a grid's statements (Matrix, Slider, CS, RO)
     trashed: bool  # in the survey's trash: not asked
+    scale: tuple[QsfChoice, ...] = ()  # a matrix's answers (its columns), codes from its recode values
+    export_tags: tuple[tuple[str, str], ...] = ()  # a grid's ChoiceDataExportTags: statement id -> column suffix
+    numeric: bool = False  # a text entry validated as a number
+    columns: tuple[QsfQuestion, ...] = ()  # a side-by-side's columns: each a matrix of the same statements
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,16 @@ class Qsf:
     questions: tuple[QsfQuestion, ...]
 
 
-def _choices(payload: dict) -> tuple[QsfChoice, ...]:
-    choices = payload.get("Choices") or {}
+GRIDS = ("Matrix", "Slider", "CS", "RO")  # question types whose Choices are statements, one export column each
+
+
+def _choices(payload: dict, key: str = "Choices", recoded: bool = True) -> tuple[QsfChoice, ...]:
+    """The ``Choices`` (or a matrix's ``Answers``) in their order; codes are the recode values where ``recoded``."""
+    choices = payload.get(key) or {}
     if isinstance(choices, list):  # some exports write a list indexed from 1
         choices = {str(i + 1): c for i, c in enumerate(choices) if c}
-    order = [str(c) for c in payload.get("ChoiceOrder") or choices]
-    recodes = payload.get("RecodeValues") or {}
+    order = [str(c) for c in payload.get(key.removesuffix("s") + "Order") or choices]
+    recodes = (payload.get("RecodeValues") or {}) if recoded else {}
     out = []
     for choice_id in order:
         choice = choices.get(choice_id)
@@ -72,6 +80,36 @@ def _choices(payload: dict) -> tuple[QsfChoice, ...]:
             )
         )
     return tuple(out)
+
+
+def _question(qid: str, payload: dict, trashed: bool, statements: dict | None = None) -> QsfQuestion:
+    """One question; a side-by-side's columns (``AdditionalQuestions``) as matrices of its statements."""
+    kind = payload.get("QuestionType")
+    tags = payload.get("ChoiceDataExportTags")
+    validation = ((payload.get("Validation") or {}).get("Settings") or {}).get("ContentType")
+    rows = statements or payload
+    columns = payload.get("AdditionalQuestions") if kind == "SBS" else None
+    if isinstance(columns, list):
+        columns = {str(i + 1): c for i, c in enumerate(columns) if c}
+    text = plain(payload.get("QuestionText"))
+    return QsfQuestion(
+        qid=qid,
+        tag=str(payload.get("DataExportTag") or qid),
+        type=str(kind or ""),
+        selector=str(payload.get("Selector") or ""),
+        sub_selector=str(payload.get("SubSelector") or ""),
+        text=text,
+        choices=_choices(payload) if kind == "MC" else _choices(rows, recoded=False) if kind in GRIDS else (),
+        trashed=trashed,
+        scale=_choices(payload, "Answers") if kind == "Matrix" else (),
+        export_tags=tuple((str(k), str(v)) for k, v in tags.items()) if isinstance(tags, dict) else (),
+        numeric=kind == "TE" and validation == "ValidNumber",
+        columns=tuple(
+            _question(f"{qid}#{k}", {**column, "QuestionText": f"{text} – {plain(column.get('QuestionText'))}"}, trashed, payload)
+            for k, column in (columns or {}).items()
+            if isinstance(column, dict)
+        ),
+    )
 
 
 def read_qsf(path: str | Path) -> Qsf:
@@ -96,20 +134,6 @@ def read_qsf(path: str | Path) -> Qsf:
         else:
             asked += [i for i in ids if i in payloads and i not in asked]
     order = asked + [qid for qid in payloads if qid not in asked]
-    questions = []
-    for qid in order:
-        payload = payloads[qid]
-        questions.append(
-            QsfQuestion(
-                qid=qid,
-                tag=str(payload.get("DataExportTag") or qid),
-                type=str(payload.get("QuestionType", "")),
-                selector=str(payload.get("Selector") or ""),
-                sub_selector=str(payload.get("SubSelector") or ""),
-                text=plain(payload.get("QuestionText")),
-                choices=_choices(payload) if payload.get("QuestionType") == "MC" else (),
-                trashed=qid in trash or (bool(blocks) and qid not in asked),
-            )
-        )
+    questions = [_question(qid, payloads[qid], qid in trash or (bool(blocks) and qid not in asked)) for qid in order]
     name = plain((survey.get("SurveyEntry") or {}).get("SurveyName"))
     return Qsf(name=name, questions=tuple(questions))

@@ -59,6 +59,8 @@ class ExportColumn:
 
 def question_columns(question: Question) -> list[ExportColumn]:
     """The export columns of one question, in the platform's order."""
+    if question.statements:
+        return [column for part in question.parts for column in question_columns(part)]
     qid = question.import_id.removesuffix("_TEXT")
     columns: list[ExportColumn] = []
 

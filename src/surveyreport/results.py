@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from .codebook import Codebook
+from .codebook import NET, Codebook
 from .crosstab import CHOICE, NO_ANSWER, TOTAL
 from .errors import SurveyError
 from .ledger import Count
@@ -77,6 +77,28 @@ class Ratio:
         return low, high
 
 
+@dataclass(frozen=True)
+class Score:
+    """A mean or a net promoter score of one question (or grid statement) in one banner column."""
+
+    question: str
+    column: str
+    statistic: str  # "mean" or "nps"
+    n: int
+    value: float
+    sd: float
+    median: float
+    ci_low: float
+    ci_high: float
+    higher_than: str
+    flag: str
+
+    def rounded(self, decimals: int = 1) -> Decimal:
+        if self.n == 0:
+            raise SurveyError(f"{self.question} in {self.column}: nobody to take a {self.statistic} of")
+        return round_half_up(Fraction(self.value), decimals)
+
+
 HIGHER, LOWER, NOT_SIGNIFICANT, NOT_TESTED = "higher", "lower", "not significant", "not tested"
 
 
@@ -102,8 +124,16 @@ class Comparison:
 class Results:
     """Look-ups over the crosstab table, by question, choice and banner column."""
 
-    def __init__(self, crosstab: pd.DataFrame, codebook: Codebook, respondents: pd.DataFrame | None = None):
+    def __init__(
+        self,
+        crosstab: pd.DataFrame,
+        codebook: Codebook,
+        respondents: pd.DataFrame | None = None,
+        scores: pd.DataFrame | None = None,
+    ):
         self.crosstab = crosstab
+        self.scores = scores
+        self._scores = {} if scores is None else {(r["question"], r["column"]): r for r in scores.to_dict("records")}
         self.codebook = codebook
         self.respondents_table = respondents
         self._cells = {key: rows.set_index("choice") for key, rows in crosstab.groupby(["question", "column"], sort=False)}
@@ -126,7 +156,8 @@ class Results:
         choices = (choices,) if isinstance(choices, str) else tuple(choices)
         q = self.codebook.question(question)
         for choice in choices:
-            q.choice(choice)
+            if not choice.startswith(NET) or choice not in {net.key for net in q.nets}:
+                q.choice(choice)
         if q.multi and len(choices) > 1:
             raise SurveyError(f"{question!r} is multi-select: a share of several choices would count people twice")
         self.rows(question, tier)
@@ -153,7 +184,7 @@ class Results:
         return Count(rows.loc[rows["kind"] == NO_ANSWER, "count"].iloc[0], "no answer", question, tier or TOTAL, "crosstab")
 
     def respondents(self, tier: str | None = None) -> Count:
-        value = self.rows(self.codebook.closed[0].id, tier)["respondents"].iloc[0]
+        value = self.rows(self.codebook.tabulated[0].id, tier)["respondents"].iloc[0]
         return Count(value, "respondents", "", tier or TOTAL, "crosstab")
 
     def ranking(self, question: str, tier: str | None = None) -> list[Share]:
@@ -180,9 +211,20 @@ class Results:
             return Comparison(first, second, LOWER)
         return Comparison(first, second, NOT_SIGNIFICANT)
 
+    def score(self, question: str, tier: str | None = None) -> Score:
+        """The question's mean (or NPS) in one banner column, as the scores table gives it."""
+        self.codebook.question(question)
+        row = self._scores.get((question, tier or TOTAL))
+        if row is None:
+            raise SurveyError(f"no score for question {question!r} in column {tier or TOTAL!r}")
+        fields = ("n", "value", "sd", "median", "ci_low", "ci_high")
+        text = {k: row[k] if isinstance(row[k], str) else "" for k in ("higher_than", "flag")}
+        return Score(question, tier or TOTAL, row["statistic"], **{k: row[k] for k in fields}, **text)
+
     def distinct(self, question: str) -> Count:
         rows = self.rows(question, None)
-        return Count(((rows["kind"] == CHOICE) & (rows["count"] > 0)).sum(), "distinct answers", question, TOTAL, "crosstab")
+        answers = (rows["kind"] == CHOICE) & ~rows.index.str.startswith(NET)  # a net is not an answer of its own
+        return Count((answers & (rows["count"] > 0)).sum(), "distinct answers", question, TOTAL, "crosstab")
 
     def field_period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         recorded = self.respondents_table["recorded"]

@@ -68,19 +68,24 @@ def tier(input: Files, output: Files, params: dict) -> None:
 
 def crosstab(input: Files, output: Files, params: dict) -> None:
     from .crosstab import chi_square_tests, crosstab
+    from .scores import scores
     from .workbook import write_workbook
 
     book, tiers, statistics = load_codebook(input["codebook"]), params["tiers"], params["statistics"]
     frame = read_tidy(input["respondents"], book)
     table = crosstab(frame, book, tiers, statistics)
     tests = chi_square_tests(table, book, tiers, statistics)
+    scored, score_tests = scores(frame, book, tiers, statistics)
     write_csv(table, output["crosstabs"])
     write_csv(tests, output["chisquare"])
+    write_csv(scored, output["scores"])
     created = frame["recorded"].max().to_pydatetime()
     weighting = weighting_tables(input)
     write_atomically(
         output["workbook"],
-        lambda tmp: write_workbook(table, tests, book, tiers, statistics, params["title"], created, tmp, weighting=weighting),
+        lambda tmp: write_workbook(
+            table, tests, book, tiers, statistics, params["title"], created, tmp, (scored, score_tests), weighting=weighting
+        ),
     )
 
 
@@ -124,7 +129,8 @@ def results(input: Files, verbatims: bool = False):
     columns = ["recorded"]
     if verbatims:
         columns += ["response_id"] + book.free_text_columns
-    return Results(pd.read_csv(input["crosstabs"]), book, read_tidy(input["respondents"], book, columns))
+    scored = pd.read_csv(input["scores"], keep_default_na=False, na_values=[""]) if input.get("scores") else None
+    return Results(pd.read_csv(input["crosstabs"]), book, read_tidy(input["respondents"], book, columns), scored)
 
 
 def charts(input: Files, output: Files, params: dict) -> None:

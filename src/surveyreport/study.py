@@ -86,10 +86,14 @@ def load_study(root: str | Path, name: object, overrides: dict, schemas: str | P
 
 
 def _question(codebook: Codebook, question_id: object, where: str, closed: bool = True) -> Question | str:
-    """The question, or a problem naming what is missing."""
+    """The question (or a grid's statement, ``<question>.<statement>``), or a problem naming what is missing."""
     for question in codebook.questions:
-        if question.id == question_id:
-            if closed and not question.closed:
+        if question.id == question_id or (question.statements and str(question_id).startswith(f"{question.id}.")):
+            try:
+                question = codebook.question(question_id)
+            except SurveyError:
+                break
+            if closed and not (question.closed or question.numeric):
                 return f"{where}: {question_id!r} is an open question; a closed one is needed"
             return question
     known = ", ".join(q.id for q in codebook.questions)

@@ -28,10 +28,15 @@ def question_dtypes(codebook: Codebook) -> dict[str, object]:
     dtypes: dict[str, object] = {}
     for question in codebook.questions:
         if question.multi:
-            for choice in question.choices:
-                dtypes[question.choice_column(choice)] = "boolean"
+            for part in question.parts:
+                for choice in question.choices:
+                    dtypes[part.choice_column(choice)] = "boolean"
         elif question.closed:
-            dtypes[question.id] = pd.CategoricalDtype([c.id for c in question.choices], ordered=False)
+            for part in question.parts:
+                dtypes[part.id] = pd.CategoricalDtype([c.id for c in question.choices], ordered=False)
+        elif question.numeric:
+            for part in question.parts:
+                dtypes[part.id] = "Float64"
         else:
             dtypes[question.id] = "string"
         for choice in question.choices:

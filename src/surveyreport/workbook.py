@@ -131,6 +131,20 @@ def _pairs_sheet(book, pairs: pd.DataFrame, formats: dict) -> None:
         sheet.write_row(row, 13, [pair.higher, UNTESTED.get(pair.not_tested, "")])
 
 
+def sheet_names(ids: list[str]) -> dict[str, str]:
+    """A sheet name per question: its id, cut to Excel's 31 characters and numbered where two would be the same."""
+    names: dict[str, str] = {}
+    taken: set[str] = {"contents", "pairwise tests", *(name.lower() for name in SCORE_SHEETS)}
+    for question in ids:
+        name, n = question[:31], 2
+        while name.lower() in taken:
+            suffix = f"~{n}"
+            name, n = question[: 31 - len(suffix)] + suffix, n + 1
+        taken.add(name.lower())
+        names[question] = name
+    return names
+
+
 def write_workbook(
     table: pd.DataFrame,
     tests: pd.DataFrame,
@@ -140,6 +154,7 @@ def write_workbook(
     title: str,
     created: dt.datetime,
     path: str | Path,
+    scores: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     weighting: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> None:
     """Write the workbook to ``path`` (the crosstab stage makes it atomic); its date is ``created`` (from the data), never the clock.
@@ -165,17 +180,24 @@ def write_workbook(
     contents.set_column(1, 1, 100)
     contents.write(0, 0, title, bold)
     contents.write_row(2, 0, ["Sheet", "Question"], bold)
-    for row, question in enumerate(codebook.closed, start=3):
-        contents.write_url(row, 0, f"internal:'{question.id[:31]}'!A1", string=question.id[:31])
-        contents.write(row, 1, question.text)
+    names = sheet_names([q.id for q in codebook.tabulated])
+    for row, question in enumerate(codebook.tabulated, start=3):
+        contents.write_url(row, 0, f"internal:'{names[question.id]}'!A1", string=names[question.id])
+        contents.write(row, 1, f"{question.text} — {question.statement}" if question.parent else question.text)
     contents.write_url(row + 1, 0, "internal:'Pairwise tests'!A1", string="Pairwise tests")
     contents.write(row + 1, 1, "Every pair of tiers on every answer: the test, its raw and adjusted p-value, the result")
+    scored = scores is not None and not scores[0].empty
+    if scored:
+        for offset, (name, what) in enumerate(SCORE_SHEETS.items(), start=2):
+            contents.write_url(row + offset, 0, f"internal:'{name}'!A1", string=name)
+            contents.write(row + offset, 1, what)
     if weighting:
-        contents.write_url(row + 2, 0, "internal:'Weights'!A1", string="Weights")
-        contents.write(row + 2, 1, "How the weights were reached: targets, iterations, efficiency, smallest and largest weight")
+        row += 2 + (len(SCORE_SHEETS) if scored else 0)
+        contents.write_url(row, 0, "internal:'Weights'!A1", string="Weights")
+        contents.write(row, 1, "How the weights were reached: targets, iterations, efficiency, smallest and largest weight")
 
-    for question in codebook.closed:
-        sheet = book.add_worksheet(question.id[:31])
+    for question in codebook.tabulated:
+        sheet = book.add_worksheet(names[question.id])
         records = table[table["question"] == question.id].to_dict("records")
         by_choice, by_kind = {}, {}  # the first row of each (column, choice) and (column, kind)
         for record in records:
@@ -191,10 +213,11 @@ def write_workbook(
             sheet.merge_range(2, first, 2, first + 2, f"{label} ({letter})" if letter else label, header)
             sheet.write_row(3, first, ["%", "95% CI", "Sig."], header)
         row = 4
-        for choice in question.choices:
-            sheet.write(row, 0, choice.label + (" (not in base)" if choice.nonsubstantive else ""))
+        answers = [(c.id, c.label + (" (not in base)" if c.nonsubstantive else "")) for c in question.choices]
+        for key, label in answers + [(net.key, net.label) for net in question.nets]:
+            sheet.write(row, 0, label)
             for c, (column, _, _) in enumerate(columns):
-                cell = by_choice[(column, choice.id)]
+                cell = by_choice[(column, key)]
                 first = 1 + 3 * c
                 if cell["base"]:
                     share = cell["pct"] / 100 if weighting else cell["count"] / cell["base"]
@@ -224,9 +247,33 @@ def write_workbook(
             row += 1
     formats = {"bold": bold, "z": book.add_format({"num_format": "0.00"}), "p": book.add_format({"num_format": "0.0000"})}
     _pairs_sheet(book, pairs, formats)
+    if scored:
+        formats["number"] = book.add_format({"num_format": "0.00"})
+        _frame_sheet(book, "Scores", scores[0], formats)
+        _frame_sheet(book, "Score tests", scores[1], formats)
     if weighting:
         _weights_sheet(book, *weighting, codebook, bold)
     book.close()
+
+
+SCORE_SHEETS = {
+    "Scores": "Means (numbers, scales, ranks) and net promoter scores by tier: n, value, sd, median, interval, letters",
+    "Score tests": "Every pair of tiers on every score: Welch's t-test (means) or z-test (NPS), raw and adjusted p-value",
+}
+
+
+def _frame_sheet(book, name: str, frame: pd.DataFrame, formats: dict) -> None:
+    """A table as it is, its column names in bold, numbers to two decimals (p-values to four)."""
+    sheet = book.add_worksheet(name)
+    sheet.write_row(0, 0, list(frame.columns), formats["bold"])
+    sheet.freeze_panes(1, 0)
+    sheet.set_column(0, 0, 24)
+    for row, record in enumerate(frame.itertuples(index=False), start=1):
+        for column, (name_, value) in enumerate(zip(frame.columns, record)):
+            if isinstance(value, str):
+                sheet.write_string(row, column, value)
+            elif pd.notna(value):
+                sheet.write_number(row, column, float(value), formats["p" if name_.startswith("p") else "number"])
 
 
 # ----------------------------------------------------------------------------- weights (a weighted study only)

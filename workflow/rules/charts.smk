@@ -1,6 +1,7 @@
 rule charts:
     input:
         crosstabs=rules.crosstab.output.crosstabs,
+        scores=rules.crosstab.output.scores,
         respondents=rules.tier.output.respondents,
         codebook=CODEBOOK,
         fonts=FONTS,

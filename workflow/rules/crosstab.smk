@@ -11,6 +11,11 @@ rule crosstab:
             category="Crosstabs",
         ),
         chisquare=f"{WORK}/crosstab/chisquare.csv",
+        scores=report(
+            f"{WORK}/crosstab/scores.csv",
+            caption="../report/crosstabs.rst",
+            category="Crosstabs",
+        ),
         workbook=report(
             f"{WORK}/crosstab/crosstabs.xlsx",
             caption="../report/crosstabs.rst",

@@ -2,6 +2,7 @@ rule render:
     input:
         **WEIGHTING,
         crosstabs=rules.crosstab.output.crosstabs,
+        scores=rules.crosstab.output.scores,
         respondents=rules.tier.output.respondents,
         attrition=rules.clean.output.attrition,
         export=config["export"],
@@ -46,6 +47,7 @@ rule render:
 rule verify:
     input:
         crosstabs=rules.crosstab.output.crosstabs,
+        scores=rules.crosstab.output.scores,
         respondents=rules.tier.output.respondents,
         codebook=CODEBOOK,
         figures=FIGURES,
