@@ -251,8 +251,10 @@ def scored_survey(folder):
     (folder / "scored.qsf").write_text(json.dumps(qsf), encoding="utf-8")
     meta = [c for c in METADATA_COLUMNS]
     answers = [("group", "Which team are you in?", {"ImportId": "QID1"})]
-    for prefix, qid in (("agree", "QID2"), ("sliders", "QID3"), ("budget", "QID4"), ("ranking", "QID5")):
-        answers += [(f"{prefix}_{k}", f"Question - {label}", {"ImportId": f"{qid}_{k}"}) for k, label in items]
+    grids = {"agree": "QID2", "sliders": "QID3", "budget": "QID4", "ranking": "QID5"}
+    wording = {e["Payload"]["DataExportTag"]: e["Payload"]["QuestionText"] for e in elements}
+    for prefix, qid in grids.items():  # a statement's column is labelled "<question> - <statement>", as Qualtrics does
+        answers += [(f"{prefix}_{k}", f"{wording[prefix]} - {label}", {"ImportId": f"{qid}_{k}"}) for k, label in items]
     answers += [("recommend", "How likely are you to recommend us?", {"ImportId": "QID6"}),
                 ("recommend_NPS_GROUP", "How likely are you to recommend us? - Group", {"ImportId": "QID6_NPS_GROUP"}),
                 ("years", "How many years have you worked here?", {"ImportId": "QID7_TEXT"})]  # fmt: skip
