@@ -223,7 +223,9 @@ def effective_bases(question: str, columns: list[tuple[str | None, str]], result
     """A weighted study's sentence of the effective bases (Kish) of a question's ``(column, label)``; else ""."""
     if not results.weighted:
         return ""
-    bases = [(label, effective_base(results.effective_base(question, column), question, column or TOTAL)) for column, label in columns]
+    bases = [
+        (label, effective_base(results.effective_base(question, column), question, column or TOTAL)) for column, label in columns
+    ]
     if len(bases) == 1:
         return f"Effective base after weighting: {bases[0][1]}."
     return "Effective bases after weighting: " + ", ".join(f"{label.lower()} {n}" for label, n in bases) + "."
@@ -380,7 +382,12 @@ def weighting(summary: pd.DataFrame, targets: pd.DataFrame) -> dict:
         "measures": measures,
         "targets": {
             question: [
-                {**t, "target": Printed(_percent(t["target"], 1), "weighting target", t["target"], f"weights.targets.{question}.{t['choice']}")}
+                {
+                    **t,
+                    "target": Printed(
+                        _percent(t["target"], 1), "weighting target", t["target"], f"weights.targets.{question}.{t['choice']}"
+                    ),
+                }
                 for t in rows.to_dict("records")
             ]
             for question, rows in targets[~held].groupby("question", sort=False)

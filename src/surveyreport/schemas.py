@@ -55,7 +55,9 @@ def tidy_schema(codebook: Codebook, tiers: dict | None = None, weighted: bool = 
     return pa.DataFrameSchema(columns, strict=True, ordered=False)
 
 
-def validate(frame: pd.DataFrame, codebook: Codebook, what: str, tiers: dict | None = None, weighted: bool = False) -> pd.DataFrame:
+def validate(
+    frame: pd.DataFrame, codebook: Codebook, what: str, tiers: dict | None = None, weighted: bool = False
+) -> pd.DataFrame:
     """The frame, if it matches its schema; else a SurveyError naming the columns and checks that failed."""
     try:
         return tidy_schema(codebook, tiers, weighted).validate(frame, lazy=True)

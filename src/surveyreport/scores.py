@@ -226,10 +226,12 @@ def score_test(
         warnings.simplefilter("ignore", RuntimeWarning)
         if wa is None:
             result = ttest_ind(a, b, equal_var=False)
-        else:
-            (ma, sa, na), (mb, sb, nb) = weighted_moments(a, wa), weighted_moments(b, wb)
-            result = ttest_ind_from_stats(ma, sa, na, mb, sb, nb, equal_var=False)
-    return "welch", float(result.statistic), float(result.df), float(result.pvalue)
+            return "welch", float(result.statistic), float(result.df), float(result.pvalue)
+        (ma, sa, na), (mb, sb, nb) = weighted_moments(a, wa), weighted_moments(b, wb)
+        result = ttest_ind_from_stats(ma, sa, na, mb, sb, nb, equal_var=False)
+    va, vb = sa**2 / na, sb**2 / nb  # Welch-Satterthwaite degrees of freedom, which scipy uses and does not return here
+    df = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1)) if va + vb else float("nan")
+    return "welch", float(result.statistic), float(df), float(result.pvalue)
 
 
 def scores(respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
