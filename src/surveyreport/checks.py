@@ -175,7 +175,8 @@ def failures(checks: list[CheckResult]) -> str:
 
 
 def unsupported_claims(results: Results, items: list[dict], kind: str = "finding") -> list[str]:
-    """Every claim of every finding (or exhibit headline) that the computed results do not support, with its numbers."""
+    """Every claim of every finding (or practice, exhibit headline, template sentence: ``kind``) that the computed
+    results do not support, with its numbers."""
     failures = []
     for item in items:
         for claim in item.get("claims", []):

@@ -341,6 +341,23 @@ def shares_of(part, results: Results, column: str | None = None) -> list[Share]:
     return [results.share(part.id, c.id, column) for c in part.substantive]
 
 
+class Sentences(dict):
+    """The study template's claimed sentences by id (``sentences`` in report.yaml): each with the claims the
+    data do not support. A template naming a sentence that is not declared stops with one line."""
+
+    def __missing__(self, key):
+        known = ", ".join(self) or "none"
+        raise SurveyError(
+            f"the template marks a sentence {key!r} that report.yaml does not declare under sentences ({known})",
+            expected="every sentence the template wraps in claimed(sentences.<id>) declared with its claims",
+        )
+
+
+def sentences(items: list[dict], failures: list[str]) -> Sentences:
+    """The claimed sentences of the template, with the claims the data do not support."""
+    return Sentences({item["id"]: {**item, "unsupported": [m for m in failures if m.startswith(f"sentence {item['id']!r}:")]} for item in items})
+
+
 def statements(items: list[dict], kind: str, results: Results, config: dict, failures: list[str]) -> list[dict]:
     """Findings or practices: their text with its named values filled in, and the claims the data do not support."""
     out = []
@@ -412,6 +429,7 @@ def build_context(
         *unsupported_claims(results, report_config["findings"]),
         *unsupported_claims(results, report_config.get("practices", []), "practice"),
         *unsupported_claims(results, report_config["exhibits"], "exhibit"),
+        *unsupported_claims(results, report_config.get("sentences", []), "sentence"),
     ]
     if failures and report_config["unsupported_claims"] == "stop":
         raise SurveyError(f"{len(failures)} claim(s) the data do not support: " + "; ".join(failures))
@@ -466,5 +484,6 @@ def build_context(
     }
     context["findings"] = statements(report_config["findings"], "finding", results, config, failures)
     context["practices"] = statements(report_config.get("practices", []), "practice", results, config, failures)
+    context["sentences"] = sentences(report_config.get("sentences", []), failures)
     context["settings"] = {"tiers": config["tiers"], "statistics": config["statistics"]}
     return context
