@@ -355,7 +355,12 @@ class Sentences(dict):
 
 def sentences(items: list[dict], failures: list[str]) -> Sentences:
     """The claimed sentences of the template, with the claims the data do not support."""
-    return Sentences({item["id"]: {**item, "unsupported": [m for m in failures if m.startswith(f"sentence {item['id']!r}:")]} for item in items})
+    return Sentences(
+        {
+            item["id"]: {**item, "unsupported": [m for m in failures if m.startswith(f"sentence {item['id']!r}:")]}
+            for item in items
+        }
+    )
 
 
 def statements(items: list[dict], kind: str, results: Results, config: dict, failures: list[str]) -> list[dict]:
