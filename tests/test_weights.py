@@ -363,7 +363,7 @@ def weighted_build(tmp_path_factory):
     """A copy of the first study weighted to company-size targets: its results folder.
 
     Weighted, very effective organizations are 1.9 times as likely as ineffective ones to buy customized
-    solutions, not the 1.95 the finding, the headline and the practice claim: the copy marks what it cannot support.
+    solutions, not the 1.95 the finding, the headline, the practice and a sentence claim: the copy marks them.
     """
     workdir = copy_project(tmp_path_factory.mktemp("weighted") / "project")
     path = workdir / "config" / "sales-training-2012" / "config.yaml"
@@ -595,5 +595,7 @@ def test_every_share_a_weighted_report_prints_is_weighted(weighted_build):
     # the methodology's weighting numbers are in the ledger, as printed
     printed = set(ledger.loc[ledger["kind"].isin(["weighting", "weighting target"]), "text"])
     assert {"30.0%", "25.0%", "15.0%", "20.0%", "10.0%", "4"} <= printed
-    # weighted, the customized-solutions claim no longer holds: the finding, the headline and the practice are marked
-    assert text.count("Not supported by the data: Very effective") == 3
+    # weighted, the customized-solutions claim no longer holds: the finding, the headline, the practice and the
+    # chapter's sentence are marked
+    assert text.count("Not supported by the data: Very effective") == 4
+    assert "Not supported by the data: Very effective training organizations are 1.9 times as likely" in text
