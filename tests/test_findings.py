@@ -9,7 +9,7 @@ from surveyreport.results import Results
 from surveyreport.templates import environment
 from surveyreport.tiers import assign_tiers
 
-from .conftest import STATISTICS, answers
+from .conftest import LOGS, RESULTS, STATISTICS, WORK, answers, copy_project, pdf_text_of, snakemake
 
 # Payloads a hostile or careless configuration might hold: none may run.
 PAYLOADS = [
@@ -140,3 +140,70 @@ def test_practices_are_statements_with_their_own_unsupported_claims(results, set
     stated = statements(practices, "practice", results, settings, failures)
     assert [s["text"] for s in stated] == ["95% of the top tier use mobile tools.", "Games lead."]
     assert [bool(s["unsupported"]) for s in stated] == [False, True]
+
+
+def test_a_sentence_the_configuration_does_not_declare_stops_with_one_line():
+    from surveyreport.context import sentences
+
+    declared = sentences([{"id": "forces", "says": "a majority", "claims": []}], ["sentence 'forces': share ..."])
+    assert declared["forces"]["unsupported"] == ["sentence 'forces': share ..."]
+    with pytest.raises(SurveyError) as error:
+        declared["forcse"]
+    assert "\n" not in str(error.value)
+    assert "the template marks a sentence 'forcse' that report.yaml does not declare under sentences (forces)" in str(error.value)
+
+
+# False claims planted on a chart headline, a best practice and a sentence of the template's body.
+PLANTED = {
+    "exhibits": ("initiative", {"measure": "rank", "question": "initiative", "choice": "value_proposition", "expect": 2}),
+    "practices": ("goals", {"measure": "rank", "question": "alignment", "choice": "define_metrics", "expect": 2}),
+    "sentences": ("forces", {"measure": "share", "question": "leverage", "choices": ["partnership"], "below": 10}),
+}
+
+
+@pytest.fixture(scope="module")
+def planted(build, tmp_path_factory):
+    """The built study copied, its steps up to the render kept, with false claims planted in report.yaml."""
+    import shutil
+
+    import yaml
+
+    workdir = copy_project(tmp_path_factory.mktemp("planted") / "project")
+    shutil.copytree(build / "results", workdir / "results", symlinks=True)
+    shutil.copytree(build / ".snakemake", workdir / ".snakemake", ignore=shutil.ignore_patterns("locks", "incomplete"))
+    path = workdir / "config" / "sales-training-2012" / "report.yaml"
+    report = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for section, (item, claim) in PLANTED.items():
+        next(x for x in report[section] if x["id"] == item)["claims"].append(claim)
+    path.write_text(yaml.safe_dump(report, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return workdir
+
+
+@pytest.mark.e2e
+def test_false_claims_on_a_headline_a_practice_and_a_sentence_stop_the_build_in_one_line(planted):
+    run = snakemake(planted)
+    assert run.returncode != 0
+    log = (planted / LOGS / "render.log").read_text()
+    assert "Traceback" not in log
+    (line,) = [line for line in log.splitlines() if "claim(s) the data do not support" in line]
+    assert "3 claim(s) the data do not support: " in line
+    assert "exhibit 'initiative': rank question=initiative choice=value_proposition should be 2, computed 1" in line
+    assert "practice 'goals': rank question=alignment choice=define_metrics should be 2, computed 1" in line
+    assert "sentence 'forces': share question=leverage choices=partnership should be < 10, computed " in line
+    assert not (planted / WORK / "report.pdf").exists()
+
+
+@pytest.mark.e2e
+def test_marked_false_claims_are_marked_where_they_are_printed(planted, tmp_path):
+    import shutil
+
+    workdir = shutil.copytree(planted, tmp_path / "project", symlinks=True)
+    path = workdir / "config" / "sales-training-2012" / "report.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("unsupported_claims: stop", "unsupported_claims: mark"))
+    run = snakemake(workdir)
+    assert run.returncode == 0, run.stderr[-2000:]
+    text = pdf_text_of(workdir / RESULTS / "report.pdf")
+    assert "Not supported by the data: A new value proposition tops the initiatives" in text  # the headline
+    assert "Define goals and metrics together. Not supported by the data: The alignment practice cited most" in text
+    assert "Not supported by the data: A majority of learning leaders say their company leverages" in text  # the body
+    assert text.count("Not supported by the data") == 3  # the claims that hold stay unmarked

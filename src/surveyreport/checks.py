@@ -39,7 +39,7 @@ def _decimals(check: dict) -> int:
 
 
 def _counts(a, b) -> str:
-    return f"{a.count}/{a.base} vs {b.count}/{b.base}"
+    return f"{a.shown()} vs {b.shown()}"
 
 
 # Each measure: (results, check) -> (value, computed text). A share or ratio is the exact
@@ -49,7 +49,7 @@ def _counts(a, b) -> str:
 
 def _share(results: Results, check: dict):
     share = results.share(check["question"], check["choices"], check.get("tier"))
-    return share.value * 100, f"{share.percent(_decimals(check))}% ({share.count}/{share.base})"
+    return share.value * 100, f"{share.percent(_decimals(check))}% ({share.shown()})"
 
 
 def _ratio(results: Results, check: dict):
@@ -69,9 +69,9 @@ def _top(results: Results, check: dict):
     ranking = results.ranking(check["question"], check.get("tier"))
     k = len(check["expect"])
     top = [s.choices[0] for s in ranking[:k]]
-    counts = [s.count for s in ranking]
+    counts = [s.amount for s in ranking]  # weighted counts where the crosstab is weighted
     separated = k >= len(counts) or counts[k - 1] > counts[k]
-    shown = ", ".join(f"{s.choices[0]} ({s.count}/{s.base})" for s in ranking[: k + 1])
+    shown = ", ".join(f"{s.choices[0]} ({s.shown()})" for s in ranking[: k + 1])
     if not check.get("ordered", True):
         return frozenset(top) if separated else None, shown
     in_order = all(a > b for a, b in zip(counts[: k - 1], counts[1:k]))
@@ -175,7 +175,8 @@ def failures(checks: list[CheckResult]) -> str:
 
 
 def unsupported_claims(results: Results, items: list[dict], kind: str = "finding") -> list[str]:
-    """Every claim of every finding (or exhibit headline) that the computed results do not support, with its numbers."""
+    """Every claim of every finding (or practice, exhibit headline, template sentence: ``kind``) that the computed
+    results do not support, with its numbers."""
     failures = []
     for item in items:
         for claim in item.get("claims", []):

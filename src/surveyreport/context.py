@@ -6,6 +6,8 @@ the open answers; the numbers are ledger Counts and shares printed by the format
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 
@@ -15,9 +17,9 @@ from .codebook import Codebook
 from .crosstab import NO_ANSWER, TOTAL
 from .errors import SurveyError
 from .findings import fill
-from .formatting import constant, date_range, interval, pct, pct1, score, score_interval, setting, statistic
-from .ledger import Count, quiet, show
-from .results import Results, Share, exhibit_shares
+from .formatting import constant, date_range, effective_base, interval, pct, pct1, score, score_interval, setting, statistic
+from .ledger import Count, Printed, quiet, show
+from .results import Results, Share, exhibit_shares, round_half_up
 from .stats import column_letters
 from .templates import choice_label
 from .tidy import received_order
@@ -217,6 +219,18 @@ def redactions(respondents: pd.DataFrame, codebook: Codebook) -> list[dict]:
     ]
 
 
+def effective_bases(question: str, columns: list[tuple[str | None, str]], results: Results) -> str:
+    """A weighted study's sentence of the effective bases (Kish) of a question's ``(column, label)``; else ""."""
+    if not results.weighted:
+        return ""
+    bases = [
+        (label, effective_base(results.effective_base(question, column), question, column or TOTAL)) for column, label in columns
+    ]
+    if len(bases) == 1:
+        return f"Effective base after weighting: {bases[0][1]}."
+    return "Effective bases after weighting: " + ", ".join(f"{label.lower()} {n}" for label, n in bases) + "."
+
+
 def _score_note(exhibit: dict, results: Results, config: dict, field: str) -> dict:
     """Bases and note of a grid's, a number's or an NPS's exhibit: the range of its rows' bases, and how it is summarised."""
     question = results.codebook.question(exhibit["question"])
@@ -232,6 +246,8 @@ def _score_note(exhibit: dict, results: Results, config: dict, field: str) -> di
     span = f"n={show(low)}" if low == high else f"n={show(low)}–{show(high)}"
     each = " each statement" if question.statements else ""
     parts = [f"Bases: {population} who answered{each} ({span})."]
+    if results.weighted:
+        parts.append("Weighted; intervals and tests on the effective bases (in the workbook).")
     dont_know = [c.label for c in question.choices if c.nonsubstantive]
     if dont_know:
         parts.append(f"“{dont_know[0]}” is left out of the bases and the means.")
@@ -267,12 +283,14 @@ def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> 
         counts = {t["label"]: results.base(question.id, t["id"]) for t in tiers["levels"]}
         bases = ", ".join(f"{label} n={show(n)}" for label, n in counts.items())
         parts.append(f"Bases: {population} who answered, by {tiers['label']} ({bases}).")
+        parts.append(effective_bases(question.id, [(t["id"], t["label"]) for t in tiers["levels"]], results))
         caution = config["statistics"]["caution_base"]
         small = [label for label, n in counts.items() if n < caution]
         if small:
             parts.append(f"Bases under {setting(caution, 'caution base')} ({', '.join(small)}): interpret with caution.")
     else:
         parts.append(f"Base: {population} who answered (n={show(results.base(question.id))}).")
+        parts.append(effective_bases(question.id, [(None, "")], results))
     if question.multi:
         parts.append(f"More than one answer allowed: shares can add up to more than {constant('100%', 'multi-select')}.")
     dont_know = [c for c in question.choices if c.nonsubstantive]
@@ -281,7 +299,7 @@ def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> 
         parts.append(
             f"“{dont_know[0].label}” ({show(answered)} of {show(results.answered(question.id))}) is left out of the base."
         )
-    return {"note": " ".join(parts), "source": f"Survey of {population}, {field}."}
+    return {"note": " ".join(filter(None, parts)), "source": f"Survey of {population}, {field}."}
 
 
 def exhibit_alt(exhibit: dict, results: Results, tiers: dict) -> str:
@@ -323,6 +341,28 @@ def shares_of(part, results: Results, column: str | None = None) -> list[Share]:
     return [results.share(part.id, c.id, column) for c in part.substantive]
 
 
+class Sentences(dict):
+    """The study template's claimed sentences by id (``sentences`` in report.yaml): each with the claims the
+    data do not support. A template naming a sentence that is not declared stops with one line."""
+
+    def __missing__(self, key):
+        known = ", ".join(self) or "none"
+        raise SurveyError(
+            f"the template marks a sentence {key!r} that report.yaml does not declare under sentences ({known})",
+            expected="every sentence the template wraps in claimed(sentences.<id>) declared with its claims",
+        )
+
+
+def sentences(items: list[dict], failures: list[str]) -> Sentences:
+    """The claimed sentences of the template, with the claims the data do not support."""
+    return Sentences(
+        {
+            item["id"]: {**item, "unsupported": [m for m in failures if m.startswith(f"sentence {item['id']!r}:")]}
+            for item in items
+        }
+    )
+
+
 def statements(items: list[dict], kind: str, results: Results, config: dict, failures: list[str]) -> list[dict]:
     """Findings or practices: their text with its named values filled in, and the claims the data do not support."""
     out = []
@@ -331,6 +371,51 @@ def statements(items: list[dict], kind: str, results: Results, config: dict, fai
         text = fill(item["text"], item.get("values", {}), results, config, where)
         out.append({**item, "text": text, "unsupported": [m for m in failures if m.startswith(f"{where}:")]})
     return out
+
+
+def _percent(value: float, decimals: int) -> str:
+    return f"{round_half_up(Fraction(value) * 100, decimals)}%"
+
+
+# How the methodology prints each measure of the weighting summary (weights.summary).
+WEIGHTING_SHOWN = {
+    "respondents": lambda v: f"{int(v)}",
+    "trim_max": lambda v: f"{v:g}",
+    "min_weight": lambda v: f"{round_half_up(Fraction(v), 2)}",
+    "max_weight": lambda v: f"{round_half_up(Fraction(v), 2)}",
+    "efficiency": lambda v: _percent(v, 0),
+    "effective_sample_size": lambda v: f"{round_half_up(Fraction(v))}",
+    "design_effect": lambda v: f"{round_half_up(Fraction(v), 2)}",
+}
+
+
+def weighting(summary: pd.DataFrame, targets: pd.DataFrame) -> dict:
+    """What the methodology says of the weights (``weights.summary`` and ``weights.target_table``): the
+    measures it prints and each question's targets, as numbers that go to the ledger when printed."""
+    from .weights import NO_ANSWER
+
+    measures = {
+        m: Printed(WEIGHTING_SHOWN[m](float(v)), "weighting", float(v), f"weighting: {m}")
+        for m, v in zip(summary["measure"], summary["value"])
+        if m in WEIGHTING_SHOWN and v != ""
+    }
+    held = targets["choice"] == NO_ANSWER
+    return {
+        "measures": measures,
+        "targets": {
+            question: [
+                {
+                    **t,
+                    "target": Printed(
+                        _percent(t["target"], 1), "weighting target", t["target"], f"weights.targets.{question}.{t['choice']}"
+                    ),
+                }
+                for t in rows.to_dict("records")
+            ]
+            for question, rows in targets[~held].groupby("question", sort=False)
+        },
+        "unanswered": targets.loc[held, "question"].tolist(),  # questions some respondents left unanswered
+    }
 
 
 def build_context(
@@ -349,6 +434,7 @@ def build_context(
         *unsupported_claims(results, report_config["findings"]),
         *unsupported_claims(results, report_config.get("practices", []), "practice"),
         *unsupported_claims(results, report_config["exhibits"], "exhibit"),
+        *unsupported_claims(results, report_config.get("sentences", []), "sentence"),
     ]
     if failures and report_config["unsupported_claims"] == "stop":
         raise SurveyError(f"{len(failures)} claim(s) the data do not support: " + "; ".join(failures))
@@ -403,5 +489,6 @@ def build_context(
     }
     context["findings"] = statements(report_config["findings"], "finding", results, config, failures)
     context["practices"] = statements(report_config.get("practices", []), "practice", results, config, failures)
+    context["sentences"] = sentences(report_config.get("sentences", []), failures)
     context["settings"] = {"tiers": config["tiers"], "statistics": config["statistics"]}
     return context

@@ -13,7 +13,13 @@ from .results import HIGHER, LOWER, NOT_SIGNIFICANT, Comparison, Ratio, Share, r
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
+def _fraction(share: Share) -> str:
+    """The share's numerator and denominator as the ledger gives them: "12/40", or weighted "12.35.../40.02..."."""
+    return f"{share.amount}/{share.amount_base}"
+
+
 def _share(share: Share, decimals: int) -> str:
+    """The ledger's numerator and base of a weighted share are its weighted count and base (``crosstabs.csv``)."""
     text = f"{share.percent(decimals)}%"
     return record(
         text,
@@ -21,8 +27,8 @@ def _share(share: Share, decimals: int) -> str:
         float(share.value * 100),
         share.question,
         share.column,
-        share.count,
-        share.base,
+        share.amount,
+        share.amount_base,
         source="crosstab: " + "+".join(share.choices),
     )
 
@@ -46,8 +52,8 @@ def _ratio(ratio: Ratio, text: str, kind: str = "ratio") -> str:
         float(ratio.value) if ratio.defined else "undefined",
         a.question,
         f"{a.column}/{b.column}",
-        f"{a.count}/{a.base}",
-        f"{b.count}/{b.base}",
+        _fraction(a),
+        _fraction(b),
         source="crosstab: " + "+".join(a.choices),
     )
 
@@ -115,7 +121,13 @@ def date_range(first: pd.Timestamp, last: pd.Timestamp) -> str:
 def interval(low: float, high: float, share: Share) -> str:
     """A Wilson interval in whole percent: "19–34"."""
     text = f"{low:.0f}–{high:.0f}"
-    return record(text, "interval", f"{low:.4f}–{high:.4f}", share.question, share.column, share.count, share.base)
+    return record(text, "interval", f"{low:.4f}–{high:.4f}", share.question, share.column, share.amount, share.amount_base)
+
+
+def effective_base(value: float, question: str, column: str) -> str:
+    """Kish's effective base of a weighted question's base, in whole respondents: "131"."""
+    text = f"{round_half_up(Fraction(value))}"
+    return record(text, "effective base", float(value), question, column, source="crosstab: effective_base")
 
 
 VERDICTS = {
@@ -168,8 +180,8 @@ def verdict(comparison: Comparison, min_base: int, labels: dict[str, str], wordi
         comparison.outcome,
         a.question,
         f"{a.column}/{b.column}",
-        f"{a.count}/{a.base}",
-        f"{b.count}/{b.base}",
+        _fraction(a),
+        _fraction(b),
         source="crosstab: " + "+".join(a.choices),
     )
 

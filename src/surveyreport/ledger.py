@@ -79,6 +79,19 @@ class Count(int):
         return str(escape(record(f"{int(self):,}", self.kind, int(self), self.question, self.column, source=self.source)))
 
 
+class Printed:
+    """A number formatted in advance that records itself when a template prints it (as a Count does)."""
+
+    def __init__(self, text: str, kind: str, value, source: str = ""):
+        self.text, self.kind, self.value, self.source = text, kind, value, source
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __html__(self) -> str:
+        return str(escape(record(self.text, self.kind, self.value, source=self.source)))
+
+
 def show(value) -> str:
     """Text of a value as a template would print it (recording a Count)."""
     return str(escape(value))

@@ -1,7 +1,10 @@
 """The computed results: look-ups over the crosstabs, and the exact quantities they give.
 
 Shares are fractions of whole counts, so a printed "26%" is the rounded value
-of a count over a base that a reviewer can find in ``crosstabs.csv``.
+of a count over a base that a reviewer can find in ``crosstabs.csv``. Where the crosstab is
+weighted, a share is its weighted count over its weighted base (both in ``crosstabs.csv``),
+exact as the fraction of those two numbers; its base stays the unweighted count of respondents,
+and its intervals and tests take the weighted share on the effective base.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from fractions import Fraction
 import pandas as pd
 
 from .codebook import NET, Codebook
-from .crosstab import CHOICE, NO_ANSWER, TOTAL
+from .crosstab import CHOICE, NO_ANSWER, TOTAL, WEIGHTED_COLUMNS
 from .errors import SurveyError
 from .ledger import Count
 from .stats import ratio_interval
@@ -27,19 +30,60 @@ def round_half_up(value: Fraction, decimals: int = 0) -> Decimal:
 
 @dataclass(frozen=True)
 class Share:
-    """``count`` of ``base`` respondents in one banner column chose any of ``choices``."""
+    """``count`` of ``base`` respondents in one banner column chose any of ``choices``.
+
+    Weighted (``weighted_base`` given), the share is ``weighted_count`` of ``weighted_base``, and
+    ``effective_base`` is Kish's effective size of the base, on which it is tested.
+    """
 
     question: str
     choices: tuple[str, ...]
     column: str
     count: int
     base: int
+    weighted_count: float | None = None
+    weighted_base: float | None = None
+    effective_base: float | None = None
+
+    @property
+    def weighted(self) -> bool:
+        return self.weighted_base is not None
 
     @property
     def value(self) -> Fraction:
         if self.base == 0:
             raise SurveyError(f"{self.question} {'/'.join(self.choices)} in {self.column}: the base is zero")
+        if self.weighted:
+            return Fraction(self.weighted_count) / Fraction(self.weighted_base)
         return Fraction(self.count, self.base)
+
+    @property
+    def amount(self) -> float:
+        """What the share is of its base: the count, or the weighted count (answers are ranked by it)."""
+        return self.weighted_count if self.weighted else self.count
+
+    @property
+    def amount_base(self) -> float:
+        """What the share is of: the base, or the weighted base."""
+        return self.weighted_base if self.weighted else self.base
+
+    def tested(self) -> tuple[float, float]:
+        """(count, base) of intervals and tests: the counts, or the weighted share times the effective base
+        and the effective base."""
+        if not self.weighted:
+            return self.count, self.base
+        share = self.weighted_count / self.weighted_base if self.weighted_base else 0.0
+        return share * self.effective_base, self.effective_base
+
+    def shown(self) -> str:
+        """The numbers behind the share, for a message or a check: "12/40", or weighted
+        "12.35/40.02 weighted (n=40, effective base 33.1)"."""
+        if not self.weighted:
+            return f"{self.count}/{self.base}"
+        return (
+            f"{self.weighted_count:.2f}/{self.weighted_base:.2f} weighted "
+            f"(n={self.base}, effective base {self.effective_base:.1f})"
+        )
 
     def percent(self, decimals: int = 0) -> Decimal:
         return round_half_up(self.value * 100, decimals)
@@ -65,15 +109,15 @@ class Ratio:
 
     def describe(self) -> str:
         a, b = self.numerator, self.denominator
-        return f"{a.question} {'+'.join(a.choices)}, {a.column} {a.count}/{a.base} vs {b.column} {b.count}/{b.base}"
+        return f"{a.question} {'+'.join(a.choices)}, {a.column} {a.shown()} vs {b.column} {b.shown()}"
 
     def rounded(self, decimals: int = 1) -> Decimal:
         return round_half_up(self.value, decimals)
 
     def interval(self, confidence: float = 0.95) -> tuple[float, float]:
-        """Katz log interval of the ratio."""
+        """Katz log interval of the ratio (weighted: of the weighted shares on their effective bases)."""
         a, b = self.numerator, self.denominator
-        _, low, high = ratio_interval(a.count, a.base, b.count, b.base, confidence)
+        _, low, high = ratio_interval(*a.tested(), *b.tested(), confidence)
         return low, high
 
 
@@ -142,6 +186,12 @@ class Results:
             key: {c: (int(n), int(b), int(r)) for c, n, b, r in zip(rows.index, rows["count"], rows["base"], rows["respondents"])}
             for key, rows in self._cells.items()
         }
+        # weighted: (question, column) -> choice -> (weighted count, weighted base, effective base)
+        self.weighted = WEIGHTED_COLUMNS[0] in crosstab
+        self._weighted = {
+            key: dict(zip(rows.index, zip(*(rows[c].astype(float) for c in WEIGHTED_COLUMNS[:3]))))
+            for key, rows in (self._cells.items() if self.weighted else ())
+        }
 
     def rows(self, question: str, column: str | None) -> pd.DataFrame:
         """The crosstab rows of one question in one banner column, indexed by choice."""
@@ -161,13 +211,26 @@ class Results:
         if q.multi and len(choices) > 1:
             raise SurveyError(f"{question!r} is multi-select: a share of several choices would count people twice")
         self.rows(question, tier)
-        numbers = self._numbers[(question, tier or TOTAL)]
+        key = (question, tier or TOTAL)
+        numbers = self._numbers[key]
         count = sum(numbers[choice][0] for choice in choices)
-        return Share(question, choices, tier or TOTAL, count, numbers[choices[0]][1])
+        if not self.weighted:
+            return Share(question, choices, tier or TOTAL, count, numbers[choices[0]][1])
+        weighted = self._weighted[key]
+        _, weighted_base, effective = weighted[choices[0]]
+        weighted_count = float(sum(weighted[choice][0] for choice in choices))
+        return Share(question, choices, tier or TOTAL, count, numbers[choices[0]][1], weighted_count, weighted_base, effective)
 
     def base(self, question: str, tier: str | None = None) -> Count:
         rows = self.rows(question, tier)
         return Count(rows.loc[rows["kind"] == CHOICE, "base"].iloc[0], "base", question, tier or TOTAL, "crosstab")
+
+    def effective_base(self, question: str, tier: str | None = None) -> float | None:
+        """Kish's effective size of the question's base (the one ``base`` gives), or None where the crosstab is unweighted."""
+        if not self.weighted:
+            return None
+        rows = self.rows(question, tier)
+        return float(rows.loc[rows["kind"] == CHOICE, "effective_base"].iloc[0])
 
     def count(self, question: str, choices: str | list[str], tier: str | None = None) -> Count:
         share = self.share(question, choices, tier)
@@ -192,7 +255,7 @@ class Results:
         q = self.codebook.question(question)
         listed = [c.id for c in q.substantive if not c.text]
         shares = [self.share(question, c, tier) for c in listed]
-        return sorted(shares, key=lambda s: -s.count)
+        return sorted(shares, key=lambda s: -s.amount)
 
     def ratio(self, question: str, choice: str, tiers: list[str]) -> Ratio:
         first, second = tiers

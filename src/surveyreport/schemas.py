@@ -7,6 +7,7 @@ say) cannot pass.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
@@ -14,11 +15,21 @@ from pandera.errors import SchemaErrors
 from .codebook import Codebook
 from .errors import SurveyError
 from .tidy import TIER, question_dtypes
+from .weights import WEIGHT
 
 is_datetime = pa.Check(pd.api.types.is_datetime64_any_dtype, element_wise=False, error="a date-time column")
 
 
-def tidy_schema(codebook: Codebook, tiers: dict | None = None) -> pa.DataFrameSchema:
+# A respondent's weight (weights.rake): a finite number above zero, one per respondent.
+weight_column = pa.Column(
+    "float64",
+    [pa.Check.gt(0), pa.Check(np.isfinite, error="a finite number")],
+    nullable=False,
+)
+
+
+def tidy_schema(codebook: Codebook, tiers: dict | None = None, weighted: bool = False) -> pa.DataFrameSchema:
+    """The tidy table's schema; with ``tiers`` the tier column, and where ``weighted`` the weight column."""
     columns = {
         "response_id": pa.Column("string", unique=True),
         "start": pa.Column(checks=is_datetime, nullable=True),  # an export may have no dates, or a blank one
@@ -39,13 +50,17 @@ def tidy_schema(codebook: Codebook, tiers: dict | None = None) -> pa.DataFrameSc
             columns[column] = pa.Column(dtype, nullable=True)
     if tiers is not None:
         columns[TIER] = pa.Column("string", pa.Check.isin([level["id"] for level in tiers["levels"]]), nullable=True)
+    if weighted:
+        columns[WEIGHT] = weight_column
     return pa.DataFrameSchema(columns, strict=True, ordered=False)
 
 
-def validate(frame: pd.DataFrame, codebook: Codebook, what: str, tiers: dict | None = None) -> pd.DataFrame:
+def validate(
+    frame: pd.DataFrame, codebook: Codebook, what: str, tiers: dict | None = None, weighted: bool = False
+) -> pd.DataFrame:
     """The frame, if it matches its schema; else a SurveyError naming the columns and checks that failed."""
     try:
-        return tidy_schema(codebook, tiers).validate(frame, lazy=True)
+        return tidy_schema(codebook, tiers, weighted).validate(frame, lazy=True)
     except SchemaErrors as errors:
         cases = errors.failure_cases
         problems = []

@@ -59,6 +59,7 @@ def tier(input: Files, output: Files, params: dict) -> None:
         from .weights import rake
 
         tiered, summary, targets = rake(tiered, params["weights"], input["respondents"])
+        validate(tiered, book, "the weighted respondents", tiers, weighted=True)
         write_csv(summary, output["weighting"])
         write_csv(targets, output["weight_targets"])
         log.info("weights:\n%s", summary.to_string(index=False))
@@ -94,16 +95,9 @@ def weighting_context(input: Files) -> dict | None:
     tables = weighting_tables(input)
     if tables is None:
         return None
-    from .weights import NO_ANSWER
+    from .context import weighting
 
-    summary, targets = tables
-    measures = {m: float(v) for m, v in zip(summary["measure"], summary["value"]) if v != ""}
-    held = targets["choice"] == NO_ANSWER
-    return {
-        "measures": measures,
-        "targets": {q: rows.to_dict("records") for q, rows in targets[~held].groupby("question", sort=False)},
-        "unanswered": targets.loc[held, "question"].tolist(),  # questions some respondents left unanswered
-    }
+    return weighting(*tables)
 
 
 def weighting_tables(input: Files):
