@@ -377,6 +377,26 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
                                                                  (100, "Raw, but with some cayenne pepper on it")]  # fmt: skip
 
 
+def test_the_codebook_names_only_the_metadata_the_export_has_and_what_each_is_for(root, tmp_path):
+    rows = list(csv.reader(DATATABLE.open(encoding="utf-8-sig")))
+    absent = ("Status", "Progress", "Duration (in seconds)", "RecordedDate", "DistributionChannel")
+    keep = [n for n, name in enumerate(rows[0]) if name not in absent]
+    export = tmp_path / "fewer.csv"
+    with export.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([[row[n] for n in keep] for row in rows])
+    assert init(root, "fewer", "--export", export).returncode == 0
+    text = (root / "config" / "fewer" / "codebook.yaml").read_text()
+    book = yaml.safe_load(text)
+    assert book["survey"]["metadata"] == {
+        "start": "StartDate", "end": "EndDate", "finished": "Finished", "response_id": "ResponseId", "language": "UserLanguage"
+    }  # fmt: skip
+    assert "needs every one" not in text
+    assert f"Not in the export, so not named (every one is optional): {', '.join(absent)}." in text
+    assert "    finished: Finished  # the `incomplete` rule, where no Progress column" in text.splitlines()
+    study = load_study(root / "config", "fewer", {}, root / "workflow" / "schemas")
+    assert {r["rule"] for r in study.config["cleaning"]["exclusions"]} == {"incomplete", "duplicate", "speeder"}
+
+
 @pytest.mark.parametrize(
     "export, message, listed",
     [

@@ -30,17 +30,17 @@ from .qualtrics import LEGACY_PII, METADATA_COLUMNS, legacy_header_rows
 from .study import NAME, load_study
 
 # Tidy metadata name -> the current export's column (the codebook schema requires every one).
-METADATA = {
-    "start": "StartDate",
-    "end": "EndDate",
-    "status": "Status",
-    "progress": "Progress",
-    "duration": "Duration (in seconds)",
-    "finished": "Finished",
-    "recorded": "RecordedDate",
-    "response_id": "ResponseId",
-    "channel": "DistributionChannel",
-    "language": "UserLanguage",
+METADATA = {  # tidy name -> (Qualtrics export column, what it is used for)
+    "start": ("StartDate", "the field period; the duration where no Duration column"),
+    "end": ("EndDate", "the field period; the duration where no Duration column"),
+    "status": ("Status", "the `status` rule drops previews and tests"),
+    "progress": ("Progress", "the `incomplete` rule"),
+    "duration": ("Duration (in seconds)", "the `speeder` rule"),
+    "finished": ("Finished", "the `incomplete` rule, where no Progress column"),
+    "recorded": ("RecordedDate", "the field period and which of two duplicates came first"),
+    "response_id": ("ResponseId", "names each response in dispositions.csv (else its row)"),
+    "channel": ("DistributionChannel", "kept with each response, not reported"),
+    "language": ("UserLanguage", "kept with each response, not reported"),
 }
 PII = {
     "email": "RecipientEmail",
@@ -677,7 +677,7 @@ def config_yaml(d: Draft) -> str:
         rules.append("  - rule: incomplete\n    reason: incomplete\n    label: Did not finish the survey\n    min_progress: 100")
     if {"RecipientEmail", "IPAddress", "EmailAddress"} & columns:
         rules.append("  - rule: duplicate\n    reason: duplicate\n    label: Second response from the same person")
-    if "Duration (in seconds)" in columns or (legacy and {"StartDate", "EndDate"} <= columns):
+    if "Duration (in seconds)" in columns or {"StartDate", "EndDate"} <= columns:
         rules.append(
             "  - rule: speeder\n    reason: speeder\n    label: Finished in under 40% of the median time\n"
             "    max_share_of_median: 0.4"
@@ -757,16 +757,18 @@ def _question_yaml(item: Item) -> str:
 def codebook_yaml(d: Draft) -> str:
     columns = set(d.header.columns)
     legacy = d.header.platform == "qualtrics_legacy"
-    meta_note = (
-        "    # A legacy export's metadata columns are fixed (the importer knows them); these names\n"
-        "    # serve a current export of the same survey.\n"
-        if legacy
-        else ""
-    )
-    missing = [c for c in METADATA.values() if c not in columns and not legacy]
-    if missing:
-        meta_note += f"    # Not in the export: {', '.join(missing)}. The importer needs every one of these columns.\n"
-    meta = "\n".join(f"    {k}: {q(v)}" for k, v in METADATA.items())
+    if legacy:
+        meta = (
+            "    # A legacy export's metadata columns are fixed (the importer knows them); these names\n"
+            "    # serve a current export of the same survey.\n"
+            + "\n".join(f"    {k}: {q(column)}" for k, (column, _) in METADATA.items())
+        )
+    else:
+        found = {k: v for k, v in METADATA.items() if v[0] in columns}
+        meta = "\n".join(f"    {k}: {q(column)}  # {use}" for k, (column, use) in found.items()) or "    {}"
+        if len(found) < len(METADATA):
+            absent = ", ".join(column for column, _ in METADATA.values() if column not in columns)
+            meta = f"    # Not in the export, so not named (every one is optional): {absent}.\n" + meta
     if legacy:
         pii_columns = {key: column for column, key in LEGACY_PII.items() if key in PII}
     else:
@@ -787,8 +789,9 @@ def codebook_yaml(d: Draft) -> str:
 {skipped_block}
 survey:
   metadata:
-    # tidy name -> export column. PII columns are listed under `pii` and never pass ingest.
-{meta_note}{meta}
+    # tidy name -> export column, and what it is used for. PII columns are listed under
+    # `pii` and never pass ingest.
+{meta}
   pii:{"" if pii else " {}"}
 {chr(10).join(pii)}
 

@@ -32,7 +32,7 @@ def read(path: Path) -> Source:
         raise SurveyError(f"not a readable SPSS file ({error})", file=path, expected="an SPSS .sav export") from None
     names = list(meta.column_names)
     labels = meta.column_names_to_labels
-    metadata = {key: variable(column) for key, column in METADATA.items() if variable(column) in names}
+    metadata = {key: variable(column) for key, (column, _) in METADATA.items() if variable(column) in names}
     pii = {key: variable(column) for key, column in PII.items() if variable(column) in names}
     taken = set(metadata.values()) | set(pii.values())
     sets = {**_tick_groups(frame, names, labels, taken), **meta.mr_sets}
