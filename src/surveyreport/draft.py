@@ -10,20 +10,22 @@ the pipeline does not read yet are listed, each with its reason, never dropped s
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
 from .csvcells import read_csv_cells
 from .errors import SurveyError, cannot
-from .export import UNANSWERED
+from .export import UNANSWERED, occurrence
 from .platforms import detect_platform
 from .qsf import QsfQuestion, plain, read_qsf
 from .qualtrics import LEGACY_PII, METADATA_COLUMNS, legacy_header_rows
@@ -174,16 +176,41 @@ def read_header(path: Path) -> Header:
         return Header(path, platform, cells[0], cells[1], [_import_id(c) for c in cells[2]], cells[3:])
     ids, labels = cells[0], cells[1]
     names = [label if re.fullmatch(r"V\d+", i) else i for i, label in zip(ids, labels)]
-    rows = cells[legacy_header_rows(frame) :]
+    header_rows = legacy_header_rows(frame)
+    import_ids = [_legacy_import_id(c) for c in cells[2]] if header_rows == 3 else [None] * len(names)
+    rows = cells[header_rows:]
     keep = [n for n, name in enumerate(names) if name or any(row[n] for row in rows)]
     return Header(
         path,
         platform,
         [names[n] for n in keep],
         [labels[n] for n in keep],
-        [None] * len(keep),
+        [import_ids[n] for n in keep],
         [[r[n] for n in keep] for r in rows],
     )
+
+
+LEGACY_IMPORT_ID = re.compile(r"(QID\d+(?:#\d+)?)-(\d+)(?:-(\d+))?")
+
+
+def _legacy_import_id(cell: str) -> dict | None:
+    """A legacy third header row's ImportId (``{'ImportId': 'QID4#1-2'}``) in the current format's terms.
+
+    ``QID4-2`` is a grid's statement (``QID4_2``), ``QID4-2-3`` a multiple-answer matrix's tick
+    (statement 2, answer 3), ``QID4-2-TEXT`` a "please specify" box; a question's own column
+    keeps its ``QID4``. Metadata (``startDate``) and cells that are not ImportIds give None.
+    """
+    try:
+        value = ast.literal_eval(cell)
+    except (ValueError, SyntaxError):
+        return None
+    import_id = str(value.get("ImportId", "")) if isinstance(value, dict) else ""
+    if not import_id.startswith("QID"):
+        return None
+    tick = LEGACY_IMPORT_ID.fullmatch(import_id)
+    if tick and tick[3]:
+        return {"ImportId": f"{tick[1]}_{tick[2]}", "choiceId": tick[3]}
+    return {"ImportId": import_id.replace("-", "_")}
 
 
 # ----------------------------------------------------------------------------- questions from a .qsf
@@ -245,10 +272,17 @@ def _statements(question: QsfQuestion, header: Header, ticks: bool = False) -> l
         if i and ("choiceId" in i) == ticks and (not ticks or name.endswith(f"_{i['choiceId']}"))
     }
     tags = dict(question.export_tags)
+    present = set(header.columns)
+
+    def found(column: str) -> bool:
+        return (any(c.startswith(column + "_") for c in present)) if ticks else column in present
+
     out = []
     for choice in question.choices:
         import_id = f"{question.qid}_{choice.id}"
         column = by_import_id.get(import_id, f"{question.tag}_{tags.get(choice.id, choice.id)}")
+        if not found(column) and choice.id in tags and found(tags[choice.id]):
+            column = tags[choice.id]  # some legacy exports name the column by the statement's export tag alone
         out.append(Statement(choice.id, column, import_id, choice.label or f"Statement {choice.id}"))
     return out
 
@@ -284,46 +318,83 @@ def _grid(item: Item, question: QsfQuestion, header: Header) -> None:
 
 
 def from_qsf(questions: Iterable[QsfQuestion], header: Header) -> list[Item]:
+    """Each question of the survey as drafted, in the survey's order.
+
+    A column ID that repeats (grids named by their statements' export tags alone) is
+    read by no question as such: the questions that need one take its occurrences in turn,
+    in the survey's order (the export's), named ``2:question_one_1`` (``export.occurrence``).
+    """
+    seen: Counter[str] = Counter()
+    places = []  # each column's ID and its occurrence among the columns of that ID
+    for name in header.columns:
+        seen[name] += 1
+        places.append((name, seen[name]))
+    repeated = {name for name, count in seen.items() if name and count > 1}
+    numbered = [occurrence(name, k) if name in repeated else name for name, k in places]
+
+    def repeats(column: str) -> bool:  # a column, or a statement's prefix of tick columns, whose ID repeats
+        return column in repeated or any(r.startswith(column + "_") for r in repeated)
+
+    claimed: set[tuple[int, str]] = set()
     items = []
-    present = set(header.columns)
     for question in (c for q in questions for c in (q.columns if q.columns and not q.trashed else (q,))):
-        kind, reason = _kind(question)
-        item = Item(question.tag, question.qid, kind, question.text, reason=reason)
+        item = _item(question, replace(header, columns=numbered))
+        for k in range(1, max(seen[r] for r in repeated) + 1 if repeated else 1):
+            if not item.reason.startswith("no column"):
+                break
+            view = [name if name in repeated and n == k else c for (name, n), c in zip(places, numbered)]
+            taken = _item(question, replace(header, columns=view))
+            used = {(k, c) for c in [taken.column, *(s.column for s in taken.statements)] if repeats(c)}
+            if taken.reason or not used or used & claimed:
+                continue
+            claimed |= used
+            taken.column = occurrence(taken.column, k) if repeats(taken.column) else taken.column
+            for statement in taken.statements:
+                statement.column = occurrence(statement.column, k) if repeats(statement.column) else statement.column
+            item = taken
         items.append(item)
-        if reason:
-            continue
-        if kind in ("matrix", "rank") or (kind == "numeric" and question.type != "TE") or question.type == "Matrix":
-            _grid(item, question, header)
-            continue
-        item.column = _column_for(question, "text" if kind == "numeric" else "single" if kind == "nps" else kind, header)
-        if kind == "nps":
-            if item.column not in present:
-                item.reason = f"no column {item.column!r} in the export"
-            continue
-        if kind in ("text", "numeric"):
-            item.import_id = f"{question.qid}_TEXT"
-            if item.column not in present:
-                item.reason = f"no column {item.column!r} in the export"
-            continue
-        try:
-            item.choices = [Choice(int(c.code), c.label or f"Choice {c.code}", c.text_entry) for c in question.choices]
-        except ValueError:
-            item.reason = "a choice's recode value is not a whole number"
-            continue
-        if not item.choices:
-            item.reason = "the question has no choices"
-            continue
-        split = [f"{item.column}_{c.code}" for c in item.choices]
-        if kind == "single" and item.column not in present:
-            item.reason = f"no column {item.column!r} in the export"
-        elif kind == "multi" and not (set(split) <= present or item.column in present):
-            missing = [c for c in split if c not in present]
-            item.reason = f"no column {missing[0]!r} in the export"
-        for choice in item.choices:
-            if choice.text and f"{item.column}_{choice.code}_TEXT" not in present:
-                choice.text = False
-                item.notes.append(f"the export has no “please specify” column for {choice.label!r}")
     return items
+
+
+def _item(question: QsfQuestion, header: Header) -> Item:
+    """One question (or side-by-side column) as drafted against the export's columns."""
+    present = set(header.columns)
+    kind, reason = _kind(question)
+    item = Item(question.tag, question.qid, kind, question.text, reason=reason)
+    if reason:
+        return item
+    if kind in ("matrix", "rank") or (kind == "numeric" and question.type != "TE") or question.type == "Matrix":
+        _grid(item, question, header)
+        return item
+    item.column = _column_for(question, "text" if kind == "numeric" else "single" if kind == "nps" else kind, header)
+    if kind == "nps":
+        if item.column not in present:
+            item.reason = f"no column {item.column!r} in the export"
+        return item
+    if kind in ("text", "numeric"):
+        item.import_id = f"{question.qid}_TEXT"
+        if item.column not in present:
+            item.reason = f"no column {item.column!r} in the export"
+        return item
+    try:
+        item.choices = [Choice(int(c.code), c.label or f"Choice {c.code}", c.text_entry) for c in question.choices]
+    except ValueError:
+        item.reason = "a choice's recode value is not a whole number"
+        return item
+    if not item.choices:
+        item.reason = "the question has no choices"
+        return item
+    split = [f"{item.column}_{c.code}" for c in item.choices]
+    if kind == "single" and item.column not in present:
+        item.reason = f"no column {item.column!r} in the export"
+    elif kind == "multi" and not (set(split) <= present or item.column in present):
+        missing = [c for c in split if c not in present]
+        item.reason = f"no column {missing[0]!r} in the export"
+    for choice in item.choices:
+        if choice.text and f"{item.column}_{choice.code}_TEXT" not in present:
+            choice.text = False
+            item.notes.append(f"the export has no “please specify” column for {choice.label!r}")
+    return item
 
 
 # ----------------------------------------------------------------------------- questions from the export alone
