@@ -392,6 +392,19 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
                                                                  (100, "Raw, but with some cayenne pepper on it")]  # fmt: skip
 
 
+def test_a_legacy_export_alone_drafts_its_questions_from_its_columns_and_answers():
+    sample = draft.from_legacy(draft.read_header(REAL / "qualtrics-legacy-sample.csv"))
+    assert [(i.key, i.kind, i.text, [c.code for c in i.choices]) for i in sample] == [
+        ("Q1", "single", "This is a multiple choice question.", [2]),
+        ("Q2", "text", "This is a free text question.", []),
+    ]
+    ticks = {i.key: i for i in draft.from_legacy(draft.read_header(PAIRS / "matrix-multiple-answer.csv"))}
+    assert [c.code for c in ticks["Q2_1"].choices] == [1, 2, 3, 4] and not ticks["Q2_1"].reason
+    assert ticks["question_one"].reason.startswith("its column IDs repeat")
+    grids = draft.from_legacy(draft.read_header(PAIRS / "matrix-single-answer.csv"))
+    assert {i.kind for i in grids} == {"grid"} and all(i.reason.endswith("draft it with the .qsf") for i in grids)
+
+
 def test_the_codebook_names_only_the_metadata_the_export_has_and_what_each_is_for(root, tmp_path):
     rows = list(csv.reader(DATATABLE.open(encoding="utf-8-sig")))
     absent = ("Status", "Progress", "Duration (in seconds)", "RecordedDate", "DistributionChannel")
@@ -479,6 +492,7 @@ def test_the_console_script_is_declared():
         ("fruit", ["--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"]),
         ("datatable", ["--export", DATATABLE]),
         ("grids", ["--export", PAIRS / "matrix-single-answer.csv", "--questionnaire", PAIRS / "matrix-single-answer.qsf"]),
+        ("sbs", ["--export", PAIRS / "side-by-side.csv", "--questionnaire", PAIRS / "side-by-side.qsf"]),
         ("scored", []),
     ],
 )

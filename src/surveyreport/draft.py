@@ -28,7 +28,7 @@ from .errors import SurveyError, cannot
 from .export import UNANSWERED, occurrence
 from .platforms import detect_platform
 from .qsf import QsfQuestion, plain, read_qsf
-from .qualtrics import LEGACY_PII, METADATA_COLUMNS, legacy_header_rows
+from .qualtrics import LEGACY_METADATA, LEGACY_OTHER, LEGACY_PII, LEGACY_RECIPIENT, METADATA_COLUMNS, legacy_header_rows
 from .study import NAME, load_study
 
 # Tidy metadata name -> the current export's column (the codebook schema requires every one).
@@ -527,6 +527,68 @@ def from_export(header: Header) -> list[Item]:
     return drafted + items
 
 
+LEGACY_FIXED = {*LEGACY_METADATA, *LEGACY_PII, *LEGACY_RECIPIENT, *LEGACY_OTHER}
+TICK = re.compile(r"(.+)_(\d+)")  # a multi-select's choice column, or a grid's statement
+SPECIFY = re.compile(r"(.+)_(\d+)_TEXT")  # a choice's "please specify" box
+
+
+def from_legacy(header: Header) -> list[Item]:
+    """Questions told from a legacy export's columns and answers alone (it names no types).
+
+    Columns ``X_1``, ``X_2`` … holding only 1 (or 0) and blanks are a multi-select ``X``;
+    a column of whole numbers is a single-choice question with the observed codes; one of
+    other text an open question; ``X_3_TEXT`` the "please specify" box of ``X``'s choice 3.
+    A grid (``X_1`` … holding other numbers) is listed: its type needs the ``.qsf``.
+    """
+    questions = [n for n, c in enumerate(header.columns) if c and c not in LEGACY_FIXED]
+    ticks: dict[str, list[int]] = {}
+    grids: dict[str, list[int]] = {}
+    for n in questions:
+        name = header.columns[n]
+        match = TICK.fullmatch(name)
+        if match and not SPECIFY.fullmatch(name):
+            ticked = set(header.values(name)) <= {"", "0", "1"}
+            (ticks if ticked else grids).setdefault(match[1], []).append(n)
+    items: dict[str, Item] = {}
+    for n in questions:
+        name, label = header.columns[n], plain(header.labels[n])
+        match, specify = TICK.fullmatch(name), SPECIFY.fullmatch(name)
+        if specify and specify[1] in items and items[specify[1]].choices:
+            choice = next((c for c in items[specify[1]].choices if c.code == int(specify[2])), None)
+            if choice is not None:
+                choice.text = True
+                continue
+        if match and not specify and match[1] in ticks:
+            if match[1] not in items:
+                labels = [plain(header.labels[i]) for i in ticks[match[1]]]
+                stem = os.path.commonprefix(labels).rpartition("-")[0] if len(labels) > 1 else label
+                items[match[1]] = Item(match[1], "", "multi", stem or match[1], column=match[1])
+                items[match[1]].notes.append("choices as the export's codes: give their labels (or draft from the .qsf)")
+            items[match[1]].choices.append(Choice(int(match[2]), label[len(items[match[1]].text) + 1 :] or match[2]))
+        elif match and not specify and match[1] in grids:
+            if match[1] not in items:
+                items[match[1]] = Item(match[1], "", "grid", label, reason="a legacy export's grid: draft it with the .qsf")
+        else:
+            items[name] = _legacy_column(name, label, header)
+    for item in items.values():
+        codes = [c.code for c in item.choices]
+        if item.kind == "multi" and len(set(codes)) < len(codes):
+            item.reason = "its column IDs repeat (grids named by their statements alone): draft it with the .qsf"
+    return list(items.values())
+
+
+def _legacy_column(name: str, label: str, header: Header) -> Item:
+    """A legacy export's column on its own: single choice (whole numbers), open (other text) or unanswered."""
+    observed = _observed(header, name)
+    if not observed:
+        return Item(name, "", "unknown", label, reason="nobody answered it in the export: its type is unknown")
+    if all(_code(v) is not None for v in observed) and not name.endswith("_TEXT"):
+        item = Item(name, "", "single", label, column=name, choices=[Choice(int(v), v) for v in observed])
+        item.notes.append("choices as the export's codes: give their labels (or draft from the .qsf)")
+        return item
+    return Item(name, "", "text", label, column=name)
+
+
 def _from_columns(qid: str, columns: list[int], header: Header) -> Item:
     parts = [(header.columns[n], header.import_ids[n]) for n in columns]
     rests = [QID.fullmatch(i["ImportId"]).group(2) for _, i in parts]
@@ -1007,11 +1069,7 @@ def init(
         items, source = from_qsf(survey.questions, header), f"{Path(questionnaire).name} and {export.name}"
         title = survey.name
     elif header.platform == "qualtrics_legacy":
-        raise SurveyError(
-            "a legacy export names no question types",
-            file=export,
-            expected="--questionnaire FILE.qsf, the survey's definition, or a current-format CSV export",
-        )
+        items, source, title = from_legacy(header), export.name, ""
     else:
         items, source, title = from_export(header), export.name, ""
     assign_ids(items)
