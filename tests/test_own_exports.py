@@ -490,8 +490,11 @@ def test_a_surveymonkey_export_drafts_headings_choices_and_comments(study, bare_
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("layout", ["spss", "surveymonkey"])
-def test_the_workflow_builds_a_report_from_a_drafted_spss_or_surveymonkey_export(study, tmp_path, layout):
-    codebook, responses = study
+def test_the_workflow_builds_a_report_from_a_drafted_spss_or_surveymonkey_export(graded, tmp_path, layout):
+    """With a matrix (both) and a number (SPSS: a SurveyMonkey number is an open answer)."""
+    codebook, responses = graded
+    if layout == "surveymonkey":
+        codebook = dataclasses.replace(codebook, questions=codebook.questions[:-1])
     workdir = copy_project(tmp_path / "project")
     export = tmp_path / ("survey.sav" if layout == "spss" else "survey.csv")
     (writers.write_spss if layout == "spss" else writers.write_surveymonkey)(responses, codebook, export)
@@ -500,6 +503,11 @@ def test_the_workflow_builds_a_report_from_a_drafted_spss_or_surveymonkey_export
     build = snakemake(workdir, "--config", "study=mine")
     assert build.returncode == 0, build.stderr[-3000:]
     assert (workdir / "results" / "mine" / "report.pdf").stat().st_size > 10_000
+    crosstabs = pd.read_csv(workdir / "results" / "mine" / "crosstab" / "crosstabs.csv")
+    scored = set(pd.read_csv(workdir / "results" / "mine" / "crosstab" / "scores.csv")["question"])
+    grid = [q for q in scored if q.endswith((".price", ".quality", ".service"))]
+    assert len(grid) == 3 and set(grid) <= set(crosstabs["question"]) and "net:top" in set(crosstabs["choice"])
+    assert (layout == "spss") == ("q91" in scored)  # the number of years, drafted from its variable Q91
 
 
 # ----------------------------------------------------------------------------- grids and numbers in SPSS and SurveyMonkey
