@@ -266,8 +266,10 @@ def scored_survey(folder):
     (folder / "scored.qsf").write_text(json.dumps(qsf), encoding="utf-8")
     meta = [c for c in METADATA_COLUMNS]
     answers = [("group", "Which team are you in?", {"ImportId": "QID1"})]
-    for prefix, qid in (("agree", "QID2"), ("sliders", "QID3"), ("budget", "QID4"), ("ranking", "QID5")):
-        answers += [(f"{prefix}_{k}", f"Question - {label}", {"ImportId": f"{qid}_{k}"}) for k, label in items]
+    grids = (("agree", "QID2", "How far do you agree?"), ("sliders", "QID3", "Rate each, 0 to 100"),
+             ("budget", "QID4", "Split 100 points"), ("ranking", "QID5", "Rank these"))  # fmt: skip
+    for prefix, qid, text in grids:  # labelled as Qualtrics labels a grid's columns: "<question> - <statement>"
+        answers += [(f"{prefix}_{k}", f"{text} - {label}", {"ImportId": f"{qid}_{k}"}) for k, label in items]
     answers += [("recommend", "How likely are you to recommend us?", {"ImportId": "QID6"}),
                 ("recommend_NPS_GROUP", "How likely are you to recommend us? - Group", {"ImportId": "QID6_NPS_GROUP"}),
                 ("years", "How many years have you worked here?", {"ImportId": "QID7_TEXT"})]  # fmt: skip
@@ -493,6 +495,10 @@ def test_the_console_script_is_declared():
         ("datatable", ["--export", DATATABLE]),
         ("grids", ["--export", PAIRS / "matrix-single-answer.csv", "--questionnaire", PAIRS / "matrix-single-answer.qsf"]),
         ("sbs", ["--export", PAIRS / "side-by-side.csv", "--questionnaire", PAIRS / "side-by-side.qsf"]),
+        # no single-choice question to make tiers of: total-only reports
+        ("ticks", ["--export", PAIRS / "matrix-multiple-answer.csv", "--questionnaire", PAIRS / "matrix-multiple-answer.qsf"]),
+        ("current", ["--export", REAL / "qualtrics-current-sample.csv"]),
+        ("legacy", ["--export", REAL / "qualtrics-legacy-sample.csv"]),
         ("scored", []),
     ],
 )
