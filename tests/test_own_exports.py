@@ -236,6 +236,7 @@ def test_a_repeated_column_id_the_import_ids_cannot_tell_apart_names_both_column
     text = str(error.value)
     assert "row 1: the column ID 'Q8_1' repeats: column 26 ('How does your organization source" in text
     assert "and column 31 ('During an implementation, how often" in text and "\n" not in text
+    assert "or the codebook naming each by its place: '1:Q8_1', '2:Q8_1'" in text
 
 
 def test_a_repeated_column_id_the_codebook_does_not_read_is_ignored(tmp_path, caplog):

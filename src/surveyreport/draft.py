@@ -31,7 +31,6 @@ from .qsf import QsfQuestion, plain, read_qsf
 from .qualtrics import LEGACY_METADATA, LEGACY_OTHER, LEGACY_PII, LEGACY_RECIPIENT, METADATA_COLUMNS, legacy_header_rows
 from .study import NAME, load_study
 
-# Tidy metadata name -> the current export's column (the codebook schema requires every one).
 METADATA = {  # tidy name -> (Qualtrics export column, what it is used for)
     "start": ("StartDate", "the field period; the duration where no Duration column"),
     "end": ("EndDate", "the field period; the duration where no Duration column"),
@@ -351,6 +350,7 @@ def from_qsf(questions: Iterable[QsfQuestion], header: Header) -> list[Item]:
             taken.column = occurrence(taken.column, k) if repeats(taken.column) else taken.column
             for statement in taken.statements:
                 statement.column = occurrence(statement.column, k) if repeats(statement.column) else statement.column
+            taken.notes.append(f'the export repeats its column IDs: "{k}:" names the columns of this ID in place {k}')
             item = taken
         items.append(item)
     return items

@@ -135,7 +135,8 @@ def check_columns(
             + (f"; also repeated: {', '.join(repeated[1:])}" if len(repeated) > 1 else ""),
             file=path,
             row=1,
-            expected="one column of each ID the codebook reads (or ImportIds that tell the codebook's apart)",
+            expected="one column of each ID the codebook reads (or ImportIds that tell the codebook's apart, "
+            f"or the codebook naming each by its place: {occurrence(repeated[0], 1)!r}, {occurrence(repeated[0], 2)!r} …)",
         )
     questions = [c for c in columns if c not in known]
     absent = [c for c in questions if c not in header]
