@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from surveyreport.codebook import load_codebook
+from surveyreport import draft
+from surveyreport.codebook import load_codebook, parse_codebook
 from surveyreport.errors import SurveyError
 from surveyreport.platforms import read_export
+from surveyreport.qsf import read_qsf
 from surveyreport.study import load_study
 
 from .conftest import ROOT, copy_project, snakemake
@@ -160,14 +162,20 @@ def test_each_column_of_a_side_by_side_is_drafted_as_a_matrix_of_its_own(root):
     assert {qid: q["type"] for qid, q in drafted.items()} == {
         **{
             qid: "matrix"
-            for qid in ("QID1#1", "QID1#2", "QID2#1", "QID2#2", "QID2#3", "QID3#1", "QID3#2", "QID4#1", "QID7#1", "QID7#2")
+            for qid in ("QID1#1", "QID1#2", "QID2#1", "QID2#2", "QID2#3", "QID3#1", "QID3#2", "QID4#1", "QID6#1", "QID7#1",
+                        "QID7#2", "QID8#1", "QID8#2")
         },
         "QID5#2": "multi",
-    }
+    }  # fmt: skip
     assert [s["column"] for s in drafted["QID2#3"]["statements"]] == ["Q2#3_1", "Q2#3_2", "Q2#3_3"]
     assert drafted["QID2#3"]["text"].endswith(" – Click to write Column 3")
-    for qid, reason in (("QID5#1", NO_KIND), ("QID6#2", NO_KIND), ("QID8#1", "no column 'Q8#1_statement_one'")):
-        assert any(f"({qid}, " in line and reason in line for line in run.stdout.splitlines()), qid
+    # the legacy ImportId row (``QID8#2-1``) finds columns named otherwise: by the statement's export tag and the column
+    assert [s["column"] for s in drafted["QID8#2"]["statements"]][:1] == ["Q8#2_statement_one_2"]
+    assert [s["column"] for s in drafted["QID6#1"]["statements"]] == ["Q6#1_Q6_1_1", "Q6#1_Q6_2_1", "Q6#1_Q6_3_1"]
+    for qid in ("QID5#1", "QID6#2"):  # text-entry matrices; QID6#2's column IDs repeat, read by no question
+        assert any(f"({qid}, " in line and NO_KIND in line for line in run.stdout.splitlines()), qid
+    listed = {qid.split("#")[0] for qid in [*drafted, "QID5#1", "QID6#2"]}
+    assert qsf_questions(PAIRS / f"{pair}.qsf") == listed
 
 
 def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_listed(root, tmp_path):
@@ -189,24 +197,31 @@ def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_lis
     assert not (root / "data").exists()
 
 
-def test_a_legacy_multiple_answer_matrix_names_its_columns_by_answer_id_and_without_a_single_choice_is_refused(root):
+def test_legacy_multiple_answer_matrices_sharing_column_ids_take_them_in_turn():
     """The legacy exporter names a ticked answer by its id, not its recode value (Q4_1_1, not Q4_1_10), and writes
-    a statement's export tag alone as the column (``question_one_1`` for three questions: repeated IDs)."""
-    pair = "matrix-multiple-answer"
-    run = init(root, "ticks", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
-    assert run.returncode == 1 and "no single-choice question with 2 to 6 choices" in run.stderr
-    assert (
-        "  Q2: multi (3 statements, 4 answers each)" in run.stdout and "  Q4: multi (3 statements, 4 answers each)" in run.stdout
-    )
-    for qid, column in (
-        ("QID3", "Q3_question_one_1"),
-        ("QID6", "Q5_question_one_10"),
-        ("QID4", "matrix_question_five_question_one_10"),
-    ):
-        assert any(
-            f"({qid}, " in line and line.endswith(f"no column {column!r} in the export") for line in run.stdout.splitlines()
-        )
-    assert not (root / "config").exists() or not any((root / "config").iterdir())
+    a statement's export tag alone as the column: ``question_one_1`` for three questions, told apart by position
+    alone. The draft names each by its occurrence (``2:question_one_1``), in the survey's order, and so does the reader."""
+    pair = PAIRS / "matrix-multiple-answer"
+    header = draft.read_header(pair.with_suffix(".csv"))
+    items = draft.from_qsf(read_qsf(pair.with_suffix(".qsf")).questions, header)
+    assert [(i.key, i.kind, i.reason) for i in items] == [
+        (k, "multi", "") for k in ("Q2", "Q4", "Q3", "Q5", "matrix_question_five")
+    ]
+    columns = {i.key: [s.column for s in i.statements] for i in items}
+    assert columns["Q4"] == ["Q4_1", "Q4_2", "Q4_3"]
+    for k, key in enumerate(("Q3", "Q5", "matrix_question_five"), start=1):
+        assert columns[key] == [f"{k}:question_one", f"{k}:question_two", f"{k}:question_three"]
+    assert [c.code for c in items[3].choices] == [1, 2, 3, 4]  # recode values 10 to 13, exported by answer id
+    draft.assign_ids(items)
+    drafted = draft.Draft("ticks", "ticks.csv", header, items, items[0], "", "Ticks", "the test")
+    book = parse_codebook(yaml.safe_load(draft.codebook_yaml(drafted)), "drafted")
+    frame = read_export(pair.with_suffix(".csv"), book)
+    rows = list(csv.reader(pair.with_suffix(".csv").open(encoding="utf-8-sig")))
+    for key, first in (("q3", 34), ("q5", 46), ("matrix_question_five", 58)):  # statement one's four ticks
+        ticks = [c for c in frame.columns if c.startswith(f"{key}.click_to_write_statement_1.")]
+        assert frame[ticks].astype(bool).to_numpy().tolist() == [
+            [cell == "1" for cell in row[first : first + 4]] for row in rows[2:]
+        ]
 
 
 # ----------------------------------------------------------------------------- numbers, scores and ranks
@@ -251,10 +266,10 @@ def scored_survey(folder):
     (folder / "scored.qsf").write_text(json.dumps(qsf), encoding="utf-8")
     meta = [c for c in METADATA_COLUMNS]
     answers = [("group", "Which team are you in?", {"ImportId": "QID1"})]
-    grids = {"agree": "QID2", "sliders": "QID3", "budget": "QID4", "ranking": "QID5"}
-    wording = {e["Payload"]["DataExportTag"]: e["Payload"]["QuestionText"] for e in elements}
-    for prefix, qid in grids.items():  # a statement's column is labelled "<question> - <statement>", as Qualtrics does
-        answers += [(f"{prefix}_{k}", f"{wording[prefix]} - {label}", {"ImportId": f"{qid}_{k}"}) for k, label in items]
+    grids = (("agree", "QID2", "How far do you agree?"), ("sliders", "QID3", "Rate each, 0 to 100"),
+             ("budget", "QID4", "Split 100 points"), ("ranking", "QID5", "Rank these"))  # fmt: skip
+    for prefix, qid, text in grids:  # labelled as Qualtrics labels a grid's columns: "<question> - <statement>"
+        answers += [(f"{prefix}_{k}", f"{text} - {label}", {"ImportId": f"{qid}_{k}"}) for k, label in items]
     answers += [("recommend", "How likely are you to recommend us?", {"ImportId": "QID6"}),
                 ("recommend_NPS_GROUP", "How likely are you to recommend us? - Group", {"ImportId": "QID6_NPS_GROUP"}),
                 ("years", "How many years have you worked here?", {"ImportId": "QID7_TEXT"})]  # fmt: skip
@@ -379,6 +394,39 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
                                                                  (100, "Raw, but with some cayenne pepper on it")]  # fmt: skip
 
 
+def test_a_legacy_export_alone_drafts_its_questions_from_its_columns_and_answers():
+    sample = draft.from_legacy(draft.read_header(REAL / "qualtrics-legacy-sample.csv"))
+    assert [(i.key, i.kind, i.text, [c.code for c in i.choices]) for i in sample] == [
+        ("Q1", "single", "This is a multiple choice question.", [2]),
+        ("Q2", "text", "This is a free text question.", []),
+    ]
+    ticks = {i.key: i for i in draft.from_legacy(draft.read_header(PAIRS / "matrix-multiple-answer.csv"))}
+    assert [c.code for c in ticks["Q2_1"].choices] == [1, 2, 3, 4] and not ticks["Q2_1"].reason
+    assert ticks["question_one"].reason.startswith("its column IDs repeat")
+    grids = draft.from_legacy(draft.read_header(PAIRS / "matrix-single-answer.csv"))
+    assert {i.kind for i in grids} == {"grid"} and all(i.reason.endswith("draft it with the .qsf") for i in grids)
+
+
+def test_the_codebook_names_only_the_metadata_the_export_has_and_what_each_is_for(root, tmp_path):
+    rows = list(csv.reader(DATATABLE.open(encoding="utf-8-sig")))
+    absent = ("Status", "Progress", "Duration (in seconds)", "RecordedDate", "DistributionChannel")
+    keep = [n for n, name in enumerate(rows[0]) if name not in absent]
+    export = tmp_path / "fewer.csv"
+    with export.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([[row[n] for n in keep] for row in rows])
+    assert init(root, "fewer", "--export", export).returncode == 0
+    text = (root / "config" / "fewer" / "codebook.yaml").read_text()
+    book = yaml.safe_load(text)
+    assert book["survey"]["metadata"] == {
+        "start": "StartDate", "end": "EndDate", "finished": "Finished", "response_id": "ResponseId", "language": "UserLanguage"
+    }  # fmt: skip
+    assert "needs every one" not in text
+    assert f"Not in the export, so not named (every one is optional): {', '.join(absent)}." in text
+    assert "    finished: Finished  # the `incomplete` rule, where no Progress column" in text.splitlines()
+    study = load_study(root / "config", "fewer", {}, root / "workflow" / "schemas")
+    assert {r["rule"] for r in study.config["cleaning"]["exclusions"]} == {"incomplete", "duplicate", "speeder"}
+
+
 @pytest.mark.parametrize(
     "export, message, listed",
     [
@@ -446,6 +494,11 @@ def test_the_console_script_is_declared():
         ("fruit", ["--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"]),
         ("datatable", ["--export", DATATABLE]),
         ("grids", ["--export", PAIRS / "matrix-single-answer.csv", "--questionnaire", PAIRS / "matrix-single-answer.qsf"]),
+        ("sbs", ["--export", PAIRS / "side-by-side.csv", "--questionnaire", PAIRS / "side-by-side.qsf"]),
+        # no single-choice question to make tiers of: total-only reports
+        ("ticks", ["--export", PAIRS / "matrix-multiple-answer.csv", "--questionnaire", PAIRS / "matrix-multiple-answer.qsf"]),
+        ("current", ["--export", REAL / "qualtrics-current-sample.csv"]),
+        ("legacy", ["--export", REAL / "qualtrics-legacy-sample.csv"]),
         ("scored", []),
     ],
 )

@@ -19,7 +19,7 @@ from surveyreport.qualtrics import split_choices
 from .conftest import ROOT
 
 REAL = ROOT / "tests" / "data" / "real-exports"
-STANDARD_METADATA = METADATA  # the current export's metadata columns, as the drafter writes them
+STANDARD_METADATA = {key: column for key, (column, _) in METADATA.items()}  # as the drafter writes them
 STANDARD_PII = {
     "email": "RecipientEmail",
     "ip_address": "IPAddress",

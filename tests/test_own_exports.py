@@ -2,6 +2,7 @@
 definition of finished, the survey's own typos, and headers checked against the codebook."""
 
 import csv
+import dataclasses
 import os
 import re
 import shutil
@@ -235,6 +236,7 @@ def test_a_repeated_column_id_the_import_ids_cannot_tell_apart_names_both_column
     text = str(error.value)
     assert "row 1: the column ID 'Q8_1' repeats: column 26 ('How does your organization source" in text
     assert "and column 31 ('During an implementation, how often" in text and "\n" not in text
+    assert "or the codebook naming each by its place: '1:Q8_1', '2:Q8_1'" in text
 
 
 def test_a_repeated_column_id_the_codebook_does_not_read_is_ignored(tmp_path, caplog):
@@ -489,8 +491,11 @@ def test_a_surveymonkey_export_drafts_headings_choices_and_comments(study, bare_
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("layout", ["spss", "surveymonkey"])
-def test_the_workflow_builds_a_report_from_a_drafted_spss_or_surveymonkey_export(study, tmp_path, layout):
-    codebook, responses = study
+def test_the_workflow_builds_a_report_from_a_drafted_spss_or_surveymonkey_export(graded, tmp_path, layout):
+    """With a matrix (both) and a number (SPSS: a SurveyMonkey number is an open answer)."""
+    codebook, responses = graded
+    if layout == "surveymonkey":
+        codebook = dataclasses.replace(codebook, questions=codebook.questions[:-1])
     workdir = copy_project(tmp_path / "project")
     export = tmp_path / ("survey.sav" if layout == "spss" else "survey.csv")
     (writers.write_spss if layout == "spss" else writers.write_surveymonkey)(responses, codebook, export)
@@ -499,3 +504,84 @@ def test_the_workflow_builds_a_report_from_a_drafted_spss_or_surveymonkey_export
     build = snakemake(workdir, "--config", "study=mine")
     assert build.returncode == 0, build.stderr[-3000:]
     assert (workdir / "results" / "mine" / "report.pdf").stat().st_size > 10_000
+    crosstabs = pd.read_csv(workdir / "results" / "mine" / "crosstab" / "crosstabs.csv")
+    scored = set(pd.read_csv(workdir / "results" / "mine" / "crosstab" / "scores.csv")["question"])
+    grid = [q for q in scored if q.endswith((".price", ".quality", ".service"))]
+    assert len(grid) == 3 and set(grid) <= set(crosstabs["question"]) and "net:top" in set(crosstabs["choice"])
+    assert (layout == "spss") == ("q91" in scored)  # the number of years, drafted from its variable Q91
+
+
+# ----------------------------------------------------------------------------- grids and numbers in SPSS and SurveyMonkey
+
+SCALE = ["1 - Strongly disagree", "2", "3", "4", "5 - Strongly agree"]
+ITEMS = ["Price", "Quality", "Service"]
+
+
+@pytest.fixture(scope="module")
+def graded(study):
+    """The study with an agreement matrix and a number of years, answered at random (seeded)."""
+    import numpy as np
+
+    codebook, responses = study
+    raw = _raw_codebook()
+    raw["questions"] += [
+        {
+            "id": "agree",
+            "column": "Q90",
+            "import_id": "QID90",
+            "type": "matrix",
+            "text": "How far do you agree with each?",
+            "statements": [
+                {"id": s.lower(), "column": f"Q90_{n}", "import_id": f"QID90_{n}", "text": s} for n, s in enumerate(ITEMS, 1)
+            ],
+            "choices": [{"code": n, "id": f"a{n}", "label": label} for n, label in enumerate(SCALE, 1)],
+        },
+        {"id": "years", "column": "Q91", "import_id": "QID91_TEXT", "type": "numeric", "text": "Years in the role?"},
+    ]
+    book = parse_codebook(raw, "graded")
+    rng = np.random.default_rng(11)
+    responses = responses.copy()
+    for item in ITEMS:
+        responses[f"agree.{item.lower()}"] = rng.choice([f"a{n}" for n in range(1, 6)], len(responses))
+    responses["years"] = rng.integers(0, 30, len(responses)).astype(float)
+    return book, responses
+
+
+def test_spss_grids_draft_as_matrices_and_scale_numbers_as_numeric(graded, bare_root, tmp_path):
+    codebook, responses = graded
+    export = tmp_path / "graded.sav"
+    writers.write_spss(responses, codebook, export)
+    run = _init(bare_root, "graded", "--export", export)
+    assert run.returncode == 0, run.stderr
+    drafted = load_codebook(bare_root / "config" / "graded" / "codebook.yaml")
+    grid, years = drafted.questions[-2:]
+    assert (grid.type, grid.column, grid.text) == ("matrix", "Q90", "How far do you agree with each?")
+    assert [(s.column, s.text) for s in grid.statements] == [(f"Q90_{n}", s) for n, s in enumerate(ITEMS, 1)]
+    assert [(c.code, c.label) for c in grid.choices] == list(enumerate(SCALE, 1))
+    assert (years.type, years.column) == ("numeric", "Q91")
+    assert [q.type for q in drafted.questions[:-2]] == [
+        "single" if q.type == "rating" else q.type for q in codebook.questions[:-2]
+    ]
+    frame = read_export(bare_root / "data" / "raw" / "graded.sav", drafted)
+    agree = responses["agree.price"].map({f"a{n}": n for n in range(1, 6)})
+    codes = {c.id: c.code for c in grid.choices}
+    assert frame[f"{grid.id}.{grid.statements[0].id}"].map(codes).tolist() == agree.tolist()
+    assert frame[years.id].tolist() == responses["years"].tolist()
+
+
+def test_a_surveymonkey_matrix_drafts_its_statements_and_scale_and_is_read(graded, bare_root, tmp_path):
+    codebook, responses = graded
+    export = tmp_path / "graded.csv"
+    writers.write_surveymonkey(responses, dataclasses.replace(codebook, questions=codebook.questions[:-1]), export)
+    run = _init(bare_root, "graded", "--export", export)
+    assert run.returncode == 0, run.stderr
+    drafted = load_codebook(bare_root / "config" / "graded" / "codebook.yaml")
+    grid = drafted.questions[-1]
+    assert (grid.type, grid.text) == ("matrix", "How far do you agree with each?")
+    assert [s.text for s in grid.statements] == ITEMS
+    assert [(c.code, c.label) for c in grid.choices] == list(enumerate(SCALE, 1))  # in the order of their numbers
+    frame = read_export(bare_root / "data" / "raw" / "graded.csv", drafted)
+    codes = {c.id: c.code for c in grid.choices}
+    for item, statement in zip(ITEMS, grid.statements):
+        chosen = frame[f"{grid.id}.{statement.id}"].map(codes)
+        assert chosen.tolist() == responses[f"agree.{item.lower()}"].map(lambda c: int(c[1:])).tolist()

@@ -145,6 +145,9 @@ def write_surveymonkey(responses: pd.DataFrame, codebook: Codebook, path: str | 
 
 
 def _surveymonkey_cells(responses: pd.DataFrame, question: Question) -> list[tuple[str, list[str]]]:
+    if question.statements:  # a matrix: a column per statement, the chosen answer's text in it
+        labels = {c.id: c.label for c in question.choices}
+        return [(p.statement, [labels.get(v, "") for v in responses[p.id].astype(object)]) for p in question.parts]
     if not question.closed:
         return [(surveymonkey.OPEN, responses[question.id].astype("string").fillna("").tolist())]
     other = next((c for c in question.choices if c.text), None)
@@ -190,8 +193,18 @@ def write_spss(responses: pd.DataFrame, codebook: Codebook, path: str | Path) ->
             values = values.fillna("").astype(str)
         data[spss.variable(name)], labels[spss.variable(name)] = values, label
     sets = []
+    measures: dict[str, str] = {}
     for question in codebook.questions:
-        if question.multi:
+        if question.statements and question.closed:  # a grid: a variable per statement, the scale's value labels on each
+            for part in question.parts:
+                codes = {c.id: float(c.code) for c in question.choices}
+                data[part.column] = responses[part.id].astype(object).map(codes).astype(float)
+                labels[part.column] = f"{question.text} - {part.statement}"
+                value_labels[part.column] = {float(c.code): c.label for c in question.choices}
+        elif question.numeric and not question.statements:
+            data[question.column] = pd.to_numeric(responses[question.id]).astype(float)
+            labels[question.column], measures[question.column] = question.text, "scale"
+        elif question.multi:
             answered = pd.concat([responses[question.choice_column(c)].notna() for c in question.choices], axis=1).any(axis=1)
             for choice in question.choices:
                 ticked = responses[question.choice_column(choice)].astype("boolean").fillna(False).astype(float)
@@ -212,7 +225,9 @@ def write_spss(responses: pd.DataFrame, codebook: Codebook, path: str | Path) ->
                 labels[col.name] = col.label
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pyreadstat.write_sav(pd.DataFrame(data), str(path), column_labels=labels, variable_value_labels=value_labels)
+    pyreadstat.write_sav(
+        pd.DataFrame(data), str(path), column_labels=labels, variable_value_labels=value_labels, variable_measure=measures or None
+    )
     _add_multiple_response_sets(path, sets)
 
 

@@ -10,37 +10,38 @@ the pipeline does not read yet are listed, each with its reason, never dropped s
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
 from .csvcells import read_csv_cells
 from .errors import SurveyError, cannot
-from .export import UNANSWERED
+from .export import UNANSWERED, occurrence
 from .platforms import detect_platform
 from .qsf import QsfQuestion, plain, read_qsf
-from .qualtrics import LEGACY_PII, METADATA_COLUMNS, legacy_header_rows
+from .qualtrics import LEGACY_METADATA, LEGACY_OTHER, LEGACY_PII, LEGACY_RECIPIENT, METADATA_COLUMNS, legacy_header_rows
 from .study import NAME, load_study
 
-# Tidy metadata name -> the current export's column (the codebook schema requires every one).
-METADATA = {
-    "start": "StartDate",
-    "end": "EndDate",
-    "status": "Status",
-    "progress": "Progress",
-    "duration": "Duration (in seconds)",
-    "finished": "Finished",
-    "recorded": "RecordedDate",
-    "response_id": "ResponseId",
-    "channel": "DistributionChannel",
-    "language": "UserLanguage",
+METADATA = {  # tidy name -> (Qualtrics export column, what it is used for)
+    "start": ("StartDate", "the field period; the duration where no Duration column"),
+    "end": ("EndDate", "the field period; the duration where no Duration column"),
+    "status": ("Status", "the `status` rule drops previews and tests"),
+    "progress": ("Progress", "the `incomplete` rule"),
+    "duration": ("Duration (in seconds)", "the `speeder` rule"),
+    "finished": ("Finished", "the `incomplete` rule, where no Progress column"),
+    "recorded": ("RecordedDate", "the field period and which of two duplicates came first"),
+    "response_id": ("ResponseId", "names each response in dispositions.csv (else its row)"),
+    "channel": ("DistributionChannel", "kept with each response, not reported"),
+    "language": ("UserLanguage", "kept with each response, not reported"),
 }
 PII = {
     "email": "RecipientEmail",
@@ -174,16 +175,41 @@ def read_header(path: Path) -> Header:
         return Header(path, platform, cells[0], cells[1], [_import_id(c) for c in cells[2]], cells[3:])
     ids, labels = cells[0], cells[1]
     names = [label if re.fullmatch(r"V\d+", i) else i for i, label in zip(ids, labels)]
-    rows = cells[legacy_header_rows(frame) :]
+    header_rows = legacy_header_rows(frame)
+    import_ids = [_legacy_import_id(c) for c in cells[2]] if header_rows == 3 else [None] * len(names)
+    rows = cells[header_rows:]
     keep = [n for n, name in enumerate(names) if name or any(row[n] for row in rows)]
     return Header(
         path,
         platform,
         [names[n] for n in keep],
         [labels[n] for n in keep],
-        [None] * len(keep),
+        [import_ids[n] for n in keep],
         [[r[n] for n in keep] for r in rows],
     )
+
+
+LEGACY_IMPORT_ID = re.compile(r"(QID\d+(?:#\d+)?)-(\d+)(?:-(\d+))?")
+
+
+def _legacy_import_id(cell: str) -> dict | None:
+    """A legacy third header row's ImportId (``{'ImportId': 'QID4#1-2'}``) in the current format's terms.
+
+    ``QID4-2`` is a grid's statement (``QID4_2``), ``QID4-2-3`` a multiple-answer matrix's tick
+    (statement 2, answer 3), ``QID4-2-TEXT`` a "please specify" box; a question's own column
+    keeps its ``QID4``. Metadata (``startDate``) and cells that are not ImportIds give None.
+    """
+    try:
+        value = ast.literal_eval(cell)
+    except (ValueError, SyntaxError):
+        return None
+    import_id = str(value.get("ImportId", "")) if isinstance(value, dict) else ""
+    if not import_id.startswith("QID"):
+        return None
+    tick = LEGACY_IMPORT_ID.fullmatch(import_id)
+    if tick and tick[3]:
+        return {"ImportId": f"{tick[1]}_{tick[2]}", "choiceId": tick[3]}
+    return {"ImportId": import_id.replace("-", "_")}
 
 
 # ----------------------------------------------------------------------------- questions from a .qsf
@@ -245,10 +271,17 @@ def _statements(question: QsfQuestion, header: Header, ticks: bool = False) -> l
         if i and ("choiceId" in i) == ticks and (not ticks or name.endswith(f"_{i['choiceId']}"))
     }
     tags = dict(question.export_tags)
+    present = set(header.columns)
+
+    def found(column: str) -> bool:
+        return (any(c.startswith(column + "_") for c in present)) if ticks else column in present
+
     out = []
     for choice in question.choices:
         import_id = f"{question.qid}_{choice.id}"
         column = by_import_id.get(import_id, f"{question.tag}_{tags.get(choice.id, choice.id)}")
+        if not found(column) and choice.id in tags and found(tags[choice.id]):
+            column = tags[choice.id]  # some legacy exports name the column by the statement's export tag alone
         out.append(Statement(choice.id, column, import_id, choice.label or f"Statement {choice.id}"))
     return out
 
@@ -284,46 +317,84 @@ def _grid(item: Item, question: QsfQuestion, header: Header) -> None:
 
 
 def from_qsf(questions: Iterable[QsfQuestion], header: Header) -> list[Item]:
+    """Each question of the survey as drafted, in the survey's order.
+
+    A column ID that repeats (grids named by their statements' export tags alone) is
+    read by no question as such: the questions that need one take its occurrences in turn,
+    in the survey's order (the export's), named ``2:question_one_1`` (``export.occurrence``).
+    """
+    seen: Counter[str] = Counter()
+    places = []  # each column's ID and its occurrence among the columns of that ID
+    for name in header.columns:
+        seen[name] += 1
+        places.append((name, seen[name]))
+    repeated = {name for name, count in seen.items() if name and count > 1}
+    numbered = [occurrence(name, k) if name in repeated else name for name, k in places]
+
+    def repeats(column: str) -> bool:  # a column, or a statement's prefix of tick columns, whose ID repeats
+        return column in repeated or any(r.startswith(column + "_") for r in repeated)
+
+    claimed: set[tuple[int, str]] = set()
     items = []
-    present = set(header.columns)
     for question in (c for q in questions for c in (q.columns if q.columns and not q.trashed else (q,))):
-        kind, reason = _kind(question)
-        item = Item(question.tag, question.qid, kind, question.text, reason=reason)
+        item = _item(question, replace(header, columns=numbered))
+        for k in range(1, max(seen[r] for r in repeated) + 1 if repeated else 1):
+            if not item.reason.startswith("no column"):
+                break
+            view = [name if name in repeated and n == k else c for (name, n), c in zip(places, numbered)]
+            taken = _item(question, replace(header, columns=view))
+            used = {(k, c) for c in [taken.column, *(s.column for s in taken.statements)] if repeats(c)}
+            if taken.reason or not used or used & claimed:
+                continue
+            claimed |= used
+            taken.column = occurrence(taken.column, k) if repeats(taken.column) else taken.column
+            for statement in taken.statements:
+                statement.column = occurrence(statement.column, k) if repeats(statement.column) else statement.column
+            taken.notes.append(f'the export repeats its column IDs: "{k}:" names the columns of this ID in place {k}')
+            item = taken
         items.append(item)
-        if reason:
-            continue
-        if kind in ("matrix", "rank") or (kind == "numeric" and question.type != "TE") or question.type == "Matrix":
-            _grid(item, question, header)
-            continue
-        item.column = _column_for(question, "text" if kind == "numeric" else "single" if kind == "nps" else kind, header)
-        if kind == "nps":
-            if item.column not in present:
-                item.reason = f"no column {item.column!r} in the export"
-            continue
-        if kind in ("text", "numeric"):
-            item.import_id = f"{question.qid}_TEXT"
-            if item.column not in present:
-                item.reason = f"no column {item.column!r} in the export"
-            continue
-        try:
-            item.choices = [Choice(int(c.code), c.label or f"Choice {c.code}", c.text_entry) for c in question.choices]
-        except ValueError:
-            item.reason = "a choice's recode value is not a whole number"
-            continue
-        if not item.choices:
-            item.reason = "the question has no choices"
-            continue
-        split = [f"{item.column}_{c.code}" for c in item.choices]
-        if kind == "single" and item.column not in present:
-            item.reason = f"no column {item.column!r} in the export"
-        elif kind == "multi" and not (set(split) <= present or item.column in present):
-            missing = [c for c in split if c not in present]
-            item.reason = f"no column {missing[0]!r} in the export"
-        for choice in item.choices:
-            if choice.text and f"{item.column}_{choice.code}_TEXT" not in present:
-                choice.text = False
-                item.notes.append(f"the export has no “please specify” column for {choice.label!r}")
     return items
+
+
+def _item(question: QsfQuestion, header: Header) -> Item:
+    """One question (or side-by-side column) as drafted against the export's columns."""
+    present = set(header.columns)
+    kind, reason = _kind(question)
+    item = Item(question.tag, question.qid, kind, question.text, reason=reason)
+    if reason:
+        return item
+    if kind in ("matrix", "rank") or (kind == "numeric" and question.type != "TE") or question.type == "Matrix":
+        _grid(item, question, header)
+        return item
+    item.column = _column_for(question, "text" if kind == "numeric" else "single" if kind == "nps" else kind, header)
+    if kind == "nps":
+        if item.column not in present:
+            item.reason = f"no column {item.column!r} in the export"
+        return item
+    if kind in ("text", "numeric"):
+        item.import_id = f"{question.qid}_TEXT"
+        if item.column not in present:
+            item.reason = f"no column {item.column!r} in the export"
+        return item
+    try:
+        item.choices = [Choice(int(c.code), c.label or f"Choice {c.code}", c.text_entry) for c in question.choices]
+    except ValueError:
+        item.reason = "a choice's recode value is not a whole number"
+        return item
+    if not item.choices:
+        item.reason = "the question has no choices"
+        return item
+    split = [f"{item.column}_{c.code}" for c in item.choices]
+    if kind == "single" and item.column not in present:
+        item.reason = f"no column {item.column!r} in the export"
+    elif kind == "multi" and not (set(split) <= present or item.column in present):
+        missing = [c for c in split if c not in present]
+        item.reason = f"no column {missing[0]!r} in the export"
+    for choice in item.choices:
+        if choice.text and f"{item.column}_{choice.code}_TEXT" not in present:
+            choice.text = False
+            item.notes.append(f"the export has no “please specify” column for {choice.label!r}")
+    return item
 
 
 # ----------------------------------------------------------------------------- questions from the export alone
@@ -454,6 +525,68 @@ def from_export(header: Header) -> list[Item]:
         groups.setdefault(match.group(1), []).append(n)
     drafted = [_from_columns(qid, columns, header) for qid, columns in groups.items()]
     return drafted + items
+
+
+LEGACY_FIXED = {*LEGACY_METADATA, *LEGACY_PII, *LEGACY_RECIPIENT, *LEGACY_OTHER}
+TICK = re.compile(r"(.+)_(\d+)")  # a multi-select's choice column, or a grid's statement
+SPECIFY = re.compile(r"(.+)_(\d+)_TEXT")  # a choice's "please specify" box
+
+
+def from_legacy(header: Header) -> list[Item]:
+    """Questions told from a legacy export's columns and answers alone (it names no types).
+
+    Columns ``X_1``, ``X_2`` … holding only 1 (or 0) and blanks are a multi-select ``X``;
+    a column of whole numbers is a single-choice question with the observed codes; one of
+    other text an open question; ``X_3_TEXT`` the "please specify" box of ``X``'s choice 3.
+    A grid (``X_1`` … holding other numbers) is listed: its type needs the ``.qsf``.
+    """
+    questions = [n for n, c in enumerate(header.columns) if c and c not in LEGACY_FIXED]
+    ticks: dict[str, list[int]] = {}
+    grids: dict[str, list[int]] = {}
+    for n in questions:
+        name = header.columns[n]
+        match = TICK.fullmatch(name)
+        if match and not SPECIFY.fullmatch(name):
+            ticked = set(header.values(name)) <= {"", "0", "1"}
+            (ticks if ticked else grids).setdefault(match[1], []).append(n)
+    items: dict[str, Item] = {}
+    for n in questions:
+        name, label = header.columns[n], plain(header.labels[n])
+        match, specify = TICK.fullmatch(name), SPECIFY.fullmatch(name)
+        if specify and specify[1] in items and items[specify[1]].choices:
+            choice = next((c for c in items[specify[1]].choices if c.code == int(specify[2])), None)
+            if choice is not None:
+                choice.text = True
+                continue
+        if match and not specify and match[1] in ticks:
+            if match[1] not in items:
+                labels = [plain(header.labels[i]) for i in ticks[match[1]]]
+                stem = os.path.commonprefix(labels).rpartition("-")[0] if len(labels) > 1 else label
+                items[match[1]] = Item(match[1], "", "multi", stem or match[1], column=match[1])
+                items[match[1]].notes.append("choices as the export's codes: give their labels (or draft from the .qsf)")
+            items[match[1]].choices.append(Choice(int(match[2]), label[len(items[match[1]].text) + 1 :] or match[2]))
+        elif match and not specify and match[1] in grids:
+            if match[1] not in items:
+                items[match[1]] = Item(match[1], "", "grid", label, reason="a legacy export's grid: draft it with the .qsf")
+        else:
+            items[name] = _legacy_column(name, label, header)
+    for item in items.values():
+        codes = [c.code for c in item.choices]
+        if item.kind == "multi" and len(set(codes)) < len(codes):
+            item.reason = "its column IDs repeat (grids named by their statements alone): draft it with the .qsf"
+    return list(items.values())
+
+
+def _legacy_column(name: str, label: str, header: Header) -> Item:
+    """A legacy export's column on its own: single choice (whole numbers), open (other text) or unanswered."""
+    observed = _observed(header, name)
+    if not observed:
+        return Item(name, "", "unknown", label, reason="nobody answered it in the export: its type is unknown")
+    if all(_code(v) is not None for v in observed) and not name.endswith("_TEXT"):
+        item = Item(name, "", "single", label, column=name, choices=[Choice(int(v), v) for v in observed])
+        item.notes.append("choices as the export's codes: give their labels (or draft from the .qsf)")
+        return item
+    return Item(name, "", "text", label, column=name)
 
 
 def _from_columns(qid: str, columns: list[int], header: Header) -> Item:
@@ -677,7 +810,7 @@ def config_yaml(d: Draft) -> str:
         rules.append("  - rule: incomplete\n    reason: incomplete\n    label: Did not finish the survey\n    min_progress: 100")
     if {"RecipientEmail", "IPAddress", "EmailAddress"} & columns:
         rules.append("  - rule: duplicate\n    reason: duplicate\n    label: Second response from the same person")
-    if "Duration (in seconds)" in columns or (legacy and {"StartDate", "EndDate"} <= columns):
+    if "Duration (in seconds)" in columns or {"StartDate", "EndDate"} <= columns:
         rules.append(
             "  - rule: speeder\n    reason: speeder\n    label: Finished in under 40% of the median time\n"
             "    max_share_of_median: 0.4"
@@ -757,16 +890,18 @@ def _question_yaml(item: Item) -> str:
 def codebook_yaml(d: Draft) -> str:
     columns = set(d.header.columns)
     legacy = d.header.platform == "qualtrics_legacy"
-    meta_note = (
-        "    # A legacy export's metadata columns are fixed (the importer knows them); these names\n"
-        "    # serve a current export of the same survey.\n"
-        if legacy
-        else ""
-    )
-    missing = [c for c in METADATA.values() if c not in columns and not legacy]
-    if missing:
-        meta_note += f"    # Not in the export: {', '.join(missing)}. The importer needs every one of these columns.\n"
-    meta = "\n".join(f"    {k}: {q(v)}" for k, v in METADATA.items())
+    if legacy:
+        meta = (
+            "    # A legacy export's metadata columns are fixed (the importer knows them); these names\n"
+            "    # serve a current export of the same survey.\n"
+            + "\n".join(f"    {k}: {q(column)}" for k, (column, _) in METADATA.items())
+        )
+    else:
+        found = {k: v for k, v in METADATA.items() if v[0] in columns}
+        meta = "\n".join(f"    {k}: {q(column)}  # {use}" for k, (column, use) in found.items()) or "    {}"
+        if len(found) < len(METADATA):
+            absent = ", ".join(column for column, _ in METADATA.values() if column not in columns)
+            meta = f"    # Not in the export, so not named (every one is optional): {absent}.\n" + meta
     if legacy:
         pii_columns = {key: column for column, key in LEGACY_PII.items() if key in PII}
     else:
@@ -787,8 +922,9 @@ def codebook_yaml(d: Draft) -> str:
 {skipped_block}
 survey:
   metadata:
-    # tidy name -> export column. PII columns are listed under `pii` and never pass ingest.
-{meta_note}{meta}
+    # tidy name -> export column, and what it is used for. PII columns are listed under
+    # `pii` and never pass ingest.
+{meta}
   pii:{"" if pii else " {}"}
 {chr(10).join(pii)}
 
@@ -933,11 +1069,7 @@ def init(
         items, source = from_qsf(survey.questions, header), f"{Path(questionnaire).name} and {export.name}"
         title = survey.name
     elif header.platform == "qualtrics_legacy":
-        raise SurveyError(
-            "a legacy export names no question types",
-            file=export,
-            expected="--questionnaire FILE.qsf, the survey's definition, or a current-format CSV export",
-        )
+        items, source, title = from_legacy(header), export.name, ""
     else:
         items, source, title = from_export(header), export.name, ""
     assign_ids(items)

@@ -14,6 +14,7 @@ from importlib import import_module
 from pathlib import Path
 
 from .draft import (
+    METADATA,
     Draft,
     Header,
     Item,
@@ -182,7 +183,7 @@ def codebook_yaml(d: Draft, source: Source) -> str:
             "  metadata: {}\n  pii: {}"
         )
     else:
-        found = "\n".join(f"    {k}: {q(v)}" for k, v in source.metadata.items())
+        found = "\n".join(f"    {k}: {q(v)}  # {METADATA[k][1]}" for k, v in source.metadata.items())
         pii = "\n".join(f"    {k}: {q(v)}" for k, v in source.pii.items())
         metadata = (
             "  # tidy name -> the file's variable; only what the file has. Without response_id the\n"

@@ -3,19 +3,22 @@
 Variable labels give the wording, value labels the choices of a closed question,
 multiple-response sets (multiple dichotomy) the multi-select questions and their
 choices, string variables the open answers, and the measurement level what cannot
-be a choice question (a ``scale`` variable without value labels: a number). The
+be a choice question (a ``scale`` variable without value labels: a number). Single-choice
+variables side by side with the same value labels, labelled ``<question> - <statement>``,
+are one matrix. The
 Qualtrics metadata variables (made SPSS-safe: ``Duration__in_seconds_``) are found
 by name; a file from elsewhere may have none.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pyreadstat
 
-from .draft import METADATA, PII, Choice, Header, Item, _split_labels
+from .draft import METADATA, PII, Choice, Header, Item, Statement, _split_labels
 from .draft_export import Source, last_required
 from .errors import SurveyError
 from .spss import variable
@@ -32,7 +35,7 @@ def read(path: Path) -> Source:
         raise SurveyError(f"not a readable SPSS file ({error})", file=path, expected="an SPSS .sav export") from None
     names = list(meta.column_names)
     labels = meta.column_names_to_labels
-    metadata = {key: variable(column) for key, column in METADATA.items() if variable(column) in names}
+    metadata = {key: variable(column) for key, (column, _) in METADATA.items() if variable(column) in names}
     pii = {key: variable(column) for key, column in PII.items() if variable(column) in names}
     taken = set(metadata.values()) | set(pii.values())
     sets = {**_tick_groups(frame, names, labels, taken), **meta.mr_sets}
@@ -46,6 +49,7 @@ def read(path: Path) -> Source:
             items.append(_variable(name, frame[name], labels.get(name) or name, meta))
         elif name == sets[set_name]["variable_list"][0]:
             items.append(_multi(set_name, sets[set_name], labels))
+    items = _grids(items, meta.variable_value_labels)
     by_column = {i.column: i for i in items}
     for name in names:
         match = TEXT_OF_CHOICE.fullmatch(name)
@@ -92,8 +96,16 @@ def _variable(name: str, values, label: str, meta) -> Item:
     measure = meta.variable_measure.get(name, "unknown")
     if meta.readstat_variable_types.get(name) == "string":
         return Item(name, "", "text", label, column=name)
+    if not value_labels and measure == "scale":
+        return Item(name, "", "numeric", label, column=name)
     if not value_labels:
-        return Item(name, "", f"number ({measure})", label, reason="a number without value labels: not a choice question")
+        return Item(
+            name,
+            "",
+            f"number ({measure})",
+            label,
+            reason=f"a number without value labels, {measure} (not scale): not a choice question",
+        )
     codes = sorted(set(value_labels) | {v for v in values.dropna().unique()})
     if not all(float(c).is_integer() for c in codes):
         return Item(name, "", "single", label, reason="a value that is not a whole number: not a choice code")
@@ -105,6 +117,38 @@ def _variable(name: str, values, label: str, meta) -> Item:
     if measure == "ordinal":
         item.notes.append("ordinal in SPSS: its choices are in the order of their codes")
     return item
+
+
+def _grids(items: list[Item], value_labels: dict) -> list[Item]:
+    """Single-choice variables next to each other with the same value labels, labelled ``<question> - <statement>``
+    (or sharing a prefix up to " - "), as one ``matrix`` question: a statement per variable, the labels its scale."""
+    runs: list[list[Item]] = []
+    for item in items:
+        previous = runs[-1][-1] if runs else None
+        same = (
+            previous is not None
+            and item.kind == previous.kind == "single"
+            and not item.reason
+            and not previous.reason
+            and value_labels.get(item.column) == value_labels.get(previous.column)
+            and " - " in os.path.commonprefix([previous.text, item.text])
+        )
+        if same:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    out = []
+    for run in runs:
+        if len(run) < 2:
+            out += run
+            continue
+        text, statements = _split_labels([i.text for i in run])
+        stems = {m["stem"] if (m := SPLIT.fullmatch(i.column)) else i.column for i in run}
+        key = stems.pop() if len(stems) == 1 else run[0].column
+        grid = Item(key, "", "matrix", text, column=key, choices=run[0].choices, notes=run[0].notes)
+        grid.statements = [Statement(str(n), i.column, "", s or i.column) for n, (i, s) in enumerate(zip(run, statements), 1)]
+        out.append(grid)
+    return out
 
 
 def _answered(frame, item: Item, sets: dict) -> set[int]:

@@ -4,20 +4,24 @@ A heading whose second-row label is ``Response`` is a single-choice question (it
 choices the answers observed, an ``Other (please specify)`` column its text choice,
 any further column a comment field, drafted as an open question of the same heading);
 ``Open-Ended Response`` an open question; a heading over columns that each hold their
-own label when ticked a check-all question, one choice per column. Anything else (a
-matrix, a ranking) is listed with the reason.
+own label when ticked a check-all question, one choice per column; columns holding
+answers of their own a matrix or rating scale (a statement per column, the answers
+observed its scale). Anything else is listed with the reason.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .csvcells import read_csv_cells
-from .draft import Choice, Header, Item
+from .draft import Choice, Header, Item, Statement
 from .draft_export import Source, last_required
 from .errors import SurveyError
 from .export import UNANSWERED
 from .surveymonkey import META, OPEN, OTHER, OTHER_METADATA, PII, RESPONSE
+
+LEADING_NUMBER = re.compile(r"-?\d+(\.\d+)?")  # a scale point numbered in its text: "5 - Excellent"
 
 
 def read(path: Path) -> Source:
@@ -67,6 +71,8 @@ def _question(key: str, head: str, columns: list[tuple[str, object]]) -> list[tu
         return [(Item(key, "", "text", head, column=key), None)]
     if labels[0] == RESPONSE:
         return _single(key, head, columns)
+    if OTHER not in labels and not all(values[~values.isin(UNANSWERED)].eq(sub).all() for sub, values in columns):
+        return [_matrix(key, head, columns)]
     item = Item(key, "", "multi", head, column=key)
     ticked: set[int] = set()
     for code, (sub, values) in enumerate(columns, start=1):
@@ -74,12 +80,31 @@ def _question(key: str, head: str, columns: list[tuple[str, object]]) -> list[tu
         if sub == OTHER:
             item.choices.append(Choice(code, "Other", text=True))
         elif not given.eq(sub).all():
-            item.reason = f"the column {sub!r} holds other answers than its own label: a matrix or ranking, not supported yet"
+            item.reason = f"the column {sub!r} holds other answers than its own label: a matrix with a comment, not supported yet"
             return [(item, None)]
         else:
             item.choices.append(Choice(code, sub or f"Choice {code}"))
         ticked |= set(given.index)
     return [(item, ticked)]
+
+
+def _matrix(key: str, head: str, columns: list[tuple[str, object]]) -> tuple[Item, set[int]]:
+    """A matrix or rating scale: a statement per column (its second-row label), the answers observed its scale."""
+    item = Item(key, "", "matrix", head, column=key)
+    item.statements = [Statement(str(n), f"{key}_{n}", "", sub or f"Statement {n}") for n, (sub, _) in enumerate(columns, 1)]
+    observed = {v for _, values in columns for v in values if v not in UNANSWERED}
+    numbered = all(LEADING_NUMBER.match(v) for v in observed)
+    ordered = sorted(observed, key=lambda v: (float(LEADING_NUMBER.match(v)[0]), v) if numbered else (0.0, v))
+    item.choices = [Choice(code, label) for code, label in enumerate(ordered, start=1)]
+    item.notes.append(
+        "scale as the answers observed, "
+        + ("in the order of their numbers" if numbered else "in alphabetical order: put them in the scale's order")
+        + " (its codes are the values a mean is taken of)"
+    )
+    if not item.choices:
+        item.reason = "nobody answered it in the export: its scale is unknown"
+    answered = set().union(*(_given(values) for _, values in columns))
+    return item, answered
 
 
 def _single(key: str, head: str, columns: list[tuple[str, object]]) -> list[tuple[Item, set[int] | None]]:

@@ -96,6 +96,28 @@ def shortened(value: object, limit: int = 60) -> object:
     return value[: limit - 1] + "…" if isinstance(value, str) and len(value) > limit else value
 
 
+def occurrence(name: str, k: int) -> str:
+    """The name a codebook gives the ``k``-th column (from 1) whose ID ``name`` repeats: ``2:question_one_1``."""
+    return f"{k}:{name}"
+
+
+def number_repeats(header: list[str], wanted: set[str]) -> list[str]:
+    """The header with each repeated column ID the codebook names by occurrence (``2:Q5_1``) so named.
+
+    A legacy export names a grid's columns by its statements' export tags alone
+    (``question_one_1``), so grids sharing them repeat their IDs with nothing else to tell
+    them apart; the codebook then names each by its place among the columns of that ID.
+    Other repeated IDs are left for ``check_columns`` (or the ImportIds) to judge.
+    """
+    names = list(header)
+    for name in {c for c in header if c and header.count(c) > 1}:
+        positions = [i for i, c in enumerate(header) if c == name]
+        if any(occurrence(name, k) in wanted for k in range(1, len(positions) + 1)):
+            for k, i in enumerate(positions, start=1):
+                names[i] = occurrence(name, k)
+    return names
+
+
 def check_columns(
     header: list[str], path: Path, codebook: Codebook, columns: list[str], known: set[str], labels: list[str] | None = None
 ) -> None:
@@ -113,7 +135,8 @@ def check_columns(
             + (f"; also repeated: {', '.join(repeated[1:])}" if len(repeated) > 1 else ""),
             file=path,
             row=1,
-            expected="one column of each ID the codebook reads (or ImportIds that tell the codebook's apart)",
+            expected="one column of each ID the codebook reads (or ImportIds that tell the codebook's apart, "
+            f"or the codebook naming each by its place: {occurrence(repeated[0], 1)!r}, {occurrence(repeated[0], 2)!r} …)",
         )
     questions = [c for c in columns if c not in known]
     absent = [c for c in questions if c not in header]

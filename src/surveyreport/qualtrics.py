@@ -18,7 +18,7 @@ import pandas as pd
 from .codebook import Choice, Codebook, Question
 from .csvcells import read_csv_cells, response_rows
 from .errors import SurveyError
-from .export import UNANSWERED, Export, check_columns, shortened
+from .export import UNANSWERED, Export, check_columns, number_repeats, shortened
 from .qsf import plain
 
 HEADER_ROWS = 3
@@ -150,7 +150,8 @@ def read_current(path: Path, codebook: Codebook) -> Export:
     if not all(value.startswith('{"ImportId"') for value in cells.iloc[2] if value):
         raise SurveyError("row 3 does not hold ImportId JSON", file=path, row=3, expected='{"ImportId": ...} in every column')
     labels = [str(c) for c in cells.iloc[1]]
-    header = disambiguate([str(c) for c in cells.iloc[0]], [import_key(str(c)) for c in cells.iloc[2]], codebook)
+    ids = number_repeats([str(c) for c in cells.iloc[0]], set(expected_columns(codebook)))
+    header = disambiguate(ids, [import_key(str(c)) for c in cells.iloc[2]], codebook)
     meta = codebook.metadata
     questions = [c for q in codebook.questions for c in answer_columns(q, header)]
     known = set(codebook.pii.values()) | {name for name, _, _ in METADATA_COLUMNS}
@@ -233,7 +234,7 @@ def header_problems(path: Path, codebook: Codebook) -> list[str]:
     if len(rows) < HEADER_ROWS or len({len(row) for row in rows}) != 1:
         return []
     keys = [import_key(cell) for cell in rows[2]]
-    header = disambiguate(rows[0], keys, codebook)
+    header = disambiguate(number_repeats(rows[0], set(expected_columns(codebook))), keys, codebook)
     problems = []
     for name, column in expected_columns(codebook).items():
         if name not in header or header.count(name) > 1:
@@ -273,6 +274,7 @@ def read_legacy(path: Path, codebook: Codebook) -> Export:
     labels = [str(c) for c in cells.iloc[1]]
     # Metadata columns are named by their label; questions by their ID.
     header = [label if (i.startswith("V") and i[1:].isdigit()) else i for i, label in zip(ids, labels)]
+    header = number_repeats(header, set(expected_columns(codebook)))
     header_rows = legacy_header_rows(cells)
     empty = [n for n, name in enumerate(header) if name == "" and cells.iloc[header_rows:, n].eq("").all()]
     cells = cells.drop(columns=cells.columns[empty])

@@ -3,7 +3,8 @@
 The layout is the platform's: two header rows, the question text only above a
 question's first column; under it ``Response`` (the chosen choice's text),
 ``Open-Ended Response``, one column per choice of a check-all question (its text
-when ticked, blank when not) and ``Other (please specify)`` (the typed text).
+when ticked, blank when not), one per statement of a matrix or rating scale (the
+chosen answer's text) and ``Other (please specify)`` (the typed text).
 There are no status, progress or duration columns: a response is a real one,
 its duration is end minus start, and its progress the share of closed questions
 up to the last it answered. Questions are found by their text (the codebook's
@@ -45,6 +46,8 @@ def heading(question: Question) -> str:
 
 def _sub_columns(question: Question) -> list[str]:
     """Row-2 labels of a question's columns, in the platform's order (a comment field's is the export's own)."""
+    if question.statements:  # a matrix or rating scale: one column per statement, headed by its text
+        return [" ".join(part.statement.split()) for part in question.parts]
     if question.multi:
         return [OTHER if c.text else c.matched for c in question.choices]
     if question.closed:
@@ -131,6 +134,8 @@ def read(path: Path, codebook: Codebook) -> Export:
 
 def _question_names(question: Question, head: str, subs: list[str]) -> dict[str, str]:
     """Export column -> the heading and row-2 label it is found under, whole (two questions may begin alike)."""
+    if question.statements:
+        return {part.column: f"{head} / {sub}" for part, sub in zip(question.parts, subs)}
     if question.multi:
         names = {f"{question.column}_{c.code}": f"{head} / {sub}" for c, sub in zip(question.choices, subs)}
     else:
@@ -142,6 +147,9 @@ def _question_names(question: Question, head: str, subs: list[str]) -> dict[str,
 def _question_cells(question: Question, columns: dict[str, pd.Series]) -> dict[str, pd.Series]:
     """The question's cells as a Qualtrics split export has them (codes or labels, ``1`` for a tick)."""
     out: dict[str, pd.Series] = {}
+    if question.statements:  # each statement's chosen answer, by its text
+        matched = {c.matched: str(c.code) for c in question.choices if c.match}
+        return {part.column: cells.replace(matched) for part, cells in zip(question.parts, columns.values())}
     if not question.closed:
         return {question.column: next(iter(columns.values()))}
     other = next((c for c in question.choices if c.text), None)
