@@ -372,7 +372,7 @@ def build_context(
         "study": config["study"],
         "r": results,
         "tiers": [{**t, "n": results.respondents(t["id"])} for t in tiers],
-        "tier_question": codebook.question(config["tiers"]["question"]),
+        "tier_question": codebook.question(config["tiers"]["question"]) if tiers else None,  # None: a total-only study
         "tier_label": config["tiers"]["label"],
         "unrated": Count(results.respondents() - sum(results.respondents(t["id"]) for t in tiers), "respondents in no tier"),
         "field": {"first": first, "last": last, "range": field},

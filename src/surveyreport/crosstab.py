@@ -80,7 +80,7 @@ WEIGHTED_PAIR_COLUMNS = ["pct_a", "effective_base_a", "pct_b", "effective_base_b
 
 
 def banner(respondents: pd.DataFrame, tier_levels: list[dict]) -> list[tuple[str, pd.DataFrame]]:
-    """The crosstab's columns: the total, then each tier in configured order."""
+    """The crosstab's columns: the total, then each tier in configured order (the total alone without tiers)."""
     columns = [(TOTAL, respondents)]
     columns += [(level["id"], respondents[respondents[TIER] == level["id"]]) for level in tier_levels]
     return columns
@@ -236,7 +236,7 @@ def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataF
     table["ci_high"] = [100 * high for _, high in intervals]
     tier_ids = [level["id"] for level in tiers["levels"]]
     letters = dict(zip(tier_ids, column_letters(len(tier_ids))))
-    table["letter"] = table["column"].map(letters).fillna("")
+    table["letter"] = [letters.get(column, "") for column in table["column"]]
     table["flag"] = ""
     table.loc[shares & (table["base"] < settings["caution_base"]), "flag"] = CAUTION
     table.loc[shares & (table["base"] < settings["min_base"]), "flag"] = NOT_TESTED
@@ -293,7 +293,7 @@ def _question_rows(question: Question, column: str, group: pd.DataFrame, weight:
 
 
 def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> pd.DataFrame:
-    """A chi-square test of independence of tier and answer, per single-choice question.
+    """A chi-square test of independence of tier and answer, per single-choice question (none without tiers).
 
     The question that defines the tiers is left out: it depends on them by construction.
     Where Cochran's rule fails, the p-value is a Monte Carlo one (``stats.chi_square``) of
@@ -303,7 +303,7 @@ def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, setti
     simulations = settings["chi_square_simulations"]
     tier_ids = [level["id"] for level in tiers["levels"]]
     rows = []
-    for question in codebook.tabulated:
+    for question in codebook.tabulated if tier_ids else []:  # without tiers, nothing to test
         if question.multi or question.id == tiers["question"]:
             continue
         answers = (table["kind"] == CHOICE) & ~table["choice"].str.startswith(NET)  # a net adds up answers already counted

@@ -20,6 +20,7 @@ from snakemake.utils import update_config
 from .codebook import Codebook, Question, parse_codebook
 from .configuration import load_valid, load_yaml, validate
 from .errors import SurveyError, file_problem
+from .tiers import tier_rule
 from .weights import target_problems
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
@@ -62,6 +63,7 @@ def load_study(root: str | Path, name: object, overrides: dict, schemas: str | P
     config = load_yaml(path, "the study configuration")
     update_config(config, overrides)  # nested mappings key by key, as Snakemake merges --config
     validate(config, schemas / "config.schema.yaml", f"the study configuration {path}" + (" with --config" if overrides else ""))
+    config["tiers"] = tier_rule(config)
     report_path, codebook_path, figures_path = folder / "report.yaml", folder / "codebook.yaml", folder / "published_figures.yaml"
     report = load_valid(report_path, schemas / "report.schema.yaml", "the report configuration")
     raw = load_valid(codebook_path, schemas / "codebook.schema.yaml", "the codebook")
@@ -110,10 +112,10 @@ def _choices(question: Question, choices: list, where: str) -> Iterator[str]:
 def config_references(config: dict, codebook: Codebook) -> Iterator[str]:
     """Tiers, recodes, exclusion rules and weight targets name questions and choices of the codebook."""
     tiers = config["tiers"]
-    question = _question(codebook, tiers["question"], "tiers.question")
+    question = _question(codebook, tiers["question"], "tiers.question") if tiers["levels"] else None
     if isinstance(question, str):
         yield question
-    else:
+    elif question is not None:
         for i, level in enumerate(tiers["levels"]):
             yield from _choices(question, level["choices"], f"tiers.levels[{i}].choices")
     for i, rule in enumerate(config["cleaning"].get("recode_other", [])):
@@ -191,7 +193,10 @@ def checks_references(checks: list[dict], where: str, tiers: dict, codebook: Cod
         if nested is not None:  # a published figure: its checks
             yield from checks_references(nested, f"{place}.checks", tiers, codebook)
             continue
-        for tier in ([item["tier"]] if "tier" in item else []) + list(item.get("tiers", [])):
+        named = ([item["tier"]] if "tier" in item else []) + list(item.get("tiers", []))
+        if named and not tier_ids:
+            yield f"{place}: names tier {str(named[0])[:60]!r}, but the study has no tiers (config.yaml has no tiers: block)"
+        for tier in named if tier_ids else []:
             if tier not in tier_ids:
                 yield f"{place}: {str(tier)[:60]!r} is not a tier ({', '.join(sorted(tier_ids))})"
         if "question" not in item:
@@ -217,6 +222,8 @@ def report_references(report: dict, tiers: dict, codebook: Codebook) -> Iterator
             yield f"style.{key}: no entry for {', '.join(missing)} (every tier needs one)"
     for kind in ("exhibits", "findings", "practices"):
         for i, item in enumerate(report.get(kind, [])):
+            if kind == "exhibits" and item["by"] == "tier" and not tier_ids:
+                yield f"exhibits[{i}].by: 'tier', but the study has no tiers (config.yaml has no tiers: block): by: total"
             if kind == "exhibits":
                 question = _question(codebook, item["question"], f"exhibits[{i}].question")
                 if isinstance(question, str):

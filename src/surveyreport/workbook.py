@@ -43,6 +43,8 @@ def _family(statistics: dict, pairs: pd.DataFrame, question: str) -> str:
 
 
 def _letters_note(question, pairs: pd.DataFrame, statistics: dict, letters: str) -> str:
+    if not letters:
+        return "No letters: the study has no tiers, so the total is not compared with any group."
     if pairs.loc[pairs["question"] == question.id, "not_tested"].eq(TIER_QUESTION).all():
         return "No letters: this question defines the tiers, so comparing them on it would test the tier rule itself."
     return (
@@ -185,7 +187,7 @@ def write_workbook(
         contents.write_url(row, 0, f"internal:'{names[question.id]}'!A1", string=names[question.id])
         contents.write(row, 1, f"{question.text} — {question.statement}" if question.parent else question.text)
     contents.write_url(row + 1, 0, "internal:'Pairwise tests'!A1", string="Pairwise tests")
-    contents.write(row + 1, 1, "Every pair of tiers on every answer: the test, its raw and adjusted p-value, the result")
+    contents.write(row + 1, 1, PAIRS_CONTENTS if letters else "None: the study has no tiers to compare")
     scored = scores is not None and not scores[0].empty
     if scored:
         for offset, (name, what) in enumerate(SCORE_SHEETS.items(), start=2):
@@ -256,6 +258,7 @@ def write_workbook(
     book.close()
 
 
+PAIRS_CONTENTS = "Every pair of tiers on every answer: the test, its raw and adjusted p-value, the result"
 SCORE_SHEETS = {
     "Scores": "Means (numbers, scales, ranks) and net promoter scores by tier: n, value, sd, median, interval, letters",
     "Score tests": "Every pair of tiers on every score: Welch's t-test (means) or z-test (NPS), raw and adjusted p-value",
