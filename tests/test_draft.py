@@ -377,18 +377,25 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
                                                                  (100, "Raw, but with some cayenne pepper on it")]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "export, message, listed",
-    [
-        ("qualtrics-current-sample.csv", "no single-choice question with 2 to 6 choices", ["Q1: single (1 choices)", "Q2: text", "Text iQ"]),
-        ("qualtrics-legacy-sample.csv", "a legacy export names no question types", []),
-    ],
-)  # fmt: skip
-def test_an_export_that_cannot_make_tiers_or_types_is_refused(root, export, message, listed):
-    run = init(root, "sample", "--export", REAL / export)
-    assert run.returncode == 1 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1
-    for text in listed:
+def test_an_export_that_cannot_make_tiers_drafts_a_total_only_study(root):
+    run = init(root, "sample", "--export", REAL / "qualtrics-current-sample.csv")
+    assert run.returncode == 0, run.stderr
+    for text in ("Q1: single (1 choices)", "Q2: text", "Text iQ", "no tiers: no single-choice question with 2 to 6 choices"):
         assert text in run.stdout
+    assert "the report gives the total only (no group comparisons)" in run.stdout
+    drafted = (root / "config" / "sample" / "config.yaml").read_text(encoding="utf-8")
+    assert "# No tiers: no single-choice question" in drafted and "\ntiers:" not in drafted
+    report = yaml.safe_load((root / "config" / "sample" / "report.yaml").read_text(encoding="utf-8"))
+    assert report["style"]["palette"].keys() == {"total"} and report["style"]["hatches"] == {}
+    assert {exhibit["by"] for exhibit in report["exhibits"]} == {"total"}
+    study = load_study(root / "config", "sample", {}, root / "workflow" / "schemas")
+    assert study.config["tiers"]["levels"] == []
+
+
+def test_an_export_that_names_no_types_is_refused(root):
+    run = init(root, "sample", "--export", REAL / "qualtrics-legacy-sample.csv")
+    assert run.returncode == 1 and "a legacy export names no question types" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
     assert not (root / "config" / "sample").exists() and not (root / "data").exists()
 
 
@@ -445,6 +452,7 @@ def test_the_console_script_is_declared():
         ("datatable", ["--export", DATATABLE]),
         ("grids", ["--export", PAIRS / "matrix-single-answer.csv", "--questionnaire", PAIRS / "matrix-single-answer.qsf"]),
         ("scored", []),
+        ("untiered", ["--export", REAL / "qualtrics-current-sample.csv"]),
     ],
 )
 def test_the_workflow_builds_a_report_from_the_draft_with_no_edit(tmp_path, name, args):
@@ -459,6 +467,8 @@ def test_the_workflow_builds_a_report_from_the_draft_with_no_edit(tmp_path, name
     assert (workdir / "results" / name / "report.pdf").stat().st_size > 10_000
     if name == "scored":
         built_scored_types(workdir / "results" / name)
+    if name == "untiered":  # no question makes tiers: the total alone
+        assert set(pd.read_csv(workdir / "results" / name / "crosstab" / "crosstabs.csv")["column"]) == {"total"}
 
 
 def built_scored_types(results):
