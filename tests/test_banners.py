@@ -3,18 +3,20 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from openpyxl import load_workbook
 
+from surveyreport.codebook import parse_codebook
 from surveyreport.crosstab import chi_square_tests, crosstab, pairwise_tests
 from surveyreport.scores import scores
 from surveyreport.errors import SurveyError
 from surveyreport.study import load_study
-from surveyreport.tiers import NO_TIERS, assign_tiers
+from surveyreport.tiers import NO_TIERS, assign_tiers, banner_columns
 
-from .conftest import ROOT, STATISTICS, answers, copy_project, pdf_text_of, snakemake
+from .conftest import ROOT, STATISTICS, TIERS, answers, copy_project, pdf_text_of, snakemake
 
 ROWS = [("high", {"mobile"}), ("high", {"mobile", "games"}), ("mid", {"games"}), ("low", None), ("dk", {"mobile"})] * 8
 
@@ -104,3 +106,108 @@ def test_a_comparison_of_tiers_is_refused_without_tiers(tmp_path, edit, message)
     with pytest.raises(SurveyError) as error:
         load_study(tmp_path / "config", "untiered", overrides, ROOT / "workflow" / "schemas")
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+# ----------------------------------------------------------------------------- banners beside the tiers
+
+SIZES = ["small", "large"]
+
+
+def _study(n=240, seed=3):
+    """Respondents of the conftest survey with a company size: answers that depend on it."""
+    rng = np.random.default_rng(seed)
+    ratings = rng.choice(["high", "mid", "low", "dk"], size=n, p=[0.3, 0.3, 0.3, 0.1])
+    sizes = rng.choice(SIZES + ["mid_size"], size=n)
+    rows = [(r, {"mobile"} if (s == "large") != (rng.random() < 0.2) else {"games"}) for r, s in zip(ratings, sizes)]
+    return rows, sizes
+
+
+@pytest.fixture
+def sized(codebook):
+    """The conftest codebook with a company-size question; respondents answering it."""
+    raw = {
+        "survey": {"metadata": {}, "pii": {}},
+        "questions": [
+            *[{"id": q.id, "column": q.column, "import_id": q.import_id, "type": q.type, "text": q.text,
+               "choices": [{"code": c.code, "id": c.id, "label": c.label, **({"nonsubstantive": True} if c.nonsubstantive else {}),
+                            **({"text": True} if c.text else {})} for c in q.choices]}
+              for q in codebook.questions],
+            {"id": "size", "column": "Q4", "import_id": "QID4", "type": "single", "text": "Size?",
+             "choices": [{"code": 1, "id": "small", "label": "Small"}, {"code": 2, "id": "mid_size", "label": "Mid-size"},
+                         {"code": 3, "id": "large", "label": "Large"}]},
+        ],
+    }  # fmt: skip
+    book = parse_codebook(raw, source="test codebook")
+    rows, sizes = _study()
+    frame = answers(rows, codebook)
+    frame["size"] = pd.Categorical(sizes, categories=["small", "mid_size", "large"])
+    return book, assign_tiers(frame, TIERS, book)
+
+
+def size_banner(book, **extra):
+    return banner_columns({"id": "size", "question": "size", "label": "company size", **extra}, book)
+
+
+def test_banner_columns_follow_the_tiers_with_letters_of_their_own(sized):
+    book, frame = sized
+    plain = crosstab(frame, book, TIERS, STATISTICS)
+    table = crosstab(frame, book, TIERS, STATISTICS, [size_banner(book)])
+    assert list(table.columns[-2:]) == ["banner", "vs_total"] and "banner" not in plain
+    letters = table.drop_duplicates("column").set_index("column")["letter"].to_dict()
+    assert letters == {"total": "", "top": "A", "rest": "B", "size:small": "C", "size:mid_size": "D", "size:large": "E"}
+    blocks_ = table.drop_duplicates("column").set_index("column")["banner"].to_dict()
+    assert blocks_ == {"total": "total", "top": "tiers", "rest": "tiers", "size:small": "size", "size:mid_size": "size", "size:large": "size"}
+    # the tiers' letters and cells are those of the crosstab without banners
+    tiers_part = table[table["banner"].isin(["total", "tiers"])].drop(columns=["banner", "vs_total"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(tiers_part, plain)
+    # a banner column holds those who gave its answer; its letters name only columns of its block
+    large = table[(table.question == "tools") & (table.column == "size:large") & (table.choice == "mobile")].iloc[0]
+    assert large["respondents"] == (frame["size"] == "large").sum()
+    assert "C" in large["higher_than"] and set(large["higher_than"]) <= {"C", "D"}
+    assert set("".join(table.loc[table["banner"] == "tiers", "higher_than"])) <= {"A", "B"}
+    # the banner's own question is not tested within the banner
+    own = table[(table.question == "size") & (table.banner == "size") & (table.kind == "choice")]
+    assert own["not_tested_why"].str.contains("banner_question").all()
+
+
+def test_a_column_against_the_total_is_tested_against_the_rest_of_the_sample(sized):
+    from statsmodels.stats.proportion import proportions_ztest
+
+    book, frame = sized
+    table = crosstab(frame, book, TIERS, STATISTICS, [size_banner(book, compare_total=True)])
+    pairs = pairwise_tests(crosstab(frame, book, TIERS, STATISTICS, [size_banner(book)]), TIERS, STATISTICS, [size_banner(book)])
+    assert not pairs["letter_b"].eq("rest").any()  # the workbook's pairs: the rest columns are not in the table
+    large = table[(table.question == "tools") & (table.column == "size:large") & (table.choice == "mobile")].iloc[0]
+    total = table[(table.question == "tools") & (table.column == "total") & (table.choice == "mobile")].iloc[0]
+    x, n = int(large["count"]), int(large["base"])
+    z, p = proportions_ztest([x, total["count"] - x], [n, total["base"] - n])
+    assert p < 0.001 and large["vs_total"] == "higher"
+    small = table[(table.question == "tools") & (table.column == "size:small") & (table.choice == "mobile")].iloc[0]
+    assert small["vs_total"] == "lower"
+    assert set(table.loc[table["banner"] != "size", "vs_total"]) == {""}
+
+
+def test_a_net_column_is_not_tested_against_the_columns_it_holds(sized):
+    book, frame = sized
+    nets = size_banner(
+        book,
+        columns=[
+            {"id": "small", "label": "Small", "choices": ["small"]},
+            {"id": "large", "label": "Large", "choices": ["large"]},
+            {"id": "any_size", "label": "Small or large", "choices": ["small", "large"]},
+        ],
+    )
+    table = crosstab(frame, book, TIERS, STATISTICS, [nets])
+    net = table[(table.question == "tools") & (table.column == "size:any_size") & (table.choice == "mobile")].iloc[0]
+    assert net["respondents"] == frame["size"].isin(["small", "large"]).sum()
+    assert net["not_tested_why"] == "C=overlap D=overlap"
+
+
+def test_banners_without_tiers_and_weighted(sized):
+    book, frame = sized
+    table = crosstab(frame, book, NO_TIERS, STATISTICS, [size_banner(book)])
+    assert table.drop_duplicates("column")["letter"].tolist() == ["", "A", "B", "C"]
+    weighted = frame.assign(weight=np.where(frame["size"] == "large", 0.5, 1.5))
+    table = crosstab(weighted, book, TIERS, STATISTICS, [size_banner(book, compare_total=True)])
+    large = table[(table.question == "tools") & (table.column == "size:large") & (table.choice == "mobile")].iloc[0]
+    assert large["effective_base"] == pytest.approx(large["base"]) and large["vs_total"] == "higher"

@@ -33,6 +33,9 @@ def cell(share: Share, min_base: int | None = None) -> str:
     return pct(share) if min_base is None else pct1(share, min_base)
 
 
+VS_TOTAL = {"higher": "+", "lower": "−"}  # a banner column's share against the rest of the sample
+
+
 def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]], min_base: int | None = None) -> dict:
     """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases.
 
@@ -57,7 +60,7 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
                 {
                     "pct": cell(share, min_base),
                     "ci": "" if empty else interval(row["ci_low"], row["ci_high"], share),
-                    "sig": row["higher_than"],
+                    "sig": row["higher_than"] + VS_TOTAL.get(row.get("vs_total"), ""),
                 }
             )
         rows.append({"label": choice.label, "cells": cells, "nonsubstantive": choice.nonsubstantive, "net": False})
@@ -71,7 +74,7 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
                 {
                     "pct": cell(share, min_base),
                     "ci": "" if empty else interval(row["ci_low"], row["ci_high"], share),
-                    "sig": row["higher_than"],
+                    "sig": row["higher_than"] + VS_TOTAL.get(row.get("vs_total"), ""),
                 }
             )
         rows.append({"label": net.label, "cells": cells, "nonsubstantive": False, "net": True})
@@ -99,7 +102,11 @@ def score_cells(question, results: Results, columns: list[tuple[str | None, str,
     """A score per banner column (a mean or an NPS), its interval and letters; an en dash where nobody answered."""
     cells = []
     for column, _, _ in columns:
-        value = results.score(question.id, column)
+        try:
+            value = results.score(question.id, column)
+        except SurveyError:  # a banner column: scores are by tier
+            cells.append({"pct": "", "ci": "", "sig": ""})
+            continue
         if value.n == 0:
             cells.append({"pct": "–", "ci": "", "sig": ""})
             continue
@@ -147,17 +154,29 @@ def numeric_table(question, results: Results, columns: list[tuple[str | None, st
     }
 
 
-def appendix(codebook: Codebook, results: Results, columns: list, one_decimal: dict) -> list[dict]:
-    """The appendix tables in questionnaire order: a grid's overview, then each of its statements by banner column."""
+def appendix(codebook: Codebook, results: Results, columns: list, one_decimal: dict, banners: list | None = None) -> list[dict]:
+    """The appendix tables in questionnaire order: a grid's overview, then each of its statements by banner column.
+
+    ``banners``: the banners' columns, after the tiers' in the tables of answers (numbers are by tier).
+    Each table names its ``columns``.
+    """
     tables = []
+    every = columns + (banners or [])
     for question in codebook.questions:
         if question.closed and question.statements:
             tables.append(grid_table(question, results))
         if question.closed:
-            tables += [appendix_table(part, results, columns, one_decimal.get(part.id)) for part in question.parts]
+            tables += [{**appendix_table(part, results, every, one_decimal.get(part.id)), "columns": every} for part in question.parts]
         elif question.numeric:
-            tables += [numeric_table(part, results, columns) for part in question.parts]
+            tables += [{**numeric_table(part, results, columns), "columns": columns} for part in question.parts]
     return tables
+
+
+def banner_columns(banners: list[dict], tiers: list[dict]) -> list[tuple[str, str, str]]:
+    """The appendix's banner columns: id, "<banner>: <column>" label and letter (continuing after the tiers')."""
+    letters = column_letters(len(tiers) + sum(len(b["columns"]) for b in banners))[len(tiers) :]
+    columns = [(f"{b['id']}:{c['id']}", f"{b['label'].capitalize()}: {c['label']}") for b in banners for c in b["columns"]]
+    return [(column, label, letter) for (column, label), letter in zip(columns, letters)]
 
 
 def shorten(text: str, limit: int) -> str:
@@ -390,7 +409,8 @@ def build_context(
         "verbatim_max_chars": report_config["verbatim_max_chars"],
         "codebook": codebook,
         "columns": columns,
-        "appendix": appendix(codebook, results, columns, one_decimal),
+        "appendix": appendix(codebook, results, columns, one_decimal, banner_columns(config.get("banners", []), tiers)),
+        "banners": config.get("banners", []),
         "verbatims": verbatims(
             results.respondents_table, codebook, report_config["verbatim_max_chars"], report_config["verbatim_max_answers"]
         ),

@@ -20,7 +20,7 @@ from snakemake.utils import update_config
 from .codebook import Codebook, Question, parse_codebook
 from .configuration import load_valid, load_yaml, validate
 from .errors import SurveyError, file_problem
-from .tiers import tier_rule
+from .tiers import banner_columns, tier_rule
 from .weights import target_problems
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
@@ -81,6 +81,7 @@ def load_study(root: str | Path, name: object, overrides: dict, schemas: str | P
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise SurveyError(problems[0] + more)
+    config["banners"] = [banner_columns(banner, codebook) for banner in config["banners"]]
     return Study(str(name), folder, config, report, codebook_path, figures_path if figures is not None else None)
 
 
@@ -134,8 +135,31 @@ def config_references(config: dict, codebook: Codebook) -> Iterator[str]:
                 yield question
             elif "choices" in rule:
                 yield from _choices(question, rule["choices"], f"cleaning.exclusions[{i}].choices")
+    yield from banner_problems(config["banners"], codebook)
     if "weights" in config:
         yield from target_problems(config["weights"], codebook)
+
+
+def banner_problems(banners: list[dict], codebook: Codebook) -> Iterator[str]:
+    """Each banner: a new id, a single-choice question, columns of its choices with ids of their own."""
+    seen = set()
+    for i, banner in enumerate(banners):
+        where = f"banners[{i}]"
+        if banner["id"] in seen | {"tiers", "total"}:
+            yield f"{where}.id: {banner['id']!r} is taken (ids of banners are unique; tiers and total are the report's)"
+        seen.add(banner["id"])
+        question = _question(codebook, banner["question"], f"{where}.question")
+        if isinstance(question, str):
+            yield question
+            continue
+        if question.multi or question.statements or not question.choices:
+            yield f"{where}.question: {question.id!r} is a {question.type} question; a banner needs a single-choice one"
+            continue
+        ids = [column["id"] for column in banner.get("columns", [])]
+        if len(set(ids)) < len(ids):
+            yield f"{where}.columns: two columns have the id {next(c for c in ids if ids.count(c) > 1)!r}"
+        for j, column in enumerate(banner.get("columns", [])):
+            yield from _choices(question, column["choices"], f"{where}.columns[{j}].choices")
 
 
 PLATFORM_NAMES = {

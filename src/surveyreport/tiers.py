@@ -1,6 +1,8 @@
 """Tiers: groups of respondents defined by their answer to one rating question.
 
 A study without a ``tiers:`` block has the rule ``NO_TIERS``: no groups, a total-only report.
+Banners (``banners:``) are further breaks of the appendix and the workbook; ``banner_columns``
+completes one: a column per substantive choice of its question unless it groups them.
 """
 
 from __future__ import annotations
@@ -46,3 +48,12 @@ def assign_tiers(respondents: pd.DataFrame, rule: dict, codebook: Codebook) -> p
     answers = respondents[rule["question"]].astype("object")
     tiered[TIER] = answers.map(tier_of).astype("string")
     return tiered
+
+
+def banner_columns(banner: dict, codebook: Codebook) -> dict:
+    """The banner with its ``columns`` (one per substantive choice where none are configured) and ``compare_total``."""
+    columns = banner.get("columns") or [
+        {"id": choice.id, "label": choice.label, "choices": [choice.id]} for choice in codebook.question(banner["question"]).substantive
+    ]
+    return {**banner, "label": banner.get("label") or banner["id"].replace("_", " "), "columns": columns,
+            "compare_total": banner.get("compare_total", False)}  # fmt: skip
