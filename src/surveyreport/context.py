@@ -157,26 +157,46 @@ def numeric_table(question, results: Results, columns: list[tuple[str | None, st
 def appendix(codebook: Codebook, results: Results, columns: list, one_decimal: dict, banners: list | None = None) -> list[dict]:
     """The appendix tables in questionnaire order: a grid's overview, then each of its statements by banner column.
 
-    ``banners``: the banners' columns, after the tiers' in the tables of answers (numbers are by tier).
-    Each table names its ``columns``.
+    ``banners``: each banner's block of columns, after the tiers' in the tables of answers, side by side
+    as far as the page's width allows (``column_sets``: a table continued with the total again), numbers by
+    tier only. Each table names its ``columns``, its ``anchor`` and whether it ``continued`` the one before.
     """
     tables = []
-    every = columns + (banners or [])
+    sets = column_sets(columns, banners or [])
     for question in codebook.questions:
         if question.closed and question.statements:
             tables.append(grid_table(question, results))
         if question.closed:
-            tables += [{**appendix_table(part, results, every, one_decimal.get(part.id)), "columns": every} for part in question.parts]
+            for part in question.parts:
+                for n, chosen in enumerate(sets):
+                    table = appendix_table(part, results, chosen, one_decimal.get(part.id))
+                    anchor = f"{part.id}-{n + 1}" if n else part.id
+                    caption = f"(continued) {table['caption']}" if n else table["caption"]
+                    tables.append({**table, "caption": caption, "columns": chosen, "anchor": anchor, "continued": n > 0})
         elif question.numeric:
             tables += [{**numeric_table(part, results, columns), "columns": columns} for part in question.parts]
     return tables
 
 
-def banner_columns(banners: list[dict], tiers: list[dict]) -> list[tuple[str, str, str]]:
-    """The appendix's banner columns: id, "<banner>: <column>" label and letter (continuing after the tiers')."""
-    letters = column_letters(len(tiers) + sum(len(b["columns"]) for b in banners))[len(tiers) :]
-    columns = [(f"{b['id']}:{c['id']}", f"{b['label'].capitalize()}: {c['label']}") for b in banners for c in b["columns"]]
-    return [(column, label, letter) for (column, label), letter in zip(columns, letters)]
+MAX_COLUMNS = 8  # an appendix table's columns, the total's included, that fit the page's width
+
+
+def column_sets(columns: list, blocks: list[list]) -> list[list]:
+    """The columns of each appendix table of a question: the total and the tiers, then the banners' blocks,
+    each whole, while they fit ``MAX_COLUMNS``; then further tables of the total and the next blocks."""
+    sets = [list(columns)]
+    for block in blocks:
+        if len(sets[-1]) > 1 and len(sets[-1]) + len(block) > MAX_COLUMNS:
+            sets.append(list(columns[:1]))
+        sets[-1] += block
+    return sets
+
+
+def banner_columns(banners: list[dict], tiers: list[dict]) -> list[list[tuple[str, str, str]]]:
+    """The appendix's banner columns, a block per banner: id, "<banner>: <column>" label and letter (continuing the tiers')."""
+    letters = iter(column_letters(len(tiers) + sum(len(b["columns"]) for b in banners))[len(tiers) :])
+    label = lambda b, c: f"{b['label'][:1].upper()}{b['label'][1:]}: {c['label']}"  # noqa: E731
+    return [[(f"{b['id']}:{c['id']}", label(b, c), next(letters)) for c in b["columns"]] for b in banners]
 
 
 def shorten(text: str, limit: int) -> str:
