@@ -16,7 +16,7 @@ from surveyreport.errors import SurveyError
 from surveyreport.study import load_study
 from surveyreport.tiers import NO_TIERS, assign_tiers, banner_columns
 
-from .conftest import ROOT, STATISTICS, TIERS, answers, copy_project, pdf_text_of, snakemake
+from .conftest import RESULTS, ROOT, STATISTICS, TIERS, answers, copy_project, pdf_text_of, snakemake
 
 ROWS = [("high", {"mobile"}), ("high", {"mobile", "games"}), ("mid", {"games"}), ("low", None), ("dk", {"mobile"})] * 8
 
@@ -211,3 +211,82 @@ def test_banners_without_tiers_and_weighted(sized):
     table = crosstab(weighted, book, TIERS, STATISTICS, [size_banner(book, compare_total=True)])
     large = table[(table.question == "tools") & (table.column == "size:large") & (table.choice == "mobile")].iloc[0]
     assert large["effective_base"] == pytest.approx(large["base"]) and large["vs_total"] == "higher"
+
+
+BANNERS_YAML = """
+banners:
+  - {id: company_size, question: company_size}
+  - id: region
+    question: region
+    compare_total: true
+    columns:
+      - {id: americas, label: Americas, choices: [north_america, latin_america]}
+      - {id: elsewhere, label: Elsewhere, choices: [europe, asia_pacific, middle_east_africa]}
+  - id: rated
+    question: effectiveness
+    label: Effectiveness rating
+    columns:
+      - {id: very, label: Very effective, choices: [very_effective]}
+      - {id: fairly, label: Effective, choices: [effective]}
+      - {id: any_effective, label: Any effective, choices: [very_effective, effective]}
+"""
+
+
+@pytest.fixture(scope="module")
+def bannered(tmp_path_factory):
+    """The first study with three banners (its page count then differs from the published one: not checked)."""
+    workdir = copy_project(tmp_path_factory.mktemp("bannered"))
+    config = workdir / "config" / "sales-training-2012" / "config.yaml"
+    text = config.read_text(encoding="utf-8").replace("fail_on_unverified: true", "fail_on_unverified: false")
+    config.write_text(text + BANNERS_YAML, encoding="utf-8")
+    run = snakemake(workdir)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return workdir / RESULTS
+
+
+@pytest.mark.e2e
+def test_banners_build_beside_the_tiers(bannered, build):
+    crosstabs = pd.read_csv(bannered / "crosstab" / "crosstabs.csv", keep_default_na=False)
+    assert list(crosstabs.columns[-2:]) == ["banner", "vs_total"]
+    letters = crosstabs.drop_duplicates("column").set_index("column")["letter"]
+    assert "".join(letters) == "ABCDEFGHIJKLM" and letters["region:americas"] == "I"
+    tools = crosstabs[(crosstabs.question == "tools") & (crosstabs.column == "rated:any_effective")]
+    assert set(tools.loc[tools.kind == "choice", "not_tested"]) == {"KL"}  # a net shares its parts' respondents
+    shipped = pd.read_csv(build / RESULTS / "crosstab" / "crosstabs.csv", keep_default_na=False)
+    assert "banner" not in shipped and "vs_total" not in shipped
+    tiered = crosstabs[crosstabs["banner"].isin(["total", "tiers"])].drop(columns=["banner", "vs_total"])
+    assert tiered.reset_index(drop=True).equals(shipped)  # the tiers' cells and letters as without banners
+    # the charts keep the tiers
+    for chart in (build / RESULTS / "charts").glob("*.svg"):
+        assert (bannered / "charts" / chart.name).read_bytes() == chart.read_bytes()
+    book = load_workbook(bannered / "crosstab" / "crosstabs.xlsx", read_only=True)
+    header = [cell for cell in next(book["tools"].iter_rows(min_row=3, max_row=3, values_only=True)) if cell]
+    assert header[5:7] == ["Company size: Fewer than 1,000 (D)", "Company size: 1,000 to 4,999 (E)"]
+    assert header[-1] == "Effectiveness rating: Any effective (M)"
+    html = (bannered / "report.html").read_text(encoding="utf-8")
+    assert html.count('id="tab-tools') == 3 and "(continued) Which tools" in html and "Region: Americas" in html
+    assert "the part-whole comparison" in html
+
+
+@pytest.mark.parametrize(
+    "banner, message",
+    [
+        ("{id: tools, question: tools}", "banners[0].question: 'tools' is a multi question; a banner needs a single-choice one"),
+        ("{id: tiers, question: region}", "banners[0].id: 'tiers' is taken"),
+        ("{id: size, question: size}", "banners[0].question: 'size' is not a question of the codebook"),
+        (
+            "{id: region, question: region, columns: [{id: a, label: A, choices: [mars]}, {id: b, label: B, choices: [europe]}]}",
+            "banners[0].columns[0].choices: 'mars' is not a choice of 'region'",
+        ),
+        ("{id: region, question: region, columns: [{id: a, label: A, choices: [europe]}]}", "banners[0].columns: [{"),
+    ],
+)
+def test_a_banner_that_cannot_be_tabulated_is_refused(tmp_path, banner, message):
+    folder = tmp_path / "config" / "study"
+    shutil.copytree(ROOT / "config" / "sales-training-2012", folder)
+    with (folder / "config.yaml").open("a", encoding="utf-8") as config:
+        config.write(f"banners:\n  - {banner}\n")
+    overrides = {"export": str(ROOT / "data" / "raw" / "sales_training_2012_qualtrics.csv")}
+    with pytest.raises(SurveyError) as error:
+        load_study(tmp_path / "config", "study", overrides, ROOT / "workflow" / "schemas")
+    assert message in str(error.value) and "\n" not in str(error.value)

@@ -195,8 +195,7 @@ def column_sets(columns: list, blocks: list[list]) -> list[list]:
 def banner_columns(banners: list[dict], tiers: list[dict]) -> list[list[tuple[str, str, str]]]:
     """The appendix's banner columns, a block per banner: id, "<banner>: <column>" label and letter (continuing the tiers')."""
     letters = iter(column_letters(len(tiers) + sum(len(b["columns"]) for b in banners))[len(tiers) :])
-    label = lambda b, c: f"{b['label'][:1].upper()}{b['label'][1:]}: {c['label']}"  # noqa: E731
-    return [[(f"{b['id']}:{c['id']}", label(b, c), next(letters)) for c in b["columns"]] for b in banners]
+    return [[(f"{b['id']}:{c['id']}", f"{b['label']}: {c['label']}", next(letters)) for c in b["columns"]] for b in banners]
 
 
 def shorten(text: str, limit: int) -> str:

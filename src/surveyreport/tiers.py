@@ -55,5 +55,5 @@ def banner_columns(banner: dict, codebook: Codebook) -> dict:
     columns = banner.get("columns") or [
         {"id": choice.id, "label": choice.label, "choices": [choice.id]} for choice in codebook.question(banner["question"]).substantive
     ]
-    return {**banner, "label": banner.get("label") or banner["id"].replace("_", " "), "columns": columns,
+    return {**banner, "label": banner.get("label") or banner["id"].replace("_", " ").capitalize(), "columns": columns,
             "compare_total": banner.get("compare_total", False)}  # fmt: skip
