@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from surveyreport.codebook import parse_codebook
 from surveyreport.crosstab import chi_square_tests, crosstab, pairwise_tests
-from surveyreport.scores import scores
 from surveyreport.errors import SurveyError
+from surveyreport.scores import scores
 from surveyreport.study import load_study
 from surveyreport.tiers import NO_TIERS, assign_tiers, banner_columns
 
@@ -88,8 +88,20 @@ def test_the_first_study_without_tiers_builds_a_total_only_report(untiered):
         (lambda report: report["exhibits"][0].update(by="tier"), "exhibits[0].by: 'tier', but the study has no tiers"),
         (
             lambda report: report["findings"].append(
-                {"id": "x", "heading": "X", "text": "X", "claims": [{"measure": "ratio", "question": "sourcing",
-                 "choice": "customized", "tiers": ["very_effective", "ineffective"], "at_least": 2}]}  # fmt: skip
+                {
+                    "id": "x",
+                    "heading": "X",
+                    "text": "X",
+                    "claims": [
+                        {
+                            "measure": "ratio",
+                            "question": "sourcing",
+                            "choice": "customized",
+                            "tiers": ["very_effective", "ineffective"],
+                            "at_least": 2,
+                        }
+                    ],
+                }  # fmt: skip
             ),
             "names tier 'very_effective', but the study has no tiers",
         ),
@@ -156,7 +168,14 @@ def test_banner_columns_follow_the_tiers_with_letters_of_their_own(sized):
     letters = table.drop_duplicates("column").set_index("column")["letter"].to_dict()
     assert letters == {"total": "", "top": "A", "rest": "B", "size:small": "C", "size:mid_size": "D", "size:large": "E"}
     blocks_ = table.drop_duplicates("column").set_index("column")["banner"].to_dict()
-    assert blocks_ == {"total": "total", "top": "tiers", "rest": "tiers", "size:small": "size", "size:mid_size": "size", "size:large": "size"}
+    assert blocks_ == {
+        "total": "total",
+        "top": "tiers",
+        "rest": "tiers",
+        "size:small": "size",
+        "size:mid_size": "size",
+        "size:large": "size",
+    }
     # the tiers' letters and cells are those of the crosstab without banners
     tiers_part = table[table["banner"].isin(["total", "tiers"])].drop(columns=["banner", "vs_total"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(tiers_part, plain)

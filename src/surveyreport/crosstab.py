@@ -114,7 +114,13 @@ def blocks(tiers: dict, banners: list[dict]) -> list[dict]:
     for b in banners:
         columns = [(f"{b['id']}:{c['id']}", c["label"], c["choices"]) for c in b["columns"]]
         out.append(
-            {"id": b["id"], "question": b["question"], "columns": columns, "compare_total": b["compare_total"], "why": BANNER_QUESTION}
+            {
+                "id": b["id"],
+                "question": b["question"],
+                "columns": columns,
+                "compare_total": b["compare_total"],
+                "why": BANNER_QUESTION,
+            }
         )
     letters = column_letters(sum(len(block["columns"]) for block in out))
     for block in out:
@@ -247,7 +253,11 @@ def pairwise_tests(table: pd.DataFrame, tiers: dict, settings: dict, banners: li
             if block["id"] != TIERS:
                 compared = [(a, b, letter, f"{block['id']}|{family}") for a, b, letter, family in compared]
             if block["compare_total"]:
-                compared += [(a, a + REST, "rest", f"{block['id']}|total|{family}") for a in choices if (question, choice, a + REST) in numbers]
+                compared += [
+                    (a, a + REST, "rest", f"{block['id']}|total|{family}")
+                    for a in choices
+                    if (question, choice, a + REST) in numbers
+                ]
             for a, b, letter_b, family_ in compared:
                 (xa, na), (xb, nb) = numbers[(question, choice, a)], numbers[(question, choice, b)]
                 overlap = OVERLAP if b in choices and choices[a] & choices[b] else ""
@@ -303,7 +313,15 @@ def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict, banners: li
     higher, untested, vs_total = {}, {}, {}  # (question, choice, letter) -> other letters; (question, choice, column) -> result
     for pair in pairwise_tests(table, tiers, settings, banners).itertuples():
         if pair.letter_b == "rest":
-            result = NOT_TESTED if pair.not_tested else "" if not pair.higher else "higher" if pair.higher == pair.letter_a else "lower"
+            result = (
+                NOT_TESTED
+                if pair.not_tested
+                else ""
+                if not pair.higher
+                else "higher"
+                if pair.higher == pair.letter_a
+                else "lower"
+            )
             vs_total[(pair.question, pair.choice, pair.column_a)] = result
             continue
         for mine, other in ((pair.letter_a, pair.letter_b), (pair.letter_b, pair.letter_a)):
@@ -323,7 +341,9 @@ def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict, banners: li
     return table
 
 
-def crosstab(respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict, banners: list[dict] = ()) -> pd.DataFrame:
+def crosstab(
+    respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict, banners: list[dict] = ()
+) -> pd.DataFrame:
     """Every closed question (each statement of a grid) by total, tier (the configuration's
     ``tiers``) and banner column (its ``banners``), nets after the answers, with its statistics.
 

@@ -53,7 +53,8 @@ def assign_tiers(respondents: pd.DataFrame, rule: dict, codebook: Codebook) -> p
 def banner_columns(banner: dict, codebook: Codebook) -> dict:
     """The banner with its ``columns`` (one per substantive choice where none are configured) and ``compare_total``."""
     columns = banner.get("columns") or [
-        {"id": choice.id, "label": choice.label, "choices": [choice.id]} for choice in codebook.question(banner["question"]).substantive
+        {"id": choice.id, "label": choice.label, "choices": [choice.id]}
+        for choice in codebook.question(banner["question"]).substantive
     ]
-    return {**banner, "label": banner.get("label") or banner["id"].replace("_", " ").capitalize(), "columns": columns,
-            "compare_total": banner.get("compare_total", False)}  # fmt: skip
+    label = banner.get("label") or banner["id"].replace("_", " ").capitalize()
+    return {**banner, "label": label, "columns": columns, "compare_total": banner.get("compare_total", False)}

@@ -10,13 +10,13 @@ import xlsxwriter
 
 from .codebook import Codebook
 from .crosstab import (
+    BANNER_QUESTION,
     CAUTION,
     CHOICE,
     NO_ANSWER,
     NONSUBSTANTIVE,
     NOT_SUBSTANTIVE,
     NOT_TESTED,
-    BANNER_QUESTION,
     OVERLAP,
     TIER_QUESTION,
     TOTAL,
