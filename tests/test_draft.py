@@ -189,12 +189,12 @@ def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_lis
     assert not (root / "data").exists()
 
 
-def test_a_legacy_multiple_answer_matrix_names_its_columns_by_answer_id_and_without_a_single_choice_is_refused(root):
+def test_a_legacy_multiple_answer_matrix_names_its_columns_by_answer_id_and_without_a_single_choice_is_total_only(root):
     """The legacy exporter names a ticked answer by its id, not its recode value (Q4_1_1, not Q4_1_10), and writes
     a statement's export tag alone as the column (``question_one_1`` for three questions: repeated IDs)."""
     pair = "matrix-multiple-answer"
     run = init(root, "ticks", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
-    assert run.returncode == 1 and "no single-choice question with 2 to 6 choices" in run.stderr
+    assert run.returncode == 0 and "no tiers: no single-choice question with 2 to 6 choices" in run.stdout
     assert (
         "  Q2: multi (3 statements, 4 answers each)" in run.stdout and "  Q4: multi (3 statements, 4 answers each)" in run.stdout
     )
@@ -206,7 +206,7 @@ def test_a_legacy_multiple_answer_matrix_names_its_columns_by_answer_id_and_with
         assert any(
             f"({qid}, " in line and line.endswith(f"no column {column!r} in the export") for line in run.stdout.splitlines()
         )
-    assert not (root / "config").exists() or not any((root / "config").iterdir())
+    assert "tiers:" not in yaml.safe_load((root / "config" / "ticks" / "config.yaml").read_text(encoding="utf-8"))
 
 
 # ----------------------------------------------------------------------------- numbers, scores and ranks
