@@ -298,6 +298,7 @@ def test_banners_build_beside_the_tiers(bannered, build):
             "banners[0].columns[0].choices: 'mars' is not a choice of 'region'",
         ),
         ("{id: region, question: region, columns: [{id: a, label: A, choices: [europe]}]}", "banners[0].columns: [{"),
+        ("{id: industry, question: industry}", "columns with the tiers; a table letters 26 at most"),
     ],
 )
 def test_a_banner_that_cannot_be_tabulated_is_refused(tmp_path, banner, message):

@@ -243,9 +243,9 @@ def pairwise_tests(table: pd.DataFrame, tiers: dict, settings: dict, banners: li
     if weighted:
         numbers_tested = dict(zip(keys, zip(cells["pct"] / 100 * cells["effective_base"], cells["effective_base"])))
     kinds = {(q, c): kind for (q, c, _), kind in zip(keys, cells["kind"])}
-    pairs = []
+    pairs, every = [], blocks(tiers, list(banners))
     for (question, choice), kind in kinds.items():
-        for block in blocks(tiers, list(banners)):
+        for block in every:
             letters, family = block["letters"], family_of(question, choice)
             always = block["why"] if question == block["question"] else NOT_SUBSTANTIVE if kind == NONSUBSTANTIVE else ""
             choices = {column: set(chosen) for column, _, chosen in block["columns"]}

@@ -136,8 +136,20 @@ def config_references(config: dict, codebook: Codebook) -> Iterator[str]:
             elif "choices" in rule:
                 yield from _choices(question, rule["choices"], f"cleaning.exclusions[{i}].choices")
     yield from banner_problems(config["banners"], codebook)
+    columns = len(tiers["levels"]) + sum(len(b.get("columns") or []) or len(_choices_of(codebook, b)) for b in config["banners"])
+    if columns > MAX_LETTERS:
+        yield f"banners: {columns} columns with the tiers; a table letters {MAX_LETTERS} at most (A to Z)"
     if "weights" in config:
         yield from target_problems(config["weights"], codebook)
+
+
+MAX_LETTERS = 26  # the columns of the tiers and banners together: one letter each
+
+
+def _choices_of(codebook: Codebook, banner: dict) -> tuple:
+    """The substantive choices of a banner's question (none where it is not a question of the codebook)."""
+    question = _question(codebook, banner["question"], "")
+    return () if isinstance(question, str) else question.substantive
 
 
 def banner_problems(banners: list[dict], codebook: Codebook) -> Iterator[str]:
