@@ -427,19 +427,19 @@ def test_the_codebook_names_only_the_metadata_the_export_has_and_what_each_is_fo
     assert {r["rule"] for r in study.config["cleaning"]["exclusions"]} == {"incomplete", "duplicate", "speeder"}
 
 
-@pytest.mark.parametrize(
-    "export, message, listed",
-    [
-        ("qualtrics-current-sample.csv", "no single-choice question with 2 to 6 choices", ["Q1: single (1 choices)", "Q2: text", "Text iQ"]),
-        ("qualtrics-legacy-sample.csv", "a legacy export names no question types", []),
-    ],
-)  # fmt: skip
-def test_an_export_that_cannot_make_tiers_or_types_is_refused(root, export, message, listed):
-    run = init(root, "sample", "--export", REAL / export)
-    assert run.returncode == 1 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1
-    for text in listed:
+def test_an_export_that_cannot_make_tiers_drafts_a_total_only_study(root):
+    run = init(root, "sample", "--export", REAL / "qualtrics-current-sample.csv")
+    assert run.returncode == 0, run.stderr
+    for text in ("Q1: single (1 choices)", "Q2: text", "Text iQ", "no tiers: no single-choice question with 2 to 6 choices"):
         assert text in run.stdout
-    assert not (root / "config" / "sample").exists() and not (root / "data").exists()
+    assert "the report gives the total only (no group comparisons)" in run.stdout
+    drafted = (root / "config" / "sample" / "config.yaml").read_text(encoding="utf-8")
+    assert "# No tiers: no single-choice question" in drafted and "\ntiers:" not in drafted
+    report = yaml.safe_load((root / "config" / "sample" / "report.yaml").read_text(encoding="utf-8"))
+    assert report["style"]["palette"].keys() == {"total"} and report["style"]["hatches"] == {}
+    assert {exhibit["by"] for exhibit in report["exhibits"]} == {"total"}
+    study = load_study(root / "config", "sample", {}, root / "workflow" / "schemas")
+    assert study.config["tiers"]["levels"] == []
 
 
 def test_banner_names_the_tier_question(root):
@@ -514,6 +514,8 @@ def test_the_workflow_builds_a_report_from_the_draft_with_no_edit(tmp_path, name
     assert (workdir / "results" / name / "report.pdf").stat().st_size > 10_000
     if name == "scored":
         built_scored_types(workdir / "results" / name)
+    if name == "untiered":  # no question makes tiers: the total alone
+        assert set(pd.read_csv(workdir / "results" / name / "crosstab" / "crosstabs.csv")["column"]) == {"total"}
 
 
 def built_scored_types(results):

@@ -35,6 +35,9 @@ def cell(share: Share, min_base: int | None = None) -> str:
     return pct(share) if min_base is None else pct1(share, min_base)
 
 
+VS_TOTAL = {"higher": "+", "lower": "−"}  # a banner column's share against the rest of the sample
+
+
 def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]], min_base: int | None = None) -> dict:
     """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases.
 
@@ -59,7 +62,7 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
                 {
                     "pct": cell(share, min_base),
                     "ci": "" if empty else interval(row["ci_low"], row["ci_high"], share),
-                    "sig": row["higher_than"],
+                    "sig": row["higher_than"] + VS_TOTAL.get(row.get("vs_total"), ""),
                 }
             )
         rows.append({"label": choice.label, "cells": cells, "nonsubstantive": choice.nonsubstantive, "net": False})
@@ -73,7 +76,7 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
                 {
                     "pct": cell(share, min_base),
                     "ci": "" if empty else interval(row["ci_low"], row["ci_high"], share),
-                    "sig": row["higher_than"],
+                    "sig": row["higher_than"] + VS_TOTAL.get(row.get("vs_total"), ""),
                 }
             )
         rows.append({"label": net.label, "cells": cells, "nonsubstantive": False, "net": True})
@@ -101,7 +104,11 @@ def score_cells(question, results: Results, columns: list[tuple[str | None, str,
     """A score per banner column (a mean or an NPS), its interval and letters; an en dash where nobody answered."""
     cells = []
     for column, _, _ in columns:
-        value = results.score(question.id, column)
+        try:
+            value = results.score(question.id, column)
+        except SurveyError:  # a banner column: scores are by tier
+            cells.append({"pct": "", "ci": "", "sig": ""})
+            continue
         if value.n == 0:
             cells.append({"pct": "–", "ci": "", "sig": ""})
             continue
@@ -149,17 +156,48 @@ def numeric_table(question, results: Results, columns: list[tuple[str | None, st
     }
 
 
-def appendix(codebook: Codebook, results: Results, columns: list, one_decimal: dict) -> list[dict]:
-    """The appendix tables in questionnaire order: a grid's overview, then each of its statements by banner column."""
+def appendix(codebook: Codebook, results: Results, columns: list, one_decimal: dict, banners: list | None = None) -> list[dict]:
+    """The appendix tables in questionnaire order: a grid's overview, then each of its statements by banner column.
+
+    ``banners``: each banner's block of columns, after the tiers' in the tables of answers, side by side
+    as far as the page's width allows (``column_sets``: a table continued with the total again), numbers by
+    tier only. Each table names its ``columns``, its ``anchor`` and whether it ``continued`` the one before.
+    """
     tables = []
+    sets = column_sets(columns, banners or [])
     for question in codebook.questions:
         if question.closed and question.statements:
             tables.append(grid_table(question, results))
         if question.closed:
-            tables += [appendix_table(part, results, columns, one_decimal.get(part.id)) for part in question.parts]
+            for part in question.parts:
+                for n, chosen in enumerate(sets):
+                    table = appendix_table(part, results, chosen, one_decimal.get(part.id))
+                    anchor = f"{part.id}-{n + 1}" if n else part.id
+                    caption = f"(continued) {table['caption']}" if n else table["caption"]
+                    tables.append({**table, "caption": caption, "columns": chosen, "anchor": anchor, "continued": n > 0})
         elif question.numeric:
-            tables += [numeric_table(part, results, columns) for part in question.parts]
+            tables += [{**numeric_table(part, results, columns), "columns": columns} for part in question.parts]
     return tables
+
+
+MAX_COLUMNS = 8  # an appendix table's columns, the total's included, that fit the page's width
+
+
+def column_sets(columns: list, blocks: list[list]) -> list[list]:
+    """The columns of each appendix table of a question: the total and the tiers, then the banners' blocks,
+    each whole, while they fit ``MAX_COLUMNS``; then further tables of the total and the next blocks."""
+    sets = [list(columns)]
+    for block in blocks:
+        if len(sets[-1]) > 1 and len(sets[-1]) + len(block) > MAX_COLUMNS:
+            sets.append(list(columns[:1]))
+        sets[-1] += block
+    return sets
+
+
+def banner_columns(banners: list[dict], tiers: list[dict]) -> list[list[tuple[str, str, str]]]:
+    """The appendix's banner columns, a block per banner: id, "<banner>: <column>" label and letter (continuing the tiers')."""
+    letters = iter(column_letters(len(tiers) + sum(len(b["columns"]) for b in banners))[len(tiers) :])
+    return [[(f"{b['id']}:{c['id']}", f"{b['label']}: {c['label']}", next(letters)) for c in b["columns"]] for b in banners]
 
 
 def shorten(text: str, limit: int) -> str:
@@ -458,7 +496,7 @@ def build_context(
         "study": config["study"],
         "r": results,
         "tiers": [{**t, "n": results.respondents(t["id"])} for t in tiers],
-        "tier_question": codebook.question(config["tiers"]["question"]),
+        "tier_question": codebook.question(config["tiers"]["question"]) if tiers else None,  # None: a total-only study
         "tier_label": config["tiers"]["label"],
         "unrated": Count(results.respondents() - sum(results.respondents(t["id"]) for t in tiers), "respondents in no tier"),
         "field": {"first": first, "last": last, "range": field},
@@ -476,7 +514,8 @@ def build_context(
         "verbatim_max_chars": report_config["verbatim_max_chars"],
         "codebook": codebook,
         "columns": columns,
-        "appendix": appendix(codebook, results, columns, one_decimal),
+        "appendix": appendix(codebook, results, columns, one_decimal, banner_columns(config.get("banners", []), tiers)),
+        "banners": config.get("banners", []),
         "verbatims": verbatims(
             results.respondents_table, codebook, report_config["verbatim_max_chars"], report_config["verbatim_max_answers"]
         ),

@@ -14,6 +14,16 @@ follow ``COLUMNS`` (``WEIGHTED_COLUMNS``): the weighted count and base, the effe
 (Kish: (sum w)^2 / sum w^2 over the base) and the standard error of the share, linearized
 with the weights as given (R's ``svymean`` on ``svydesign(ids=~1, weights=~weight)``).
 Intervals and tests then use the share on the effective base, as SPSS and Q do.
+
+Banners (the configuration's ``banners``, columns completed by ``tiers.banner_columns``) add
+blocks of columns after the tiers, one per banner, ids ``<banner>:<column>``. Column letters
+continue across blocks (tiers A, B, C, then the first banner D, E, ..., as SPSS and Q letter
+them); columns are tested only against the other columns of their block, their p-values
+adjusted within the block. A banner with ``compare_total`` also tests each column against the
+rest of the sample (the part-whole comparison: the column's respondents against everyone
+else, independent samples), adjusted over that block's comparisons with the total; the result
+is ``vs_total``: higher, lower, empty (not significant) or "not tested". With banners the table
+has a ``banner`` column (``total``, ``tiers`` or the banner's id) and ``vs_total`` (``BANNER_COLUMNS``).
 """
 
 from __future__ import annotations
@@ -49,6 +59,9 @@ COLUMNS = [
     "not_tested_why",
     "flag",
 ]
+# After COLUMNS (and WEIGHTED_COLUMNS) where banners are configured: the block of the column, the test against the total.
+BANNER_COLUMNS = ["banner", "vs_total"]
+TIERS, REST = "tiers", "~rest"  # the tiers' block; the suffix of a column's complement (the rest of the sample)
 # After COLUMNS where the respondents are weighted; an unweighted crosstab has none of them.
 WEIGHTED_COLUMNS = ["weighted_count", "weighted_base", "effective_base", "se"]
 NOT_TESTED, CAUTION = "not tested", "caution"
@@ -56,6 +69,8 @@ NOT_TESTED, CAUTION = "not tested", "caution"
 FAMILIES = {"row": lambda q, c: f"{q}:{c}", "table": lambda q, c: q, "report": lambda q, c: "report"}
 # Why a pair of tier cells is not compared, besides stats.SMALL_BASE and stats.NO_VARIATION.
 TIER_QUESTION, NOT_SUBSTANTIVE = "tier_question", "nonsubstantive"
+# Why a pair of banner columns is not compared: the banner's own question; columns sharing respondents (a net and its part).
+BANNER_QUESTION, OVERLAP = "banner_question", "overlap"
 PAIR_COLUMNS = [
     "question",
     "choice",
@@ -80,9 +95,50 @@ WEIGHTED_PAIR_COLUMNS = ["pct_a", "effective_base_a", "pct_b", "effective_base_b
 
 
 def banner(respondents: pd.DataFrame, tier_levels: list[dict]) -> list[tuple[str, pd.DataFrame]]:
-    """The crosstab's columns: the total, then each tier in configured order."""
+    """The crosstab's columns: the total, then each tier in configured order (the total alone without tiers)."""
     columns = [(TOTAL, respondents)]
     columns += [(level["id"], respondents[respondents[TIER] == level["id"]]) for level in tier_levels]
+    return columns
+
+
+def blocks(tiers: dict, banners: list[dict]) -> list[dict]:
+    """The blocks of columns compared within: the tiers (where there are), then each banner.
+
+    Each: ``id``, ``question``, ``columns`` (id, label, choices), ``letters`` (column id -> letter,
+    continuing across blocks), ``compare_total`` and ``why`` (why its own question is not tested).
+    """
+    out = []
+    if tiers["levels"]:
+        columns = [(level["id"], level["label"], level["choices"]) for level in tiers["levels"]]
+        out.append({"id": TIERS, "question": tiers["question"], "columns": columns, "compare_total": False, "why": TIER_QUESTION})
+    for b in banners:
+        columns = [(f"{b['id']}:{c['id']}", c["label"], c["choices"]) for c in b["columns"]]
+        out.append(
+            {
+                "id": b["id"],
+                "question": b["question"],
+                "columns": columns,
+                "compare_total": b["compare_total"],
+                "why": BANNER_QUESTION,
+            }
+        )
+    letters = column_letters(sum(len(block["columns"]) for block in out))
+    for block in out:
+        block["letters"] = {column: letters.pop(0) for column, _, _ in block["columns"]}
+    return out
+
+
+def banner_groups(respondents: pd.DataFrame, banners: list[dict], with_rest: bool = False) -> list[tuple[str, pd.DataFrame]]:
+    """Each banner column's respondents: those who chose one of its choices (a net where they overlap another
+    column's); with ``with_rest``, after each column of a banner that is compared with the total, everyone else."""
+    columns = []
+    for b in banners:
+        answers = respondents[b["question"]].astype("object")
+        for c in b["columns"]:
+            chosen = answers.isin(c["choices"]).to_numpy(dtype=bool)
+            columns.append((f"{b['id']}:{c['id']}", respondents[chosen]))
+            if with_rest and b["compare_total"]:
+                columns.append((f"{b['id']}:{c['id']}{REST}", respondents[~chosen]))
     return columns
 
 
@@ -164,43 +220,57 @@ def question_rows(
     return rows
 
 
-def pairwise_tests(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataFrame:
-    """Every pair of tiers on every answer: the test (z or Fisher), its raw and adjusted p-value,
-    the letter of the significantly higher tier, or why the pair is not tested (the question that
-    defines the tiers, ``tiers["question"]``, is not: comparing tiers there tests the tier rule).
+def pairwise_tests(table: pd.DataFrame, tiers: dict, settings: dict, banners: list[dict] = ()) -> pd.DataFrame:
+    """Every pair of columns of a block (the tiers, each banner) on every answer: the test (z or Fisher),
+    its raw and adjusted p-value, the letter of the significantly higher column, or why the pair is not
+    tested (the question that defines the block is not: comparing tiers there tests the tier rule;
+    nor are two banner columns sharing respondents). Where the table holds a banner column's rest of the
+    sample (``crosstab`` does, before it drops them), each column against it too (``letter_b`` "rest").
 
     The p-values are adjusted by ``statistics.correction`` together within a family
-    (``statistics.family``): one answer's pairs, one question's, or all of them.
+    (``statistics.family``: one answer's pairs, one question's, or all of them) of one block;
+    the comparisons with the total form families of their own.
 
     A weighted crosstab (one with ``effective_base``) is tested on the weighted shares and
     the effective bases (``WEIGHTED_PAIR_COLUMNS``); which pairs are tested still follows the
     unweighted counts and bases.
     """
-    tier_ids = [level["id"] for level in tiers["levels"]]
-    letters = dict(zip(tier_ids, column_letters(len(tier_ids))))
     family_of = FAMILIES[settings["family"]]
     weighted = "effective_base" in table
-    cells = table[table["kind"].isin([CHOICE, NONSUBSTANTIVE]) & table["column"].isin(tier_ids)]
+    cells = table[table["kind"].isin([CHOICE, NONSUBSTANTIVE]) & (table["column"] != TOTAL)]
     keys = list(zip(cells["question"], cells["choice"], cells["column"]))
     numbers = dict(zip(keys, zip(cells["count"].astype(int), cells["base"].astype(int))))
     if weighted:
         numbers_tested = dict(zip(keys, zip(cells["pct"] / 100 * cells["effective_base"], cells["effective_base"])))
     kinds = {(q, c): kind for (q, c, _), kind in zip(keys, cells["kind"])}
-    pairs = []
+    pairs, every = [], blocks(tiers, list(banners))
     for (question, choice), kind in kinds.items():
-        always = TIER_QUESTION if question == tiers["question"] else NOT_SUBSTANTIVE if kind == NONSUBSTANTIVE else ""
-        for a, b in combinations(tier_ids, 2):
-            (xa, na), (xb, nb) = numbers[(question, choice, a)], numbers[(question, choice, b)]
-            why = always or untestable(xa, na, xb, nb, settings["min_base"])
-            tested = (xa, na, xb, nb)
-            if weighted:
-                (ea, ma), (eb, mb) = numbers_tested[(question, choice, a)], numbers_tested[(question, choice, b)]
-                tested = (ea, ma, eb, mb)
-            test, z, p = ("", float("nan"), float("nan")) if why else pair_test(*tested)
-            pair = [question, choice, family_of(question, choice), letters[a], a, xa, na, letters[b], b, xb, nb, why, test, z, p]
-            if weighted:
-                pair += [100 * ea / ma if ma else float("nan"), ma, 100 * eb / mb if mb else float("nan"), mb]
-            pairs.append(pair)
+        for block in every:
+            letters, family = block["letters"], family_of(question, choice)
+            always = block["why"] if question == block["question"] else NOT_SUBSTANTIVE if kind == NONSUBSTANTIVE else ""
+            choices = {column: set(chosen) for column, _, chosen in block["columns"]}
+            compared = [(a, b, letters[b], family) for a, b in combinations(list(choices), 2)]
+            if block["id"] != TIERS:
+                compared = [(a, b, letter, f"{block['id']}|{family}") for a, b, letter, family in compared]
+            if block["compare_total"]:
+                compared += [
+                    (a, a + REST, "rest", f"{block['id']}|total|{family}")
+                    for a in choices
+                    if (question, choice, a + REST) in numbers
+                ]
+            for a, b, letter_b, family_ in compared:
+                (xa, na), (xb, nb) = numbers[(question, choice, a)], numbers[(question, choice, b)]
+                overlap = OVERLAP if b in choices and choices[a] & choices[b] else ""
+                why = always or overlap or untestable(xa, na, xb, nb, settings["min_base"])
+                tested = (xa, na, xb, nb)
+                if weighted:
+                    (ea, ma), (eb, mb) = numbers_tested[(question, choice, a)], numbers_tested[(question, choice, b)]
+                    tested = (ea, ma, eb, mb)
+                test, z, p = ("", float("nan"), float("nan")) if why else pair_test(*tested)
+                pair = [question, choice, family_, letters[a], a, xa, na, letter_b, b, xb, nb, why, test, z, p]
+                if weighted:
+                    pair += [100 * ea / ma if ma else float("nan"), ma, 100 * eb / mb if mb else float("nan"), mb]
+                pairs.append(pair)
     extra = WEIGHTED_PAIR_COLUMNS if weighted else []
     frame = pd.DataFrame(pairs, columns=PAIR_COLUMNS[:-2] + extra)
     frame["p_adjusted"] = float("nan")
@@ -217,8 +287,9 @@ def pairwise_tests(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataF
     return frame[PAIR_COLUMNS + extra]
 
 
-def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataFrame:
-    """Wilson intervals, column letters, significance letters, untested pairs and base flags.
+def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict, banners: list[dict] = ()) -> pd.DataFrame:
+    """Wilson intervals, column letters, significance letters, untested pairs and base flags;
+    with banners, each column's block and its comparison with the total (``BANNER_COLUMNS``).
 
     In a weighted crosstab (one with ``effective_base``) the intervals are of the weighted
     share on the effective base; the flags stay on the unweighted base.
@@ -234,14 +305,25 @@ def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataF
     ]
     table["ci_low"] = [100 * low for low, _ in intervals]
     table["ci_high"] = [100 * high for _, high in intervals]
-    tier_ids = [level["id"] for level in tiers["levels"]]
-    letters = dict(zip(tier_ids, column_letters(len(tier_ids))))
-    table["letter"] = table["column"].map(letters).fillna("")
+    letters = {column: letter for block in blocks(tiers, list(banners)) for column, letter in block["letters"].items()}
+    table["letter"] = [letters.get(column, "") for column in table["column"]]
     table["flag"] = ""
     table.loc[shares & (table["base"] < settings["caution_base"]), "flag"] = CAUTION
     table.loc[shares & (table["base"] < settings["min_base"]), "flag"] = NOT_TESTED
-    higher, untested = {}, {}  # (question, choice, letter) -> other letters
-    for pair in pairwise_tests(table, tiers, settings).itertuples():
+    higher, untested, vs_total = {}, {}, {}  # (question, choice, letter) -> other letters; (question, choice, column) -> result
+    for pair in pairwise_tests(table, tiers, settings, banners).itertuples():
+        if pair.letter_b == "rest":
+            result = (
+                NOT_TESTED
+                if pair.not_tested
+                else ""
+                if not pair.higher
+                else "higher"
+                if pair.higher == pair.letter_a
+                else "lower"
+            )
+            vs_total[(pair.question, pair.choice, pair.column_a)] = result
+            continue
         for mine, other in ((pair.letter_a, pair.letter_b), (pair.letter_b, pair.letter_a)):
             key = (pair.question, pair.choice, mine)
             if pair.not_tested:
@@ -252,26 +334,34 @@ def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict) -> pd.DataF
     table["higher_than"] = ["".join(sorted(higher.get(key, []))) for key in keys]
     table["not_tested"] = ["".join(letter for letter, _ in sorted(untested.get(key, []))) for key in keys]
     table["not_tested_why"] = [" ".join(f"{letter}={why}" for letter, why in sorted(untested.get(key, []))) for key in keys]
+    if banners:
+        block_of = {column: block["id"] for block in blocks(tiers, list(banners)) for column in block["letters"]}
+        table["banner"] = [block_of.get(column, TOTAL) for column in table["column"]]
+        table["vs_total"] = [vs_total.get(key, "") for key in zip(table["question"], table["choice"], table["column"])]
     return table
 
 
-def crosstab(respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> pd.DataFrame:
-    """Every closed question (each statement of a grid) by total and tier (the configuration's
-    ``tiers``), nets after the answers, with its statistics.
+def crosstab(
+    respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict, banners: list[dict] = ()
+) -> pd.DataFrame:
+    """Every closed question (each statement of a grid) by total, tier (the configuration's
+    ``tiers``) and banner column (its ``banners``), nets after the answers, with its statistics.
 
-    Weighted where the respondents have a ``weight`` column: then ``WEIGHTED_COLUMNS`` follow ``COLUMNS``.
+    Weighted where the respondents have a ``weight`` column: then ``WEIGHTED_COLUMNS`` follow ``COLUMNS``;
+    ``BANNER_COLUMNS`` follow where there are banners.
     """
     weight = WEIGHT if WEIGHT in respondents else None
-    extra = WEIGHTED_COLUMNS if weight else []
-    columns = banner(respondents, tiers["levels"])
+    extra = (WEIGHTED_COLUMNS if weight else []) + (BANNER_COLUMNS if banners else [])
+    columns = banner(respondents, tiers["levels"]) + banner_groups(respondents, list(banners), with_rest=True)
     rows = [
         row
         for question in codebook.tabulated
         for column, group in columns
         for row in _question_rows(question, column, group, weight, len(respondents))
     ]
-    table = pd.DataFrame(rows, columns=COLUMNS[: COLUMNS.index("pct") + 1] + extra)
-    return add_statistics(table, tiers, settings)[COLUMNS + extra]
+    table = pd.DataFrame(rows, columns=COLUMNS[: COLUMNS.index("pct") + 1] + (WEIGHTED_COLUMNS if weight else []))
+    table = add_statistics(table, tiers, settings, banners)
+    return table[~table["column"].str.endswith(REST)].reset_index(drop=True)[COLUMNS + extra]
 
 
 def _question_rows(question: Question, column: str, group: pd.DataFrame, weight: str | None, sample_size: int) -> list[dict]:
@@ -293,7 +383,7 @@ def _question_rows(question: Question, column: str, group: pd.DataFrame, weight:
 
 
 def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> pd.DataFrame:
-    """A chi-square test of independence of tier and answer, per single-choice question.
+    """A chi-square test of independence of tier and answer, per single-choice question (none without tiers).
 
     The question that defines the tiers is left out: it depends on them by construction.
     Where Cochran's rule fails, the p-value is a Monte Carlo one (``stats.chi_square``) of
@@ -303,7 +393,7 @@ def chi_square_tests(table: pd.DataFrame, codebook: Codebook, tiers: dict, setti
     simulations = settings["chi_square_simulations"]
     tier_ids = [level["id"] for level in tiers["levels"]]
     rows = []
-    for question in codebook.tabulated:
+    for question in codebook.tabulated if tier_ids else []:  # without tiers, nothing to test
         if question.multi or question.id == tiers["question"]:
             continue
         answers = (table["kind"] == CHOICE) & ~table["choice"].str.startswith(NET)  # a net adds up answers already counted

@@ -682,8 +682,9 @@ def assign_ids(items: list[Item]) -> None:
             statement.id = unique(slug(statement.text), rows, f"s{slug(statement.key) or len(rows) + 1}")
 
 
-def pick_banner(items: list[Item], banner: str | None) -> tuple[Item, str]:
-    """The question whose choices are the tiers, and how it was chosen."""
+def pick_banner(items: list[Item], banner: str | None) -> tuple[Item | None, str]:
+    """The question whose choices are the tiers, and how it was chosen; None (and why) where no
+    question can make tiers and none was named: the study is then drafted total-only."""
     drafted = [i for i in items if not i.reason]
     if banner is not None:
         item = next((i for i in drafted if banner in (i.key, i.id, i.column, i.import_id)), None)
@@ -712,11 +713,7 @@ def pick_banner(items: list[Item], banner: str | None) -> tuple[Item, str]:
             row.id = f"{item.id}.{first.id}"
             why = f"no --banner given and no single-choice question: the first statement of the first matrix with 2 to {MAX_BANNER} answers"
             return row, why
-    raise SurveyError(
-        f"no single-choice question with 2 to {MAX_BANNER} choices to define the tiers, which the report needs "
-        f"(drafted: {', '.join(f'{i.key} ({i.kind}, {len(i.choices)} choices)' for i in drafted) or 'none'})",
-        expected="--banner QUESTION naming a single-choice question, or an export where one has several answers",
-    )
+    return None, f"no single-choice question with 2 to {MAX_BANNER} choices to define tiers"
 
 
 def substantive(item: Item) -> list[Choice]:
@@ -772,7 +769,7 @@ class Draft:
     export: str  # as config.yaml names it
     header: Header
     items: list[Item]
-    banner: Item
+    banner: Item | None  # None: no tiers, a total-only study
     banner_why: str
     title: str
     source: str  # what the questions were drafted from
@@ -789,8 +786,6 @@ class Draft:
 def config_yaml(d: Draft) -> str:
     columns = set(d.header.columns)
     legacy = d.header.platform == "qualtrics_legacy"
-    levels = substantive(d.banner)
-    ids = tier_ids(levels)
     statuses = status_codes(d.header)
     drop = [1, 2]
     status_note = ""
@@ -816,7 +811,6 @@ def config_yaml(d: Draft) -> str:
             "    max_share_of_median: 0.4"
         )
     minimum = max(1, min(MIN_RESPONDENTS, len(d.header.rows)))
-    tiers = "\n".join(f"    - {q({'id': tid, 'label': c.label, 'choices': [c.id]})}" for tid, c in zip(ids, levels))
     return f"""\
 # A study drafted by `surveyreport init` from {d.source}.
 # Refine it, then build: snakemake --cores 2 --config study={d.name}
@@ -845,14 +839,7 @@ cleaning:
   exclusions:
 {chr(10).join(rules) if rules else "    []"}
 
-tiers:
-  # The groups every table and chart compares: one per answer to {d.banner.key!r}
-  # ({d.banner_why}).
-  # Merge answers into fewer, larger tiers where you can.
-  question: {d.banner.id}
-  label: {q("answer to “" + short(d.banner.text, 60) + "”")}
-  levels:
-{tiers}
+{tiers_yaml(d)}
 
 statistics:
   confidence: 0.95
@@ -863,6 +850,27 @@ statistics:
   caution_base: 50
   chi_square_simulations: 10000
 """
+
+
+def tiers_yaml(d: Draft) -> str:
+    """The ``tiers:`` block of config.yaml; without a banner question, a comment saying the study is total-only."""
+    if d.banner is None:
+        return (
+            f"# No tiers: {d.banner_why}, so the report gives the total only\n"
+            "# (no group comparisons). To compare groups, add a tiers: block (config/README.md, Tiers)\n"
+            "# or draft again with --banner QUESTION."
+        )
+    levels = substantive(d.banner)
+    tiers = "\n".join(f"    - {q({'id': tid, 'label': c.label, 'choices': [c.id]})}" for tid, c in zip(tier_ids(levels), levels))
+    return f"""\
+tiers:
+  # The groups every table and chart compares: one per answer to {d.banner.key!r}
+  # ({d.banner_why}).
+  # Merge answers into fewer, larger tiers where you can.
+  question: {d.banner.id}
+  label: {q("answer to “" + short(d.banner.text, 60) + "”")}
+  levels:
+{tiers}"""
 
 
 def _question_yaml(item: Item) -> str:
@@ -942,9 +950,9 @@ SUBTITLES = {
 
 
 def report_yaml(d: Draft) -> str:
-    ids = tier_ids(substantive(d.banner))
+    ids = tier_ids(substantive(d.banner)) if d.banner is not None else []
     palette = "\n".join([f"    total: {q(TOTAL_COLOUR)}", *(f"    {t}: {q(PALETTE[n])}" for n, t in enumerate(ids))])
-    hatches = "\n".join(f"    {t}: {q(HATCHES[n])}" for n, t in enumerate(ids))
+    hatches = "\n" + "\n".join(f"    {t}: {q(HATCHES[n])}" for n, t in enumerate(ids)) if ids else " {}"
     exhibits = []
     for item in (i for i in d.drafted if i.charted):
         if not item.closed:
@@ -961,10 +969,11 @@ def report_yaml(d: Draft) -> str:
             f"    headline: {q(short(item.text or item.key))}\n"
             f"    subtitle: {q('% of respondents who ' + verb)}"
         )
-    first = next((i for i in d.drafted if i.closed and not i.statements), d.banner)
+    first = next((i for i in d.drafted if i.closed and not i.statements), d.banner) or next(i for i in d.drafted if i.choices)
+    by_tier = "`by: tier` compares the tiers" if ids else "the study has no tiers to compare"
     return f"""\
 # What the report shows, drafted by `surveyreport init`: one chart per closed question,
-# of all respondents (`by: tier` compares the tiers). Rewrite each headline as what the
+# of all respondents ({by_tier}). Rewrite each headline as what the
 # chart shows; a headline that asserts something declares it under `claims`
 # (config/README.md, report.yaml).
 
@@ -977,8 +986,7 @@ style:
   # Okabe-Ito colours, told apart with colour-blindness, and a hatch per tier.
   palette:
 {palette}
-  hatches:
-{hatches}
+  hatches:{hatches}
 
 exhibits:
 {chr(10).join(exhibits)}
@@ -1022,7 +1030,10 @@ def inventory(items: list[Item]) -> list[str]:
 def summary(d: Draft) -> list[str]:
     lines = [f"drafted config/{d.name}/ from {d.source}: {len(d.drafted)} question(s), {len(d.skipped)} not drafted"]
     lines += inventory(d.items)
-    lines.append(f"  tiers: the answers to {d.banner.key} ({d.banner_why})")
+    if d.banner is None:
+        lines.append(f"  no tiers: {d.banner_why}; the report gives the total only (no group comparisons)")
+    else:
+        lines.append(f"  tiers: the answers to {d.banner.key} ({d.banner_why})")
     lines.append(f"build it: snakemake --cores 2 --config study={d.name}")
     return lines
 

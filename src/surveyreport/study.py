@@ -20,6 +20,7 @@ from snakemake.utils import update_config
 from .codebook import Codebook, Question, parse_codebook
 from .configuration import load_valid, load_yaml, validate
 from .errors import SurveyError, file_problem
+from .tiers import banner_columns, tier_rule
 from .weights import target_problems
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
@@ -62,6 +63,7 @@ def load_study(root: str | Path, name: object, overrides: dict, schemas: str | P
     config = load_yaml(path, "the study configuration")
     update_config(config, overrides)  # nested mappings key by key, as Snakemake merges --config
     validate(config, schemas / "config.schema.yaml", f"the study configuration {path}" + (" with --config" if overrides else ""))
+    config["tiers"] = tier_rule(config)
     report_path, codebook_path, figures_path = folder / "report.yaml", folder / "codebook.yaml", folder / "published_figures.yaml"
     report = load_valid(report_path, schemas / "report.schema.yaml", "the report configuration")
     raw = load_valid(codebook_path, schemas / "codebook.schema.yaml", "the codebook")
@@ -79,6 +81,7 @@ def load_study(root: str | Path, name: object, overrides: dict, schemas: str | P
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise SurveyError(problems[0] + more)
+    config["banners"] = [banner_columns(banner, codebook) for banner in config["banners"]]
     return Study(str(name), folder, config, report, codebook_path, figures_path if figures is not None else None)
 
 
@@ -110,10 +113,10 @@ def _choices(question: Question, choices: list, where: str) -> Iterator[str]:
 def config_references(config: dict, codebook: Codebook) -> Iterator[str]:
     """Tiers, recodes, exclusion rules and weight targets name questions and choices of the codebook."""
     tiers = config["tiers"]
-    question = _question(codebook, tiers["question"], "tiers.question")
+    question = _question(codebook, tiers["question"], "tiers.question") if tiers["levels"] else None
     if isinstance(question, str):
         yield question
-    else:
+    elif question is not None:
         for i, level in enumerate(tiers["levels"]):
             yield from _choices(question, level["choices"], f"tiers.levels[{i}].choices")
     for i, rule in enumerate(config["cleaning"].get("recode_other", [])):
@@ -132,8 +135,43 @@ def config_references(config: dict, codebook: Codebook) -> Iterator[str]:
                 yield question
             elif "choices" in rule:
                 yield from _choices(question, rule["choices"], f"cleaning.exclusions[{i}].choices")
+    yield from banner_problems(config["banners"], codebook)
+    columns = len(tiers["levels"]) + sum(len(b.get("columns") or []) or len(_choices_of(codebook, b)) for b in config["banners"])
+    if columns > MAX_LETTERS:
+        yield f"banners: {columns} columns with the tiers; a table letters {MAX_LETTERS} at most (A to Z)"
     if "weights" in config:
         yield from target_problems(config["weights"], codebook)
+
+
+MAX_LETTERS = 26  # the columns of the tiers and banners together: one letter each
+
+
+def _choices_of(codebook: Codebook, banner: dict) -> tuple:
+    """The substantive choices of a banner's question (none where it is not a question of the codebook)."""
+    question = _question(codebook, banner["question"], "")
+    return () if isinstance(question, str) else question.substantive
+
+
+def banner_problems(banners: list[dict], codebook: Codebook) -> Iterator[str]:
+    """Each banner: a new id, a single-choice question, columns of its choices with ids of their own."""
+    seen = set()
+    for i, banner in enumerate(banners):
+        where = f"banners[{i}]"
+        if banner["id"] in seen | {"tiers", "total"}:
+            yield f"{where}.id: {banner['id']!r} is taken (ids of banners are unique; tiers and total are the report's)"
+        seen.add(banner["id"])
+        question = _question(codebook, banner["question"], f"{where}.question")
+        if isinstance(question, str):
+            yield question
+            continue
+        if question.multi or question.statements or not question.choices:
+            yield f"{where}.question: {question.id!r} is a {question.type} question; a banner needs a single-choice one"
+            continue
+        ids = [column["id"] for column in banner.get("columns", [])]
+        if len(set(ids)) < len(ids):
+            yield f"{where}.columns: two columns have the id {next(c for c in ids if ids.count(c) > 1)!r}"
+        for j, column in enumerate(banner.get("columns", [])):
+            yield from _choices(question, column["choices"], f"{where}.columns[{j}].choices")
 
 
 PLATFORM_NAMES = {
@@ -191,7 +229,10 @@ def checks_references(checks: list[dict], where: str, tiers: dict, codebook: Cod
         if nested is not None:  # a published figure: its checks
             yield from checks_references(nested, f"{place}.checks", tiers, codebook)
             continue
-        for tier in ([item["tier"]] if "tier" in item else []) + list(item.get("tiers", [])):
+        named = ([item["tier"]] if "tier" in item else []) + list(item.get("tiers", []))
+        if named and not tier_ids:
+            yield f"{place}: names tier {str(named[0])[:60]!r}, but the study has no tiers (config.yaml has no tiers: block)"
+        for tier in named if tier_ids else []:
             if tier not in tier_ids:
                 yield f"{place}: {str(tier)[:60]!r} is not a tier ({', '.join(sorted(tier_ids))})"
         if "question" not in item:
@@ -217,6 +258,8 @@ def report_references(report: dict, tiers: dict, codebook: Codebook) -> Iterator
             yield f"style.{key}: no entry for {', '.join(missing)} (every tier needs one)"
     for kind in ("exhibits", "findings", "practices"):
         for i, item in enumerate(report.get(kind, [])):
+            if kind == "exhibits" and item["by"] == "tier" and not tier_ids:
+                yield f"exhibits[{i}].by: 'tier', but the study has no tiers (config.yaml has no tiers: block): by: total"
             if kind == "exhibits":
                 question = _question(codebook, item["question"], f"exhibits[{i}].question")
                 if isinstance(question, str):

@@ -1,4 +1,9 @@
-"""Tiers: groups of respondents defined by their answer to one rating question."""
+"""Tiers: groups of respondents defined by their answer to one rating question.
+
+A study without a ``tiers:`` block has the rule ``NO_TIERS``: no groups, a total-only report.
+Banners (``banners:``) are further breaks of the appendix and the workbook; ``banner_columns``
+completes one: a column per substantive choice of its question unless it groups them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,14 @@ import pandas as pd
 from .codebook import Codebook
 from .errors import SurveyError
 from .tidy import TIER
+
+# The tier rule of a study that configures none: no question, no groups (the report gives the total only).
+NO_TIERS = {"question": None, "label": "", "levels": []}
+
+
+def tier_rule(config: dict) -> dict:
+    """The study's tier rule, ``NO_TIERS`` where its configuration has no ``tiers:`` block."""
+    return config.get("tiers") or NO_TIERS
 
 
 def check_tier_rule(rule: dict, codebook: Codebook) -> None:
@@ -25,10 +38,23 @@ def check_tier_rule(rule: dict, codebook: Codebook) -> None:
 
 
 def assign_tiers(respondents: pd.DataFrame, rule: dict, codebook: Codebook) -> pd.DataFrame:
-    """Add the ``tier`` column: a tier id, or missing for respondents the rule leaves out."""
+    """Add the ``tier`` column: a tier id, or missing for respondents the rule leaves out (everyone, without tiers)."""
+    tiered = respondents.copy()
+    if not rule["levels"]:
+        tiered[TIER] = pd.Series(pd.NA, index=respondents.index, dtype="string")
+        return tiered
     check_tier_rule(rule, codebook)
     tier_of = {choice: level["id"] for level in rule["levels"] for choice in level["choices"]}
     answers = respondents[rule["question"]].astype("object")
-    tiered = respondents.copy()
     tiered[TIER] = answers.map(tier_of).astype("string")
     return tiered
+
+
+def banner_columns(banner: dict, codebook: Codebook) -> dict:
+    """The banner with its ``columns`` (one per substantive choice where none are configured) and ``compare_total``."""
+    columns = banner.get("columns") or [
+        {"id": choice.id, "label": choice.label, "choices": [choice.id]}
+        for choice in codebook.question(banner["question"]).substantive
+    ]
+    label = banner.get("label") or banner["id"].replace("_", " ").capitalize()
+    return {**banner, "label": label, "columns": columns, "compare_total": banner.get("compare_total", False)}

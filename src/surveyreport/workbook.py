@@ -10,14 +10,17 @@ import xlsxwriter
 
 from .codebook import Codebook
 from .crosstab import (
+    BANNER_QUESTION,
     CAUTION,
     CHOICE,
     NO_ANSWER,
     NONSUBSTANTIVE,
     NOT_SUBSTANTIVE,
     NOT_TESTED,
+    OVERLAP,
     TIER_QUESTION,
     TOTAL,
+    blocks,
     pairwise_tests,
 )
 from .stats import NO_VARIATION, SMALL_BASE
@@ -27,6 +30,8 @@ UNTESTED = {
     SMALL_BASE: "a base is under the minimum",
     NO_VARIATION: "both shares 0% or both 100%: no difference to test",
     TIER_QUESTION: "the question defines the tiers",
+    BANNER_QUESTION: "the question defines the banner",
+    OVERLAP: "the columns share respondents (a net and a column it holds)",
     NOT_SUBSTANTIVE: "not a substantive answer",
 }
 
@@ -43,6 +48,8 @@ def _family(statistics: dict, pairs: pd.DataFrame, question: str) -> str:
 
 
 def _letters_note(question, pairs: pd.DataFrame, statistics: dict, letters: str) -> str:
+    if not letters:
+        return "No letters: the study has no tiers, so the total is not compared with any group."
     if pairs.loc[pairs["question"] == question.id, "not_tested"].eq(TIER_QUESTION).all():
         return "No letters: this question defines the tiers, so comparing them on it would test the tier rule itself."
     return (
@@ -51,7 +58,14 @@ def _letters_note(question, pairs: pd.DataFrame, statistics: dict, letters: str)
         f"two-sided, alpha {statistics['alpha']} after {CORRECTION_NAMES[statistics['correction']]} correction "
         f"{_family(statistics, pairs, question.id)}. No test where a base is under {statistics['min_base']} or both "
         "shares are 0% or both 100%. Every pair, with its raw and adjusted p-value: sheet 'Pairwise tests'."
+        + (BANNERS_NOTE if pairs["family"].str.contains("|", regex=False).any() else "")
     )
+
+
+BANNERS_NOTE = (
+    " Columns are compared within their block only (the tiers, each banner), each block's p-values corrected apart;"
+    " 'vs total' (+ higher, - lower) compares a banner column with the rest of the sample (the part-whole comparison)."
+)
 
 
 def _notes(question, tests: pd.DataFrame, pairs: pd.DataFrame, statistics: dict, letters: str) -> list[str]:
@@ -156,10 +170,12 @@ def write_workbook(
     path: str | Path,
     scores: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     weighting: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    banners: list[dict] = (),
 ) -> None:
     """Write the workbook to ``path`` (the crosstab stage makes it atomic); its date is ``created`` (from the data), never the clock.
 
     ``weighting``: a weighted study's summary and target table (``weights.rake``), for a sheet 'Weights'.
+    ``banners``: the configuration's (completed), their columns after the tiers', side by side.
     """
     book = xlsxwriter.Workbook(str(path))
     book.set_properties({"title": f"{title}: crosstabs", "created": created})
@@ -169,11 +185,13 @@ def write_workbook(
     percent = book.add_format({"num_format": "0%", "align": "right"})
     muted = book.add_format({"font_color": "#666666", "align": "right", "font_size": 9})
     base_format = book.add_format({"bold": True, "top": 1})
+    labels = {f"{b['id']}:{c['id']}": f"{b['label']}: {c['label']}" for b in banners for c in b["columns"]}
+    labels |= {level["id"]: level["label"] for level in tiers["levels"]}
     columns = [(TOTAL, "Total", "")] + [
-        (level["id"], level["label"], letter) for level, letter in zip(tiers["levels"], "ABCDEFGHIJ")
+        (column, labels[column], letter) for block in blocks(tiers, list(banners)) for column, letter in block["letters"].items()
     ]
     letters = ", ".join(f"{letter} {label.lower()}" for _, label, letter in columns[1:])
-    pairs = pairwise_tests(table, tiers, statistics)
+    pairs = pairwise_tests(table, tiers, statistics, banners)
 
     contents = book.add_worksheet("Contents")
     contents.set_column(0, 0, 22)
@@ -185,7 +203,7 @@ def write_workbook(
         contents.write_url(row, 0, f"internal:'{names[question.id]}'!A1", string=names[question.id])
         contents.write(row, 1, f"{question.text} — {question.statement}" if question.parent else question.text)
     contents.write_url(row + 1, 0, "internal:'Pairwise tests'!A1", string="Pairwise tests")
-    contents.write(row + 1, 1, "Every pair of tiers on every answer: the test, its raw and adjusted p-value, the result")
+    contents.write(row + 1, 1, PAIRS_CONTENTS if letters else "None: the study has no tiers to compare")
     scored = scores is not None and not scores[0].empty
     if scored:
         for offset, (name, what) in enumerate(SCORE_SHEETS.items(), start=2):
@@ -223,7 +241,7 @@ def write_workbook(
                     share = cell["pct"] / 100 if weighting else cell["count"] / cell["base"]
                     sheet.write_number(row, first, share, percent)
                     sheet.write(row, first + 1, f"{cell['ci_low']:.0f}–{cell['ci_high']:.0f}", muted)
-                sheet.write(row, first + 2, cell["higher_than"] or "")
+                sheet.write(row, first + 2, (cell["higher_than"] or "") + VS_TOTAL.get(cell.get("vs_total", ""), ""))
             row += 1
         for label, kind in (("Base (answered)", CHOICE), ("No answer (not in base)", NO_ANSWER)):
             sheet.write(row, 0, label, base_format if kind == CHOICE else None)
@@ -256,6 +274,8 @@ def write_workbook(
     book.close()
 
 
+VS_TOTAL = {"higher": " +", "lower": " -"}  # a banner column's share against the rest of the sample
+PAIRS_CONTENTS = "Every pair of tiers on every answer: the test, its raw and adjusted p-value, the result"
 SCORE_SHEETS = {
     "Scores": "Means (numbers, scales, ranks) and net promoter scores by tier: n, value, sd, median, interval, letters",
     "Score tests": "Every pair of tiers on every score: Welch's t-test (means) or z-test (NPS), raw and adjusted p-value",

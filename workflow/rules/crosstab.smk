@@ -29,6 +29,7 @@ rule crosstab:
         "../envs/surveyreport.yaml"
     params:
         tiers=config["tiers"],
+        banners=config["banners"],
         statistics=config["statistics"],
         title=config["about"]["title"],
     script:

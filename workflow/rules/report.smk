@@ -34,7 +34,7 @@ rule render:
     params:
         config={
             "study": config["about"],
-            **{k: config[k] for k in ("cleaning", "tiers", "statistics")},
+            **{k: config[k] for k in ("cleaning", "tiers", "banners", "statistics")},
             "commit": COMMIT,
         },
         report=REPORT,
