@@ -285,6 +285,11 @@ def test_banners_build_beside_the_tiers(bannered, build):
     html = (bannered / "report.html").read_text(encoding="utf-8")
     assert html.count('id="tab-tools') == 3 and "(continued) Which tools" in html and "Region: Americas" in html
     assert "the part-whole comparison" in html
+    tests = [
+        pd.read_csv(folder / "ledger.csv").query("kind == 'pairwise tests'")["value"].tolist()
+        for folder in (bannered, build / RESULTS)
+    ]
+    assert tests[0] == tests[1]  # the methodology counts the tiers' tests, as without banners
 
 
 @pytest.mark.parametrize(

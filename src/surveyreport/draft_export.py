@@ -27,10 +27,8 @@ from .draft import (
     pick_banner,
     q,
     report_yaml,
-    short,
-    substantive,
     summary,
-    tier_ids,
+    tiers_yaml,
 )
 from .errors import SurveyError
 
@@ -124,8 +122,6 @@ def _rules(d: Draft, source: Source) -> list[str]:
 def config_yaml(d: Draft, source: Source) -> str:
     platform = d.header.platform
     rows = len(d.header.rows)
-    levels = substantive(d.banner)
-    tiers = "\n".join(f"    - {q({'id': tid, 'label': c.label, 'choices': [c.id]})}" for tid, c in zip(tier_ids(levels), levels))
     rules = _rules(d, source)
     return f"""\
 # A study drafted by `surveyreport init` from {d.source} ({PLATFORMS[platform]}).
@@ -154,14 +150,7 @@ cleaning:
   # Only rules whose fields the export has.
   exclusions:{chr(10) + chr(10).join(rules) if rules else " []"}
 
-tiers:
-  # The groups every table and chart compares: one per answer to {d.banner.key!r}
-  # ({d.banner_why}).
-  # Merge answers into fewer, larger tiers where you can.
-  question: {d.banner.id}
-  label: {q("answer to “" + short(d.banner.text, 60) + "”")}
-  levels:
-{tiers}
+{tiers_yaml(d)}
 
 statistics:
   confidence: 0.95

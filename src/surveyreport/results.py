@@ -16,7 +16,7 @@ from fractions import Fraction
 import pandas as pd
 
 from .codebook import NET, Codebook
-from .crosstab import CHOICE, NO_ANSWER, TOTAL, WEIGHTED_COLUMNS
+from .crosstab import CHOICE, NO_ANSWER, TIERS, TOTAL, WEIGHTED_COLUMNS
 from .errors import SurveyError
 from .ledger import Count
 from .stats import ratio_interval
@@ -295,7 +295,10 @@ class Results:
 
     def pairwise_tests(self) -> Count:
         """How many pairs of tiers were tested, over every answer of every question."""
-        cells = self.crosstab[self.crosstab["letter"].fillna("").ne("") & self.crosstab["kind"].ne(NO_ANSWER)]
+        table = self.crosstab
+        if "banner" in table:  # other banners' blocks are tested within themselves: not tiers
+            table = table[table["banner"] == TIERS]
+        cells = table[table["letter"].fillna("").ne("") & table["kind"].ne(NO_ANSWER)]
         partners = cells["letter"].nunique() - 1
         tested = partners - cells["not_tested"].fillna("").str.len()
         return Count(tested.sum() // 2, "pairwise tests", source="crosstab: letters and not_tested")
