@@ -50,8 +50,8 @@ def untiered_copy(folder: Path) -> None:
     (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     report = yaml.safe_load((folder / "report.yaml").read_text(encoding="utf-8"))
     report.pop("template")
-    for kind in ("exhibits", "findings", "practices"):
-        report[kind] = [item for item in report[kind] if not _compares_tiers(item)]
+    for kind in ("exhibits", "findings", "practices", "sentences"):
+        report[kind] = [item for item in report.get(kind, []) if not _compares_tiers(item)]
     (folder / "report.yaml").write_text(yaml.safe_dump(report, sort_keys=False, allow_unicode=True), encoding="utf-8")
     for name in ("report.html.j2", "published_figures.yaml"):
         (folder / name).unlink()
@@ -104,6 +104,24 @@ def test_the_first_study_without_tiers_builds_a_total_only_report(untiered):
                 }  # fmt: skip
             ),
             "names tier 'very_effective', but the study has no tiers",
+        ),
+        (
+            lambda report: report.setdefault("sentences", []).append(
+                {
+                    "id": "x",
+                    "says": "X",
+                    "claims": [
+                        {
+                            "measure": "ratio",
+                            "question": "sourcing",
+                            "choice": "customized",
+                            "tiers": ["very_effective", "ineffective"],
+                            "at_least": 2,
+                        }
+                    ],
+                }
+            ),  # fmt: skip
+            "sentences[10].claims[0]: names tier 'very_effective', but the study has no tiers",
         ),
     ],
 )

@@ -256,7 +256,7 @@ def report_references(report: dict, tiers: dict, codebook: Codebook) -> Iterator
         missing = [t for t in needed if t not in style[key]]
         if missing:
             yield f"style.{key}: no entry for {', '.join(missing)} (every tier needs one)"
-    for kind in ("exhibits", "findings", "practices"):
+    for kind in ("exhibits", "findings", "practices", "sentences"):
         for i, item in enumerate(report.get(kind, [])):
             if kind == "exhibits" and item["by"] == "tier" and not tier_ids:
                 yield f"exhibits[{i}].by: 'tier', but the study has no tiers (config.yaml has no tiers: block): by: total"
