@@ -105,7 +105,7 @@ def test_slurm_run_gives_the_local_report_bytes(cluster, request, tmp_path):
         "--workflow-profile", "profiles/slurm",
         "--slurm-no-account",
         "--slurm-status-command", "squeue",
-        "--slurm-init-seconds-before-status-checks", "2",
+        "--slurm-init-seconds-before-status-checks", "6",
         "--latency-wait", "5",
     )  # fmt: skip
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
