@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 CORES ?= 4
-# Test processes (pytest-xdist): the three slowest modules start at once, each on its own worker
+# Test processes (pytest-xdist): the slowest modules are dealt out first, longest first, one module a worker
 # (tests/conftest.py); on two cores a third worker pays, as the SLURM test mostly waits for its cluster.
 TEST_WORKERS ?= 3
 XDIST := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder

@@ -12,11 +12,33 @@ from surveygen.project import copy_project as copy
 from surveyreport.codebook import parse_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
-# Modules that take longest, run first: with pytest-xdist (`make test`) they start at once on separate workers.
-FIRST = ["test_slurm.py", "test_faults.py", "test_benchmark.py"]
+# The modules that take longest, longest first (CPU time measured with pytest-xdist; the SLURM test mostly waits
+# for its cluster, so it starts at once): with `--dist loadscope --no-loadscope-reorder` (`make test`) the first
+# three start at once on separate workers, each worker takes the next one when it is nearly done, and the quick
+# modules, collected after these, fill the workers' ends.
+FIRST = [
+    "test_slurm.py",
+    "test_faults.py",
+    "test_benchmark.py",
+    "test_diff.py",
+    "test_e2e.py",
+    "test_report_pdf.py",
+    "test_own_exports.py",
+    "test_draft.py",
+    "test_rerun.py",
+    "test_configuration.py",
+    "test_hostile_config.py",
+    "test_redaction.py",
+    "test_second_study.py",
+    "test_weights.py",
+]
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects: `make check` leaves out every test that needs the build
 def pytest_collection_modifyitems(items):
+    for item in items:
+        if "build" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
     items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
 
 

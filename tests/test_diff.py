@@ -1,7 +1,7 @@
 """The report diff: a wording edit, a cleaning-threshold edit, a tier-rule edit and a caution-base edit, each
 against one base build.
 
-The base is built once; each edit is made in a copy of the built project and rebuilt (only what
+The base is the shared build of the study; each edit is made in a copy of the built project and rebuilt (only what
 the edit touches reruns; the rebuilds run side by side). The changed numbers are checked
 against the two ledgers compared row by row here, and the paired values against the crosstabs; their
 pages against poppler's text of each page, the workbook's cells against openpyxl's reading of it.
@@ -23,7 +23,7 @@ from surveyreport.diff import Change, build_at, compare, located, printed_on
 from surveyreport.diffreport import MAX_WORKBOOK, pages, where, write
 from surveyreport.errors import SurveyError
 
-from .conftest import RESULTS, copy_project, snakemake
+from .conftest import RESULTS, snakemake
 
 STUDY = "config/sales-training-2012"
 WORDING = ("how well their training organizations support", "how well their training functions support")
@@ -68,12 +68,10 @@ EDITS = {"wording": wording, "threshold": threshold, "tiers": tiers, "caution": 
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
-    """The base build and each edit's rebuild: name -> project folder."""
+def builds(build, tmp_path_factory):
+    """The base build (a private copy of the shared build: a test writes a diff into it) and each edit's rebuild."""
     root = tmp_path_factory.mktemp("diff")
-    base = copy_project(root / "base")
-    run = snakemake(base)
-    assert run.returncode == 0, run.stderr[-3000:]
+    base = shutil.copytree(build, root / "base", symlinks=True)
     runs = {}
     for name, edit in EDITS.items():
         shutil.copytree(base, root / name, symlinks=True)

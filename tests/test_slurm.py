@@ -99,13 +99,15 @@ def test_start_starts_its_own_daemons_once(cluster, bystanders):
 
 def test_slurm_run_gives_the_local_report_bytes(cluster, request, tmp_path):
     workdir = copy_project(tmp_path / "project")
+    # The plugin checks the jobs this many seconds after the last one ended, and 10 s later at each check that finds
+    # none ended: 8 s is longer than most of this study's jobs take on two cores (2 s cost 14 s a job).
     run = snakemake(
         workdir,
         "--executor", "slurm",
         "--workflow-profile", "profiles/slurm",
         "--slurm-no-account",
         "--slurm-status-command", "squeue",
-        "--slurm-init-seconds-before-status-checks", "2",
+        "--slurm-init-seconds-before-status-checks", "8",
         "--latency-wait", "5",
     )  # fmt: skip
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]

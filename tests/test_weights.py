@@ -17,7 +17,7 @@ from surveyreport.study import load_study
 from surveyreport.tiers import assign_tiers
 from surveyreport.weights import WEIGHT, effective_base, rake
 
-from .conftest import ROOT, STATISTICS, TIERS, answers, copy_project, snakemake
+from .conftest import ROOT, STATISTICS, TIERS, answers, snakemake
 
 SCHEMAS = ROOT / "workflow" / "schemas"
 FIRST = ROOT / "config" / "sales-training-2012"
@@ -359,13 +359,14 @@ WEIGHTS = {
 
 
 @pytest.fixture(scope="module")
-def weighted_build(tmp_path_factory):
+def weighted_build(build, tmp_path_factory):
     """A copy of the first study weighted to company-size targets: its results folder.
 
     Weighted, very effective organizations are 1.9 times as likely as ineffective ones to buy customized
     solutions, not the 1.95 the finding, the headline, the practice and a sentence claim: the copy marks them.
     """
-    workdir = copy_project(tmp_path_factory.mktemp("weighted") / "project")
+    # the shared build, copied: the weights rerun the jobs from the tier job on
+    workdir = shutil.copytree(build, tmp_path_factory.mktemp("weighted") / "project", symlinks=True)
     path = workdir / "config" / "sales-training-2012" / "config.yaml"
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     config["weights"] = WEIGHTS
