@@ -39,7 +39,8 @@ VS_TOTAL = {"higher": "+", "lower": "−"}  # a banner column's share against th
 
 
 def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]], min_base: int | None = None) -> dict:
-    """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases.
+    """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases
+    (and, in a weighted study, the effective bases (Kish) the intervals and letters are on).
 
     Every percentage is on the question's one base, the one the base row shows; answers left out
     of it ("don't know") are given as counts, as the respondents who did not answer are.
@@ -87,9 +88,22 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
     for column, _, _ in columns:
         first = mine[column][mine[column]["kind"] != NO_ANSWER].iloc[0]
         bases.append({"n": results.base(question.id, column), "flag": first["flag"]})
+    effective = [
+        effective_base(results.effective_base(question.id, column), question.id, column or TOTAL)
+        for column, _, _ in columns
+        if results.weighted
+    ]
     no_answer = [results.no_answer(question.id, column) for column, _, _ in columns]
     caption = f"{question.text} — {question.statement}" if question.parent else question.text
-    return {"kind": "choices", "question": question, "caption": caption, "rows": rows, "bases": bases, "no_answer": no_answer}
+    return {
+        "kind": "choices",
+        "question": question,
+        "caption": caption,
+        "rows": rows,
+        "bases": bases,
+        "effective": effective,
+        "no_answer": no_answer,
+    }
 
 
 SCORE_LABELS = {

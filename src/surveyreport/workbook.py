@@ -208,7 +208,7 @@ def write_workbook(
     if scored:
         for offset, (name, what) in enumerate(SCORE_SHEETS.items(), start=2):
             contents.write_url(row + offset, 0, f"internal:'{name}'!A1", string=name)
-            contents.write(row + offset, 1, what)
+            contents.write(row + offset, 1, what + (WEIGHTED_SCORE_SHEETS[name] if weighting else ""))
     if weighting:
         row += 2 + (len(SCORE_SHEETS) if scored else 0)
         contents.write_url(row, 0, "internal:'Weights'!A1", string="Weights")
@@ -279,6 +279,12 @@ PAIRS_CONTENTS = "Every pair of tiers on every answer: the test, its raw and adj
 SCORE_SHEETS = {
     "Scores": "Means (numbers, scales, ranks) and net promoter scores by tier: n, value, sd, median, interval, letters",
     "Score tests": "Every pair of tiers on every score: Welch's t-test (means) or z-test (NPS), raw and adjusted p-value",
+}
+# Added to a weighted study's descriptions of the score sheets.
+WEIGHTED_SCORE_SHEETS = {
+    "Scores": "; weighted (sheet 'Weights'): n is the unweighted count, effective_base Kish's, on which sd, interval and "
+    "letters are computed",
+    "Score tests": "; weighted: on the effective bases (Kish)",
 }
 
 
