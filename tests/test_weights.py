@@ -193,6 +193,22 @@ def test_a_weighted_pair_with_small_expected_counts_gets_fisher_on_rounded_effec
     assert (pair["test"], pair["p"]) == ("fisher", pytest.approx(expected))
 
 
+def test_the_pairs_tested_once_are_the_workbook_pairs_of_the_table(codebook):
+    """``crosstab_and_pairs`` tests once: its pairs are those ``pairwise_tests`` finds in the finished (weighted,
+    bannered) table, without the banner's comparisons with the rest of the sample, which gave the table its 'vs total'."""
+    from surveyreport.crosstab import crosstab_and_pairs
+    from surveyreport.tiers import banner_columns
+
+    rows = [("high", ["mobile"])] * 40 + [("mid", ["games"])] * 35 + [("low", ["mobile", "games"])] * 30 + [("dk", None)] * 5
+    frame = assign_tiers(answers(rows, codebook), TIERS, codebook).assign(weight=[1.5, 0.5] * 55)
+    banners = [banner_columns({"id": "rated", "question": "rating", "compare_total": True}, codebook)]
+    table, pairs = crosstab_and_pairs(frame, codebook, TIERS, STATISTICS, banners)
+    pd.testing.assert_frame_equal(table, crosstab(frame, codebook, TIERS, STATISTICS, banners))
+    pd.testing.assert_frame_equal(pairs, pairwise_tests(table, TIERS, STATISTICS, banners))
+    assert "rest" not in set(pairs["letter_b"]) and table["vs_total"].isin(["higher", "lower"]).any()
+    assert (pairs["test"] != "").sum() > 5
+
+
 # ----------------------------------------------------------------------------- R's survey package
 
 R_SCRIPT = r"""

@@ -171,8 +171,11 @@ def write_workbook(
     scores: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     weighting: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     banners: list[dict] = (),
+    pairs: pd.DataFrame | None = None,
 ) -> None:
     """Write the workbook to ``path`` (the crosstab stage makes it atomic); its date is ``created`` (from the data), never the clock.
+
+    ``pairs``: the pairwise tests of ``table``'s columns (``crosstab_and_pairs``), tested here if not given.
 
     ``weighting``: a weighted study's summary and target table (``weights.rake``), for a sheet 'Weights'.
     ``banners``: the configuration's (completed), their columns after the tiers', side by side.
@@ -191,7 +194,8 @@ def write_workbook(
         (column, labels[column], letter) for block in blocks(tiers, list(banners)) for column, letter in block["letters"].items()
     ]
     letters = ", ".join(f"{letter} {label.lower()}" for _, label, letter in columns[1:])
-    pairs = pairwise_tests(table, tiers, statistics, banners)
+    if pairs is None:
+        pairs = pairwise_tests(table, tiers, statistics, banners)
 
     contents = book.add_worksheet("Contents")
     contents.set_column(0, 0, 22)
