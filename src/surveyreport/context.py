@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, methodology
 from .checks import unsupported_claims
 from .codebook import Codebook
 from .crosstab import NO_ANSWER, TOTAL
@@ -536,6 +536,7 @@ def build_context(
         "redactions": redactions(results.respondents_table, codebook),
         # facts of the method the scores' note prints (given here: a literal filtered in a template is run when compiled)
         "score_facts": {"promoters": "9–10", "detractors": "0–6", "first": "1"},
+        "methodology": methodology,
         "export_sha256": export_sha256,
         "version": __version__,
         "commit": config.get("commit", "unknown"),
