@@ -232,3 +232,31 @@ def test_an_appendix_table_prints_the_precision_of_its_exhibit(codebook, tiers):
     columns = [(None, "Total", ""), ("top", "Top", "A"), ("rest", "Rest", "B")]
     mobile = next(r for r in appendix_table(codebook.question("tools"), results, columns, 30)["rows"] if r["label"] == "Mobile")
     assert [c["pct"] for c in mobile["cells"]] == ["25.9%", "37.5%", "0%"]  # 15/58, 15/40, and 0/18 under the minimum base
+
+
+@pytest.mark.e2e
+def test_the_report_and_the_workbook_state_the_method_in_the_same_words(build):
+    """The sentences of the method (surveyreport.methodology) appear as one text in the report (the PDF's HTML, its
+    tags and line breaks left out) and in the workbook's notes."""
+    import zipfile
+    from html import unescape
+
+    from surveyreport import methodology
+
+    from .conftest import RESULTS
+
+    html = (build / RESULTS / "report.html").read_text(encoding="utf-8")
+    report = unescape(" ".join(re.sub(r"<[^>]+>", "", html).split()))
+    with zipfile.ZipFile(build / RESULTS / "crosstab" / "crosstabs.xlsx") as book:
+        workbook = unescape(book.read("xl/sharedStrings.xml").decode())
+    shared = [
+        methodology.pair_test("5"),
+        methodology.untested("30", "0%", "100%"),
+        methodology.simulated("10,000"),
+        methodology.several_answers("100%"),
+        methodology.per_estimate(),
+    ]
+    for sentence in map(str, shared):
+        assert sentence in report and sentence in workbook, sentence
+    layout = (build / "report" / "layout.html.j2").read_text(encoding="utf-8")
+    assert "Fisher's exact test where" not in layout and "simulated tables" not in layout

@@ -193,6 +193,22 @@ def test_a_weighted_pair_with_small_expected_counts_gets_fisher_on_rounded_effec
     assert (pair["test"], pair["p"]) == ("fisher", pytest.approx(expected))
 
 
+def test_the_pairs_tested_once_are_the_workbook_pairs_of_the_table(codebook):
+    """``crosstab_and_pairs`` tests once: its pairs are those ``pairwise_tests`` finds in the finished (weighted,
+    bannered) table, without the banner's comparisons with the rest of the sample, which gave the table its 'vs total'."""
+    from surveyreport.crosstab import crosstab_and_pairs
+    from surveyreport.tiers import banner_columns
+
+    rows = [("high", ["mobile"])] * 40 + [("mid", ["games"])] * 35 + [("low", ["mobile", "games"])] * 30 + [("dk", None)] * 5
+    frame = assign_tiers(answers(rows, codebook), TIERS, codebook).assign(weight=[1.5, 0.5] * 55)
+    banners = [banner_columns({"id": "rated", "question": "rating", "compare_total": True}, codebook)]
+    table, pairs = crosstab_and_pairs(frame, codebook, TIERS, STATISTICS, banners)
+    pd.testing.assert_frame_equal(table, crosstab(frame, codebook, TIERS, STATISTICS, banners))
+    pd.testing.assert_frame_equal(pairs, pairwise_tests(table, TIERS, STATISTICS, banners))
+    assert "rest" not in set(pairs["letter_b"]) and table["vs_total"].isin(["higher", "lower"]).any()
+    assert (pairs["test"] != "").sum() > 5
+
+
 # ----------------------------------------------------------------------------- R's survey package
 
 R_SCRIPT = r"""
@@ -600,3 +616,65 @@ def test_every_share_a_weighted_report_prints_is_weighted(weighted_build):
     # chapter's sentence are marked
     assert text.count("Not supported by the data: Very effective") == 4
     assert "Not supported by the data: Very effective training organizations are 1.9 times as likely" in text
+
+
+@pytest.mark.e2e
+def test_a_weighted_appendix_gives_the_effective_bases(weighted_build):
+    """Each appendix table of answers has an effective-base row under its base row, as the crosstab gives it."""
+    import re
+    from fractions import Fraction
+
+    from surveyreport.results import round_half_up
+
+    html = (weighted_build / "report.html").read_text(encoding="utf-8")
+    tables = [t for t in re.findall(r'<table class="appendix" id=.*?</table>', html, re.S) if "Answer</th>" in t]
+    after_base = [re.search(r'<tr class="base">.*?</tr>\s*<tr class="([^"]+)"', t, re.S).group(1) for t in tables]
+    assert len(tables) >= 15 and set(after_base) == {"effective-base"}
+    sizes = re.search(r'id="tab-company_size".*?<tr class="effective-base">(.*?)</tr>', html, re.S).group(1)
+    printed = re.findall(r"<td>([^<]*)<", sizes)
+    table = pd.read_csv(weighted_build / "crosstab" / "crosstabs.csv")
+    cells = table[(table["question"] == "company_size") & (table["kind"] == "choice")].drop_duplicates("column")
+    effective = cells.set_index("column")["effective_base"]
+    columns = ["total", "very_effective", "effective", "ineffective"]
+    assert printed[:4] == [str(round_half_up(Fraction(effective[c]))) for c in columns]
+    assert printed[0] != str(cells.set_index("column").loc["total", "base"])  # not the unweighted base again
+
+
+def test_a_weighted_workbook_says_its_scores_are_weighted(tmp_path):
+    import datetime as dt
+
+    from surveyreport.crosstab import chi_square_tests
+    from surveyreport.scores import scores
+    from surveyreport.workbook import write_workbook
+
+    book = scored_codebook()
+    settings = {**STATISTICS, "min_base": 2, "caution_base": 3}
+    strings = {}
+    for weighted in (False, True):
+        frame = scored_frame(book, None)
+        weighting = None
+        if weighted:
+            frame, summary, targets = rake(frame, {"targets": {"group": {"a": 0.4, "b": 0.6}}})
+            weighting = (summary, targets)
+        table = crosstab(frame, book, SCORE_TIERS, settings)
+        path = tmp_path / f"{weighted}.xlsx"
+        tests = chi_square_tests(table, book, SCORE_TIERS, settings)
+        write_workbook(
+            table,
+            tests,
+            book,
+            SCORE_TIERS,
+            settings,
+            "Test",
+            dt.datetime(2025, 1, 1),
+            path,
+            scores(frame, book, SCORE_TIERS, settings),
+            weighting,
+        )
+        with zipfile.ZipFile(path) as workbook:
+            strings[weighted] = workbook.read("xl/sharedStrings.xml").decode().replace("&apos;", "'")
+    for text in strings.values():
+        assert "Means (numbers, scales, ranks) and net promoter scores by tier" in text
+    assert "weighted (sheet 'Weights'): n is the unweighted count, effective_base Kish's" in strings[True]
+    assert "; weighted: on the effective bases (Kish)" in strings[True]
+    assert "weighted" not in strings[False].replace("unweighted", "")

@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, methodology
 from .checks import unsupported_claims
 from .codebook import Codebook
 from .crosstab import NO_ANSWER, TOTAL
@@ -39,7 +39,8 @@ VS_TOTAL = {"higher": "+", "lower": "−"}  # a banner column's share against th
 
 
 def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]], min_base: int | None = None) -> dict:
-    """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases.
+    """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases
+    (and, in a weighted study, the effective bases (Kish) the intervals and letters are on).
 
     Every percentage is on the question's one base, the one the base row shows; answers left out
     of it ("don't know") are given as counts, as the respondents who did not answer are.
@@ -87,9 +88,22 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
     for column, _, _ in columns:
         first = mine[column][mine[column]["kind"] != NO_ANSWER].iloc[0]
         bases.append({"n": results.base(question.id, column), "flag": first["flag"]})
+    effective = [
+        effective_base(results.effective_base(question.id, column), question.id, column or TOTAL)
+        for column, _, _ in columns
+        if results.weighted
+    ]
     no_answer = [results.no_answer(question.id, column) for column, _, _ in columns]
     caption = f"{question.text} — {question.statement}" if question.parent else question.text
-    return {"kind": "choices", "question": question, "caption": caption, "rows": rows, "bases": bases, "no_answer": no_answer}
+    return {
+        "kind": "choices",
+        "question": question,
+        "caption": caption,
+        "rows": rows,
+        "bases": bases,
+        "effective": effective,
+        "no_answer": no_answer,
+    }
 
 
 SCORE_LABELS = {
@@ -522,6 +536,7 @@ def build_context(
         "redactions": redactions(results.respondents_table, codebook),
         # facts of the method the scores' note prints (given here: a literal filtered in a template is run when compiled)
         "score_facts": {"promoters": "9–10", "detractors": "0–6", "first": "1"},
+        "methodology": methodology,
         "export_sha256": export_sha256,
         "version": __version__,
         "commit": config.get("commit", "unknown"),

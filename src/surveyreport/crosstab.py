@@ -287,9 +287,12 @@ def pairwise_tests(table: pd.DataFrame, tiers: dict, settings: dict, banners: li
     return frame[PAIR_COLUMNS + extra]
 
 
-def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict, banners: list[dict] = ()) -> pd.DataFrame:
+def add_statistics(
+    table: pd.DataFrame, tiers: dict, settings: dict, banners: list[dict] = (), pairs: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Wilson intervals, column letters, significance letters, untested pairs and base flags;
     with banners, each column's block and its comparison with the total (``BANNER_COLUMNS``).
+    The letters come from ``pairs`` (``pairwise_tests`` of this table), tested here if not given.
 
     In a weighted crosstab (one with ``effective_base``) the intervals are of the weighted
     share on the effective base; the flags stay on the unweighted base.
@@ -311,7 +314,9 @@ def add_statistics(table: pd.DataFrame, tiers: dict, settings: dict, banners: li
     table.loc[shares & (table["base"] < settings["caution_base"]), "flag"] = CAUTION
     table.loc[shares & (table["base"] < settings["min_base"]), "flag"] = NOT_TESTED
     higher, untested, vs_total = {}, {}, {}  # (question, choice, letter) -> other letters; (question, choice, column) -> result
-    for pair in pairwise_tests(table, tiers, settings, banners).itertuples():
+    if pairs is None:
+        pairs = pairwise_tests(table, tiers, settings, banners)
+    for pair in pairs.itertuples():
         if pair.letter_b == "rest":
             result = (
                 NOT_TESTED
@@ -350,6 +355,14 @@ def crosstab(
     Weighted where the respondents have a ``weight`` column: then ``WEIGHTED_COLUMNS`` follow ``COLUMNS``;
     ``BANNER_COLUMNS`` follow where there are banners.
     """
+    return crosstab_and_pairs(respondents, codebook, tiers, settings, banners)[0]
+
+
+def crosstab_and_pairs(
+    respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict, banners: list[dict] = ()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``crosstab`` and the pairwise tests its letters come from, tested once: those between its
+    columns (``PAIR_COLUMNS``), the comparisons of banner columns with the rest of the sample left out."""
     weight = WEIGHT if WEIGHT in respondents else None
     extra = (WEIGHTED_COLUMNS if weight else []) + (BANNER_COLUMNS if banners else [])
     columns = banner(respondents, tiers["levels"]) + banner_groups(respondents, list(banners), with_rest=True)
@@ -360,8 +373,10 @@ def crosstab(
         for row in _question_rows(question, column, group, weight, len(respondents))
     ]
     table = pd.DataFrame(rows, columns=COLUMNS[: COLUMNS.index("pct") + 1] + (WEIGHTED_COLUMNS if weight else []))
-    table = add_statistics(table, tiers, settings, banners)
-    return table[~table["column"].str.endswith(REST)].reset_index(drop=True)[COLUMNS + extra]
+    pairs = pairwise_tests(table, tiers, settings, banners)
+    table = add_statistics(table, tiers, settings, banners, pairs)
+    between = pairs[pairs["letter_b"] != "rest"].reset_index(drop=True)
+    return table[~table["column"].str.endswith(REST)].reset_index(drop=True)[COLUMNS + extra], between
 
 
 def _question_rows(question: Question, column: str, group: pd.DataFrame, weight: str | None, sample_size: int) -> list[dict]:

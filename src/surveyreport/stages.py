@@ -68,13 +68,13 @@ def tier(input: Files, output: Files, params: dict) -> None:
 
 
 def crosstab(input: Files, output: Files, params: dict) -> None:
-    from .crosstab import chi_square_tests, crosstab
+    from .crosstab import chi_square_tests, crosstab_and_pairs
     from .scores import scores
     from .workbook import write_workbook
 
     book, tiers, statistics = load_codebook(input["codebook"]), params["tiers"], params["statistics"]
     frame, banners = read_tidy(input["respondents"], book), params.get("banners", [])
-    table = crosstab(frame, book, tiers, statistics, banners)
+    table, pairs = crosstab_and_pairs(frame, book, tiers, statistics, banners)
     tests = chi_square_tests(table, book, tiers, statistics)
     scored, score_tests = scores(frame, book, tiers, statistics)
     write_csv(table, output["crosstabs"])
@@ -85,7 +85,7 @@ def crosstab(input: Files, output: Files, params: dict) -> None:
     write_atomically(
         output["workbook"],
         lambda tmp: write_workbook(
-            table, tests, book, tiers, statistics, params["title"], created, tmp, (scored, score_tests), weighting, banners
+            table, tests, book, tiers, statistics, params["title"], created, tmp, (scored, score_tests), weighting, banners, pairs
         ),
     )
 

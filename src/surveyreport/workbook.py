@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from . import methodology
 from .codebook import Codebook
 from .crosstab import (
     BANNER_QUESTION,
@@ -25,7 +26,6 @@ from .crosstab import (
 )
 from .stats import NO_VARIATION, SMALL_BASE
 
-CORRECTION_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini-Hochberg (false discovery rate)"}
 UNTESTED = {
     SMALL_BASE: "a base is under the minimum",
     NO_VARIATION: "both shares 0% or both 100%: no difference to test",
@@ -53,17 +53,17 @@ def _letters_note(question, pairs: pd.DataFrame, statistics: dict, letters: str)
     if pairs.loc[pairs["question"] == question.id, "not_tested"].eq(TIER_QUESTION).all():
         return "No letters: this question defines the tiers, so comparing them on it would test the tier rule itself."
     return (
-        f"Letters: the share is significantly higher than in the tier with that letter ({letters}); pooled "
-        "two-proportion z-test, or Fisher's exact test where a cell of the pair's 2x2 table expects fewer than 5; "
-        f"two-sided, alpha {statistics['alpha']} after {CORRECTION_NAMES[statistics['correction']]} correction "
-        f"{_family(statistics, pairs, question.id)}. No test where a base is under {statistics['min_base']} or both "
-        "shares are 0% or both 100%. Every pair, with its raw and adjusted p-value: sheet 'Pairwise tests'."
+        f"Letters: the share is significantly higher than in the tier with that letter ({letters}); "
+        f"{methodology.pair_test('5')}; two-sided, alpha {statistics['alpha']} after "
+        f"{methodology.CORRECTION_NAMES[statistics['correction']]} correction {_family(statistics, pairs, question.id)}. "
+        f"No test where {methodology.untested(str(statistics['min_base']), '0%', '100%')}. "
+        "Every pair, with its raw and adjusted p-value: sheet 'Pairwise tests'."
         + (BANNERS_NOTE if pairs["family"].str.contains("|", regex=False).any() else "")
     )
 
 
 BANNERS_NOTE = (
-    " Columns are compared within their block only (the tiers, each banner), each block's p-values corrected apart;"
+    f" Each block of columns (the tiers, each banner) is {methodology.within_blocks()};"
     " 'vs total' (+ higher, - lower) compares a banner column with the rest of the sample (the part-whole comparison)."
 )
 
@@ -71,13 +71,12 @@ BANNERS_NOTE = (
 def _notes(question, tests: pd.DataFrame, pairs: pd.DataFrame, statistics: dict, letters: str) -> list[str]:
     notes = [
         "Column percentages of respondents who answered (unweighted); the base row gives each column's base.",
-        f"Brackets: {statistics['confidence']:.0%} Wilson interval, per estimate: not adjusted for the number of "
-        "comparisons, as the letters are.",
+        f"Brackets: {statistics['confidence']:.0%} Wilson interval, per estimate: {methodology.per_estimate()}, as the letters are.",
         _letters_note(question, pairs, statistics, letters),
         f"Bases under {statistics['caution_base']}: interpret with caution.",
     ]
     if question.multi:
-        notes.append("More than one answer allowed: shares can add up to more than 100%.")
+        notes.append(f"More than one answer allowed: {methodology.several_answers('100%')}.")
     if any(c.nonsubstantive for c in question.choices):
         notes.append("Non-substantive answers are shown apart, left out of the base and not tested.")
     test = tests[tests["question"] == question.id]
@@ -92,7 +91,7 @@ def _notes(question, tests: pd.DataFrame, pairs: pd.DataFrame, statistics: dict,
         else:
             note += (
                 f"so Cochran's rule fails and the chi-square distribution's p = {t['p_asymptotic']:.3f} is unreliable: "
-                f"p = {t['p']:.3f} is a Monte Carlo p-value from {t['simulations']:,} simulated tables with the same margins."
+                f"p = {t['p']:.3f} is a Monte Carlo p-value from {methodology.simulated(format(t['simulations'], ','))}."
             )
         notes.append(note)
     return notes
@@ -171,8 +170,11 @@ def write_workbook(
     scores: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     weighting: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     banners: list[dict] = (),
+    pairs: pd.DataFrame | None = None,
 ) -> None:
     """Write the workbook to ``path`` (the crosstab stage makes it atomic); its date is ``created`` (from the data), never the clock.
+
+    ``pairs``: the pairwise tests of ``table``'s columns (``crosstab_and_pairs``), tested here if not given.
 
     ``weighting``: a weighted study's summary and target table (``weights.rake``), for a sheet 'Weights'.
     ``banners``: the configuration's (completed), their columns after the tiers', side by side.
@@ -191,7 +193,8 @@ def write_workbook(
         (column, labels[column], letter) for block in blocks(tiers, list(banners)) for column, letter in block["letters"].items()
     ]
     letters = ", ".join(f"{letter} {label.lower()}" for _, label, letter in columns[1:])
-    pairs = pairwise_tests(table, tiers, statistics, banners)
+    if pairs is None:
+        pairs = pairwise_tests(table, tiers, statistics, banners)
 
     contents = book.add_worksheet("Contents")
     contents.set_column(0, 0, 22)
@@ -208,7 +211,7 @@ def write_workbook(
     if scored:
         for offset, (name, what) in enumerate(SCORE_SHEETS.items(), start=2):
             contents.write_url(row + offset, 0, f"internal:'{name}'!A1", string=name)
-            contents.write(row + offset, 1, what)
+            contents.write(row + offset, 1, what + (WEIGHTED_SCORE_SHEETS[name] if weighting else ""))
     if weighting:
         row += 2 + (len(SCORE_SHEETS) if scored else 0)
         contents.write_url(row, 0, "internal:'Weights'!A1", string="Weights")
@@ -279,6 +282,12 @@ PAIRS_CONTENTS = "Every pair of tiers on every answer: the test, its raw and adj
 SCORE_SHEETS = {
     "Scores": "Means (numbers, scales, ranks) and net promoter scores by tier: n, value, sd, median, interval, letters",
     "Score tests": "Every pair of tiers on every score: Welch's t-test (means) or z-test (NPS), raw and adjusted p-value",
+}
+# Added to a weighted study's descriptions of the score sheets.
+WEIGHTED_SCORE_SHEETS = {
+    "Scores": "; weighted (sheet 'Weights'): n is the unweighted count, effective_base Kish's, on which sd, interval and "
+    "letters are computed",
+    "Score tests": "; weighted: on the effective bases (Kish)",
 }
 
 
