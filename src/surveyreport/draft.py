@@ -873,6 +873,14 @@ tiers:
 {tiers}"""
 
 
+def not_drafted(skipped: list[Item], name) -> str:
+    """The codebook's opening list of the questions not drafted, each ``name(item)`` with its reason."""
+    if not skipped:
+        return "# Every question of the survey is drafted.\n"
+    lines = "\n".join(f"#   {name(i)}: {i.reason}" for i in skipped)
+    return f"# Not drafted ({len(skipped)}): read by no stage until their type is supported.\n{lines}\n"
+
+
 def _question_yaml(item: Item) -> str:
     lines = [
         f"  - id: {item.id}",
@@ -915,12 +923,7 @@ def codebook_yaml(d: Draft) -> str:
     else:
         pii_columns = PII
     pii = [f"    {k}: {q(v)}" for k, v in pii_columns.items() if v in columns]
-    skipped = "\n".join(f"#   {i.key} ({i.import_id or 'no ImportId'}, {i.kind}): {i.reason}" for i in d.skipped)
-    skipped_block = (
-        f"# Not drafted ({len(d.skipped)}): read by no stage until their type is supported.\n{skipped}\n"
-        if d.skipped
-        else "# Every question of the survey is drafted.\n"
-    )
+    skipped_block = not_drafted(d.skipped, lambda i: f"{i.key} ({i.import_id or 'no ImportId'}, {i.kind})")
     return f"""\
 # The questionnaire, drafted by `surveyreport init` from {d.source}.
 # Check each question's type, its wording and its choices' labels; mark answers such as

@@ -24,6 +24,7 @@ from .draft import (
     _write,
     assign_ids,
     inventory,
+    not_drafted,
     pick_banner,
     q,
     report_yaml,
@@ -185,12 +186,7 @@ def codebook_yaml(d: Draft, source: Source) -> str:
             "  # that went on past it answered. Check it is the survey's last required question.\n"
             f"  finished: {{answered: {source.finished.id}}}"
         )
-    skipped = "\n".join(f"#   {i.key} ({i.kind}): {i.reason}" for i in d.skipped)
-    skipped_block = (
-        f"# Not drafted ({len(d.skipped)}): read by no stage until their type is supported.\n{skipped}\n"
-        if d.skipped
-        else "# Every question of the survey is drafted.\n"
-    )
+    skipped_block = not_drafted(d.skipped, lambda i: f"{i.key} ({i.kind})")
     return f"""\
 # The questionnaire, drafted by `surveyreport init` from {d.source} ({PLATFORMS[platform]}).
 # Check each question's type, its wording and its choices' labels and order; mark answers such

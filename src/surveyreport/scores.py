@@ -33,27 +33,13 @@ import pandas as pd
 
 from .codebook import Codebook, Question
 from .crosstab import CAUTION, FAMILIES, NOT_TESTED, TIER_QUESTION, banner
+from .crosstab import COLUMNS as CROSSTAB_COLUMNS
 from .stats import NO_VARIATION, SMALL_BASE, adjusted_p, column_letters
 from .weights import WEIGHT, effective_base
 
 MEAN, NPS = "mean", "nps"
-COLUMNS = [
-    "question",
-    "type",
-    "statistic",
-    "column",
-    "n",
-    "value",
-    "sd",
-    "median",
-    "ci_low",
-    "ci_high",
-    "letter",
-    "higher_than",
-    "not_tested",
-    "not_tested_why",
-    "flag",
-]
+COLUMNS = ["question", "type", "statistic", "column", "n", "value", "sd", "median"]
+COLUMNS += CROSSTAB_COLUMNS[CROSSTAB_COLUMNS.index("ci_low") :]  # the interval, letters and flags as the crosstab has them
 PAIR_COLUMNS = [
     "question",
     "statistic",
