@@ -9,6 +9,9 @@ from snakemake.logging import logger
 from surveyreport.errors import SurveyError
 from surveyreport.publish import MANIFEST, prepare
 
+include: "segments.smk"
+
+
 if workflow.is_main_process:
     try:
         for note in prepare("results", STUDY.name, ".snakemake"):
@@ -28,6 +31,7 @@ rule publish:
             *rules.render.output,
             *rules.verify.output,
         ],
+        segments=segment_files,
         code=package("publish"),
     output:
         manifest=f"{WORK}/{MANIFEST}",
