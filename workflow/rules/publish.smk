@@ -30,6 +30,7 @@ rule publish:
             *rules.charts.output,
             *rules.render.output,
             *rules.verify.output,
+            *SEGMENT_SUMMARY,
         ],
         segments=segment_files,
         code=package("publish"),

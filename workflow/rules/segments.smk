@@ -18,19 +18,22 @@ def segment_group(wildcards):
     return next(g for g in SEGMENTS["groups"] if g["id"] == wildcards.segment)
 
 
+# The segment summary is a fixed target (every run checks it), the segments' reports follow from it.
+SEGMENT_SUMMARY = [f"{WORK}/segments/segments.csv"] if SEGMENTS else []
+
+
 def segment_files(wildcards):
-    """Every file a segment report adds to the published set, once the split says which segments are built."""
+    """The files each segment's report adds to the published set, once the split says which segments are built."""
     if not SEGMENTS:
         return []
-    summary = checkpoints.segments.get().output.summary
-    with open(summary, encoding="utf-8") as handle:
+    with open(checkpoints.segments.get().output.summary, encoding="utf-8") as handle:
         built = [row["segment"] for row in csv.DictReader(handle) if row["report"] == "built"]
     outputs = [
         *rules.segment_crosstab.output,
         *rules.segment_charts.output,
         *rules.segment_render.output,
     ]
-    return [summary, *(path.format(segment=segment) for segment in built for path in outputs)]
+    return [path.format(segment=segment) for segment in built for path in outputs]
 
 
 if SEGMENTS:
@@ -46,7 +49,7 @@ if SEGMENTS:
             code=package("segments"),
         output:
             tables=directory(SPLIT),
-            summary=f"{WORK}/segments/segments.csv",
+            summary=SEGMENT_SUMMARY[0],
         log:
             f"{LOGS}/segments.log",
         conda:
