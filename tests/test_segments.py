@@ -47,8 +47,14 @@ def test_one_segment_per_choice_by_default(tmp_path):
     "segments, message",
     [
         ({"question": "regoin"}, "config.yaml: segments.question: 'regoin' is not a question of the codebook"),
-        ({"question": "sourcing"}, "config.yaml: segments.question: 'sourcing' is a multi question; segments need a single-choice one"),
-        ({"question": "comment"}, "config.yaml: segments.question: 'comment' is a text question; segments need a single-choice one"),
+        (
+            {"question": "sourcing"},
+            "config.yaml: segments.question: 'sourcing' is a multi question; segments need a single-choice one",
+        ),
+        (
+            {"question": "comment"},
+            "config.yaml: segments.question: 'comment' is a text question; segments need a single-choice one",
+        ),
         (
             {"question": "region", "groups": [{"id": "emea", "label": "EMEA", "choices": ["europe", "africa"]}]},
             "config.yaml: segments.groups[0].choices: 'africa' is not a choice of 'region'",
@@ -74,11 +80,10 @@ def test_a_segment_id_is_checked_by_the_schema(tmp_path):
 
 # ----------------------------------------------------------------------------- the workflow
 
+
 def digests(folder):
     return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
     }
 
 

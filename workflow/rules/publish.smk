@@ -9,6 +9,7 @@ from snakemake.logging import logger
 from surveyreport.errors import SurveyError
 from surveyreport.publish import MANIFEST, prepare
 
+
 include: "segments.smk"
 
 

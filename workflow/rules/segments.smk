@@ -3,39 +3,6 @@
 # charts and report in results/<study>/segments/<segment>/, published with the rest of the set.
 # Without the block, none of these rules runs and the published set is the full report's alone.
 
-import csv
-import re
-
-from surveyreport.segments import about as segment_about
-
-SEGMENTS = config.get("segments")
-SEGMENT = f"{WORK}/segments/{{segment}}"
-SPLIT = f"{WORK}/split"
-
-
-def segment_group(wildcards):
-    """The segment's group of the segments block."""
-    return next(g for g in SEGMENTS["groups"] if g["id"] == wildcards.segment)
-
-
-# The segment summary is a fixed target (every run checks it), the segments' reports follow from it.
-SEGMENT_SUMMARY = [f"{WORK}/segments/segments.csv"] if SEGMENTS else []
-
-
-def segment_files(wildcards):
-    """The files each segment's report adds to the published set, once the split says which segments are built."""
-    if not SEGMENTS:
-        return []
-    with open(checkpoints.segments.get().output.summary, encoding="utf-8") as handle:
-        built = [row["segment"] for row in csv.DictReader(handle) if row["report"] == "built"]
-    outputs = [
-        *rules.segment_crosstab.output,
-        *rules.segment_charts.output,
-        *rules.segment_render.output,
-    ]
-    return [path.format(segment=segment) for segment in built for path in outputs]
-
-
 if SEGMENTS:
 
     wildcard_constraints:
@@ -85,7 +52,11 @@ if SEGMENTS:
             fonts=FONTS,
             code=package("charts"),
         output:
-            svgs=expand(f"{SEGMENT}/charts/{{exhibit}}.svg", exhibit=EXHIBITS, allow_missing=True),
+            svgs=expand(
+                f"{SEGMENT}/charts/{{exhibit}}.svg",
+                exhibit=EXHIBITS,
+                allow_missing=True,
+            ),
             ledger=f"{SEGMENT}/charts/ledger.csv",
         log:
             f"{LOGS}/segments/{{segment}}/charts.log",
@@ -121,8 +92,13 @@ if SEGMENTS:
             f"{BENCHMARKS}/segments/{{segment}}/render.tsv"
         params:
             config=lambda wildcards: {
-                "study": segment_about(config["about"], SEGMENTS, segment_group(wildcards)),
-                **{k: config[k] for k in ("cleaning", "tiers", "banners", "statistics")},
+                "study": segment_about(
+                    config["about"], SEGMENTS, segment_group(wildcards)
+                ),
+                **{
+                    k: config[k]
+                    for k in ("cleaning", "tiers", "banners", "statistics")
+                },
                 "commit": COMMIT,
             },
             report={**REPORT, "unsupported_claims": "mark"},
