@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from surveyreport.errors import SurveyError
+from surveyreport.segments import split
 from surveyreport.study import load_study
 
 from .conftest import RESULTS, pdf_text_of, snakemake
@@ -76,6 +77,20 @@ def test_a_segment_id_is_checked_by_the_schema(tmp_path):
     root = edited(tmp_path, "config.yaml", with_segments(segments))
     with pytest.raises(SurveyError, match="segments"):
         load_study(root, "study", {}, SCHEMAS)
+
+
+def test_the_split_keeps_segments_of_the_minimum_and_says_why_it_skips_the_others():
+    respondents = pd.DataFrame({"region": pd.Categorical(["europe", "europe", "north_america", "europe", None])})
+    rule = {**SEGMENTS, "groups": [*SEGMENTS["groups"], {"id": "europe_again", "label": "E", "choices": ["europe"]}]}
+    tables, summary = split(respondents, rule, 2)
+    assert sorted(tables) == ["europe", "europe_again"] and len(tables["europe"]) == 3
+    assert summary["report"].tolist() == [
+        "skipped: fewer than cleaning.min_respondents (2)",
+        "built",
+        "skipped: no respondents",
+        "built",
+    ]
+    assert summary["respondents"].tolist() == [1, 3, 0, 3]
 
 
 # ----------------------------------------------------------------------------- the workflow

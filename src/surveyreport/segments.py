@@ -60,10 +60,11 @@ def split(respondents: pd.DataFrame, rule: dict, minimum: int) -> tuple[dict[str
     tables, rows = {}, []
     for group in rule["groups"]:
         members = respondents[answers.isin(group["choices"]).to_numpy()].reset_index(drop=True)
-        built = len(members) >= minimum and len(members) > 0
-        if built:
+        if len(members) and len(members) >= minimum:
             tables[group["id"]] = members
-        reason = "built" if built else f"skipped: fewer than cleaning.min_respondents ({minimum:,})"
+            reason = "built"
+        else:
+            reason = f"skipped: fewer than cleaning.min_respondents ({minimum:,})" if len(members) else "skipped: no respondents"
         rows.append({"segment": group["id"], "label": group["label"], "respondents": len(members), "report": reason})
     return tables, pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
