@@ -156,6 +156,7 @@ def segment_row(work: Path, runs: int) -> tuple[str, dict, str]:
     """The segment fan-out: the built study given segments, built again (the full report's jobs stay done)."""
     from collections import Counter
 
+    measure(snakemake(), work)  # the study up to date (after --smoke's last edit), not timed
     config = work / "config" / STUDY / "config.yaml"
     original = config.read_text(encoding="utf-8")
     config.write_text(original + SEGMENTS, encoding="utf-8")
