@@ -8,6 +8,8 @@ Measured, each ``--runs`` times (median reported):
 - cold build of the study (no ``results/``, no ``.snakemake/``);
 - no-op rerun, next to ``snakemake --version`` in the same run;
 - a template edit, a chart-style edit and a tier-rule edit: time, and the jobs that reran;
+- the segment fan-out: the built study given a segments block (one segment per company size),
+  built again, beside as many renders of the full report shared by the cores;
 - each stage on the study's export, in a fresh interpreter, and how much of that is the
   interpreter starting and importing what the stage uses (the modules the stage had loaded
   when it finished, imported again in another fresh interpreter);
@@ -136,7 +138,45 @@ def study_rows(work: Path, runs: int, smoke: bool = False) -> list[tuple[str, di
         if not smoke:
             measure(snakemake(), work)  # back to the committed state, not timed
         rows.append((what, median_of(results), jobs_run(results[-1]["output"])))
+    rows.append(segment_row(work, runs))
     return rows
+
+
+STUDY = "sales-training-2012"
+SEGMENTS = "\nsegments:\n  question: company_size\n  label: company size\n"
+
+
+def render_seconds(work: Path, folder: str = "") -> float:
+    """The wall time of the last render job in ``benchmarks/<study>/<folder>`` (Snakemake's benchmark file)."""
+    table = (work / "benchmarks" / STUDY / folder / "render.tsv").read_text(encoding="utf-8").splitlines()
+    return float(table[1].split("\t")[0])
+
+
+def segment_row(work: Path, runs: int) -> tuple[str, dict, str]:
+    """The segment fan-out: the built study given segments, built again (the full report's jobs stay done)."""
+    from collections import Counter
+
+    measure(snakemake(), work)  # the study up to date (after --smoke's last edit), not timed
+    config = work / "config" / STUDY / "config.yaml"
+    original = config.read_text(encoding="utf-8")
+    config.write_text(original + SEGMENTS, encoding="utf-8")
+    results = []
+    for _ in range(runs):
+        for name in ("segments", "split"):
+            shutil.rmtree(work / "results" / ".work" / STUDY / name, ignore_errors=True)
+        results.append(measure(snakemake(), work))
+    reports = sorted((work / "results" / STUDY / "segments").glob("*/report.pdf"))
+    floor = len(reports) * render_seconds(work) / min(4, os.cpu_count() or 1)
+    config.write_text(original, encoding="utf-8")
+    measure(snakemake(), work)  # back to the committed state: the set without segments, not timed
+    result = median_of(results)
+    jobs = Counter(m.group(1) for m in re.finditer(r"^(?:local)?(?:rule|checkpoint) (\w+):$", result["output"], flags=re.M))
+    ran = ", ".join(f"{n}× {name}" if n > 1 else name for name, n in jobs.items() if name != "all")
+    what = (
+        f"segment fan-out ({len(reports)} segment reports by company size; "
+        f"{result['seconds'] / floor:.2f}× their renders shared by the cores)"
+    )
+    return what, result, ran
 
 
 # ----------------------------------------------------------------------------- stages at scale

@@ -209,8 +209,30 @@ def publish(input: Files, output: Files, params: dict) -> None:
 
     from .publish import publish
 
-    names = [os.path.relpath(path, params["work"]) for path in input["files"]]
+    files = input["files"] + input.get("segments", [])
+    names = [os.path.relpath(path, params["work"]) for path in files]
     publish(params["work"], names, params["published"], output["manifest"])
+
+
+def segments(input: Files, output: Files, params: dict) -> None:
+    """Split the tiered respondents once: each segment's table and attrition, and the summary of every segment."""
+    import pandas as pd
+
+    from .segments import segment_attrition, split
+
+    book, rule = load_codebook(input["codebook"]), params["segments"]
+    tables, summary = split(read_tidy(input["respondents"], book), rule, params["min_respondents"])
+    attrition, folder = pd.read_csv(input["attrition"]), Path(output["tables"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for group in rule["groups"]:
+        if group["id"] in tables:
+            write_tidy(tables[group["id"]], folder / f"{group['id']}.arrow")
+            kept = len(tables[group["id"]])
+            write_csv(segment_attrition(attrition, group, rule, kept), folder / f"{group['id']}.attrition.csv")
+    write_csv(summary, output["summary"])
+    for row in summary.itertuples():
+        note = f"segment {row.segment} ({row.label}): {row.respondents:,} respondents, {row.report}"
+        (log.info if row.report == "built" else log.warning)(note)
 
 
 def diff(input: Files, output: Files, params: dict) -> None:
@@ -227,7 +249,8 @@ def diff(input: Files, output: Files, params: dict) -> None:
     log.info("%s\n%s", summary(result), out / "diff.md")
 
 
-STAGES = {stage.__name__: stage for stage in (ingest, clean, tier, crosstab, charts, render, verify, publish, diff)}
+STAGES = {stage.__name__: stage for stage in (ingest, clean, tier, crosstab, charts, render, verify, publish, diff, segments)}
+STAGES |= {f"segment_{name}": STAGES[name] for name in ("crosstab", "charts", "render")}  # a segment's, on its own table
 
 
 def named(files) -> Files:

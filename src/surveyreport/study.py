@@ -20,6 +20,7 @@ from snakemake.utils import update_config
 from .codebook import Codebook, Question, parse_codebook
 from .configuration import load_valid, load_yaml, validate
 from .errors import SurveyError, file_problem
+from .segments import segment_problems, segment_rule
 from .tiers import banner_columns, tier_rule
 from .weights import target_problems
 
@@ -82,6 +83,8 @@ def load_study(root: str | Path, name: object, overrides: dict, schemas: str | P
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise SurveyError(problems[0] + more)
     config["banners"] = [banner_columns(banner, codebook) for banner in config["banners"]]
+    if "segments" in config:
+        config["segments"] = segment_rule(config["segments"], codebook)
     return Study(str(name), folder, config, report, codebook_path, figures_path if figures is not None else None)
 
 
@@ -141,6 +144,8 @@ def config_references(config: dict, codebook: Codebook) -> Iterator[str]:
         yield f"banners: {columns} columns with the tiers; a table letters {MAX_LETTERS} at most (A to Z)"
     if "weights" in config:
         yield from target_problems(config["weights"], codebook)
+    if "segments" in config:
+        yield from segment_problems(config["segments"], codebook)
 
 
 MAX_LETTERS = 26  # the columns of the tiers and banners together: one letter each

@@ -1,8 +1,11 @@
+import csv
 import glob
 import os
+import re
 import sys
 
 from surveyreport.configuration import exit_on_error
+from surveyreport.segments import about as segment_about
 from surveyreport.study import load_study
 
 # The study is a folder under config/, named by config/config.yaml or --config study=NAME;
@@ -84,3 +87,34 @@ def require_export(path):
 
 
 require_export(config["export"])
+
+
+# Segment reports (segments.smk): the segments block, and where each segment's files go.
+SEGMENTS = config.get("segments")
+SEGMENT = f"{WORK}/segments/{{segment}}"
+SPLIT = f"{WORK}/split"
+
+
+def segment_group(wildcards):
+    """The segment's group of the segments block."""
+    return next(g for g in SEGMENTS["groups"] if g["id"] == wildcards.segment)
+
+
+# The segment summary is a fixed target (every run checks it), the segments' reports follow from it.
+SEGMENT_SUMMARY = [f"{WORK}/segments/segments.csv"] if SEGMENTS else []
+
+
+def segment_files(wildcards):
+    """The files each segment's report adds to the published set, once the split says which segments are built."""
+    if not SEGMENTS:
+        return []
+    with open(checkpoints.segments.get().output.summary, encoding="utf-8") as handle:
+        built = [
+            row["segment"] for row in csv.DictReader(handle) if row["report"] == "built"
+        ]
+    outputs = [
+        *rules.segment_crosstab.output,
+        *rules.segment_charts.output,
+        *rules.segment_render.output,
+    ]
+    return [path.format(segment=segment) for segment in built for path in outputs]

@@ -9,6 +9,10 @@ from snakemake.logging import logger
 from surveyreport.errors import SurveyError
 from surveyreport.publish import MANIFEST, prepare
 
+
+include: "segments.smk"
+
+
 if workflow.is_main_process:
     try:
         for note in prepare("results", STUDY.name, ".snakemake"):
@@ -27,7 +31,9 @@ rule publish:
             *rules.charts.output,
             *rules.render.output,
             *rules.verify.output,
+            *SEGMENT_SUMMARY,
         ],
+        segments=segment_files,
         code=package("publish"),
     output:
         manifest=f"{WORK}/{MANIFEST}",

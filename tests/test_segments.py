@@ -1,0 +1,219 @@
+"""Segment reports: the study's report again for each segment of its respondents, from configuration."""
+
+import hashlib
+import re
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+
+from surveyreport.errors import SurveyError
+from surveyreport.segments import split
+from surveyreport.study import load_study
+
+from .conftest import RESULTS, pdf_text_of, snakemake
+from .test_rerun import edit, planned
+from .test_study import SCHEMAS, edited
+
+STUDY = "sales-training-2012"
+SEGMENTS = {
+    "question": "region",
+    "label": "headquarters region",
+    "groups": [
+        {"id": "north_america", "label": "North America", "choices": ["north_america"]},
+        {"id": "europe", "label": "Europe", "choices": ["europe"]},
+        {"id": "rest_of_world", "label": "Rest of the world", "choices": ["asia_pacific", "latin_america", "middle_east_africa"]},
+    ],
+}
+EXPORT = "data/raw/sales_training_2012_qualtrics.csv"
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def with_segments(segments):
+    return lambda config: config.update(segments=segments)
+
+
+def test_one_segment_per_choice_by_default(tmp_path):
+    root = edited(tmp_path, "config.yaml", with_segments({"question": "company_size"}))
+    rule = load_study(root, "study", {}, SCHEMAS).config["segments"]
+    assert [g["id"] for g in rule["groups"]] == ["under_1000", "from_1000", "from_5000", "from_10000", "over_50000"]
+    assert rule["groups"][0] == {"id": "under_1000", "label": "Fewer than 1,000", "choices": ["under_1000"]}
+    assert rule["label"] == "company size"
+
+
+@pytest.mark.parametrize(
+    "segments, message",
+    [
+        ({"question": "regoin"}, "config.yaml: segments.question: 'regoin' is not a question of the codebook"),
+        (
+            {"question": "sourcing"},
+            "config.yaml: segments.question: 'sourcing' is a multi question; segments need a single-choice one",
+        ),
+        (
+            {"question": "comment"},
+            "config.yaml: segments.question: 'comment' is a text question; segments need a single-choice one",
+        ),
+        (
+            {"question": "region", "groups": [{"id": "emea", "label": "EMEA", "choices": ["europe", "africa"]}]},
+            "config.yaml: segments.groups[0].choices: 'africa' is not a choice of 'region'",
+        ),
+        (
+            {"question": "region", "groups": [{"id": "x", "label": "X", "choices": ["europe"]}] * 2},
+            "config.yaml: segments.groups[1].id: 'x' names two segments",
+        ),
+    ],
+)
+def test_segments_name_a_single_choice_question_and_its_choices(tmp_path, segments, message):
+    root = edited(tmp_path, "config.yaml", with_segments(segments))
+    with pytest.raises(SurveyError, match=re.escape(message)):
+        load_study(root, "study", {}, SCHEMAS)
+
+
+def test_a_segment_id_is_checked_by_the_schema(tmp_path):
+    segments = {"question": "region", "groups": [{"id": "Europe!", "label": "Europe", "choices": ["europe"]}]}
+    root = edited(tmp_path, "config.yaml", with_segments(segments))
+    with pytest.raises(SurveyError, match="segments"):
+        load_study(root, "study", {}, SCHEMAS)
+
+
+def test_the_split_keeps_segments_of_the_minimum_and_says_why_it_skips_the_others():
+    respondents = pd.DataFrame({"region": pd.Categorical(["europe", "europe", "north_america", "europe", None])})
+    rule = {**SEGMENTS, "groups": [*SEGMENTS["groups"], {"id": "europe_again", "label": "E", "choices": ["europe"]}]}
+    tables, summary = split(respondents, rule, 2)
+    assert sorted(tables) == ["europe", "europe_again"] and len(tables["europe"]) == 3
+    assert summary["report"].tolist() == [
+        "skipped: fewer than cleaning.min_respondents (2)",
+        "built",
+        "skipped: no respondents",
+        "built",
+    ]
+    assert summary["respondents"].tolist() == [1, 3, 0, 3]
+
+
+# ----------------------------------------------------------------------------- the workflow
+
+
+def digests(folder):
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def segmented(build, tmp_path_factory):
+    """A copy of the built study, given segments by region, built again."""
+    workdir = shutil.copytree(build, tmp_path_factory.mktemp("segments") / "project", symlinks=True)
+    path = workdir / "config" / STUDY / "config.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + yaml.safe_dump({"segments": SEGMENTS}, sort_keys=False))
+    run = snakemake(workdir)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return workdir, run.stdout + run.stderr
+
+
+def hand_count(workdir, choice_code):
+    """Kept respondents of the export answering ``region`` with the code: the total and each tier (A, B, C)."""
+    export = pd.read_csv(workdir / EXPORT, skiprows=[1, 2], dtype=str)
+    dispositions = pd.read_csv(workdir / RESULTS / "clean" / "dispositions.csv")
+    kept = set(dispositions.loc[dispositions["disposition"] == "kept", "response_id"])
+    rows = export[export["ResponseId"].isin(kept) & (export["Q5"] == choice_code)]
+    tiers = rows["Q6"].map({"1": "A", "2": "B", "3": "C", "4": "C"})
+    return [len(rows), *(int((tiers == letter).sum()) for letter in "ABC")]
+
+
+def appendix_bases(html, table):
+    """The base row of an appendix table: the total's and each tier's."""
+    block = html[html.index(f'id="tab-{table}"') :]
+    row = block[block.index('<tr class="base">') : block.index("</tr>", block.index('<tr class="base">'))]
+    return [int(n) for n in re.findall(r"<td>(\d+)<", row)]
+
+
+@pytest.mark.e2e
+def test_each_large_enough_segment_has_its_report_and_the_small_one_a_line(segmented):
+    workdir, output = segmented
+    folder = workdir / RESULTS / "segments"
+    summary = pd.read_csv(folder / "segments.csv")
+    assert summary.to_dict("records") == [
+        {"segment": "north_america", "label": "North America", "respondents": 118, "report": "built"},
+        {"segment": "europe", "label": "Europe", "respondents": 30, "report": "built"},
+        {
+            "segment": "rest_of_world",
+            "label": "Rest of the world",
+            "respondents": 26,
+            "report": "skipped: fewer than cleaning.min_respondents (30)",
+        },
+    ]
+    for segment in ("north_america", "europe"):
+        assert (folder / segment / "report.pdf").is_file() and (folder / segment / "report.html").is_file()
+    assert not (folder / "rest_of_world").exists()
+    assert "segment rest_of_world (Rest of the world): 26 respondents, skipped" in output
+    assert "segments/europe/report.pdf" in (workdir / RESULTS / "SHA256SUMS").read_text()
+
+
+@pytest.mark.e2e
+def test_the_full_report_is_unchanged(build, segmented):
+    workdir, _ = segmented
+    before, after = digests(build / RESULTS), digests(workdir / RESULTS)
+    full = {name: digest for name, digest in after.items() if not name.startswith("segments/") and name != "SHA256SUMS"}
+    assert full == {name: digest for name, digest in before.items() if name != "SHA256SUMS"}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("segment, code", [("europe", "2"), ("north_america", "1")])
+def test_a_segments_appendix_bases_are_a_hand_count_of_the_export(segmented, segment, code):
+    workdir, _ = segmented
+    html = (workdir / RESULTS / "segments" / segment / "report.html").read_text(encoding="utf-8")
+    assert appendix_bases(html, "role") == hand_count(workdir, code)
+    assert appendix_bases(html, "region")[0] == hand_count(workdir, code)[0]
+    text = pdf_text_of(workdir / RESULTS / "segments" / segment / "report.pdf")
+    assert f"A survey of {hand_count(workdir, code)[0]} learning leaders" in text
+    assert f"Segment report, headquarters region: {segment.replace('_', ' ').title()}" in text
+
+
+@pytest.mark.e2e
+def test_a_segment_flags_its_own_small_bases(segmented):
+    workdir, _ = segmented
+    html = (workdir / RESULTS / "segments" / "europe" / "report.html").read_text(encoding="utf-8")
+    block = html[html.index('id="tab-role"') :]
+    row = block[block.index('<tr class="base">') : block.index("</tr>", block.index('<tr class="base">'))]
+    assert re.findall(r'<span class="sig">(\**)</span>', row) == ["*", "**", "**", "**"]  # 30 under 50; the tiers under 30
+
+
+@pytest.mark.e2e
+def test_a_claim_that_fails_in_a_segment_is_marked_there_alone(build, segmented):
+    workdir, _ = segmented
+    europe = pdf_text_of(workdir / RESULTS / "segments" / "europe" / "report.pdf")
+    assert "Not supported by the data: Most companies are headquartered in Europe" in europe
+    assert "Not supported by the data" not in pdf_text_of(workdir / RESULTS / "report.pdf")
+    assert "Most companies are headquartered in North America" in pdf_text_of(workdir / RESULTS / "report.pdf")
+    north_america = pdf_text_of(workdir / RESULTS / "segments" / "north_america" / "report.pdf")
+    assert "Not supported by the data: Most companies are headquartered" not in north_america
+
+
+@pytest.mark.e2e
+def test_a_segments_methodology_accounts_for_the_respondents_outside_it(segmented):
+    workdir, _ = segmented
+    text = pdf_text_of(workdir / RESULTS / "segments" / "europe" / "report.pdf")
+    assert "Outside the segment (headquarters region: Europe)" in text
+
+
+@pytest.mark.e2e
+def test_a_rerun_has_nothing_to_do_and_a_template_edit_reruns_the_renders_alone(segmented, tmp_path):
+    workdir = shutil.copytree(segmented[0], tmp_path / "project", symlinks=True)
+    assert planned(workdir) == set()
+    edit(workdir / "config" / STUDY / "report.html.j2", "<h2>Key findings</h2>", "<h2>Key findings of the study</h2>")
+    assert planned(workdir) == {"render", "segment_render", "publish"}
+    run = snakemake(workdir)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Key findings of the study" in pdf_text_of(workdir / RESULTS / "segments" / "europe" / "report.pdf")
+    assert planned(workdir) == set()
+
+
+@pytest.mark.e2e
+def test_without_segments_the_published_set_has_none(build):
+    """The shipped studies have no segments block: no segment job runs, nothing is added to their set."""
+    assert not (build / RESULTS / "segments").exists()
+    assert "segments/" not in (build / RESULTS / "SHA256SUMS").read_text()
+    assert not (build / "logs" / STUDY / "segments.log").exists()
