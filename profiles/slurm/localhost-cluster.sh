@@ -35,9 +35,9 @@ tracked() {
     [ "$(cut -d' ' -f22 "/proc/$pid/stat" 2>/dev/null)" = "$since" ] && echo "$pid"
 }
 
-# Record the process daemon $1 wrote to its PID file (waiting for the file up to 10 s).
+# Record the process daemon $1 wrote to its PID file (waiting for the file up to 30 s: a loaded machine is slow).
 record() {
-    for _ in $(seq 50); do
+    for _ in $(seq 150); do
         if [ -s "$dir/$1.pid" ]; then
             pid=$(cat "$dir/$1.pid")
             echo "$pid $(cut -d' ' -f22 "/proc/$pid/stat")" > "$dir/$1.started"
