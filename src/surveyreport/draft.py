@@ -29,7 +29,7 @@ from .export import UNANSWERED, occurrence
 from .platforms import detect_platform
 from .qsf import QsfQuestion, plain, read_qsf
 from .qualtrics import LEGACY_METADATA, LEGACY_OTHER, LEGACY_PII, LEGACY_RECIPIENT, METADATA_COLUMNS, legacy_header_rows
-from .study import NAME, load_study
+from .study import NAME, PLATFORM_NAMES, load_study
 
 METADATA = {  # tidy name -> (Qualtrics export column, what it is used for)
     "start": ("StartDate", "the field period; the duration where no Duration column"),
@@ -810,34 +810,40 @@ def config_yaml(d: Draft) -> str:
             "  - rule: speeder\n    reason: speeder\n    label: Finished in under 40% of the median time\n"
             "    max_share_of_median: 0.4"
         )
-    minimum = max(1, min(MIN_RESPONDENTS, len(d.header.rows)))
+    platform = "qualtrics_legacy" if legacy else "qualtrics"
+    return study_yaml(d, platform, "Online self-administered questionnaire (Qualtrics)", rules)
+
+
+def study_yaml(d: Draft, export_format: str, mode: str, rules: list[str]) -> str:
+    """A drafted config.yaml: the cover's fields to state, the export, the cleaning ``rules`` the
+    export's fields allow, the tiers (or a total-only note) and the statistics' defaults."""
+    rows = len(d.header.rows)
     return f"""\
-# A study drafted by `surveyreport init` from {d.source}.
+# A study drafted by `surveyreport init` from {d.source} ({PLATFORM_NAMES[export_format]}).
 # Refine it, then build: snakemake --cores 2 --config study={d.name}
 # Every key is explained in config/README.md.
 
 about:
   # The cover and the methodology print these: state who ran the survey and how.
   title: {q(d.title)}
-  subtitle: {q(f"Results of the survey, {len(d.header.rows)} responses in the export")}
+  subtitle: {q(f"Results of the survey, {rows} responses in the export")}
   population: respondents
   publisher: Draft report
   sponsors: Not stated yet
-  mode: Online self-administered questionnaire (Qualtrics)
+  mode: {mode}
   recruitment: Not stated yet
 
 export: {q(d.export)}
-export_format: {"qualtrics_legacy" if legacy else "qualtrics"}
+export_format: {export_format}
 fail_on_unverified: true
 
 cleaning:
   # Stop when fewer respondents than this remain after the exclusions. Set low for a
-  # small export ({len(d.header.rows)} responses); a study to publish needs 30 or more.
-  min_respondents: {minimum}
+  # small export ({rows} responses); a study to publish needs 30 or more.
+  min_respondents: {max(1, min(MIN_RESPONDENTS, rows))}
   recode_other: []
-  # Only rules whose columns the export has.
-  exclusions:
-{chr(10).join(rules) if rules else "    []"}
+  # Only rules whose fields the export has.
+  exclusions:{chr(10) + chr(10).join(rules) if rules else " []"}
 
 {tiers_yaml(d)}
 

@@ -28,13 +28,11 @@ from .draft import (
     pick_banner,
     q,
     report_yaml,
+    study_yaml,
     summary,
-    tiers_yaml,
 )
 from .errors import SurveyError
-
-PLATFORMS = {"spss": "SPSS", "surveymonkey": "SurveyMonkey"}
-MIN_RESPONDENTS = 10
+from .study import PLATFORM_NAMES
 
 
 @dataclass
@@ -121,47 +119,7 @@ def _rules(d: Draft, source: Source) -> list[str]:
 
 
 def config_yaml(d: Draft, source: Source) -> str:
-    platform = d.header.platform
-    rows = len(d.header.rows)
-    rules = _rules(d, source)
-    return f"""\
-# A study drafted by `surveyreport init` from {d.source} ({PLATFORMS[platform]}).
-# Refine it, then build: snakemake --cores 2 --config study={d.name}
-# Every key is explained in config/README.md.
-
-about:
-  # The cover and the methodology print these: state who ran the survey and how.
-  title: {q(d.title)}
-  subtitle: {q(f"Results of the survey, {rows} responses in the export")}
-  population: respondents
-  publisher: Draft report
-  sponsors: Not stated yet
-  mode: Not stated yet
-  recruitment: Not stated yet
-
-export: {q(d.export)}
-export_format: {platform}
-fail_on_unverified: true
-
-cleaning:
-  # Stop when fewer respondents than this remain after the exclusions. Set low for a
-  # small export ({rows} responses); a study to publish needs 30 or more.
-  min_respondents: {max(1, min(MIN_RESPONDENTS, rows))}
-  recode_other: []
-  # Only rules whose fields the export has.
-  exclusions:{chr(10) + chr(10).join(rules) if rules else " []"}
-
-{tiers_yaml(d)}
-
-statistics:
-  confidence: 0.95
-  alpha: 0.05
-  correction: holm
-  family: table
-  min_base: 30
-  caution_base: 50
-  chi_square_simulations: 10000
-"""
+    return study_yaml(d, d.header.platform, "Not stated yet", _rules(d, source))
 
 
 def codebook_yaml(d: Draft, source: Source) -> str:
@@ -188,7 +146,7 @@ def codebook_yaml(d: Draft, source: Source) -> str:
         )
     skipped_block = not_drafted(d.skipped, lambda i: f"{i.key} ({i.kind})")
     return f"""\
-# The questionnaire, drafted by `surveyreport init` from {d.source} ({PLATFORMS[platform]}).
+# The questionnaire, drafted by `surveyreport init` from {d.source} ({PLATFORM_NAMES[platform]}).
 # Check each question's type, its wording and its choices' labels and order; mark answers such
 # as "Don't know" `nonsubstantive: true` (reported apart, left out of bases); a choice the
 # survey spelled wrongly keeps the export's text under `match` and the right one under
