@@ -198,17 +198,34 @@ def _segments(ax, centres: list[float], lefts: list[float], widths: list[float],
     ax.bar_label(bars, labels=labels, label_type="center", fontsize=plt.rcParams["font.size"] - 1.5)
 
 
+def _canvas(labels: list[str], style: dict):
+    """A chart of one bar's row per label, wrapped: the rows' centres, the height, the figure and its axes."""
+    labels = [textwrap.fill(label, style["label_width"]) for label in labels]
+    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
+    fig, ax = _figure(height)
+    return labels, centres, height, fig, ax
+
+
+def _width(share: Share) -> float:
+    """A bar's length in percent; nothing where nobody was asked."""
+    return float(share.value * 100) if share.base else 0.0
+
+
+def _bars(ax, centres: list[float], shares: list[Share], colour: str) -> None:
+    """One bar per row, its share printed at its end (a dash where nobody was asked)."""
+    bars = ax.barh(centres, [_width(s) for s in shares], height=TOTAL_BAR_IN, color=colour, linewidth=0)
+    ax.bar_label(bars, labels=[pct(s) if s.base else "–" for s in shares], padding=3)
+
+
 def draw_diverging(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
     """A grid's answers as diverging stacked bars: the lower half of the scale left of zero, the upper
     half right of it (a middle point split across zero); answers left out of the base are not drawn."""
     question = results.codebook.question(exhibit["question"])
     scale = sorted(question.substantive, key=lambda c: c.code)
     rows = _banner_rows(exhibit, question, tiers)
-    labels = [textwrap.fill(label, style["label_width"]) for _, _, label in rows]
-    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
-    fig, ax = _figure(height)
+    labels, centres, height, fig, ax = _canvas([label for _, _, label in rows], style)
     shares = [[results.share(part, c.id, column) for c in scale] for part, column, _ in rows]
-    values = [[float(s.value * 100) if s.base else 0.0 for s in row] for row in shares]
+    values = [[_width(s) for s in row] for row in shares]
     half = len(scale) / 2
     starts = [-sum(v[: int(half)]) - (v[int(half)] / 2 if len(scale) % 2 else 0) for v in values]
     colours = sns.color_palette("RdBu", len(scale)).as_hex()
@@ -229,13 +246,11 @@ def draw_nps(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
     """An NPS question's detractors, passives and promoters as stacked bars per banner column, the score beside each."""
     question = results.codebook.question(exhibit["question"])
     rows = _banner_rows(exhibit, question, tiers)
-    labels = [textwrap.fill(label, style["label_width"]) for _, _, label in rows]
-    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
-    fig, ax = _figure(height)
+    labels, centres, height, fig, ax = _canvas([label for _, _, label in rows], style)
     nets = list(reversed(question.nets))  # detractors, passives, promoters
     colours = ["#D55E00", "#BBBBBB", "#009E73"]
     shares = [[results.share(part, net.key, column) for net in nets] for part, column, _ in rows]
-    values = [[float(s.value * 100) if s.base else 0.0 for s in row] for row in shares]
+    values = [[_width(s) for s in row] for row in shares]
     for k in range(len(nets)):
         lefts = [sum(v[:k]) for v in values]
         _segments(ax, centres, lefts, [v[k] for v in values], colours[k], [row[k] for row in shares])
@@ -253,9 +268,7 @@ def draw_scores(exhibit: dict, results: Results, style: dict, tiers: list[dict])
     """Means as dots with their intervals as lines, a row per statement (and banner column), the value beside each."""
     question = results.codebook.question(exhibit["question"])
     rows = _banner_rows(exhibit, question, tiers)
-    labels = [textwrap.fill(label, style["label_width"]) for _, _, label in rows]
-    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
-    fig, ax = _figure(height)
+    labels, centres, height, fig, ax = _canvas([label for _, _, label in rows], style)
     values = [results.score(part, column) for part, column, _ in rows]
     shown = [(c, v) for c, v in zip(centres, values) if v.n]
     for centre, value in shown:
@@ -274,12 +287,8 @@ def draw_ranked_first(exhibit: dict, results: Results, style: dict, tiers: list[
     question = results.codebook.question(exhibit["question"])
     first = question.choices[0].id
     shares = sorted((results.share(p.id, first) for p in question.parts), key=lambda s: -(s.value if s.base else 0))
-    labels = [textwrap.fill(results.codebook.question(s.question).statement, style["label_width"]) for s in shares]
-    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
-    fig, ax = _figure(height)
-    values = [float(s.value * 100) if s.base else 0.0 for s in shares]
-    bars = ax.barh(centres, values, height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0)
-    ax.bar_label(bars, labels=[pct(s) if s.base else "–" for s in shares], padding=3)
+    labels, centres, height, fig, ax = _canvas([results.codebook.question(s.question).statement for s in shares], style)
+    _bars(ax, centres, shares, style["palette"]["total"])
     _finish(ax, style, labels, centres, height)
     return fig
 
@@ -287,17 +296,10 @@ def draw_ranked_first(exhibit: dict, results: Results, style: dict, tiers: list[
 def draw_ticked(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
     """A multiple-answer matrix: a bar per answer ticked, grouped by statement (and tier, where ``by: tier``)."""
     question = results.codebook.question(exhibit["question"])
-    rows = [(part, column, label) for part, column, label in _banner_rows(exhibit, question, tiers)]
-    entries = [
-        (results.share(part, c.id, column), f"{label} — {c.label}") for part, column, label in rows for c in question.substantive
-    ]
-    labels = [textwrap.fill(label, style["label_width"]) for _, label in entries]
-    centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
-    fig, ax = _figure(height)
-    shares = [share for share, _ in entries]
-    values = [float(s.value * 100) if s.base else 0.0 for s in shares]
-    bars = ax.barh(centres, values, height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0)
-    ax.bar_label(bars, labels=[pct(s) if s.base else "–" for s in shares], padding=3)
+    rows = _banner_rows(exhibit, question, tiers)
+    entries = [(part, column, c, f"{label} — {c.label}") for part, column, label in rows for c in question.substantive]
+    labels, centres, height, fig, ax = _canvas([label for *_, label in entries], style)
+    _bars(ax, centres, [results.share(part, c.id, column) for part, column, c, _ in entries], style["palette"]["total"])
     _finish(ax, style, labels, centres, height)
     return fig
 
