@@ -82,6 +82,15 @@ def test_the_first_study_without_tiers_builds_a_total_only_report(untiered):
     assert header == ["Answer", "Total"]
 
 
+TIER_CLAIM = {
+    "measure": "ratio",
+    "question": "sourcing",
+    "choice": "customized",
+    "tiers": ["very_effective", "ineffective"],
+    "at_least": 2,
+}
+
+
 @pytest.mark.parametrize(
     "edit, message",
     [
@@ -92,15 +101,7 @@ def test_the_first_study_without_tiers_builds_a_total_only_report(untiered):
                     "id": "x",
                     "heading": "X",
                     "text": "X",
-                    "claims": [
-                        {
-                            "measure": "ratio",
-                            "question": "sourcing",
-                            "choice": "customized",
-                            "tiers": ["very_effective", "ineffective"],
-                            "at_least": 2,
-                        }
-                    ],
+                    "claims": [TIER_CLAIM],
                 }  # fmt: skip
             ),
             "names tier 'very_effective', but the study has no tiers",
@@ -110,15 +111,7 @@ def test_the_first_study_without_tiers_builds_a_total_only_report(untiered):
                 {
                     "id": "x",
                     "says": "X",
-                    "claims": [
-                        {
-                            "measure": "ratio",
-                            "question": "sourcing",
-                            "choice": "customized",
-                            "tiers": ["very_effective", "ineffective"],
-                            "at_least": 2,
-                        }
-                    ],
+                    "claims": [TIER_CLAIM],
                 }
             ),  # fmt: skip
             "sentences[10].claims[0]: names tier 'very_effective', but the study has no tiers",
