@@ -201,3 +201,17 @@ def output_text(path):
     if path.suffix == ".arrow":
         return pd.read_feather(path).to_csv(index=False)
     return path.read_bytes().decode("utf-8", "replace")
+
+
+def init(root, *args):
+    """``surveyreport init`` run as a researcher runs it, in ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    command = [sys.executable, "-m", "surveyreport.cli", "init", *map(str, args), "--root", str(root)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=root, check=False)
+
+
+@pytest.fixture
+def bare_root(tmp_path):
+    """A bare project: the schemas a draft is checked against."""
+    shutil.copytree(ROOT / "workflow" / "schemas", tmp_path / "workflow" / "schemas")
+    return tmp_path

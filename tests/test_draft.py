@@ -2,11 +2,8 @@
 
 import csv
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -19,7 +16,7 @@ from surveyreport.platforms import read_export
 from surveyreport.qsf import read_qsf
 from surveyreport.study import load_study
 
-from .conftest import ROOT, copy_project, snakemake
+from .conftest import ROOT, copy_project, init, snakemake
 
 REAL = ROOT / "tests" / "data" / "real-exports"
 PAIRS = REAL / "qualtricstools"
@@ -28,21 +25,8 @@ NO_KIND = "matrix questions of this kind"
 TRASH = "in the survey's trash: not asked"
 
 
-def init(root, *args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    command = [sys.executable, "-m", "surveyreport.cli", "init", *map(str, args), "--root", str(root)]
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=root, check=False)
-
-
-@pytest.fixture
-def root(tmp_path):
-    """A bare project: the schemas a draft is checked against."""
-    shutil.copytree(ROOT / "workflow" / "schemas", tmp_path / "workflow" / "schemas")
-    return tmp_path
-
-
-def questions(root, name):
-    book = yaml.safe_load((root / "config" / name / "codebook.yaml").read_text())
+def questions(bare_root, name):
+    book = yaml.safe_load((bare_root / "config" / name / "codebook.yaml").read_text())
     return {q["import_id"].removesuffix("_TEXT"): q for q in book["questions"]}
 
 
@@ -59,33 +43,35 @@ BETTER_SIDE_BY_SIDE = {"QID6#1": "matrix", "QID6#2": "matrix", "QID10#1": "matri
 BETTER_SKIPPED = {**{f"QID11#{n}": "in the export" for n in (1, 2, 3)}, "QID7": TRASH}
 
 
-def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
+def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(bare_root):
     run = init(
-        root, "fruit", "--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"
+        bare_root, "fruit", "--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"
     )
     assert run.returncode == 0, run.stderr
-    drafted = questions(root, "fruit")
+    drafted = questions(bare_root, "fruit")
     assert {qid: q["type"] for qid, q in drafted.items()} == BETTER | BETTER_SIDE_BY_SIDE
     assert drafted["QID1"]["column"] == "q2_favorite"
     assert [c["label"] for c in drafted["QID1"]["choices"]] == ["Canteloupe", "Kiwi", "Pomagranite"]
     assert [c["code"] for c in drafted["QID5"]["choices"]] == [1, 2, 3, 4]
-    codebook = (root / "config" / "fruit" / "codebook.yaml").read_text()
+    codebook = (bare_root / "config" / "fruit" / "codebook.yaml").read_text()
     for qid, reason in BETTER_SKIPPED.items():
         line = next(line for line in codebook.splitlines() if f"({qid}," in line)
         assert line.startswith("#") and line.endswith(reason), line
         assert f"({qid}, " in run.stdout and reason in run.stdout
     listed = {qid.split("#")[0] for qid in [*BETTER, *BETTER_SIDE_BY_SIDE, *BETTER_SKIPPED]}
     assert qsf_questions(PAIRS / "better-sample-survey.qsf") == listed
-    study = load_study(root / "config", "fruit", {}, root / "workflow" / "schemas")
+    study = load_study(bare_root / "config", "fruit", {}, bare_root / "workflow" / "schemas")
     assert study.config["export"] == "data/raw/better-sample-survey.csv"
-    assert (root / "data" / "raw" / "better-sample-survey.csv").read_bytes() == (PAIRS / "better-sample-survey.csv").read_bytes()
+    assert (bare_root / "data" / "raw" / "better-sample-survey.csv").read_bytes() == (
+        PAIRS / "better-sample-survey.csv"
+    ).read_bytes()
     tiers = study.config["tiers"]
     assert tiers["question"] == "q2_favorite" and [t["choices"] for t in tiers["levels"]] == [
         ["canteloupe"],
         ["kiwi"],
         ["pomagranite"],
     ]
-    assert "no --banner given" in (root / "config" / "fruit" / "config.yaml").read_text()
+    assert "no --banner given" in (bare_root / "config" / "fruit" / "config.yaml").read_text()
     assert [e["question"] for e in study.report["exhibits"]] == [
         "q1_recent", "q2_favorite", "q3_volunteer", "q4_rank", "q6_reservations_1", "q6_reservations_2", "q8", "q9",
         "q10_1", "q10_2", "q12_1", "q12_2",
@@ -114,37 +100,44 @@ def test_a_questionnaire_drafts_each_question_with_its_type_or_why_not(root):
     assert rules["status"]["drop_status"] == [1] and set(rules) == {"status", "incomplete", "duplicate", "speeder"}
 
 
-def test_a_legacy_export_with_a_third_header_row_of_import_ids_is_read(root):
+def test_a_legacy_export_with_a_third_header_row_of_import_ids_is_read(bare_root):
     """Exports of about 2016: column IDs, labels, then ``{'ImportId': 'QID1'}``; responses from row 4."""
     assert (
         init(
-            root, "fruit", "--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"
+            bare_root,
+            "fruit",
+            "--export",
+            PAIRS / "better-sample-survey.csv",
+            "--questionnaire",
+            PAIRS / "better-sample-survey.qsf",
         ).returncode
         == 0
     )
     frame = read_export(
-        root / "data" / "raw" / "better-sample-survey.csv", load_codebook(root / "config" / "fruit" / "codebook.yaml")
+        bare_root / "data" / "raw" / "better-sample-survey.csv", load_codebook(bare_root / "config" / "fruit" / "codebook.yaml")
     )
     assert len(frame) == 10 and frame["response_id"].iloc[0] == "R_9RWrgh1F9m7488l"
     assert frame["q2_favorite"].astype(str).tolist() == ["canteloupe", "canteloupe", "kiwi", "pomagranite", "canteloupe",
                                                           "kiwi", "kiwi", "kiwi", "kiwi", "canteloupe"]  # fmt: skip
 
 
-def test_single_answer_matrices_draft_with_their_statements_columns_and_recoded_scales(root):
+def test_single_answer_matrices_draft_with_their_statements_columns_and_recoded_scales(bare_root):
     """A legacy export of matrices only: columns by tag and statement (or its export tag), the tiers from a statement."""
     pair = "matrix-single-answer"
-    run = init(root, "grids", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
+    run = init(bare_root, "grids", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
     assert run.returncode == 0, run.stderr
-    drafted = questions(root, "grids")
+    drafted = questions(bare_root, "grids")
     assert {qid: q["type"] for qid, q in drafted.items()} == {f"QID{n}": "matrix" for n in (1, 2, 3, 4, 6, 8, 10, 11, 12)}
     assert [s["column"] for s in drafted["QID2"]["statements"]] == ["Q2_Q2_2", "Q2_Q2_4", "Q2_Q2_3"]
     assert [s["column"] for s in drafted["QID10"]["statements"]] == ["Q10_Q10_3"]
     assert [c["code"] for c in drafted["QID1"]["choices"]] == [2, 4, 3]  # the scale's recode values
     for qid in ("QID5", "QID7", "QID9"):
         assert any(f"({qid}, " in line and line.endswith(TRASH) for line in run.stdout.splitlines()), qid
-    study = load_study(root / "config", "grids", {}, root / "workflow" / "schemas")
+    study = load_study(bare_root / "config", "grids", {}, bare_root / "workflow" / "schemas")
     assert study.config["tiers"]["question"] == "q12.click_to_write_statement_1"
-    frame = read_export(root / "data" / "raw" / f"{pair}.csv", load_codebook(root / "config" / "grids" / "codebook.yaml"))
+    frame = read_export(
+        bare_root / "data" / "raw" / f"{pair}.csv", load_codebook(bare_root / "config" / "grids" / "codebook.yaml")
+    )
     # Q12 has no recode values: the first response answered scale points 1, 2 and 3
     first = frame.iloc[0]
     assert [first[f"q12.click_to_write_statement_{n}"] for n in (1, 2, 3)] == [
@@ -154,11 +147,11 @@ def test_single_answer_matrices_draft_with_their_statements_columns_and_recoded_
     ]
 
 
-def test_each_column_of_a_side_by_side_is_drafted_as_a_matrix_of_its_own(root):
+def test_each_column_of_a_side_by_side_is_drafted_as_a_matrix_of_its_own(bare_root):
     pair = "side-by-side"
-    run = init(root, "sbs", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
+    run = init(bare_root, "sbs", "--export", PAIRS / f"{pair}.csv", "--questionnaire", PAIRS / f"{pair}.qsf")
     assert run.returncode == 0, run.stderr
-    drafted = questions(root, "sbs")
+    drafted = questions(bare_root, "sbs")
     assert {qid: q["type"] for qid, q in drafted.items()} == {
         **{
             qid: "matrix"
@@ -178,7 +171,7 @@ def test_each_column_of_a_side_by_side_is_drafted_as_a_matrix_of_its_own(root):
     assert qsf_questions(PAIRS / f"{pair}.qsf") == listed
 
 
-def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_listed(root, tmp_path):
+def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_listed(bare_root, tmp_path):
     export, _ = scored_survey(tmp_path)
     elements = [
         _payload("QID1", "upload", "FileUpload", "Upload your CV", "FileUpload"),
@@ -188,13 +181,13 @@ def test_a_questionnaire_of_no_supported_type_is_refused_with_every_question_lis
     qsf = tmp_path / "unsupported.qsf"
     qsf.write_text(json.dumps({"SurveyEntry": {"SurveyName": "x"}, "SurveyElements": elements}), encoding="utf-8")
     reasons = {"QID1": "file uploads are not supported yet", "QID2": "descriptive text: no answer to report", "QID3": NO_KIND}
-    run = init(root, "draft", "--export", export, "--questionnaire", qsf)
+    run = init(bare_root, "draft", "--export", export, "--questionnaire", qsf)
     assert run.returncode == 1
     assert "is of a type the pipeline reads" in run.stderr and len(run.stderr.strip().splitlines()) == 1
     for qid, reason in reasons.items():
         assert any(f"({qid}, " in line and reason in line for line in run.stdout.splitlines()), qid
-    assert not (root / "config").exists() or not any((root / "config").iterdir())
-    assert not (root / "data").exists()
+    assert not (bare_root / "config").exists() or not any((bare_root / "config").iterdir())
+    assert not (bare_root / "data").exists()
 
 
 def test_legacy_multiple_answer_matrices_sharing_column_ids_take_them_in_turn():
@@ -315,11 +308,11 @@ SCORED = {
 }
 
 
-def test_sliders_constant_sums_rank_orders_nps_and_numbers_draft_with_their_types(root, tmp_path):
+def test_sliders_constant_sums_rank_orders_nps_and_numbers_draft_with_their_types(bare_root, tmp_path):
     export, qsf = scored_survey(tmp_path)
-    run = init(root, "scored", "--export", export, "--questionnaire", qsf)
+    run = init(bare_root, "scored", "--export", export, "--questionnaire", qsf)
     assert run.returncode == 0, run.stderr
-    drafted = questions(root, "scored")
+    drafted = questions(bare_root, "scored")
     assert {qid: q["type"] for qid, q in drafted.items()} == SCORED
     assert [s["column"] for s in drafted["QID3"]["statements"]] == ["sliders_1", "sliders_2", "sliders_3"]
     assert [s["text"] for s in drafted["QID5"]["statements"]] == ["Price", "Quality", "Service"]
@@ -327,7 +320,7 @@ def test_sliders_constant_sums_rank_orders_nps_and_numbers_draft_with_their_type
     assert drafted["QID7"]["column"] == "years" and "statements" not in drafted["QID7"]
     dont_know = drafted["QID2"]["choices"][-1]
     assert dont_know == {"code": 9, "id": "don_t_know", "label": "Don't know", "nonsubstantive": True}
-    study = load_study(root / "config", "scored", {}, root / "workflow" / "schemas")
+    study = load_study(bare_root / "config", "scored", {}, bare_root / "workflow" / "schemas")
     assert [e["question"] for e in study.report["exhibits"]] == [
         "group",
         "agree",
@@ -353,15 +346,15 @@ DT_TYPES = {
 DT_SKIPPED = ("matrix questions of this kind are not supported yet", "its scale is unknown")
 
 
-def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
-    run = init(root, "datatable", "--export", DATATABLE)
+def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(bare_root):
+    run = init(bare_root, "datatable", "--export", DATATABLE)
     assert run.returncode == 0, run.stderr
-    drafted = questions(root, "datatable")
+    drafted = questions(bare_root, "datatable")
     assert {qid: q["type"] for qid, q in drafted.items()} == DT_TYPES
     rows = list(csv.reader(DATATABLE.open(encoding="utf-8-sig")))
     import_ids = [json.loads(cell)["ImportId"] for cell in rows[2]]
     asked = {i.split("_")[0] for i in import_ids if i.startswith("QID")}
-    codebook = (root / "config" / "datatable" / "codebook.yaml").read_text()
+    codebook = (bare_root / "config" / "datatable" / "codebook.yaml").read_text()
     for qid in sorted(asked - set(DT_TYPES)):
         mark = re.compile(rf"\({qid}[,_]")
         line = next(line for line in codebook.splitlines() if mark.search(line))
@@ -375,7 +368,7 @@ def test_an_export_alone_drafts_each_question_with_its_type_or_why_not(root):
     q6 = {c["code"]: c for c in drafted["QID6"]["choices"]}
     assert q6[1677721500000000].get("text") is True and drafted["QID6"]["column"] == "Q6"
     assert drafted["QID4"]["column"] == "q4_colored_fruit"
-    study = load_study(root / "config", "datatable", {}, root / "workflow" / "schemas")
+    study = load_study(bare_root / "config", "datatable", {}, bare_root / "workflow" / "schemas")
     assert study.config["export_format"] == "qualtrics" and study.config["cleaning"]["min_respondents"] == 10
     assert len(study.report["exhibits"]) == 46 and study.report["findings"] == []
     # a matrix from the export alone: statements from the ``<question> - <statement>`` labels, the scale from its codes
@@ -407,15 +400,15 @@ def test_a_legacy_export_alone_drafts_its_questions_from_its_columns_and_answers
     assert {i.kind for i in grids} == {"grid"} and all(i.reason.endswith("draft it with the .qsf") for i in grids)
 
 
-def test_the_codebook_names_only_the_metadata_the_export_has_and_what_each_is_for(root, tmp_path):
+def test_the_codebook_names_only_the_metadata_the_export_has_and_what_each_is_for(bare_root, tmp_path):
     rows = list(csv.reader(DATATABLE.open(encoding="utf-8-sig")))
     absent = ("Status", "Progress", "Duration (in seconds)", "RecordedDate", "DistributionChannel")
     keep = [n for n, name in enumerate(rows[0]) if name not in absent]
     export = tmp_path / "fewer.csv"
     with export.open("w", encoding="utf-8", newline="") as out:
         csv.writer(out).writerows([[row[n] for n in keep] for row in rows])
-    assert init(root, "fewer", "--export", export).returncode == 0
-    text = (root / "config" / "fewer" / "codebook.yaml").read_text()
+    assert init(bare_root, "fewer", "--export", export).returncode == 0
+    text = (bare_root / "config" / "fewer" / "codebook.yaml").read_text()
     book = yaml.safe_load(text)
     assert book["survey"]["metadata"] == {
         "start": "StartDate", "end": "EndDate", "finished": "Finished", "response_id": "ResponseId", "language": "UserLanguage"
@@ -423,60 +416,60 @@ def test_the_codebook_names_only_the_metadata_the_export_has_and_what_each_is_fo
     assert "needs every one" not in text
     assert f"Not in the export, so not named (every one is optional): {', '.join(absent)}." in text
     assert "    finished: Finished  # the `incomplete` rule, where no Progress column" in text.splitlines()
-    study = load_study(root / "config", "fewer", {}, root / "workflow" / "schemas")
+    study = load_study(bare_root / "config", "fewer", {}, bare_root / "workflow" / "schemas")
     assert {r["rule"] for r in study.config["cleaning"]["exclusions"]} == {"incomplete", "duplicate", "speeder"}
 
 
-def test_an_export_that_cannot_make_tiers_drafts_a_total_only_study(root):
-    run = init(root, "sample", "--export", REAL / "qualtrics-current-sample.csv")
+def test_an_export_that_cannot_make_tiers_drafts_a_total_only_study(bare_root):
+    run = init(bare_root, "sample", "--export", REAL / "qualtrics-current-sample.csv")
     assert run.returncode == 0, run.stderr
     for text in ("Q1: single (1 choices)", "Q2: text", "Text iQ", "no tiers: no single-choice question with 2 to 6 choices"):
         assert text in run.stdout
     assert "the report gives the total only (no group comparisons)" in run.stdout
-    drafted = (root / "config" / "sample" / "config.yaml").read_text(encoding="utf-8")
+    drafted = (bare_root / "config" / "sample" / "config.yaml").read_text(encoding="utf-8")
     assert "# No tiers: no single-choice question" in drafted and "\ntiers:" not in drafted
-    report = yaml.safe_load((root / "config" / "sample" / "report.yaml").read_text(encoding="utf-8"))
+    report = yaml.safe_load((bare_root / "config" / "sample" / "report.yaml").read_text(encoding="utf-8"))
     assert report["style"]["palette"].keys() == {"total"} and report["style"]["hatches"] == {}
     assert {exhibit["by"] for exhibit in report["exhibits"]} == {"total"}
-    study = load_study(root / "config", "sample", {}, root / "workflow" / "schemas")
+    study = load_study(bare_root / "config", "sample", {}, bare_root / "workflow" / "schemas")
     assert study.config["tiers"]["levels"] == []
 
 
-def test_banner_names_the_tier_question(root):
-    run = init(root, "datatable", "--export", DATATABLE, "--banner", "q4_colored_fruit")
+def test_banner_names_the_tier_question(bare_root):
+    run = init(bare_root, "datatable", "--export", DATATABLE, "--banner", "q4_colored_fruit")
     assert run.returncode == 0, run.stderr
-    config = yaml.safe_load((root / "config" / "datatable" / "config.yaml").read_text())
+    config = yaml.safe_load((bare_root / "config" / "datatable" / "config.yaml").read_text())
     assert config["tiers"]["question"] == "q4_colored_fruit" and len(config["tiers"]["levels"]) == 4
-    report = yaml.safe_load((root / "config" / "datatable" / "report.yaml").read_text())
+    report = yaml.safe_load((bare_root / "config" / "datatable" / "report.yaml").read_text())
     ids = [level["id"] for level in config["tiers"]["levels"]]
     assert set(report["style"]["palette"]) == {"total", *ids} and set(report["style"]["hatches"]) == set(ids)
     assert len(set(report["style"]["hatches"].values())) == 4
 
 
-def test_a_banner_that_is_not_single_choice_is_refused(root):
-    run = init(root, "datatable", "--export", DATATABLE, "--banner", "Q9")
+def test_a_banner_that_is_not_single_choice_is_refused(bare_root):
+    run = init(bare_root, "datatable", "--export", DATATABLE, "--banner", "Q9")
     assert run.returncode == 1 and "--banner Q9: a multi question" in run.stderr
-    assert not (root / "config" / "datatable").exists()
+    assert not (bare_root / "config" / "datatable").exists()
 
 
-def test_an_existing_study_is_never_overwritten(root):
-    assert init(root, "datatable", "--export", DATATABLE).returncode == 0
-    before = {p: p.read_bytes() for p in (root / "config" / "datatable").iterdir()}
-    run = init(root, "datatable", "--export", DATATABLE, "--banner", "Q10")
+def test_an_existing_study_is_never_overwritten(bare_root):
+    assert init(bare_root, "datatable", "--export", DATATABLE).returncode == 0
+    before = {p: p.read_bytes() for p in (bare_root / "config" / "datatable").iterdir()}
+    run = init(bare_root, "datatable", "--export", DATATABLE, "--banner", "Q10")
     assert run.returncode == 1 and "exists already" in run.stderr
-    assert {p: p.read_bytes() for p in (root / "config" / "datatable").iterdir()} == before
+    assert {p: p.read_bytes() for p in (bare_root / "config" / "datatable").iterdir()} == before
 
 
-def test_an_export_under_data_raw_is_referenced_not_copied(root):
-    (root / "data" / "raw").mkdir(parents=True)
-    shutil.copy(DATATABLE, root / "data" / "raw" / "mine.csv")
-    assert init(root, "mine", "--export", "data/raw/mine.csv").returncode == 0
-    assert yaml.safe_load((root / "config" / "mine" / "config.yaml").read_text())["export"] == "data/raw/mine.csv"
-    assert sorted(p.name for p in (root / "data" / "raw").iterdir()) == ["mine.csv"]
+def test_an_export_under_data_raw_is_referenced_not_copied(bare_root):
+    (bare_root / "data" / "raw").mkdir(parents=True)
+    shutil.copy(DATATABLE, bare_root / "data" / "raw" / "mine.csv")
+    assert init(bare_root, "mine", "--export", "data/raw/mine.csv").returncode == 0
+    assert yaml.safe_load((bare_root / "config" / "mine" / "config.yaml").read_text())["export"] == "data/raw/mine.csv"
+    assert sorted(p.name for p in (bare_root / "data" / "raw").iterdir()) == ["mine.csv"]
 
 
-def test_usage_errors_exit_2(root):
-    run = init(root, "x")
+def test_usage_errors_exit_2(bare_root):
+    run = init(bare_root, "x")
     assert run.returncode == 2 and "--export" in run.stderr
 
 
@@ -569,15 +562,15 @@ def built_scored_types(results):
     assert {"nps", "mean", "score interval", "median", "standard deviation"} <= set(ledger["kind"])
 
 
-def test_a_number_that_is_not_one_is_refused_where_it_is(root, tmp_path):
+def test_a_number_that_is_not_one_is_refused_where_it_is(bare_root, tmp_path):
     export, qsf = scored_survey(tmp_path)
-    assert init(root, "scored", "--export", export, "--questionnaire", qsf).returncode == 0
+    assert init(bare_root, "scored", "--export", export, "--questionnaire", qsf).returncode == 0
     rows = list(csv.reader(export.open(encoding="utf-8")))
     rows[5][rows[0].index("sliders_2")] = "about 40"
     edited = tmp_path / "edited.csv"
     with edited.open("w", encoding="utf-8", newline="") as out:
         csv.writer(out).writerows(rows)
     with pytest.raises(SurveyError) as error:
-        read_export(edited, load_codebook(root / "config" / "scored" / "codebook.yaml"))
+        read_export(edited, load_codebook(bare_root / "config" / "scored" / "codebook.yaml"))
     assert "cannot read 'about 40' as a number" in str(error.value)
     assert "row 6" in str(error.value) and "sliders_2" in str(error.value)

@@ -3,11 +3,8 @@ definition of finished, the survey's own typos, and headers checked against the 
 
 import csv
 import dataclasses
-import os
 import re
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pyreadstat
@@ -23,7 +20,7 @@ from surveyreport.errors import SurveyError
 from surveyreport.platforms import read_export
 from surveyreport.study import load_study
 
-from .conftest import ROOT, copy_project, snakemake
+from .conftest import ROOT, copy_project, init, snakemake
 
 SCHEMAS = ROOT / "workflow" / "schemas"
 SALES = ROOT / "config" / "sales-training-2012"
@@ -420,23 +417,11 @@ def test_a_surveymonkey_message_names_the_whole_heading(study, tmp_path):
 # ----------------------------------------------------------------------------- drafting from SPSS and SurveyMonkey
 
 
-def _init(root, *args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    command = [sys.executable, "-m", "surveyreport.cli", "init", *map(str, args), "--root", str(root)]
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=root, check=False)
-
-
-@pytest.fixture
-def bare_root(tmp_path):
-    shutil.copytree(ROOT / "workflow" / "schemas", tmp_path / "workflow" / "schemas")
-    return tmp_path
-
-
 def test_an_spss_file_drafts_its_questions_from_its_dictionary(study, bare_root, tmp_path):
     codebook, responses = study
     export = tmp_path / "survey.sav"
     writers.write_spss(responses, codebook, export)
-    run = _init(bare_root, "from-spss", "--export", export)
+    run = init(bare_root, "from-spss", "--export", export)
     assert run.returncode == 0, run.stderr
     drafted = load_codebook(bare_root / "config" / "from-spss" / "codebook.yaml")
     assert [(q.column, q.type, q.text) for q in drafted.questions] == [
@@ -453,11 +438,11 @@ def test_a_bare_spss_file_drafts_without_metadata(study, bare_root, tmp_path):
     codebook, responses = study
     export = tmp_path / "bare.sav"
     _bare_sav(codebook, responses, export)
-    run = _init(bare_root, "bare", "--export", export)
+    run = init(bare_root, "bare", "--export", export)
     assert run.returncode == 1 and "the report needs the survey's field dates: survey.metadata in" in run.stderr
     assert not (bare_root / "config" / "bare").exists()
     _bare_sav(codebook, responses, export, dated=True)
-    run = _init(bare_root, "bare", "--export", export)
+    run = init(bare_root, "bare", "--export", export)
     assert run.returncode == 0, run.stderr
     raw = yaml.safe_load((bare_root / "config" / "bare" / "codebook.yaml").read_text(encoding="utf-8"))
     closed = [q["id"] for q in raw["questions"] if q["type"] != "text"]
@@ -478,7 +463,7 @@ def test_a_surveymonkey_export_drafts_headings_choices_and_comments(study, bare_
     responses, skipped = _optional_last(codebook, responses)
     export = tmp_path / "monkey.csv"
     writers.write_surveymonkey(responses, codebook, export)
-    run = _init(bare_root, "monkey", "--export", export)
+    run = init(bare_root, "monkey", "--export", export)
     assert run.returncode == 0, run.stderr
     drafted = load_codebook(bare_root / "config" / "monkey" / "codebook.yaml")
     assert [q.text for q in drafted.questions] == [surveymonkey.heading(q) for q in codebook.questions]
@@ -499,7 +484,7 @@ def test_the_workflow_builds_a_report_from_a_drafted_spss_or_surveymonkey_export
     workdir = copy_project(tmp_path / "project")
     export = tmp_path / ("survey.sav" if layout == "spss" else "survey.csv")
     (writers.write_spss if layout == "spss" else writers.write_surveymonkey)(responses, codebook, export)
-    run = _init(workdir, "mine", "--export", export)
+    run = init(workdir, "mine", "--export", export)
     assert run.returncode == 0, run.stderr
     build = snakemake(workdir, "--config", "study=mine")
     assert build.returncode == 0, build.stderr[-3000:]
@@ -551,7 +536,7 @@ def test_spss_grids_draft_as_matrices_and_scale_numbers_as_numeric(graded, bare_
     codebook, responses = graded
     export = tmp_path / "graded.sav"
     writers.write_spss(responses, codebook, export)
-    run = _init(bare_root, "graded", "--export", export)
+    run = init(bare_root, "graded", "--export", export)
     assert run.returncode == 0, run.stderr
     drafted = load_codebook(bare_root / "config" / "graded" / "codebook.yaml")
     grid, years = drafted.questions[-2:]
@@ -573,7 +558,7 @@ def test_a_surveymonkey_matrix_drafts_its_statements_and_scale_and_is_read(grade
     codebook, responses = graded
     export = tmp_path / "graded.csv"
     writers.write_surveymonkey(responses, dataclasses.replace(codebook, questions=codebook.questions[:-1]), export)
-    run = _init(bare_root, "graded", "--export", export)
+    run = init(bare_root, "graded", "--export", export)
     assert run.returncode == 0, run.stderr
     drafted = load_codebook(bare_root / "config" / "graded" / "codebook.yaml")
     grid = drafted.questions[-1]
