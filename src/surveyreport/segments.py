@@ -10,48 +10,19 @@ and the segment summary (``segments/segments.csv``) records it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pandas as pd
 
 from .codebook import Codebook
+from .tiers import answer_groups
 
 SUMMARY_COLUMNS = ["segment", "label", "respondents", "report"]
 
 
 def segment_rule(segments: dict, codebook: Codebook) -> dict:
     """The segments block with its ``groups`` (one per substantive choice where none are configured) and ``label``."""
-    groups = segments.get("groups") or [
-        {"id": choice.id, "label": choice.label, "choices": [choice.id]}
-        for choice in codebook.question(segments["question"]).substantive
-    ]
+    groups = segments.get("groups") or answer_groups(codebook.question(segments["question"]))
     label = segments.get("label") or segments["question"].replace("_", " ")
     return {"question": segments["question"], "label": label, "groups": groups}
-
-
-def segment_problems(segments: dict, codebook: Codebook) -> Iterator[str]:
-    """The question exists and is single-choice; each group has its own id and names choices of it."""
-    found = [q for q in codebook.questions if q.id == segments["question"]]
-    if not found:
-        known = ", ".join(q.id for q in codebook.questions)
-        yield f"segments.question: {str(segments['question'])[:60]!r} is not a question of the codebook ({known[:200]})"
-        return
-    question = found[0]
-    if question.multi or question.statements or not question.choices or question.numeric:
-        yield f"segments.question: {question.id!r} is a {question.type} question; segments need a single-choice one"
-        return
-    known = {c.id for c in question.choices}
-    seen: set[str] = set()
-    for i, group in enumerate(segments.get("groups", [])):
-        if group["id"] in seen:
-            yield f"segments.groups[{i}].id: {group['id']!r} names two segments (ids of segments are unique)"
-        seen.add(group["id"])
-        for choice in group["choices"]:
-            if choice not in known:
-                yield (
-                    f"segments.groups[{i}].choices: {str(choice)[:60]!r} is not a choice of {question.id!r} "
-                    f"({', '.join(sorted(known))[:200]})"
-                )
 
 
 def split(respondents: pd.DataFrame, rule: dict, minimum: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:

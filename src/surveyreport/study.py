@@ -20,7 +20,7 @@ from snakemake.utils import update_config
 from .codebook import Codebook, Question, parse_codebook
 from .configuration import load_valid, load_yaml, validate
 from .errors import SurveyError, file_problem
-from .segments import segment_problems, segment_rule
+from .segments import segment_rule
 from .tiers import banner_columns, tier_rule
 from .weights import target_problems
 
@@ -177,6 +177,23 @@ def banner_problems(banners: list[dict], codebook: Codebook) -> Iterator[str]:
             yield f"{where}.columns: two columns have the id {next(c for c in ids if ids.count(c) > 1)!r}"
         for j, column in enumerate(banner.get("columns", [])):
             yield from _choices(question, column["choices"], f"{where}.columns[{j}].choices")
+
+
+def segment_problems(segments: dict, codebook: Codebook) -> Iterator[str]:
+    """The question exists and is single-choice; each group has its own id and names choices of it."""
+    question = _question(codebook, segments["question"], "segments.question", closed=False)
+    if isinstance(question, str):
+        yield question
+        return
+    if question.multi or question.statements or not question.choices or question.numeric:
+        yield f"segments.question: {question.id!r} is a {question.type} question; segments need a single-choice one"
+        return
+    seen: set[str] = set()
+    for i, group in enumerate(segments.get("groups", [])):
+        if group["id"] in seen:
+            yield f"segments.groups[{i}].id: {group['id']!r} names two segments (ids of segments are unique)"
+        seen.add(group["id"])
+        yield from _choices(question, group["choices"], f"segments.groups[{i}].choices")
 
 
 PLATFORM_NAMES = {

@@ -50,11 +50,13 @@ def assign_tiers(respondents: pd.DataFrame, rule: dict, codebook: Codebook) -> p
     return tiered
 
 
+def answer_groups(question) -> list[dict]:
+    """A group per substantive answer of a single-choice question: a banner's columns, segments, where none are configured."""
+    return [{"id": choice.id, "label": choice.label, "choices": [choice.id]} for choice in question.substantive]
+
+
 def banner_columns(banner: dict, codebook: Codebook) -> dict:
     """The banner with its ``columns`` (one per substantive choice where none are configured) and ``compare_total``."""
-    columns = banner.get("columns") or [
-        {"id": choice.id, "label": choice.label, "choices": [choice.id]}
-        for choice in codebook.question(banner["question"]).substantive
-    ]
+    columns = banner.get("columns") or answer_groups(codebook.question(banner["question"]))
     label = banner.get("label") or banner["id"].replace("_", " ").capitalize()
     return {**banner, "label": label, "columns": columns, "compare_total": banner.get("compare_total", False)}
