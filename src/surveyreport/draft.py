@@ -783,33 +783,51 @@ class Draft:
         return [i for i in self.items if i.reason]
 
 
-def config_yaml(d: Draft) -> str:
-    columns = set(d.header.columns)
-    legacy = d.header.platform == "qualtrics_legacy"
-    statuses = status_codes(d.header)
-    drop = [1, 2]
-    status_note = ""
-    if statuses and all(s in drop for s in statuses):
-        drop = [s for s in drop if s not in statuses] or [1]
-        status_note = (
-            f"    # Every response in this export has Status {', '.join(map(str, sorted(set(statuses))))} "
-            "(2: a survey test): they are kept.\n    # Drop 2 once the export holds real responses.\n"
-        )
+# The export columns that give a Qualtrics export the fields the exclusion rules read.
+QUALTRICS_FIELDS = {
+    "status": {"Status"},
+    "progress": {"Progress", "Finished"},
+    "email": {"RecipientEmail", "EmailAddress"},
+    "ip_address": {"IPAddress"},
+    "duration": {"Duration (in seconds)"},
+    "start": {"StartDate"},
+    "end": {"EndDate"},
+}
+
+
+def exclusion_rules(fields: set[str], statuses: list[int], finished_named: bool = False) -> list[str]:
+    """The drafted exclusion rules whose fields (tidy names) the export has; ``statuses``: the Status
+    codes its responses hold (a survey's tests, all of them, are kept)."""
     rules = []
-    if "Status" in columns:
+    if "status" in fields:
+        drop, note = [1, 2], ""
+        if statuses and all(s in drop for s in statuses):
+            drop = [s for s in drop if s not in statuses] or [1]
+            note = (
+                f"    # Every response in this export has Status {', '.join(map(str, sorted(set(statuses))))} "
+                "(2: a survey test): they are kept.\n    # Drop 2 once the export holds real responses.\n"
+            )
         rules.append(
             f"  - rule: status\n    reason: preview_or_test\n    label: Survey previews and test responses\n"
-            f"{status_note}    drop_status: {q(drop)}"
+            f"{note}    drop_status: {q(drop)}"
         )
-    if {"Progress", "Finished"} & columns:
+    if {"finished", "progress"} & fields or finished_named:
         rules.append("  - rule: incomplete\n    reason: incomplete\n    label: Did not finish the survey\n    min_progress: 100")
-    if {"RecipientEmail", "IPAddress", "EmailAddress"} & columns:
+    if {"email", "ip_address"} & fields:
         rules.append("  - rule: duplicate\n    reason: duplicate\n    label: Second response from the same person")
-    if "Duration (in seconds)" in columns or {"StartDate", "EndDate"} <= columns:
+    if "duration" in fields or {"start", "end"} <= fields:
         rules.append(
             "  - rule: speeder\n    reason: speeder\n    label: Finished in under 40% of the median time\n"
             "    max_share_of_median: 0.4"
         )
+    return rules
+
+
+def config_yaml(d: Draft) -> str:
+    columns = set(d.header.columns)
+    legacy = d.header.platform == "qualtrics_legacy"
+    fields = {field for field, names in QUALTRICS_FIELDS.items() if names & columns}
+    rules = exclusion_rules(fields, status_codes(d.header))
     platform = "qualtrics_legacy" if legacy else "qualtrics"
     return study_yaml(d, platform, "Online self-administered questionnaire (Qualtrics)", rules)
 

@@ -23,6 +23,7 @@ from .draft import (
     _question_yaml,
     _write,
     assign_ids,
+    exclusion_rules,
     inventory,
     not_drafted,
     pick_banner,
@@ -94,28 +95,7 @@ def init_from(platform: str, name: str, export: Path, banner: str | None, root: 
 
 def _rules(d: Draft, source: Source) -> list[str]:
     """The exclusion rules whose fields the export has."""
-    fields = set(source.metadata) | set(source.pii)
-    rules = []
-    if "status" in fields:
-        drop, note = [1, 2], ""
-        statuses = sorted(set(source.statuses or []))
-        if statuses and all(s in drop for s in statuses):
-            drop = [s for s in drop if s not in statuses] or [1]
-            note = f"    # Every response in this export has Status {', '.join(map(str, statuses))}: they are kept.\n"
-        rules.append(
-            f"  - rule: status\n    reason: preview_or_test\n    label: Survey previews and test responses\n"
-            f"{note}    drop_status: {q(drop)}"
-        )
-    if {"finished", "progress"} & fields or source.finished is not None:
-        rules.append("  - rule: incomplete\n    reason: incomplete\n    label: Did not finish the survey\n    min_progress: 100")
-    if {"email", "ip_address"} & fields:
-        rules.append("  - rule: duplicate\n    reason: duplicate\n    label: Second response from the same person")
-    if "duration" in fields or {"start", "end"} <= fields:
-        rules.append(
-            "  - rule: speeder\n    reason: speeder\n    label: Finished in under 40% of the median time\n"
-            "    max_share_of_median: 0.4"
-        )
-    return rules
+    return exclusion_rules(set(source.metadata) | set(source.pii), source.statuses or [], source.finished is not None)
 
 
 def config_yaml(d: Draft, source: Source) -> str:
