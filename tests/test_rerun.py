@@ -106,7 +106,8 @@ sys.argv = ["snakemake", *sys.argv[1:]]
 try:
     main()
 except SystemExit as exit:
-    timers = [thread.name for thread in threading.enumerate() if isinstance(thread, threading.Timer)]
+    # a cancelled timer ends by itself at once (on a busy machine it may still be alive here): count the others
+    timers = [t.name for t in threading.enumerate() if isinstance(t, threading.Timer) and not t.finished.is_set()]
     print(json.dumps({"exit": exit.code, "timers": timers}))
 """
 

@@ -29,6 +29,12 @@ def _tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
+@cache
+def _module_imports(path: Path, package: str) -> frozenset[str]:
+    """The package's modules that the module at ``path`` imports (read once per run, shared by the stages)."""
+    return frozenset(_imported(_tree(path), package))
+
+
 def stage_sources(package_dir: str | Path, stage: str) -> list[str]:
     """The source files (sorted paths) that the stage ``stage`` of ``stages.py`` runs."""
     package_dir = Path(package_dir)
@@ -43,5 +49,5 @@ def stage_sources(package_dir: str | Path, stage: str) -> list[str]:
         if module in seen or not path.exists():
             continue
         seen.add(module)
-        todo |= _imported(_tree(path), name)
+        todo |= _module_imports(path, name)
     return sorted(str(package_dir / f"{module}.py") for module in seen)
