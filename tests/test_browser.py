@@ -222,7 +222,7 @@ def test_figures_are_numbered_and_every_cross_reference_and_contents_link_resolv
 
 
 CHARTS = """() => [...document.querySelectorAll('figure.exhibit')].map((figure) => {
-  const svg = figure.querySelector('svg[role=img]');
+  const svg = [...figure.querySelectorAll('svg[role=img]')].find((s) => s.getBoundingClientRect().width > 0);
   if (!svg) return null;
   const box = svg.getBoundingClientRect();
   const clipped = [...svg.querySelectorAll('text')].filter((t) => {
@@ -241,6 +241,36 @@ def test_every_chart_is_inline_labelled_and_none_of_its_text_is_clipped(page):
     for chart in charts:
         assert chart["label"].startswith("Bar chart") and chart["texts"] > 3, chart
         assert chart["clipped"] == [], chart
+
+
+# Each figure's chart layouts: the one shown, the smallest text it draws (CSS pixels, as rendered), and the smallest
+# each layout would draw at this width (its smallest font size scaled from its own width to the figure's).
+CHART_TEXT = """() => [...document.querySelectorAll('figure.exhibit')].map((figure) => {
+  const layouts = [...figure.querySelectorAll('svg[role=img]')];
+  const shown = layouts.filter((svg) => svg.getBoundingClientRect().width > 0);
+  const fonts = (svg) => [...svg.querySelectorAll('text')].map((t) => parseFloat(getComputedStyle(t).fontSize));
+  const drawn = shown.flatMap((svg) => [...svg.querySelectorAll('text')].map((t) => {
+    const m = t.getScreenCTM();
+    return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+  }));
+  const width = figure.getBoundingClientRect().width;
+  return {id: figure.id, shown: shown.map((svg) => svg.getAttribute('class')), smallest: Math.min(...drawn),
+          fitted: Object.fromEntries(layouts.map((svg) => [svg.getAttribute('class'),
+                                                           Math.min(...fonts(svg)) * width / svg.viewBox.baseVal.width]))};
+})"""
+MIN_CHART_TEXT_PX = 9
+
+
+@in_browser
+def test_every_chart_shows_the_layout_of_the_screen_and_its_text_reads_at_9_px_or_more(page):
+    phone = page.viewport_size["width"] < 500
+    charts = page.evaluate(CHART_TEXT)
+    assert charts
+    for chart in charts:
+        assert chart["shown"] == ["phone" if phone else "wide"], chart
+        assert chart["smallest"] >= MIN_CHART_TEXT_PX, chart
+        if phone:  # the printed layout, scaled down to a phone's width, would not do
+            assert chart["fitted"]["wide"] < MIN_CHART_TEXT_PX <= chart["fitted"]["phone"], chart
 
 
 @in_browser

@@ -124,28 +124,29 @@ def _reading_order(count: int, columns: int) -> list[int]:
     return sorted(range(count), key=lambda i: (i % columns, i // columns))
 
 
+def _fitting_legend(owner, handles: list, names: list[str], room: float, **placement):
+    """``owner``'s legend (an axes' or a figure's) in as many columns as fit ``room`` inches, read row by row;
+    the legend and its height in inches."""
+    renderer = owner.figure.canvas.get_renderer()
+    for columns in range(len(names), 0, -1):
+        order = _reading_order(len(names), columns)
+        legend = owner.legend(
+            [handles[i] for i in order], [names[i] for i in order], ncol=columns, frameon=False, handlelength=1.2, **placement
+        )
+        box = legend.get_window_extent(renderer)
+        if box.width / owner.figure.dpi <= room or columns == 1:
+            return legend, box.height / owner.figure.dpi
+        legend.remove()
+
+
 def _legend(fig, ax, handles: list, names: list[str], rows: float, style: dict) -> None:
     """The tiers' legend above the bars, in as many columns as fit beside the answers' labels,
     and the figure made tall enough for it."""
     renderer = fig.canvas.get_renderer()
     labels = max(t.get_window_extent(renderer).width for t in ax.get_yticklabels()) / fig.dpi
     room = _chart_width(style) - 2 * PAD_IN - labels - TICK_PAD_PT / 72
-    for columns in range(len(names), 0, -1):
-        order = _reading_order(len(names), columns)
-        legend = ax.legend(
-            [handles[i] for i in order],
-            [names[i] for i in order],
-            ncol=columns,
-            loc="lower left",
-            bbox_to_anchor=(0, 1.0),
-            frameon=False,
-            handlelength=1.2,
-            borderaxespad=0.2,
-        )
-        box = legend.get_window_extent(renderer)
-        if box.width / fig.dpi <= room:
-            break
-    fig.set_size_inches(_chart_width(style), rows + box.height / fig.dpi + LEGEND_IN + 2 * PAD_IN)
+    _, height = _fitting_legend(ax, handles, names, room, loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
+    fig.set_size_inches(_chart_width(style), rows + height + LEGEND_IN + 2 * PAD_IN)
 
 
 def draw_total(exhibit: dict, results: Results, style: dict):
@@ -217,60 +218,55 @@ def _fill(fig, text: str, width: float, **kwargs) -> str:
     return "\n".join(lines)
 
 
+def _panel(fig, panel: dict, exhibit: dict, results: Results, style: dict, columns: list, labels_in: float, pitch: float):
+    """One panel of small multiples on axes of its own, placed later: its ``top`` answers (the most chosen in total),
+    a bar per banner column (``pitch`` inches apart) under each. The axes, the bars' height in inches, the title
+    (wrapped to ``labels_in``'s panel) and its height, the bars' legend handles and the longest bar (percent)."""
+    size, value_size = style["font_size"], style["font_size"] - 1
+    question = results.codebook.question(panel["question"])
+    shares = results.ranking(question.id)[: exhibit["top"]]
+    labels = [_fill(fig, question.choice(s.choices[0]).label, labels_in, fontsize=size) for s in shares]
+    centres, height = _rows(labels, size, pitch * len(columns), PANEL_ANSWER_GAP_IN)
+    ax, printed, handles, longest = fig.add_axes((0, 0, 1, 1)), _value_label(exhibit, style), [], 0.0
+    for k, column in enumerate(columns):
+        values = [results.share(question.id, s.choices[0], column) for s in shares]
+        positions = [c + pitch * (k + 0.5 - len(columns) / 2) for c in centres]
+        handles.append(_tier_bars(ax, positions, values, pitch * TIER_BAR, style, column, printed, value_size))
+        longest = max([longest] + [float(v.value * 100) for v in values])
+    _finish(ax, style, labels, centres, height)
+    title = f"{panel['title']} (n={show(results.base(question.id))})"
+    title = _fill(fig, title, labels_in / PANEL_LABELS, fontsize=size, fontweight="bold")
+    return ax, height, title, _extent(fig, title, fontsize=size, fontweight="bold")[1], handles, longest
+
+
 def draw_panels(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
-    """Small multiples: for each of the exhibit's ``panels`` (a question and its short title), its ``top`` answers
-    (the most chosen in total) with a bar per tier (the total's where ``by: total``), on one scale; each panel titled
-    with its question's title and base, one legend above them all. Two panels a row (one in the phone layout)."""
-    width, size, value_size = _chart_width(style), style["font_size"], style["font_size"] - 1
+    """Small multiples: a compact panel per question of the exhibit's ``panels``, its ``top`` answers with a bar per
+    tier (the total's where ``by: total``), all on one scale from zero; each panel titled with its question's short
+    title and base, one legend above them. Two panels a row, one in the phone layout."""
+    width, size = _chart_width(style), style["font_size"]
     columns = [t["id"] for t in tiers] if exhibit["by"] == "tier" else [None]
     per_row = min(style.get("columns", PANELS_PER_ROW), len(exhibit["panels"]))
     panel = (width - 2 * PAD_IN - (per_row - 1) * PANEL_GAP_IN) / per_row
     labels_in, bars_in = panel * PANEL_LABELS, panel * (1 - PANEL_LABELS) - TICK_PAD_PT / 72
     fig = plt.figure(figsize=(width, 1))
-    printed = _value_label(exhibit, style)
-    value_in, value_height = _extent(fig, "100.0%" if exhibit.get("decimals") else "100%", fontsize=value_size)
-    pitch = value_height * PANEL_PITCH
-    drawn, handles, highest = [], [], 1.0
-    for p in exhibit["panels"]:
-        question = results.codebook.question(p["question"])
-        shares = results.ranking(question.id)[: exhibit["top"]]
-        labels = [_fill(fig, question.choice(s.choices[0]).label, labels_in, fontsize=size) for s in shares]
-        centres, height = _rows(labels, size, pitch * len(columns), PANEL_ANSWER_GAP_IN)
-        ax = fig.add_axes((0, 0, 1, 1))
-        for k, column in enumerate(columns):
-            values = [results.share(question.id, s.choices[0], column) for s in shares]
-            positions = [c + pitch * (k + 0.5 - len(columns) / 2) for c in centres]
-            handle = _tier_bars(ax, positions, values, pitch * TIER_BAR, style, column, printed, value_size)
-            handles += [handle] if not drawn else []  # the legend's: the first panel's
-            highest = max([highest] + [float(v.value * 100) for v in values])
-        _finish(ax, style, labels, centres, height)
-        title = f"{p['title']} (n={show(results.base(question.id))})"
-        title = _fill(fig, title, panel, fontsize=size, fontweight="bold")
-        drawn.append((ax, height, title, _extent(fig, title, fontsize=size, fontweight="bold")[1]))
+    value_in, value_height = _extent(fig, "100.0%" if exhibit.get("decimals") else "100%", fontsize=size - 1)
+    drawn = [_panel(fig, p, exhibit, results, style, columns, labels_in, value_height * PANEL_PITCH) for p in exhibit["panels"]]
     names = [t["label"] for t in tiers] if exhibit["by"] == "tier" else ["Total"]
-    renderer = fig.canvas.get_renderer()
-    for ncol in range(len(names), 0, -1):
-        order = _reading_order(len(names), ncol)
-        legend = fig.legend([handles[i] for i in order], [names[i] for i in order], ncol=ncol, loc="upper left",
-                            frameon=False, handlelength=1.2, borderaxespad=0, borderpad=0)  # fmt: skip
-        box = legend.get_window_extent(renderer)
-        if box.width / fig.dpi <= width - 2 * PAD_IN:
-            break
-        legend.remove()
-    top = PAD_IN + box.height / fig.dpi + TITLE_GAP_IN + LEGEND_IN
-    places = []
+    legend, top = _fitting_legend(fig, drawn[0][4], names, width - 2 * PAD_IN, loc="upper left", borderaxespad=0, borderpad=0)
+    top += PAD_IN + TITLE_GAP_IN + LEGEND_IN
+    places = []  # each panel's axes, left edge, title's top, bars' top and height, title: inches from the top left
     for start in range(0, len(drawn), per_row):
         row = drawn[start : start + per_row]
-        titles = max(t for *_, t in row) + TITLE_GAP_IN
-        for i, (ax, height, title, _) in enumerate(row):
-            places.append((ax, PAD_IN + i * (panel + PANEL_GAP_IN), top, top + titles, height, title))
-        top += titles + max(height for _, height, *_ in row) + PANEL_ROW_GAP_IN
+        titles = max(d[3] for d in row) + TITLE_GAP_IN
+        places += [(ax, PAD_IN + i * (panel + PANEL_GAP_IN), top, top + titles, h, t) for i, (ax, h, t, *_) in enumerate(row)]
+        top += titles + max(d[1] for d in row) + PANEL_ROW_GAP_IN
     total = top - PANEL_ROW_GAP_IN + PAD_IN
     fig.set_size_inches(width, total)
     legend.set_bbox_to_anchor((PAD_IN / width, 1 - PAD_IN / total), transform=fig.transFigure)
-    right = highest / (1 - (value_in + 2 * 3 / 72) / bars_in)  # room for the longest bar's value label
+    right = max(1.0, *(d[5] for d in drawn)) / (1 - (value_in + 6 / 72) / bars_in)  # room for a value label
     for ax, left, title_top, bars_top, height, title in places:
-        ax.set_position(((left + labels_in + TICK_PAD_PT / 72) / width, 1 - (bars_top + height) / total, bars_in / width, height / total))
+        ax.set_position(((left + labels_in) / width + TICK_PAD_PT / 72 / width, 1 - (bars_top + height) / total,
+                         bars_in / width, height / total))  # fmt: skip
         ax.set_xlim(0, right)
         fig.text(left / width, 1 - title_top / total, title, va="top", fontsize=size, fontweight="bold")
     return fig

@@ -313,6 +313,6 @@ def exhibit_problems(exhibit: dict, where: str, tier_ids: list[str], codebook: C
         yield f"{where}.compare: the tiers are compared only in an exhibit by: tier"
     for tier in compared if tier_ids else []:
         if tier not in tier_ids:
-            yield f"{where}.compare: {str(tier)[:60]!r} is not a tier ({', '.join(tier_ids)})"
+            yield f"{where}.compare: {str(tier)[:60]!r} is not a tier ({', '.join(sorted(tier_ids))})"
     if len(set(compared)) == 1:
         yield f"{where}.compare: names {compared[0]!r} twice; two different tiers are compared"
