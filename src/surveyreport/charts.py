@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib
 
@@ -218,14 +219,25 @@ def _fill(fig, text: str, width: float, **kwargs) -> str:
     return "\n".join(lines)
 
 
-def _panel(fig, panel: dict, exhibit: dict, results: Results, style: dict, columns: list, labels_in: float, pitch: float):
-    """One panel of small multiples on axes of its own, placed later: its ``top`` answers (the most chosen in total),
-    a bar per banner column (``pitch`` inches apart) under each. The axes, the bars' height in inches, the title
-    (wrapped to ``labels_in``'s panel) and its height, the bars' legend handles and the longest bar (percent)."""
+class _Panel(NamedTuple):
+    """A panel drawn on axes of its own, to be placed: its bars' height and its title's (inches), the title wrapped,
+    the handles of its bars for a legend and its longest bar (percent)."""
+
+    ax: object
+    height: float
+    title: str
+    title_height: float
+    handles: list
+    longest: float
+
+
+def _panel(fig, panel: dict, exhibit: dict, results: Results, style: dict, columns: list, width: float, pitch: float):
+    """One panel ``width`` inches wide: its question's ``top`` answers (the most chosen in total), labelled on the
+    left, with a bar per banner column (``pitch`` inches apart) under each; titled with the panel's title and base."""
     size, value_size = style["font_size"], style["font_size"] - 1
     question = results.codebook.question(panel["question"])
     shares = results.ranking(question.id)[: exhibit["top"]]
-    labels = [_fill(fig, question.choice(s.choices[0]).label, labels_in, fontsize=size) for s in shares]
+    labels = [_fill(fig, question.choice(s.choices[0]).label, width * PANEL_LABELS, fontsize=size) for s in shares]
     centres, height = _rows(labels, size, pitch * len(columns), PANEL_ANSWER_GAP_IN)
     ax, printed, handles, longest = fig.add_axes((0, 0, 1, 1)), _value_label(exhibit, style), [], 0.0
     for k, column in enumerate(columns):
@@ -234,9 +246,8 @@ def _panel(fig, panel: dict, exhibit: dict, results: Results, style: dict, colum
         handles.append(_tier_bars(ax, positions, values, pitch * TIER_BAR, style, column, printed, value_size))
         longest = max([longest] + [float(v.value * 100) for v in values])
     _finish(ax, style, labels, centres, height)
-    title = f"{panel['title']} (n={show(results.base(question.id))})"
-    title = _fill(fig, title, labels_in / PANEL_LABELS, fontsize=size, fontweight="bold")
-    return ax, height, title, _extent(fig, title, fontsize=size, fontweight="bold")[1], handles, longest
+    title = _fill(fig, f"{panel['title']} (n={show(results.base(question.id))})", width, fontsize=size, fontweight="bold")
+    return _Panel(ax, height, title, _extent(fig, title, fontsize=size, fontweight="bold")[1], handles, longest)
 
 
 def draw_panels(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
@@ -250,25 +261,27 @@ def draw_panels(exhibit: dict, results: Results, style: dict, tiers: list[dict])
     labels_in, bars_in = panel * PANEL_LABELS, panel * (1 - PANEL_LABELS) - TICK_PAD_PT / 72
     fig = plt.figure(figsize=(width, 1))
     value_in, value_height = _extent(fig, "100.0%" if exhibit.get("decimals") else "100%", fontsize=size - 1)
-    drawn = [_panel(fig, p, exhibit, results, style, columns, labels_in, value_height * PANEL_PITCH) for p in exhibit["panels"]]
+    drawn = [_panel(fig, p, exhibit, results, style, columns, panel, value_height * PANEL_PITCH) for p in exhibit["panels"]]
     names = [t["label"] for t in tiers] if exhibit["by"] == "tier" else ["Total"]
-    legend, top = _fitting_legend(fig, drawn[0][4], names, width - 2 * PAD_IN, loc="upper left", borderaxespad=0, borderpad=0)
+    legend, top = _fitting_legend(
+        fig, drawn[0].handles, names, width - 2 * PAD_IN, loc="upper left", borderaxespad=0, borderpad=0
+    )
     top += PAD_IN + TITLE_GAP_IN + LEGEND_IN
-    places = []  # each panel's axes, left edge, title's top, bars' top and height, title: inches from the top left
+    places = []  # each panel, its left edge, its title's top and its bars' (inches from the figure's top left)
     for start in range(0, len(drawn), per_row):
         row = drawn[start : start + per_row]
-        titles = max(d[3] for d in row) + TITLE_GAP_IN
-        places += [(ax, PAD_IN + i * (panel + PANEL_GAP_IN), top, top + titles, h, t) for i, (ax, h, t, *_) in enumerate(row)]
-        top += titles + max(d[1] for d in row) + PANEL_ROW_GAP_IN
-    total = top - PANEL_ROW_GAP_IN + PAD_IN
-    fig.set_size_inches(width, total)
-    legend.set_bbox_to_anchor((PAD_IN / width, 1 - PAD_IN / total), transform=fig.transFigure)
-    right = max(1.0, *(d[5] for d in drawn)) / (1 - (value_in + 6 / 72) / bars_in)  # room for a value label
-    for ax, left, title_top, bars_top, height, title in places:
-        ax.set_position(((left + labels_in) / width + TICK_PAD_PT / 72 / width, 1 - (bars_top + height) / total,
-                         bars_in / width, height / total))  # fmt: skip
-        ax.set_xlim(0, right)
-        fig.text(left / width, 1 - title_top / total, title, va="top", fontsize=size, fontweight="bold")
+        bars_top = top + max(d.title_height for d in row) + TITLE_GAP_IN
+        places += [(d, PAD_IN + i * (panel + PANEL_GAP_IN), top, bars_top) for i, d in enumerate(row)]
+        top = bars_top + max(d.height for d in row) + PANEL_ROW_GAP_IN
+    height = top - PANEL_ROW_GAP_IN + PAD_IN
+    fig.set_size_inches(width, height)
+    legend.set_bbox_to_anchor((PAD_IN / width, 1 - PAD_IN / height), transform=fig.transFigure)
+    right = max(1.0, *(d.longest for d in drawn)) / (1 - (value_in + 6 / 72) / bars_in)  # room for a value label
+    for d, left, title_top, bars_top in places:
+        x, y = (left + labels_in + TICK_PAD_PT / 72) / width, 1 - (bars_top + d.height) / height
+        d.ax.set_position((x, y, bars_in / width, d.height / height))
+        d.ax.set_xlim(0, right)
+        fig.text(left / width, 1 - title_top / height, d.title, va="top", fontsize=size, fontweight="bold")
     return fig
 
 

@@ -374,6 +374,8 @@ def panel_notes(exhibit: dict, results: Results, config: dict, field: str) -> di
         parts.append(f"By {tiers['label']} ({names}): {'; '.join(bases)}.")
     if small:
         parts.append(f"Bases under {setting(caution, 'caution base')} ({', '.join(small)}): interpret with caution.")
+    if results.weighted:
+        parts.append("Weighted; intervals and tests on the effective bases (in the workbook).")
     parts.append(f"Each panel shows the {words(exhibit['top'])} answers chosen most in total.")
     if any(results.codebook.question(p["question"]).multi for p in exhibit["panels"]):
         parts.append(f"More than one answer allowed: shares can add up to more than {constant('100%', 'multi-select')}.")
