@@ -55,6 +55,27 @@ def test_two_charts_of_one_page_share_no_id(tmp_path):
     assert '<svg width="10pt" height="5pt" viewBox="0 0 10 5" id="chart-a-svg" role="img" aria-label="A &amp; B">' in html
 
 
+def test_a_charts_phone_layout_is_inlined_beside_it_with_ids_of_its_own(tmp_path):
+    (tmp_path / "style.css").write_text("")
+    (tmp_path / "screen.css").write_text("")
+    (tmp_path / "chart.svg").write_bytes(CHART)
+    assets = {"style.css": tmp_path / "style.css", "screen.css": tmp_path / "screen.css"}
+    assets |= {
+        "charts/a.svg": tmp_path / "chart.svg",
+        "charts/a.phone.svg": tmp_path / "chart.svg",
+        "charts/b.svg": tmp_path / "chart.svg",
+    }
+    html = self_contained('<img src="charts/a.svg" alt="A"><img src="charts/b.svg" alt="B">', assets)
+    svgs = re.findall(r"<svg [^>]*>", html)
+    assert svgs == [
+        '<svg width="10pt" height="5pt" viewBox="0 0 10 5" id="chart-a-svg" class="wide" role="img" aria-label="A">',
+        '<svg width="10pt" height="5pt" viewBox="0 0 10 5" id="chart-a-phone-svg" class="phone" role="img" aria-label="A">',
+        '<svg width="10pt" height="5pt" viewBox="0 0 10 5" id="chart-b-svg" role="img" aria-label="B">',  # no phone layout
+    ]
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == 12 and len(set(ids)) == len(ids), ids
+
+
 FIGURE = '<figure class="exhibit" id="fig-{}">\n  <figcaption>\n    <span class="headline{}">{}</span>'
 
 
