@@ -55,6 +55,27 @@ def test_two_charts_of_one_page_share_no_id(tmp_path):
     assert '<svg width="10pt" height="5pt" viewBox="0 0 10 5" id="chart-a-svg" role="img" aria-label="A &amp; B">' in html
 
 
+def test_a_charts_phone_layout_is_inlined_beside_it_with_ids_of_its_own(tmp_path):
+    (tmp_path / "style.css").write_text("")
+    (tmp_path / "screen.css").write_text("")
+    (tmp_path / "chart.svg").write_bytes(CHART)
+    assets = {"style.css": tmp_path / "style.css", "screen.css": tmp_path / "screen.css"}
+    assets |= {
+        "charts/a.svg": tmp_path / "chart.svg",
+        "charts/a.phone.svg": tmp_path / "chart.svg",
+        "charts/b.svg": tmp_path / "chart.svg",
+    }
+    html = self_contained('<img src="charts/a.svg" alt="A"><img src="charts/b.svg" alt="B">', assets)
+    svgs = re.findall(r"<svg [^>]*>", html)
+    assert svgs == [
+        '<svg width="10pt" height="5pt" viewBox="0 0 10 5" id="chart-a-svg" class="wide" role="img" aria-label="A">',
+        '<svg width="10pt" height="5pt" viewBox="0 0 10 5" id="chart-a-phone-svg" class="phone" role="img" aria-label="A">',
+        '<svg width="10pt" height="5pt" viewBox="0 0 10 5" id="chart-b-svg" role="img" aria-label="B">',  # no phone layout
+    ]
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == 12 and len(set(ids)) == len(ids), ids
+
+
 FIGURE = '<figure class="exhibit" id="fig-{}">\n  <figcaption>\n    <span class="headline{}">{}</span>'
 
 
@@ -222,7 +243,7 @@ def test_figures_are_numbered_and_every_cross_reference_and_contents_link_resolv
 
 
 CHARTS = """() => [...document.querySelectorAll('figure.exhibit')].map((figure) => {
-  const svg = figure.querySelector('svg[role=img]');
+  const svg = [...figure.querySelectorAll('svg[role=img]')].find((s) => s.getBoundingClientRect().width > 0);
   if (!svg) return null;
   const box = svg.getBoundingClientRect();
   const clipped = [...svg.querySelectorAll('text')].filter((t) => {
@@ -241,6 +262,36 @@ def test_every_chart_is_inline_labelled_and_none_of_its_text_is_clipped(page):
     for chart in charts:
         assert chart["label"].startswith("Bar chart") and chart["texts"] > 3, chart
         assert chart["clipped"] == [], chart
+
+
+# Each figure's chart layouts: the one shown, the smallest text it draws (CSS pixels, as rendered), and the smallest
+# each layout would draw at this width (its smallest font size scaled from its own width to the figure's).
+CHART_TEXT = """() => [...document.querySelectorAll('figure.exhibit')].map((figure) => {
+  const layouts = [...figure.querySelectorAll('svg[role=img]')];
+  const shown = layouts.filter((svg) => svg.getBoundingClientRect().width > 0);
+  const fonts = (svg) => [...svg.querySelectorAll('text')].map((t) => parseFloat(getComputedStyle(t).fontSize));
+  const drawn = shown.flatMap((svg) => [...svg.querySelectorAll('text')].map((t) => {
+    const m = t.getScreenCTM();
+    return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+  }));
+  const width = figure.getBoundingClientRect().width;
+  return {id: figure.id, shown: shown.map((svg) => svg.getAttribute('class')), smallest: Math.min(...drawn),
+          fitted: Object.fromEntries(layouts.map((svg) => [svg.getAttribute('class'),
+                                                           Math.min(...fonts(svg)) * width / svg.viewBox.baseVal.width]))};
+})"""
+MIN_CHART_TEXT_PX = 9
+
+
+@in_browser
+def test_every_chart_shows_the_layout_of_the_screen_and_its_text_reads_at_9_px_or_more(page):
+    phone = page.viewport_size["width"] < 500
+    charts = page.evaluate(CHART_TEXT)
+    assert charts
+    for chart in charts:
+        assert chart["shown"] == ["phone" if phone else "wide"], chart
+        assert chart["smallest"] >= MIN_CHART_TEXT_PX, chart
+        if phone:  # the printed layout, scaled down to a phone's width, would not do
+            assert chart["fitted"]["wide"] < MIN_CHART_TEXT_PX <= chart["fitted"]["phone"], chart
 
 
 @in_browser

@@ -118,21 +118,30 @@ def collisions(fig) -> list[str]:
     return problems
 
 
-def test_no_text_of_any_chart_collides_or_is_cut_off(study):
+def answers_drawn(exhibit, results) -> int:
+    """The answers an exhibit's chart shows (all its panels' together)."""
+    if "panels" in exhibit:
+        return sum(len(results.ranking(p["question"])[: exhibit["top"]]) for p in exhibit["panels"])
+    return len(exhibit_shares(exhibit, results))
+
+
+@pytest.mark.parametrize("layout", ["print", "phone"])
+def test_no_text_of_any_chart_collides_or_is_cut_off(study, layout):
     import matplotlib.pyplot as plt
 
     study, results = study
     style = {**study.report["style"], "min_base": study.config["statistics"]["min_base"]}
     charts.apply_style(style, ROOT / "report" / "fonts")
+    style = charts.phone(style) if layout == "phone" else style
     for exhibit in study.report["exhibits"]:
         fig = charts.draw_exhibit(exhibit, results, style, study.config["tiers"]["levels"])
+        assert fig.get_figwidth() == (charts.PHONE_WIDTH_IN if layout == "phone" else charts.WIDTH_IN)
         texts = drawn_texts(fig)
-        assert len(texts) > len(exhibit_shares(exhibit, results)), exhibit["id"]  # labels and values both drawn
+        assert len(texts) > answers_drawn(exhibit, results), exhibit["id"]  # labels and values both drawn
         assert collisions(fig) == [], exhibit["id"]
         if exhibit["by"] == "tier":  # the legend, in one row or several, reads in the tiers' order
-            legend = sorted(
-                fig.axes[0].get_legend().get_texts(), key=lambda t: (-round(t.get_window_extent().y0), t.get_window_extent().x0)
-            )
+            legend = (fig.legends or [fig.axes[0].get_legend()])[0]
+            legend = sorted(legend.get_texts(), key=lambda t: (-round(t.get_window_extent().y0), t.get_window_extent().x0))
             assert [t.get_text().split(" (n=")[0] for t in legend] == [tier["label"] for tier in study.config["tiers"]["levels"]]
         plt.close(fig)
 
@@ -181,3 +190,113 @@ def test_hatching_lies_over_a_solid_bar_of_the_same_colour(results, tiers):
 @pytest.mark.parametrize(("count", "columns", "order"), [(4, 4, [0, 1, 2, 3]), (4, 2, [0, 2, 1, 3]), (5, 3, [0, 3, 1, 4, 2])])
 def test_legend_entries_read_row_by_row(count, columns, order):
     assert charts._reading_order(count, columns) == order
+
+
+# ----------------------------------------------------------------------------- small multiples (panels)
+
+PANELS = {
+    "id": "compared",
+    "panels": [{"question": "tools", "title": "Tools planned"}, {"question": "role", "title": "Role"}],
+    "top": 2,
+    "by": "tier",
+}
+
+
+def panel_texts(fig):
+    return [text for text, _ in drawn_texts(fig)]
+
+
+def test_panels_show_each_questions_top_answers_by_tier_on_one_scale(results, tiers, tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig = charts.draw_exhibit(PANELS, results, STYLE, tiers["levels"])
+    tools, role = fig.axes
+    # the two answers ticked most, "Other" (7 of 9) left out: games (5), then mobile (2)
+    assert [t.get_text() for t in tools.get_yticklabels()] == ["Games", "Mobile"]
+    assert [t.get_text() for t in role.get_yticklabels()] == ["Lead", "Not responsible"]
+    texts = panel_texts(fig)
+    assert {"Tools planned (n=9)", "Role (n=9)", "Top", "Rest"} <= set(texts)
+    assert {"100%", "33%", "0%"} <= set(texts)  # games 3 of 3 top, 2 of 6 rest; mobile 0 of 3 top
+    assert tools.get_xlim() == role.get_xlim() and tools.get_xlim()[0] == 0  # one scale, from zero
+    assert tools.get_position().y0 == role.get_position().y0 and tools.get_position().x0 < role.get_position().x0
+    hatched = [b for b in tools.patches if b.get_hatch()]
+    assert len(hatched) == 2 and len(tools.patches) == 6  # the Rest tier's two answers hatched over its solid bars
+    assert collisions(fig) == []
+    plt.close(fig)
+    phone = charts.draw_exhibit(PANELS, results, charts.phone(STYLE), tiers["levels"])
+    tools, role = phone.axes  # one above the other
+    assert tools.get_position().x0 == role.get_position().x0 and tools.get_position().y0 > role.get_position().y1
+    assert collisions(phone) == [] and phone.get_figwidth() == charts.PHONE_WIDTH_IN
+    plt.close(phone)
+    paths = [tmp_path / "a.svg", tmp_path / "b.svg"]
+    for path in paths:
+        charts.save_svg(charts.draw_exhibit(PANELS, results, STYLE, tiers["levels"]), path)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_panels_by_total_draw_the_totals_bar_alone(results, tiers):
+    import matplotlib.pyplot as plt
+
+    fig = charts.draw_exhibit({**PANELS, "by": "total", "top": 3}, results, STYLE, tiers["levels"])
+    tools = fig.axes[0]
+    assert [t.get_text() for t in tools.get_yticklabels()] == ["Games", "Mobile"]  # "Other" is never among the top
+    assert {"56%", "22%", "Total"} <= set(panel_texts(fig)) and "Top" not in panel_texts(fig)
+    assert len(tools.patches) == 2
+    plt.close(fig)
+
+
+def test_a_long_panel_title_and_label_wrap_within_the_panel(codebook, tiers):
+    """Wrapped by their drawn width: nothing runs into the next panel or past the figure, on a phone too."""
+    import matplotlib.pyplot as plt
+
+    long = "A title long enough to need two lines or more in a panel half the page wide, or a phone's"
+    exhibit = {**PANELS, "panels": [{"question": "tools", "title": long}, {"question": "tools", "title": long}]}
+    rows = [("high", {"games"})] * 3 + [("mid", {"mobile"})] * 2
+    frame = assign_tiers(answers(rows, codebook), tiers, codebook)
+    results = Results(crosstab(frame, codebook, tiers, STATISTICS), codebook, frame)
+    for style in (STYLE, charts.phone(STYLE)):
+        fig = charts.draw_exhibit(exhibit, results, style, tiers["levels"])
+        titles = [text for text in panel_texts(fig) if text.startswith("A title")]
+        assert len(titles) == 2 and all("\n" in t for t in titles)
+        assert collisions(fig) == []
+        plt.close(fig)
+
+
+def edited_study(tmp_path, change):
+    """A copy of the first study's folder with its report.yaml changed."""
+    import shutil
+
+    import yaml
+
+    root = tmp_path / "config"
+    shutil.copytree(ROOT / "config" / "sales-training-2012", root / "study")
+    path = root / "study" / "report.yaml"
+    report = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(next(e for e in report["exhibits"] if "panels" in e), report)
+    path.write_text(yaml.safe_dump(report, sort_keys=False), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda e, r: e.update(question="tools"), "exhibits[13]: names both a question and panels; an exhibit charts one"),
+        (lambda e, r: e["panels"][1].update(question="comment"), "exhibits[13].panels[1].question: 'comment' is an open question"),
+        (lambda e, r: e["panels"][0].update(question="tols"), "exhibits[13].panels[0].question: 'tols' is not a question"),
+        (lambda e, r: e.update(compare=["very_effective", "poor"]), "exhibits[13].compare: 'poor' is not a tier (effective, ineffective"),
+        (lambda e, r: e.update(compare=["ineffective", "ineffective"]), "exhibits[13].compare: names 'ineffective' twice"),
+        (lambda e, r: e.update(by="total"), "exhibits[13].compare: the tiers are compared only in an exhibit by: tier"),
+        (lambda e, r: e.pop("top"), "exhibits[13]: 'top' is a dependency of 'panels'"),
+        (lambda e, r: r["exhibits"][0].update(top=3), "exhibits[0]: 'panels' is a dependency of 'top'"),
+        (lambda e, r: e.pop("panels"), "exhibits[13]: 'panels' is a dependency of 'top'"),
+        (lambda e, r: [e.pop(k) for k in ("panels", "top", "compare")], "exhibits[13]: names no question; an exhibit charts one"),
+    ],
+)  # fmt: skip
+def test_a_panel_exhibit_names_choice_questions_and_tiers_that_exist(tmp_path, change, message):
+    from surveyreport.errors import SurveyError
+    from surveyreport.study import load_study
+
+    root = edited_study(tmp_path, change)
+    with pytest.raises(SurveyError) as error:
+        load_study(root, "study", {}, ROOT / "workflow" / "schemas")
+    assert message in str(error.value)

@@ -260,3 +260,64 @@ def test_the_report_and_the_workbook_state_the_method_in_the_same_words(build):
         assert sentence in report and sentence in workbook, sentence
     layout = (build / "report" / "layout.html.j2").read_text(encoding="utf-8")
     assert "Fisher's exact test where" not in layout and "simulated tables" not in layout
+
+
+def panel_study(codebook, tiers, rows, statistics=None):
+    """Results of ``rows`` and the configuration a panel exhibit's note reads."""
+    from surveyreport.crosstab import crosstab
+    from surveyreport.results import Results
+    from surveyreport.tiers import assign_tiers
+
+    from .conftest import STATISTICS, answers
+
+    statistics = {**STATISTICS, **(statistics or {})}
+    frame = assign_tiers(answers(rows, codebook), tiers, codebook)
+    config = {"study": {"population": "leaders"}, "tiers": {**tiers, "label": "rating"}, "statistics": statistics}
+    return Results(crosstab(frame, codebook, tiers, statistics), codebook, frame), config
+
+
+PANELS = {
+    "id": "compared",
+    "panels": [{"question": "tools", "title": "Tools planned"}, {"question": "role", "title": "Role"}],
+    "top": 2,
+    "by": "tier",
+    "compare": ["top", "rest"],
+}
+
+
+def test_a_panel_exhibits_note_gives_the_bases_and_each_answers_corrected_test(codebook, tiers):
+    from surveyreport.context import exhibit_alt, exhibit_notes
+    from surveyreport.ledger import Ledger
+
+    # 40 top tick games alone, 40 rest mobile alone (a tie: in questionnaire order): mobile significantly lower in top,
+    # games higher; everyone a lead
+    results, config = panel_study(codebook, tiers, [("high", {"games"})] * 40 + [("mid", {"mobile"})] * 40)
+    ledger = Ledger()
+    with ledger.active():
+        note = exhibit_notes(PANELS, results, config, "July 2012")["note"]
+    assert note == (
+        "Bases: leaders who answered each question (n in each panel's title). By rating (top, rest): tools planned 40, 40; "
+        "role 40, 40. Bases under 50 (Top, Rest): interpret with caution. Each panel shows the two answers chosen most "
+        "in total. More than one answer allowed: shares can add up to more than 100%. Corrected test, top against rest: "
+        "significantly lower for Mobile; significantly higher for Games; not tested (the two groups gave this answer in "
+        "the same all-or-none way, so there is no difference to test) for Lead and Not responsible."
+    )
+    tests = ledger.frame().query("kind == 'test'")
+    assert list(tests["value"]) == ["lower", "higher", "not tested", "not tested"]
+    assert list(tests["numerator"]) == ["0/40", "40/40", "40/40", "0/40"]  # the first tier's share of each answer
+    alt = exhibit_alt(PANELS, results, config["tiers"])
+    assert alt.startswith("Bar chart by rating in 2 panels. Tools planned: Mobile top 0%, rest 100%; Games top 100%, rest 0%.")
+
+
+def test_a_panel_exhibits_note_says_when_no_answer_shown_differs(codebook, tiers):
+    from surveyreport.context import exhibit_notes
+
+    both, games, mobile = {"games", "mobile"}, {"games"}, {"mobile"}
+    rows = [("high", both)] * 20 + [("high", games)] * 10 + [("high", mobile)] * 5  # games 86%, mobile 71%
+    rows += [("mid", both)] * 18 + [("mid", games)] * 12 + [("mid", mobile)] * 7  # games 81%, mobile 68%
+    results, config = panel_study(codebook, tiers, rows)
+    exhibit = {**PANELS, "panels": PANELS["panels"][:1]}
+    note = exhibit_notes(exhibit, results, config, "July 2012")["note"]
+    assert note.endswith("Corrected test, top against rest: not significant for any answer shown.")
+    by_total = exhibit_notes({**exhibit, "by": "total", "compare": None}, results, config, "July 2012")["note"]
+    assert "By rating" not in by_total and "Corrected test" not in by_total

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib
 
@@ -21,6 +22,8 @@ from .ledger import show  # noqa: E402
 from .results import Results, Share, exhibit_shares  # noqa: E402
 
 WIDTH_IN = 6.7  # the report's text width (letter, 0.9 in margins): a chart prints at the size its style gives
+PHONE_WIDTH_IN = 3.6  # a chart's phone layout: about a 390-pixel screen's text width, so that its text is not scaled down
+PHONE_LABELS = 0.7  # of the print layout's label wrap width: labels take a larger part of a narrower chart
 PAD_IN = 0.04  # around the figure's content
 LINE_SPACING = 1.2  # matplotlib's, of a wrapped label
 TOTAL_BAR_IN, TOTAL_GAP_IN = 0.21, 0.09  # a total chart's bar and the space between bars
@@ -29,6 +32,12 @@ TIER_GAP_IN = 0.124  # between the answers of a tier chart
 LEGEND_IN = 0.06  # the legend's padding above the bars
 TICK_PAD_PT = 4  # between an answer's label and its bars
 MIN_SEGMENT = 6  # percentage points: a stacked segment narrower than this carries no label
+PANELS_PER_ROW = 2  # small multiples side by side (one on a phone)
+PANEL_GAP_IN, PANEL_ROW_GAP_IN = 0.3, 0.16  # between panels side by side, and between their rows
+PANEL_LABELS = 0.42  # of a panel's width, for its answers' labels
+PANEL_PITCH = 1.15  # a panel's bar slot, in value-label heights
+PANEL_ANSWER_GAP_IN = 0.08  # between the answers of a panel
+TITLE_GAP_IN = 0.05  # between a panel's title and its bars
 
 
 def apply_style(style: dict, font_dir: str | Path) -> None:
@@ -74,9 +83,19 @@ def _rows(labels: list[str], size: float, content: float, gap: float) -> tuple[l
     return centres, top
 
 
-def _figure(rows: float):
-    """A figure of the report's width and its rows' height, laid out so that every label stays inside it."""
-    fig = plt.figure(figsize=(WIDTH_IN, rows + 2 * PAD_IN), layout="constrained")
+def phone(style: dict) -> dict:
+    """The style of a chart's phone layout: narrower, its labels wrapped shorter, small multiples one above the other."""
+    return {**style, "width": PHONE_WIDTH_IN, "label_width": round(style["label_width"] * PHONE_LABELS), "columns": 1}
+
+
+def _chart_width(style: dict) -> float:
+    """The chart's width in inches: the report's text width, or the phone layout's."""
+    return style.get("width", WIDTH_IN)
+
+
+def _figure(rows: float, style: dict):
+    """A figure of the chart's width and its rows' height, laid out so that every label stays inside it."""
+    fig = plt.figure(figsize=(_chart_width(style), rows + 2 * PAD_IN), layout="constrained")
     fig.get_layout_engine().set(w_pad=PAD_IN, h_pad=PAD_IN, hspace=0, wspace=0)
     return fig, fig.add_subplot()
 
@@ -106,28 +125,29 @@ def _reading_order(count: int, columns: int) -> list[int]:
     return sorted(range(count), key=lambda i: (i % columns, i // columns))
 
 
-def _legend(fig, ax, handles: list, names: list[str], rows: float) -> None:
+def _fitting_legend(owner, handles: list, names: list[str], room: float, **placement):
+    """``owner``'s legend (an axes' or a figure's) in as many columns as fit ``room`` inches, read row by row;
+    the legend and its height in inches."""
+    renderer = owner.figure.canvas.get_renderer()
+    for columns in range(len(names), 0, -1):
+        order = _reading_order(len(names), columns)
+        legend = owner.legend(
+            [handles[i] for i in order], [names[i] for i in order], ncol=columns, frameon=False, handlelength=1.2, **placement
+        )
+        box = legend.get_window_extent(renderer)
+        if box.width / owner.figure.dpi <= room or columns == 1:
+            return legend, box.height / owner.figure.dpi
+        legend.remove()
+
+
+def _legend(fig, ax, handles: list, names: list[str], rows: float, style: dict) -> None:
     """The tiers' legend above the bars, in as many columns as fit beside the answers' labels,
     and the figure made tall enough for it."""
     renderer = fig.canvas.get_renderer()
     labels = max(t.get_window_extent(renderer).width for t in ax.get_yticklabels()) / fig.dpi
-    room = WIDTH_IN - 2 * PAD_IN - labels - TICK_PAD_PT / 72
-    for columns in range(len(names), 0, -1):
-        order = _reading_order(len(names), columns)
-        legend = ax.legend(
-            [handles[i] for i in order],
-            [names[i] for i in order],
-            ncol=columns,
-            loc="lower left",
-            bbox_to_anchor=(0, 1.0),
-            frameon=False,
-            handlelength=1.2,
-            borderaxespad=0.2,
-        )
-        box = legend.get_window_extent(renderer)
-        if box.width / fig.dpi <= room:
-            break
-    fig.set_size_inches(WIDTH_IN, rows + box.height / fig.dpi + LEGEND_IN + 2 * PAD_IN)
+    room = _chart_width(style) - 2 * PAD_IN - labels - TICK_PAD_PT / 72
+    _, height = _fitting_legend(ax, handles, names, room, loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
+    fig.set_size_inches(_chart_width(style), rows + height + LEGEND_IN + 2 * PAD_IN)
 
 
 def draw_total(exhibit: dict, results: Results, style: dict):
@@ -135,7 +155,7 @@ def draw_total(exhibit: dict, results: Results, style: dict):
     shares = exhibit_shares(exhibit, results)
     labels = _labels(question, shares, style["label_width"])
     centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
-    fig, ax = _figure(height)
+    fig, ax = _figure(height, style)
     printed = _value_label(exhibit, style)
     bars = ax.barh(
         centres, [float(s.value * 100) for s in shares], height=TOTAL_BAR_IN, color=style["palette"]["total"], linewidth=0
@@ -145,35 +165,123 @@ def draw_total(exhibit: dict, results: Results, style: dict):
     return fig
 
 
+def _tier_bars(ax, positions: list[float], shares: list[Share], height: float, style: dict, column, printed, size: float):
+    """A banner column's bars (the total's where ``column`` is None), their values printed at their ends: a hatched
+    tier's hatching drawn over a solid bar of its colour, so that the hatch pattern's tile edges never show the page
+    through. The legend's handle of the column."""
+    values = [float(s.value * 100) for s in shares]
+    colour, hatch = style["palette"][column or "total"], style["hatches"].get(column or "total", "")
+    bars = ax.barh(positions, values, height=height, color=colour, linewidth=0)
+    handle = bars
+    if hatch:
+        handle = (bars, ax.barh(positions, values, height=height, facecolor="none", hatch=hatch, hatchcolor="white", linewidth=0))
+    ax.bar_label(bars, labels=[printed(s) for s in shares], padding=3, fontsize=size)
+    return handle
+
+
 def draw_by_tier(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
-    """One bar per tier in each answer's row; a hatched tier's hatching is drawn over a solid
-    bar of its colour, so that the hatch pattern's tile edges never show the page through."""
+    """One bar per tier in each answer's row."""
     question = results.codebook.question(exhibit["question"])
     order = exhibit_shares(exhibit, results)
     labels = _labels(question, order, style["label_width"])
     value_size = style["font_size"] - 1
     pitch = _text_height(value_size) * TIER_PITCH
     centres, height = _rows(labels, style["font_size"], pitch * len(tiers), TIER_GAP_IN)
-    fig, ax = _figure(height)
+    fig, ax = _figure(height, style)
     printed = _value_label(exhibit, style)
     handles = []
     for t, tier in enumerate(tiers):
         shares = [results.share(question.id, s.choices[0], tier["id"]) for s in order]
-        values = [float(s.value * 100) for s in shares]
         positions = [c + pitch * (t + 0.5 - len(tiers) / 2) for c in centres]
-        colour, hatch = style["palette"][tier["id"]], style["hatches"][tier["id"]]
-        bars = ax.barh(positions, values, height=pitch * TIER_BAR, color=colour, linewidth=0)
-        handle = bars
-        if hatch:
-            overlay = ax.barh(
-                positions, values, height=pitch * TIER_BAR, facecolor="none", hatch=hatch, hatchcolor="white", linewidth=0
-            )
-            handle = (bars, overlay)
-        handles.append(handle)
-        ax.bar_label(bars, labels=[printed(s) for s in shares], padding=3, fontsize=value_size)
+        handles.append(_tier_bars(ax, positions, shares, pitch * TIER_BAR, style, tier["id"], printed, value_size))
     _finish(ax, style, labels, centres, height)
     names = [f"{tier['label']} (n={show(results.base(question.id, tier['id']))})" for tier in tiers]
-    _legend(fig, ax, handles, names, height)
+    _legend(fig, ax, handles, names, height, style)
+    return fig
+
+
+def _extent(fig, text: str, **kwargs) -> tuple[float, float]:
+    """Width and height in inches of ``text`` as ``fig`` draws it."""
+    probe = fig.text(0, 0, text, **kwargs)
+    box = probe.get_window_extent(fig.canvas.get_renderer())
+    probe.remove()
+    return box.width / fig.dpi, box.height / fig.dpi
+
+
+def _fill(fig, text: str, width: float, **kwargs) -> str:
+    """``text`` broken at spaces into lines no wider than ``width`` inches as ``fig`` draws them (a longer word alone)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and _extent(fig, f"{lines[-1]} {word}", **kwargs)[0] <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+class _Panel(NamedTuple):
+    """A panel drawn on axes of its own, to be placed: its bars' height and its title's (inches), the title wrapped,
+    the handles of its bars for a legend and its longest bar (percent)."""
+
+    ax: object
+    height: float
+    title: str
+    title_height: float
+    handles: list
+    longest: float
+
+
+def _panel(fig, panel: dict, exhibit: dict, results: Results, style: dict, columns: list, width: float, pitch: float):
+    """One panel ``width`` inches wide: its question's ``top`` answers (the most chosen in total), labelled on the
+    left, with a bar per banner column (``pitch`` inches apart) under each; titled with the panel's title and base."""
+    size, value_size = style["font_size"], style["font_size"] - 1
+    question = results.codebook.question(panel["question"])
+    shares = results.ranking(question.id)[: exhibit["top"]]
+    labels = [_fill(fig, question.choice(s.choices[0]).label, width * PANEL_LABELS, fontsize=size) for s in shares]
+    centres, height = _rows(labels, size, pitch * len(columns), PANEL_ANSWER_GAP_IN)
+    ax, printed, handles, longest = fig.add_axes((0, 0, 1, 1)), _value_label(exhibit, style), [], 0.0
+    for k, column in enumerate(columns):
+        values = [results.share(question.id, s.choices[0], column) for s in shares]
+        positions = [c + pitch * (k + 0.5 - len(columns) / 2) for c in centres]
+        handles.append(_tier_bars(ax, positions, values, pitch * TIER_BAR, style, column, printed, value_size))
+        longest = max([longest] + [float(v.value * 100) for v in values])
+    _finish(ax, style, labels, centres, height)
+    title = _fill(fig, f"{panel['title']} (n={show(results.base(question.id))})", width, fontsize=size, fontweight="bold")
+    return _Panel(ax, height, title, _extent(fig, title, fontsize=size, fontweight="bold")[1], handles, longest)
+
+
+def draw_panels(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
+    """Small multiples: a compact panel per question of the exhibit's ``panels``, its ``top`` answers with a bar per
+    tier (the total's where ``by: total``), all on one scale from zero; each panel titled with its question's short
+    title and base, one legend above them. Two panels a row, one in the phone layout."""
+    width, size = _chart_width(style), style["font_size"]
+    columns = [t["id"] for t in tiers] if exhibit["by"] == "tier" else [None]
+    per_row = min(style.get("columns", PANELS_PER_ROW), len(exhibit["panels"]))
+    panel = (width - 2 * PAD_IN - (per_row - 1) * PANEL_GAP_IN) / per_row
+    labels_in, bars_in = panel * PANEL_LABELS, panel * (1 - PANEL_LABELS) - TICK_PAD_PT / 72
+    fig = plt.figure(figsize=(width, 1))
+    value_in, value_height = _extent(fig, "100.0%" if exhibit.get("decimals") else "100%", fontsize=size - 1)
+    drawn = [_panel(fig, p, exhibit, results, style, columns, panel, value_height * PANEL_PITCH) for p in exhibit["panels"]]
+    names = [t["label"] for t in tiers] if exhibit["by"] == "tier" else ["Total"]
+    legend, top = _fitting_legend(
+        fig, drawn[0].handles, names, width - 2 * PAD_IN, loc="upper left", borderaxespad=0, borderpad=0
+    )
+    top += PAD_IN + TITLE_GAP_IN + LEGEND_IN
+    places = []  # each panel, its left edge, its title's top and its bars' (inches from the figure's top left)
+    for start in range(0, len(drawn), per_row):
+        row = drawn[start : start + per_row]
+        bars_top = top + max(d.title_height for d in row) + TITLE_GAP_IN
+        places += [(d, PAD_IN + i * (panel + PANEL_GAP_IN), top, bars_top) for i, d in enumerate(row)]
+        top = bars_top + max(d.height for d in row) + PANEL_ROW_GAP_IN
+    height = top - PANEL_ROW_GAP_IN + PAD_IN
+    fig.set_size_inches(width, height)
+    legend.set_bbox_to_anchor((PAD_IN / width, 1 - PAD_IN / height), transform=fig.transFigure)
+    right = max(1.0, *(d.longest for d in drawn)) / (1 - (value_in + 6 / 72) / bars_in)  # room for a value label
+    for d, left, title_top, bars_top in places:
+        x, y = (left + labels_in + TICK_PAD_PT / 72) / width, 1 - (bars_top + d.height) / height
+        d.ax.set_position((x, y, bars_in / width, d.height / height))
+        d.ax.set_xlim(0, right)
+        fig.text(left / width, 1 - title_top / height, d.title, va="top", fontsize=size, fontweight="bold")
     return fig
 
 
@@ -202,7 +310,7 @@ def _canvas(labels: list[str], style: dict):
     """A chart of one bar's row per label, wrapped: the rows' centres, the height, the figure and its axes."""
     labels = [textwrap.fill(label, style["label_width"]) for label in labels]
     centres, height = _rows(labels, style["font_size"], TOTAL_BAR_IN, TOTAL_GAP_IN)
-    fig, ax = _figure(height)
+    fig, ax = _figure(height, style)
     return labels, centres, height, fig, ax
 
 
@@ -238,7 +346,7 @@ def draw_diverging(exhibit: dict, results: Results, style: dict, tiers: list[dic
     ax.axvline(0, color=style["rule_color"], linewidth=0.6)
     _finish(ax, style, labels, centres, height)
     ax.margins(x=0.02)
-    _legend(fig, ax, handles, [c.label for c in scale], height)
+    _legend(fig, ax, handles, [c.label for c in scale], height, style)
     return fig
 
 
@@ -260,7 +368,7 @@ def draw_nps(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
     _finish(ax, style, labels, centres, height)
     ax.set_xlim(0, 100)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours]
-    _legend(fig, ax, handles, [net.label for net in nets], height)
+    _legend(fig, ax, handles, [net.label for net in nets], height, style)
     return fig
 
 
@@ -305,6 +413,8 @@ def draw_ticked(exhibit: dict, results: Results, style: dict, tiers: list[dict])
 
 
 def draw_exhibit(exhibit: dict, results: Results, style: dict, tiers: list[dict]):
+    if "panels" in exhibit:
+        return draw_panels(exhibit, results, style, tiers)
     question = results.codebook.question(exhibit["question"])
     drawn_by_type = {"matrix": draw_diverging, "nps": draw_nps, "numeric": draw_scores, "rank": draw_ranked_first}
     if question.multi and question.statements:

@@ -17,7 +17,20 @@ from .codebook import Codebook
 from .crosstab import NO_ANSWER, TOTAL
 from .errors import SurveyError
 from .findings import fill
-from .formatting import constant, date_range, effective_base, interval, pct, pct1, score, score_interval, setting, statistic
+from .formatting import (
+    constant,
+    date_range,
+    effective_base,
+    interval,
+    pct,
+    pct1,
+    score,
+    score_interval,
+    setting,
+    statistic,
+    verdict,
+    words,
+)
 from .ledger import Count, Printed, quiet, show
 from .results import Results, Share, exhibit_shares, round_half_up
 from .stats import column_letters
@@ -323,8 +336,58 @@ def _score_note(exhibit: dict, results: Results, config: dict, field: str) -> di
     return {"note": " ".join(parts), "source": f"Survey of {population}, {field}."}
 
 
+# What a panel exhibit's note says of an answer's corrected test (``compare``): a verdict's short form
+PANEL_VERDICTS = {"not_significant": "not significant", "not_tested": "not tested ({reason})"}
+
+
+def _panel_tests(exhibit: dict, results: Results, config: dict) -> str:
+    """What the corrected test found between the exhibit's two ``compare`` tiers, for every answer its panels show:
+    the answers of each outcome, a significant one with its direction; each test in the ledger."""
+    labels = {t["id"]: t["label"] for t in config["tiers"]["levels"]}
+    label, found = choice_label(results.codebook), {}
+    for panel in exhibit["panels"]:
+        for share in results.ranking(panel["question"])[: exhibit["top"]]:
+            comparison = results.compare(panel["question"], share.choices[0], exhibit["compare"])
+            wording = {**PANEL_VERDICTS, "significant": f"significantly {comparison.outcome}"}
+            text = verdict(comparison, config["statistics"]["min_base"], labels, wording)
+            found.setdefault(text, []).append(label(share))
+    plain = found.pop(PANEL_VERDICTS["not_significant"], None)
+    parts = [f"{text} for {' and '.join(answers)}" for text, answers in found.items()]
+    if plain:
+        parts.append(f"{PANEL_VERDICTS['not_significant']} for {'the other answers' if parts else 'any answer'} shown")
+    first, second = (labels[t].lower() for t in exhibit["compare"])
+    return f"Corrected test, {first} against {second}: {'; '.join(parts)}."
+
+
+def panel_notes(exhibit: dict, results: Results, config: dict, field: str) -> dict:
+    """Bases, note and source line of a panel exhibit: each panel's bases by tier (the total's is in its title),
+    what its panels show, and what the corrected test found for each answer shown."""
+    population, tiers, caution = config["study"]["population"], config["tiers"], config["statistics"]["caution_base"]
+    parts, small = [f"Bases: {population} who answered each question (n in each panel's title)."], []
+    if exhibit["by"] == "tier":
+        bases = []
+        for panel in exhibit["panels"]:
+            counts = [(t["label"], results.base(panel["question"], t["id"])) for t in tiers["levels"]]
+            bases.append(f"{panel['title'].lower()} " + ", ".join(show(n) for _, n in counts))
+            small += [name for name, n in counts if n < caution and name not in small]
+        names = ", ".join(t["label"].lower() for t in tiers["levels"])
+        parts.append(f"By {tiers['label']} ({names}): {'; '.join(bases)}.")
+    if small:
+        parts.append(f"Bases under {setting(caution, 'caution base')} ({', '.join(small)}): interpret with caution.")
+    if results.weighted:
+        parts.append("Weighted; intervals and tests on the effective bases (in the workbook).")
+    parts.append(f"Each panel shows the {words(exhibit['top'])} answers chosen most in total.")
+    if any(results.codebook.question(p["question"]).multi for p in exhibit["panels"]):
+        parts.append(f"More than one answer allowed: shares can add up to more than {constant('100%', 'multi-select')}.")
+    if exhibit.get("compare"):
+        parts.append(_panel_tests(exhibit, results, config))
+    return {"note": " ".join(parts), "source": f"Survey of {population}, {field}."}
+
+
 def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> dict:
     """Bases, note and source line of one exhibit, all from the results."""
+    if "panels" in exhibit:
+        return panel_notes(exhibit, results, config, field)
     question = results.codebook.question(exhibit["question"])
     if question.type in ("matrix", "rank", "nps", "numeric") or question.statements:
         return _score_note(exhibit, results, config, field)
@@ -360,7 +423,23 @@ def exhibit_alt(exhibit: dict, results: Results, tiers: dict) -> str:
         return _alt(exhibit, results, tiers)
 
 
+def _panels_alt(exhibit: dict, results: Results, tiers: dict) -> str:
+    label, by_tier = choice_label(results.codebook), exhibit["by"] == "tier"
+    panels = []
+    for panel in exhibit["panels"]:
+        answers = []
+        for s in results.ranking(panel["question"])[: exhibit["top"]]:
+            shares = [results.share(s.question, s.choices[0], t["id"]) for t in tiers["levels"]] if by_tier else [s]
+            names = [t["label"].lower() for t in tiers["levels"]] if by_tier else ["total"]
+            answers.append(f"{label(s)} " + ", ".join(f"{name} {pct(share)}" for name, share in zip(names, shares)))
+        panels.append(f"{panel['title']}: " + "; ".join(answers))
+    by = f" by {tiers['label']}" if by_tier else ""
+    return f"Bar chart{by} in {len(panels)} panels. " + ". ".join(panels) + "."
+
+
 def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
+    if "panels" in exhibit:
+        return _panels_alt(exhibit, results, tiers)
     question = results.codebook.question(exhibit["question"])
     if question.multi and question.statements:
         label = choice_label(results.codebook)
@@ -504,7 +583,7 @@ def build_context(
         }
     # a question whose exhibit prints one decimal has its table printed the same way
     min_base = config["statistics"]["min_base"]
-    one_decimal = {e["question"]: min_base for e in report_config["exhibits"] if e.get("decimals", 0) == 1}
+    one_decimal = {e["question"]: min_base for e in report_config["exhibits"] if e.get("decimals", 0) == 1 and "question" in e}
     columns = [(None, "Total", "")] + [(t["id"], t["label"], letter) for t, letter in zip(tiers, column_letters(len(tiers)))]
     context = {
         "study": config["study"],

@@ -129,7 +129,7 @@ def results(input: Files, verbatims: bool = False):
 
 def charts(input: Files, output: Files, params: dict) -> None:
     from . import charts
-    from .ledger import Ledger
+    from .ledger import Ledger, quiet
 
     data, report_config = results(input), params["report"]
     # a value label has a decimal only on a base of at least the minimum for a test
@@ -144,6 +144,11 @@ def charts(input: Files, output: Files, params: dict) -> None:
             write_atomically(by_id[exhibit["id"]], lambda tmp, figure=figure: charts.save_svg(figure, tmp))
             for entry in ledger.entries[start:]:
                 entry["source"] = f"figure {exhibit['id']}; {entry['source']}".rstrip("; ")
+            phone = by_id.get(f"{exhibit['id']}.phone")  # the HTML twin's layout on a phone, where asked: the same numbers
+            if phone:
+                with quiet():
+                    figure = charts.draw_exhibit(exhibit, data, charts.phone(style), params["tiers"]["levels"])
+                write_atomically(phone, lambda tmp, figure=figure: charts.save_svg(figure, tmp))
     write_csv(ledger.frame(), output["ledger"])
 
 

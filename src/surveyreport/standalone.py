@@ -1,7 +1,9 @@
 """The report's HTML twin as one self-contained page a browser shows as the PDF prints it.
 
 The stylesheets are inlined and the fonts are data URIs; the charts are inline SVG, so that their text is
-set in the report's fonts (an SVG in an ``<img>`` cannot use the page's ``@font-face``); the numbers the
+set in the report's fonts (an SVG in an ``<img>`` cannot use the page's ``@font-face``), each beside its
+phone layout where the charts stage drew one (``<exhibit>.phone.svg``: narrower, so that a phone does not
+scale its text down; the screen stylesheet shows one of the two by the screen's width); the numbers the
 print stylesheet generates with ``target-counter()``, which browsers do not support, are written out
 ("Figure 3"); and each table scrolls within its own box on a narrow screen.
 """
@@ -33,7 +35,11 @@ def self_contained(html: str, assets: dict[str, Path]) -> str:
 
     def chart(match: re.Match) -> str:
         src, alt = match["src"], entities.unescape(match["alt"] or "")
-        return inline_svg(assets[src].read_bytes(), f"chart-{Path(src).stem}-", alt)
+        stem, phone = Path(src).stem, src.removesuffix(".svg") + ".phone.svg"
+        if phone not in assets:
+            return inline_svg(assets[src].read_bytes(), f"chart-{stem}-", alt)
+        wide = inline_svg(assets[src].read_bytes(), f"chart-{stem}-", alt, "wide")
+        return wide + inline_svg(assets[phone].read_bytes(), f"chart-{stem}-phone-", alt, "phone")
 
     css = assets["style.css"].read_text(encoding="utf-8")
     css = re.sub(r"url\((fonts/[^)]+)\)", lambda m: f"url({data_uri(m.group(1))})", css)
@@ -43,11 +49,12 @@ def self_contained(html: str, assets: dict[str, Path]) -> str:
     return scrollable_tables(numbered(html))
 
 
-def inline_svg(svg: bytes, prefix: str, label: str) -> str:
+def inline_svg(svg: bytes, prefix: str, label: str, layout: str = "") -> str:
     """A chart's SVG as markup to put in the page, one image labelled ``label``: every id in it prefixed with
     ``prefix`` (and every reference to one), so that no two charts share an id (matplotlib names its
     groups, clip paths and patterns alike in every chart); its stylesheet applying to it alone; its
-    metadata left out."""
+    metadata left out. ``layout`` (``wide`` or ``phone``) is its class: the screen stylesheet shows one of a
+    chart's two layouts, by the screen's width."""
     root = ET.fromstring(svg)
     ids = {element.get("id") for element in root.iter() if element.get("id")}
 
@@ -67,6 +74,8 @@ def inline_svg(svg: bytes, prefix: str, label: str) -> str:
             elif "url(#" in value:
                 element.set(name, reference(value))
     root.set("id", prefix + "svg")
+    if layout:
+        root.set("class", layout)
     for style in root.iter("style"):
         style.text = f"#{prefix}svg {{ {reference(style.text or '')} }}"  # nested: the rules apply inside this chart
     root.set("role", "img")

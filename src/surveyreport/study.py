@@ -283,9 +283,36 @@ def report_references(report: dict, tiers: dict, codebook: Codebook) -> Iterator
             if kind == "exhibits" and item["by"] == "tier" and not tier_ids:
                 yield f"exhibits[{i}].by: 'tier', but the study has no tiers (config.yaml has no tiers: block): by: total"
             if kind == "exhibits":
-                question = _question(codebook, item["question"], f"exhibits[{i}].question")
-                if isinstance(question, str):
-                    yield question
+                yield from exhibit_problems(item, f"exhibits[{i}]", tier_ids, codebook)
             values = [{**v, "name": n} for n, v in item.get("values", {}).items()]
             yield from checks_references(values, f"{kind}[{i}].values", tiers, codebook)
             yield from checks_references(item.get("claims", []), f"{kind}[{i}].claims", tiers, codebook)
+
+
+PANEL_TYPES = ("single", "rating", "multi")  # a panel ranks a question's answers: one of choices, not a grid
+
+
+def exhibit_problems(exhibit: dict, where: str, tier_ids: list[str], codebook: Codebook) -> Iterator[str]:
+    """An exhibit charts a closed question, or panels of choice questions; the tiers it compares exist."""
+    if ("question" in exhibit) == ("panels" in exhibit):
+        yield f"{where}: names {'both a question and panels' if 'question' in exhibit else 'no question'}; an exhibit charts one question, or panels"
+        return
+    if "question" in exhibit:
+        question = _question(codebook, exhibit["question"], f"{where}.question")
+        if isinstance(question, str):
+            yield question
+        return
+    for j, panel in enumerate(exhibit["panels"]):
+        question = _question(codebook, panel["question"], f"{where}.panels[{j}].question")
+        if isinstance(question, str):
+            yield question
+        elif question.type not in PANEL_TYPES or question.statements:
+            yield f"{where}.panels[{j}].question: {question.id!r} is a {question.type} question; a panel needs a single- or multiple-answer one"
+    compared = exhibit.get("compare", [])
+    if compared and exhibit["by"] != "tier":
+        yield f"{where}.compare: the tiers are compared only in an exhibit by: tier"
+    for tier in compared if tier_ids else []:
+        if tier not in tier_ids:
+            yield f"{where}.compare: {str(tier)[:60]!r} is not a tier ({', '.join(sorted(tier_ids))})"
+    if len(set(compared)) == 1:
+        yield f"{where}.compare: names {compared[0]!r} twice; two different tiers are compared"

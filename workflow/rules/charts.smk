@@ -8,7 +8,11 @@ rule charts:
         code=package("charts"),
     output:
         svgs=report(
-            expand(f"{WORK}/charts/{{exhibit}}.svg", exhibit=EXHIBITS),
+            expand(
+                f"{WORK}/charts/{{exhibit}}{{layout}}.svg",
+                exhibit=EXHIBITS,
+                layout=["", ".phone"],  # as printed, and the HTML twin's on a phone
+            ),
             caption="../report/chart.rst",
             category="Charts",
         ),
