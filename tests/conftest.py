@@ -189,6 +189,23 @@ def build(tmp_path_factory):
     return made_once(tmp_path_factory, "project", built_project)
 
 
+def studies_side_by_side(build):
+    """Make ``folder``: a copy of the built first study in which the second study is then built."""
+
+    def make(folder):
+        shutil.copytree(build, folder, symlinks=True)
+        run = snakemake(folder, "--config", "study=onboarding-2025")
+        assert run.returncode == 0, run.stderr[-3000:]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def two_studies(build, tmp_path_factory):
+    """Both studies built in one project, the second after the first (shared, never changed)."""
+    return made_once(tmp_path_factory, "two-studies", studies_side_by_side(build))
+
+
 def pdf_text_of(path):
     from pypdf import PdfReader
 

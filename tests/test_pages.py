@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from pypdf import PdfReader
 
-from .conftest import RESULTS, ROOT, copy_project, made_once, snakemake
+from .conftest import RESULTS, ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -101,16 +101,10 @@ def test_pages_are_filled_with_content_not_breaks(build, tmp_path):
     assert mean <= MEAN_BLANK and not over, table
 
 
-def built_second_study(folder):
-    run = snakemake(copy_project(folder), "--config", f"study={SECOND}")
-    assert run.returncode == 0, run.stderr[-3000:]
-
-
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
-def test_the_second_studys_summary_starts_on_its_contents_page(tmp_path_factory, tmp_path):
+def test_the_second_studys_summary_starts_on_its_contents_page(two_studies, tmp_path):
     """Short contents leave the rest of their page to the summary: no page is left mostly blank before it."""
-    project = made_once(tmp_path_factory, "second-study", built_second_study)
-    pdf = project / "results" / SECOND / "report.pdf"
+    pdf = two_studies / "results" / SECOND / "report.pdf"
     blanks, ends = measure(pdf, tmp_path)
     mean, over, table = verdict(blanks, ends, SECOND_MOST_BLANK)
     assert mean <= SECOND_MEAN_BLANK and not over and blanks[1] <= SECOND_MOST_BLANK, table

@@ -1,13 +1,12 @@
 """A second, different study builds from its own configuration alone, beside the first."""
 
 import hashlib
-import shutil
 
 import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from .conftest import RESULTS, copy_project, pdf_text_of, snakemake
+from .conftest import RESULTS, pdf_text_of, snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -19,14 +18,9 @@ def digests(folder):
 
 
 @pytest.fixture(scope="module")
-def both(build, tmp_path_factory):
-    """A copy holding the first study's results, where the second study is then built."""
-    workdir = copy_project(tmp_path_factory.mktemp("two-studies"))
-    shutil.copytree(build / "results", workdir / "results", symlinks=True)
-    first = digests(workdir / RESULTS)
-    run = snakemake(workdir, "--config", "study=onboarding-2025")
-    assert run.returncode == 0, run.stderr[-3000:]
-    return workdir, first
+def both(build, two_studies):
+    """The project where the second study was built after the first, and the first study's files as built."""
+    return two_studies, digests(build / RESULTS)
 
 
 def test_the_second_study_has_its_own_results_and_leaves_the_first_alone(both):
