@@ -23,6 +23,11 @@ set -eu
 dir=/run/slurm-localhost
 conf=/etc/slurm/slurm.conf
 
+# One start or stop at a time (the lock is on this script): a stop removing the directory while
+# another start records its daemons in it would leave those running, unrecorded.
+exec 9<"$0"
+flock -w 900 9 || { echo "SLURM: another start or stop of this cluster has not ended in 15 minutes" >&2; exit 1; }
+
 # Leave a machine's own SLURM configuration alone (this script's is a link into $dir).
 if [ -e "$conf" ] && [ "$(readlink "$conf" || true)" != "$dir/slurm.conf" ]; then
     echo "$conf is not this script's; not touching this machine's SLURM" >&2
@@ -149,7 +154,7 @@ start_daemon() {
     name=$1
     shift
     tracked "$name" >/dev/null && return 0
-    setsid "$@" </dev/null >>"$dir/log/$name.out" 2>&1 &
+    setsid "$@" </dev/null >>"$dir/log/$name.out" 2>&1 9<&- &  # the daemon does not hold the lock
     pid=$!
     set -- $(proc_stat "$pid")
     echo "$pid ${3:-}" > "$dir/$name.started"
