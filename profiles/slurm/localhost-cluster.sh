@@ -46,7 +46,7 @@ tracked() {
     [ -s "$dir/$1.started" ] || return 1
     read -r pid since < "$dir/$1.started"
     set -- $(proc_stat "$pid")
-    [ "${3:-}" = "$since" ] && [ "$1" != Z ] && [ "$1" != X ] && echo "$pid"
+    [ -n "$since" ] && [ "${3:-}" = "$since" ] && [ "${1:-}" != Z ] && [ "${1:-}" != X ] && echo "$pid"
 }
 
 # Stop daemon $1 by the PID recorded at its start: TERM, then KILL after 10 s; then every
