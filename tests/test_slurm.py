@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import RESULTS, ROOT, copy_project, snakemake
+from .conftest import RESULTS, ROOT, copy_project
 from .test_segments import digests, segmented_build, with_segments_block  # noqa: F401 (segmented_build: a fixture)
 
 pytestmark = [
@@ -138,15 +138,20 @@ def test_slurm_run_gives_the_local_bytes_segment_reports_included(cluster, reque
     with_segments_block(workdir)
     # The plugin checks the jobs this many seconds after the last one ended, and 10 s later at each check that finds
     # none ended: 8 s is longer than most of this study's jobs take on two cores (2 s cost 14 s a job).
-    run = snakemake(
-        workdir,
+    command = [
+        sys.executable, "-m", "snakemake", "--cores", "4",
         "--executor", "slurm",
         "--workflow-profile", "profiles/slurm",
         "--slurm-no-account",
         "--slurm-status-command", "squeue",
         "--slurm-init-seconds-before-status-checks", "8",
         "--latency-wait", "5",
-    )  # fmt: skip
+    ]  # fmt: skip
+    try:  # a cluster that goes away under it leaves the plugin asking for its jobs' status forever
+        run = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired as expired:
+        output = (expired.stderr or b"")[-2000:].decode(errors="replace")  # bytes, whatever text= says
+        pytest.fail(f"the build through SLURM did not end in 15 minutes: {output}")
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     local = request.getfixturevalue("segmented_build")  # the local build, asked for only now: made meanwhile by another worker
     built = (local / RESULTS / "segments" / "segments.csv").read_text(encoding="utf-8").count(",built")
