@@ -114,9 +114,13 @@ fi
 host=$(hostname -s)
 cpus=$(nproc)
 memory=$(awk '/MemTotal/ {print int($2 / 1024 * 0.8)}' /proc/meminfo)
+# Job numbers start from the clock (under SLURM's largest), not from 1: a client still polling the
+# jobs of an earlier cluster of this script finds none of them, not another run's jobs.
+first_job=$(( $(date +%s) % 60000000 + 1 ))
 mkdir -p "$dir/state" "$dir/spool" "$dir/log" /etc/slurm
 chmod 755 "$dir"  # munged wants every directory above its socket searchable
-cat > "$dir/slurm.conf" <<CONF
+# Written once a cluster: a second start leaves the configuration its running daemons read.
+[ -s "$dir/slurm.conf" ] || cat > "$dir/slurm.conf" <<CONF
 ClusterName=localhost
 SlurmctldHost=$host(127.0.0.1)
 AuthType=auth/munge
@@ -137,6 +141,7 @@ SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
 ReturnToService=2
 MinJobAge=600
+FirstJobId=$first_job
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
