@@ -1,6 +1,6 @@
 """Benchmark the workflow and write a markdown table of median wall time and peak memory.
 
-    python bench/benchmark.py [--runs 3] [--sizes 10000 100000 1000000] [--out bench/RESULTS.md] [--smoke]
+    python bench/benchmark.py [--runs 3] [--sizes 10000 100000 1000000] [--out bench/RESULTS.md] [--smoke [--built DIR]]
 
 Everything runs in a temporary copy of the project, so ``results/`` is left alone.
 Measured, each ``--runs`` times (median reported):
@@ -8,17 +8,25 @@ Measured, each ``--runs`` times (median reported):
 - cold build of the study (no ``results/``, no ``.snakemake/``);
 - no-op rerun, next to ``snakemake --version`` in the same run;
 - a template edit, a chart-style edit and a tier-rule edit: time, and the jobs that reran;
-- the segment fan-out: the built study given a segments block (one segment per company size),
-  built again, beside as many renders of the full report shared by the cores;
+- the render floor: WeasyPrint alone, in a fresh interpreter, turning the report's final HTML
+  into its PDF; the cold build as a multiple of it;
+- the segment fan-out: the built study given a segments block of 20 segments (each of the whole
+  sample, so that each report is as long as the full one), built again, as a multiple of 20
+  render floors shared by the cores;
+- the cold build through the SLURM profile (profiles/slurm), where a cluster answers `sinfo`
+  (profiles/slurm/localhost-cluster.sh starts one on this machine); else the row says why not;
 - each stage on the study's export, in a fresh interpreter, and how much of that is the
   interpreter starting and importing what the stage uses (the modules the stage had loaded
   when it finished, imported again in another fresh interpreter);
 - each stage on generated exports of each ``--sizes`` respondents, and DuckDB counting the
   same answers by tier straight from the same export file.
 
-``--smoke`` (the tests' quick run, every row filled, the times not worth comparing): one run of
-each, and no build back to the committed state after an edit (the next edit's build reruns the
-same jobs and more).
+``--smoke`` (the tests' quick run: every row written, the times not worth comparing) measures
+once, builds the study once (or copies ``--built``, a copy of the project already built), and
+plans the cold build, the edits and the segment fan-out with Snakemake's dry run (the jobs they
+would run) instead of running them; one segment; no SLURM build (the tests' cluster is not the
+benchmark's); the stages' split is measured on the smallest generated export, whose times are
+also its row at scale.
 
 Peak memory is the largest resident set of any one process of the measured command
 (``getrusage(RUSAGE_CHILDREN)``), e.g. the heaviest Snakemake job.
@@ -42,6 +50,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ["ingest", "clean", "tier", "crosstab", "charts", "render"]
+STUDY = "sales-training-2012"
 MEASURE = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
@@ -95,13 +104,17 @@ def edit(path: Path, old: str, new: str) -> None:
 # ----------------------------------------------------------------------------- the study
 
 
-def study_rows(work: Path, runs: int, smoke: bool = False) -> list[tuple[str, dict, str]]:
+def study_rows(work: Path, runs: int, smoke: bool = False) -> list[tuple[str, dict | None, str]]:
+    """The study's builds; ``smoke``: ``work`` is built, and the cold build and the edits are planned (dry runs)."""
     rows = []
-    cold = []
-    for _ in range(runs):
-        for name in ("results", ".snakemake", "logs", "benchmarks"):
-            shutil.rmtree(work / name, ignore_errors=True)
-        cold.append(measure(snakemake(), work))
+    if smoke:
+        cold = [measure(snakemake("--dry-run", "--forceall"), work)]
+    else:
+        cold = []
+        for _ in range(runs):
+            for name in ("results", ".snakemake", "logs", "benchmarks"):
+                shutil.rmtree(work / name, ignore_errors=True)
+            cold.append(measure(snakemake(), work))
     rows.append(("cold build (empty results/)", median_of(cold), jobs_run(cold[-1]["output"])))
     rows.append(("no-op rerun", median_of([measure(snakemake(), work) for _ in range(runs)]), "none"))
     rows.append(
@@ -113,17 +126,17 @@ def study_rows(work: Path, runs: int, smoke: bool = False) -> list[tuple[str, di
     )
     edits = {
         "template edit (report.html.j2)": (
-            work / "config" / "sales-training-2012" / "report.html.j2",
+            work / "config" / STUDY / "report.html.j2",
             "<h2>Key findings</h2>",
             "<h2>Key findings{n}</h2>",
         ),
         "chart-style edit (font_size)": (
-            work / "config" / "sales-training-2012" / "report.yaml",
+            work / "config" / STUDY / "report.yaml",
             "font_size: 8.5",
             "font_size: 8.{n}",
         ),
         "tier-rule edit (a tier's label)": (
-            work / "config" / "sales-training-2012" / "config.yaml",
+            work / "config" / STUDY / "config.yaml",
             "label: Ineffective,",
             "label: Ineffective{n},",
         ),
@@ -133,50 +146,109 @@ def study_rows(work: Path, runs: int, smoke: bool = False) -> list[tuple[str, di
         results = []
         for n in range(runs):
             edit(path, old, new.format(n=n + 1 if "font_size" not in what else n + 6))
-            results.append(measure(snakemake(), work))
+            results.append(measure(snakemake(*(["--dry-run"] if smoke else [])), work))
             path.write_text(original, encoding="utf-8")
         if not smoke:
             measure(snakemake(), work)  # back to the committed state, not timed
         rows.append((what, median_of(results), jobs_run(results[-1]["output"])))
-    rows.append(segment_row(work, runs))
+    floor = render_floor(work, runs)
+    rows.append(
+        (f"render floor ({FLOOR_WHAT})", floor, f"the cold build is {rows[0][1]['seconds'] / floor['seconds']:.2f}× this")
+    )
+    rows.append(segment_row(work, runs, floor["seconds"], smoke))
+    rows.append(slurm_row(work, runs, smoke))
     return rows
 
 
-STUDY = "sales-training-2012"
-SEGMENTS = "\nsegments:\n  question: company_size\n  label: company size\n"
+FLOOR_WHAT = "WeasyPrint alone, a fresh interpreter: the report's HTML to its PDF"
+FLOOR = """
+import sys, weasyprint
+weasyprint.HTML(filename=sys.argv[1]).write_pdf(sys.argv[2], pdf_variant="pdf/ua-1")
+"""
 
 
-def render_seconds(work: Path, folder: str = "") -> float:
-    """The wall time of the last render job in ``benchmarks/<study>/<folder>`` (Snakemake's benchmark file)."""
-    table = (work / "benchmarks" / STUDY / folder / "render.tsv").read_text(encoding="utf-8").splitlines()
-    return float(table[1].split("\t")[0])
+def render_floor(work: Path, runs: int) -> dict:
+    """WeasyPrint alone, in one fresh process, turning the report's final (self-contained) HTML into the PDF."""
+    html, pdf = work / "results" / STUDY / "report.html", work / "floor.pdf"
+    floor = median_of([measure([sys.executable, "-c", FLOOR, str(html), str(pdf)], work) for _ in range(runs)])
+    pdf.unlink()
+    return floor
 
 
-def segment_row(work: Path, runs: int) -> tuple[str, dict, str]:
-    """The segment fan-out: the built study given segments, built again (the full report's jobs stay done)."""
+SEGMENT_REPORTS = 20
+SIZES = ["under_1000", "from_1000", "from_5000", "from_10000", "over_50000"]
+
+
+def segments_block(count: int) -> str:
+    """A segments block of ``count`` segments, each of every company size: each report is as long as the full one."""
+    import yaml
+
+    groups = [{"id": f"all_{i:02d}", "label": f"All sizes {i}", "choices": SIZES} for i in range(1, count + 1)]
+    return "\n" + yaml.safe_dump({"segments": {"question": "company_size", "groups": groups}}, sort_keys=False)
+
+
+def segment_row(work: Path, runs: int, floor: float, smoke: bool) -> tuple[str, dict, str]:
+    """The segment fan-out: the built study given segments, built again (the full report's jobs stay done), against
+    the segments' render floors shared by the cores. ``smoke``: one segment, planned (a dry run)."""
     from collections import Counter
 
-    measure(snakemake(), work)  # the study up to date (after --smoke's last edit), not timed
+    count, cores = 1 if smoke else SEGMENT_REPORTS, min(4, os.cpu_count() or 1)
     config = work / "config" / STUDY / "config.yaml"
     original = config.read_text(encoding="utf-8")
-    config.write_text(original + SEGMENTS, encoding="utf-8")
+    config.write_text(original + segments_block(count), encoding="utf-8")
     results = []
     for _ in range(runs):
         for name in ("segments", "split"):
             shutil.rmtree(work / "results" / ".work" / STUDY / name, ignore_errors=True)
-        results.append(measure(snakemake(), work))
-    reports = sorted((work / "results" / STUDY / "segments").glob("*/report.pdf"))
-    floor = len(reports) * render_seconds(work) / min(4, os.cpu_count() or 1)
+        results.append(measure(snakemake(*(["--dry-run"] if smoke else [])), work))
     config.write_text(original, encoding="utf-8")
-    measure(snakemake(), work)  # back to the committed state: the set without segments, not timed
+    if not smoke:
+        measure(snakemake(), work)  # back to the committed state: the set without segments, not timed
     result = median_of(results)
     jobs = Counter(m.group(1) for m in re.finditer(r"^(?:local)?(?:rule|checkpoint) (\w+):$", result["output"], flags=re.M))
     ran = ", ".join(f"{n}× {name}" if n > 1 else name for name, n in jobs.items() if name != "all")
     what = (
-        f"segment fan-out ({len(reports)} segment reports by company size; "
-        f"{result['seconds'] / floor:.2f}× their renders shared by the cores)"
+        f"segment fan-out ({count} segment report{'s' if count > 1 else ''}, each of the whole sample; "
+        f"{result['seconds'] / (count * floor / cores):.2f}× {count} render floors ÷ {cores} cores)"
     )
     return what, result, ran
+
+
+SLURM = [
+    "--executor", "slurm",
+    "--workflow-profile", "profiles/slurm",
+    "--slurm-no-account",
+    "--slurm-status-command", "squeue",
+    "--slurm-init-seconds-before-status-checks", "8",
+    "--latency-wait", "5",
+]  # fmt: skip
+
+
+def cluster_problem() -> str | None:
+    """Why no SLURM cluster can take the build, or None where ``sinfo`` answers."""
+    if shutil.which("sinfo") is None:
+        return "no SLURM here (no `sinfo`)"
+    try:
+        run = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "`sinfo` did not answer in 30 s"
+    if run.returncode != 0:
+        return f"`sinfo` failed: {(run.stderr.strip().splitlines() or ['no message'])[-1][:80]}"
+    return None
+
+
+def slurm_row(work: Path, runs: int, smoke: bool) -> tuple[str, dict | None, str]:
+    """The cold build through the SLURM profile (every job submitted with sbatch), where a cluster answers."""
+    what = "cold build through SLURM (profiles/slurm)"
+    problem = "--smoke (the tests' cluster is not the benchmark's)" if smoke else cluster_problem()
+    if problem:
+        return what, None, f"not measured: {problem}"
+    cold = []
+    for _ in range(runs):
+        for name in ("results", ".snakemake", "logs", "benchmarks"):
+            shutil.rmtree(work / name, ignore_errors=True)
+        cold.append(measure(snakemake(*SLURM), work))
+    return what, median_of(cold), jobs_run(cold[-1]["output"])
 
 
 # ----------------------------------------------------------------------------- stages at scale
@@ -201,11 +273,14 @@ for name in json.load(open(sys.argv[1])):
 """
 
 
-def startup_rows(work: Path, runs: int) -> dict[str, dict]:
-    """Each stage on the study's export: its wall time, and that of starting and importing alone."""
-    data = work / "scale" / "study"
-    data.mkdir(parents=True)
-    shutil.copy2(work / "data" / "raw" / "sales_training_2012_qualtrics.csv", data / "export.csv")
+def startup_rows(work: Path, runs: int, data: Path | None = None) -> dict[str, dict]:
+    """Each stage on an export (the study's, or the one in ``data``): its wall time and peak memory, and the wall
+    time of starting and importing alone."""
+    own = data is None
+    if own:
+        data = work / "scale" / "study"
+        data.mkdir(parents=True)
+        shutil.copy2(work / "data" / "raw" / "sales_training_2012_qualtrics.csv", data / "export.csv")
     table = {}
     for name in STAGES:
         modules = data / f"{name}.modules.json"
@@ -213,9 +288,10 @@ def startup_rows(work: Path, runs: int) -> dict[str, dict]:
         startup = median_of([measure([sys.executable, "-c", IMPORT_AGAIN, str(modules)], work) for _ in range(runs)])
         # Start-up alone can measure a little longer than the whole stage (run-to-run noise):
         # it is capped at the whole, and the stage's own work then reads 0.
-        table[name] = {"seconds": whole["seconds"], "startup": min(startup["seconds"], whole["seconds"])}
-        print(f"  the study: {name:<8} {whole['seconds']:.2f} s, start-up {startup['seconds']:.2f} s", file=sys.stderr)
-    shutil.rmtree(data)
+        table[name] = {**whole, "startup": min(startup["seconds"], whole["seconds"])}
+        print(f"  start-up: {name:<8} {whole['seconds']:.2f} s, start-up {startup['seconds']:.2f} s", file=sys.stderr)
+    if own:
+        shutil.rmtree(data)
     return table
 
 
@@ -333,22 +409,29 @@ def duckdb_counts(export: str, work: Path) -> int:
     return len(counts)
 
 
-def scale_rows(work: Path, sizes: list[int], runs: int, done: Callable[[dict], None]) -> dict[int, dict[str, dict]]:
-    """Each stage at each size; ``done`` gets the table so far after every size."""
+def scale_rows(
+    work: Path, sizes: list[int], runs: int, done: Callable[[dict], None], split: Callable[[Path], dict] | None = None
+) -> dict[int, dict[str, dict]]:
+    """Each stage at each size; ``done`` gets the table so far after every size. With ``split`` (``--smoke``), the
+    first size's stages are those ``split`` measured on its export (the stages' start-up split)."""
     import yaml
 
     from surveygen.generate import generate
     from surveyreport.codebook import load_codebook
 
-    codebook = load_codebook(work / "config" / "sales-training-2012" / "codebook.yaml")
-    spec = yaml.safe_load((work / "config" / "sales-training-2012" / "reconstruction.yaml").read_text(encoding="utf-8"))
+    codebook = load_codebook(work / "config" / STUDY / "codebook.yaml")
+    spec = yaml.safe_load((work / "config" / STUDY / "reconstruction.yaml").read_text(encoding="utf-8"))
     table: dict[int, dict[str, dict]] = {}
     for size in sizes:
         data = work / "scale" / str(size)
         data.mkdir(parents=True)
         generate(codebook, spec, data / "export.csv", respondents=size)
         table[size] = {"export_mb": {"seconds": (data / "export.csv").stat().st_size / 1e6}}
-        for name in [*STAGES, "duckdb"]:
+        names = [*STAGES, "duckdb"]
+        if split is not None and size == sizes[0]:
+            table[size] |= split(data)
+            names = ["duckdb"]
+        for name in names:
             try:
                 table[size][name] = median_of([measure(stage_command(name, work, data), work) for _ in range(runs)])
             except SystemExit as failure:  # e.g. out of memory: recorded, and the later stages cannot run
@@ -379,8 +462,18 @@ def source_commit() -> str:
     return f"`{commit}`" + (" (with uncommitted changes)" if dirty else "")
 
 
+def study_cells(result: dict | None) -> str:
+    """A study row's time and memory: dashes where it was not measured."""
+    return "— | —" if result is None else f"{result['seconds']:.2f} s | {result['peak_mb']:.0f} MB"
+
+
 def markdown(
-    study: list[tuple[str, dict, str]], startup: dict[str, dict], scale: dict[int, dict[str, dict]], runs: int, commit: str
+    study: list[tuple[str, dict | None, str]],
+    startup: dict[str, dict],
+    scale: dict[int, dict[str, dict]],
+    runs: int,
+    commit: str,
+    source: str = "the study's export",
 ) -> str:
     lines = [
         "# Benchmark",
@@ -394,12 +487,12 @@ def markdown(
         "| what | median wall time | peak memory | jobs that ran |",
         "|---|---:|---:|---|",
     ]
-    lines += [f"| {what} | {r['seconds']:.2f} s | {r['peak_mb']:.0f} MB | {jobs} |" for what, r, jobs in study]
+    lines += [f"| {what} | {study_cells(r)} | {jobs} |" for what, r, jobs in study]
     if startup:
         no_op = next(r["seconds"] for what, r, _ in study if what == "no-op rerun")
         lines += [
             "",
-            "## Where the cold build's time goes (each stage on the study's export, in a fresh interpreter)",
+            f"## Where the cold build's time goes (each stage on {source}, in a fresh interpreter)",
             "",
             "| stage | wall time | interpreter start and imports | the stage's own work |",
             "|---|---:|---:|---:|",
@@ -445,7 +538,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
-    parser.add_argument("--smoke", action="store_true", help="a quick run that fills every row (one run of each)")
+    parser.add_argument("--smoke", action="store_true", help="a quick run that writes every row (one run of each)")
+    parser.add_argument("--built", help="with --smoke: a copy of the project already built, to start from")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -458,19 +552,30 @@ def main() -> None:
         return
     commit = source_commit()  # before copying: the tree may change while the benchmark runs
     with tempfile.TemporaryDirectory(prefix="surveyreport-bench-") as tmp:
-        work = copy_project(Path(tmp))
+        if args.smoke and args.built:
+            work = Path(shutil.copytree(args.built, Path(tmp) / "project", symlinks=True))
+        else:
+            work = copy_project(Path(tmp))
+            if args.smoke:
+                measure(snakemake(), work)  # the one build the smoke run's rows start from, not timed
         started = time.perf_counter()
         study = study_rows(work, args.runs, args.smoke)
-        startup = startup_rows(work, args.runs)
+        smallest = args.smoke and args.sizes  # the stages' split measured on the smallest export: its row at scale too
+        source = f"a generated export of {min(args.sizes):,} respondents" if smallest else "the study's export"
+        startup = {} if smallest else startup_rows(work, args.runs)
         print(f"study measured in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
         def write(scale: dict) -> None:  # after each part, so a long run that is stopped keeps what it measured
-            Path(args.out).write_text(markdown(study, startup, scale, args.runs, commit), encoding="utf-8")
+            Path(args.out).write_text(markdown(study, startup, scale, args.runs, commit, source), encoding="utf-8")
             print(f"wrote {args.out}", file=sys.stderr)
+
+        def split(data: Path) -> dict:
+            startup.update(startup_rows(work, args.runs, data))
+            return startup
 
         write({})
         if args.sizes:
-            scale_rows(work, args.sizes, args.runs, write)
+            scale_rows(work, sorted(args.sizes), args.runs, write, split if smallest else None)
 
 
 if __name__ == "__main__":

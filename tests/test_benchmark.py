@@ -1,6 +1,6 @@
 """The benchmark runs from the repository and writes every row of its table (what it measures is not asserted).
 
-It runs the quick mode (`--smoke`); `make benchmark` runs the full measurement.
+It runs the quick mode (`--smoke`) from the tests' shared build; `make benchmark` runs the full measurement.
 """
 
 import re
@@ -17,10 +17,10 @@ SECONDS = r"(-?\d+\.\d\d) s"
 
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory):
+def table(build, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "RESULTS.md"
     run = subprocess.run(
-        [sys.executable, "bench/benchmark.py", "--smoke", "--sizes", "2000", "--out", str(out)],
+        [sys.executable, "bench/benchmark.py", "--smoke", "--built", str(build), "--sizes", "2000", "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -66,8 +66,33 @@ def test_each_build_of_the_study_has_its_time_memory_and_the_jobs_that_ran(table
     assert sorted(ran.split(", ")) == sorted(jobs.split(", "))  # verify runs beside charts: in either order
 
 
+def test_the_render_floor_and_the_cold_build_against_it(table):
+    (label,) = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| render floor")]
+    seconds, memory, ratio = row(section(table, "The study"), label)
+    assert re.fullmatch(SECONDS, seconds) and re.fullmatch(r"\d+ MB", memory)
+    cold = float(re.fullmatch(SECONDS, row(table, "cold build (empty results/)")[0]).group(1))
+    assert ratio == f"the cold build is {cold / float(seconds[:-2]):.2f}× this"
+
+
+def test_the_segment_fan_out_row_gives_its_ratio_to_the_render_floors(table):
+    (line,) = [line for line in table.splitlines() if line.startswith("| segment fan-out")]
+    what, seconds, memory, jobs = [c.strip() for c in line.strip("|").split("|")]
+    assert re.fullmatch(
+        r"segment fan-out \(1 segment report, each of the whole sample; \d+\.\d\d× 1 render floors ÷ \d cores\)", what
+    )
+    assert re.fullmatch(SECONDS, seconds) and "segments" in jobs.split(", ")  # --smoke plans it: the split comes first
+
+
+def test_the_slurm_row_says_why_it_was_not_measured(table):
+    assert row(table, "cold build through SLURM (profiles/slurm)") == [
+        "—",
+        "—",
+        "not measured: --smoke (the tests' cluster is not the benchmark's)",
+    ]
+
+
 def test_the_cold_build_split_adds_up_and_no_share_is_negative(table):
-    table = section(table, "Where the cold build's time goes")
+    table = section(table, "Where the cold build's time goes (each stage on a generated export of 2,000 respondents")
     stages = ["ingest", "clean", "tier", "crosstab", "charts", "render"]
     split = {name: [float(re.fullmatch(SECONDS, c).group(1)) for c in row(table, name)] for name in stages}
     for name, (whole, startup, own) in split.items():

@@ -12,7 +12,7 @@ from surveyreport.errors import SurveyError
 from surveyreport.segments import split
 from surveyreport.study import load_study
 
-from .conftest import RESULTS, pdf_text_of, snakemake
+from .conftest import RESULTS, made_once, pdf_text_of, snakemake
 from .test_rerun import edit, planned
 from .test_study import SCHEMAS, edited
 
@@ -102,15 +102,29 @@ def digests(folder):
     }
 
 
-@pytest.fixture(scope="module")
-def segmented(build, tmp_path_factory):
-    """A copy of the built study, given segments by region, built again."""
-    workdir = shutil.copytree(build, tmp_path_factory.mktemp("segments") / "project", symlinks=True)
+def with_segments_block(workdir, segments=SEGMENTS):
+    """The study's config.yaml in ``workdir`` given a segments block."""
     path = workdir / "config" / STUDY / "config.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + "\n" + yaml.safe_dump({"segments": SEGMENTS}, sort_keys=False))
-    run = snakemake(workdir)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return workdir, run.stdout + run.stderr
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + yaml.safe_dump({"segments": segments}, sort_keys=False))
+
+
+@pytest.fixture(scope="session")
+def segmented_build(build, tmp_path_factory):
+    """A copy of the built study, given segments by region, built again (once per test run, shared like ``build``)."""
+
+    def make(folder):
+        shutil.copytree(build, folder, symlinks=True)
+        with_segments_block(folder)
+        run = snakemake(folder)
+        assert run.returncode == 0, run.stderr[-3000:]
+
+    return made_once(tmp_path_factory, "segmented", make)
+
+
+@pytest.fixture(scope="module")
+def segmented(segmented_build):
+    """The segmented build, and what its split said (its log)."""
+    return segmented_build, (segmented_build / "logs" / STUDY / "segments.log").read_text(encoding="utf-8")
 
 
 def hand_count(workdir, choice_code):
@@ -217,3 +231,89 @@ def test_without_segments_the_published_set_has_none(build):
     assert not (build / RESULTS / "segments").exists()
     assert "segments/" not in (build / RESULTS / "SHA256SUMS").read_text()
     assert not (build / "logs" / STUDY / "segments.log").exists()
+
+
+# ----------------------------------------------------------------------------- a weighted study with segments
+
+WEIGHTS = {
+    "targets": {"company_size": {"under_1000": 0.3, "from_1000": 0.25, "from_5000": 0.15, "from_10000": 0.2, "over_50000": 0.1}},
+    "trim": {"max": 4},
+}
+HALVES = {
+    "question": "region",
+    "label": "headquarters region",
+    "groups": [
+        {"id": "north_america", "label": "North America", "choices": ["north_america"]},
+        {"id": "elsewhere", "label": "Elsewhere", "choices": ["europe", "asia_pacific", "latin_america", "middle_east_africa"]},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def weighted_segments(build, tmp_path_factory):
+    """A copy of the built study weighted to company-size targets, with two segments by region, built again."""
+    workdir = shutil.copytree(build, tmp_path_factory.mktemp("weighted-segments") / "project", symlinks=True)
+    path = workdir / "config" / STUDY / "config.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # the published figures and the report's claims are of the unweighted sample: marked, not fatal
+    path.write_text(yaml.safe_dump({**config, "weights": WEIGHTS, "segments": HALVES, "fail_on_unverified": False}))
+    report = workdir / "config" / STUDY / "report.yaml"
+    report.write_text(report.read_text(encoding="utf-8").replace("\nunsupported_claims: stop", "\nunsupported_claims: mark"))
+    run = snakemake(workdir)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return workdir / RESULTS
+
+
+def weighted_counts(respondents, question):
+    """Each answer's weight summed over the respondents, and the weight of all who answered ``question``: a direct count."""
+    answered = respondents[respondents[question].notna()]
+    return answered.groupby(answered[question].astype(str), observed=True)["weight"].sum(), answered["weight"].sum()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("segment", ["north_america", "elsewhere"])
+def test_a_segments_weighted_shares_are_a_weighted_count_of_its_rows(weighted_segments, segment):
+    """Each segment's rows keep the weights raked on the whole sample: its report prints the weighted shares of
+    those rows (not the targets: the segment is not raked again), on the effective base of those rows."""
+    from fractions import Fraction
+
+    from surveyreport.results import round_half_up
+    from surveyreport.weights import effective_base
+
+    everyone = pd.read_feather(weighted_segments / "tier" / "respondents.arrow")
+    choices = next(g["choices"] for g in HALVES["groups"] if g["id"] == segment)
+    rows = everyone[everyone["region"].astype(str).isin(choices)]
+    folder = weighted_segments / "segments" / segment
+    table = pd.read_csv(folder / "crosstab" / "crosstabs.csv")
+    ledger = pd.read_csv(folder / "ledger.csv", dtype=str, keep_default_na=False)
+    for question in ("company_size", "role", "industry"):
+        counts, base = weighted_counts(rows, question)
+        cells = table[(table["question"] == question) & (table["column"] == "total") & (table["kind"] == "choice")]
+        direct = (counts / base).reindex(cells["choice"]).fillna(0)
+        assert (cells.set_index("choice")["pct"] / 100).to_dict() == pytest.approx(direct.to_dict(), abs=1e-9)
+        assert cells["effective_base"].iloc[0] == pytest.approx(effective_base(rows.loc[rows[question].notna(), "weight"]))
+        printed = ledger[(ledger["kind"] == "share") & (ledger["question"] == question) & (ledger["column"] == "total")]
+        assert len(printed) >= 2, question
+        for entry in printed.itertuples():
+            choices = entry.source.split("crosstab: ")[-1].split("+")  # one answer, or a net of several
+            share = Fraction(float(counts.reindex(choices).fillna(0).sum())) / Fraction(float(base))
+            decimals = len(entry.text.rstrip("%").partition(".")[2])
+            assert entry.text == f"{round_half_up(share * 100, decimals)}%", entry
+    counts, base = weighted_counts(rows, "company_size")
+    shares = counts / base
+    assert max(abs(shares[c] - t) for c, t in WEIGHTS["targets"]["company_size"].items()) > 0.02, "not raked again"
+
+
+@pytest.mark.e2e
+def test_the_segments_weighted_counts_add_up_to_the_full_reports(weighted_segments):
+    """Two segments that split the sample: a respondent weighs the same in the full report and in its segment."""
+    columns = ["question", "column", "choice", "weighted_count"]
+    full = pd.read_csv(weighted_segments / "crosstab" / "crosstabs.csv")
+    full = full[full["kind"] == "choice"][columns].set_index(columns[:3])["weighted_count"].sort_index()
+    halves = [
+        pd.read_csv(weighted_segments / "segments" / s / "crosstab" / "crosstabs.csv") for s in ("north_america", "elsewhere")
+    ]
+    summed = sum(h[h["kind"] == "choice"][columns].set_index(columns[:3])["weighted_count"] for h in halves).sort_index()
+    region_answered = full.loc["region", "total"].sum()
+    assert region_answered == pytest.approx(summed.loc["region", "total"].sum())
+    assert summed.loc["role", "total"].to_dict() == pytest.approx(full.loc["role", "total"].to_dict())

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import RESULTS, ROOT, copy_project, snakemake
+from .conftest import RESULTS, ROOT, copy_project
+from .test_segments import digests, segmented_build, with_segments_block  # noqa: F401 (segmented_build: a fixture)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -30,19 +31,20 @@ pytestmark = [
 SCRIPT = ROOT / "profiles" / "slurm" / "localhost-cluster.sh"
 STATE = Path("/run/slurm-localhost")
 CONF = Path("/etc/slurm/slurm.conf")
-NAMES = ("munged", "slurmctld", "slurmd", "slurmstepd")
+NAMES = ("munged", "slurmctld", "slurmscriptd", "slurmd", "slurmstepd")
 
 
 def processes():
-    """(PID, name) of every munge or SLURM daemon running on the machine."""
+    """(PID, name) of every munge or SLURM process running on the machine (an ended one not yet reaped is not)."""
     found = set()
-    for comm in Path("/proc").glob("[0-9]*/comm"):
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            name = comm.read_text().strip()
+            text = stat.read_text()
         except OSError:
             continue  # ended meanwhile
-        if name in NAMES:
-            found.add((int(comm.parent.name), name))
+        name, state = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2]
+        if name in NAMES and state not in "ZX":
+            found.add((int(stat.parent.name), name))
     return found
 
 
@@ -52,7 +54,19 @@ def recorded():
 
 
 def alive(pid):
-    return Path(f"/proc/{pid}").exists()
+    """Whether the process runs (an ended one not yet reaped does not)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2] not in "ZX"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def alone():
+    """The script serves one cluster per machine: a start would use another test run's, and a stop end it."""
+    if STATE.exists():
+        pytest.skip(f"{STATE} exists: a cluster of this script is up (another test run's?); one SLURM test at a time")
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +81,27 @@ def bystanders(tmp_path_factory):
     for process in started:
         process.kill()
         process.wait()
+
+
+def test_a_start_that_fails_part_way_ends_what_it_started(bystanders, tmp_path):
+    """A slurmd that ends at once, leaving a process behind: munged and slurmctld, started and recorded, are stopped,
+    and so is what slurmd left in its session; nothing else is touched."""
+    left = tmp_path / "left.pid"
+    fake = tmp_path / "bin" / "slurmd"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\nsleep 600 &\necho $! > {left}\nexit 1\n")
+    fake.chmod(0o755)
+    before = processes()
+    env = {**os.environ, "PATH": f"{fake.parent}:{os.environ['PATH']}"}
+    start = subprocess.run(["sh", str(SCRIPT)], capture_output=True, text=True, timeout=300, env=env)
+    if re.search(r"SLURM: (munged|slurmctld) ended|installing slurm-wlm and munge failed", start.stderr):
+        pytest.skip(f"munged and slurmctld could not be started: {start.stderr.strip()[-500:]}")
+    assert start.returncode == 1 and "SLURM: slurmd ended" in start.stderr, start.stdout + start.stderr
+    assert "SLURM did not come up" in start.stderr
+    assert not alive(int(left.read_text())), "what slurmd left in its session is ended"
+    assert not processes() - before, "munged and slurmctld, which did start, are stopped"
+    assert all(process.poll() is None for process in bystanders), "processes it did not start still run"
+    assert not STATE.exists() and not CONF.exists() and not CONF.is_symlink()
 
 
 @pytest.fixture(scope="module")
@@ -97,25 +132,36 @@ def test_start_starts_its_own_daemons_once(cluster, bystanders):
     assert recorded() == daemons, "a second start starts nothing new"
 
 
-def test_slurm_run_gives_the_local_report_bytes(cluster, request, tmp_path):
+def test_slurm_run_gives_the_local_bytes_segment_reports_included(cluster, request, tmp_path):
+    """The study with segments, built cold through SLURM: every published file is the local build's, byte for byte."""
     workdir = copy_project(tmp_path / "project")
+    with_segments_block(workdir)
     # The plugin checks the jobs this many seconds after the last one ended, and 10 s later at each check that finds
     # none ended: 8 s is longer than most of this study's jobs take on two cores (2 s cost 14 s a job).
-    run = snakemake(
-        workdir,
+    command = [
+        sys.executable, "-m", "snakemake", "--cores", "4",
         "--executor", "slurm",
         "--workflow-profile", "profiles/slurm",
         "--slurm-no-account",
         "--slurm-status-command", "squeue",
         "--slurm-init-seconds-before-status-checks", "8",
         "--latency-wait", "5",
-    )  # fmt: skip
+    ]  # fmt: skip
+    try:  # a cluster that goes away under it leaves the plugin asking for its jobs' status forever
+        run = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired as expired:
+        output = (expired.stderr or b"")[-2000:].decode(errors="replace")  # bytes, whatever text= says
+        pytest.fail(f"the build through SLURM did not end in 15 minutes: {output}")
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    local = request.getfixturevalue("segmented_build")  # the local build, asked for only now: made meanwhile by another worker
+    built = (local / RESULTS / "segments" / "segments.csv").read_text(encoding="utf-8").count(",built")
     submitted = re.findall(r"submitted with SLURM jobid (\d+)", run.stdout + run.stderr)
-    assert len(submitted) == 7, "every rule but `all` and `publish` (local rules) is a SLURM job"
-    build = request.getfixturevalue("build")  # the local build, asked for only now: made meanwhile by another worker
-    for name in ("report.pdf", "crosstab/crosstabs.csv", "verification.md"):
-        assert (workdir / RESULTS / name).read_bytes() == (build / RESULTS / name).read_bytes(), name
+    # every rule but `all` and `publish` (local rules) is a SLURM job: the study's seven, the split, and each built
+    # segment's crosstab, charts and render
+    assert built == 2 and len(submitted) == 7 + 1 + 3 * built
+    ours, theirs = digests(workdir / RESULTS), digests(local / RESULTS)
+    assert sorted(ours) == sorted(theirs) and any(name.startswith("segments/europe/") for name in ours)
+    assert [name for name in ours if ours[name] != theirs[name]] == []
 
 
 def test_stop_ends_exactly_what_start_started(cluster, bystanders):
