@@ -321,3 +321,25 @@ def test_a_panel_exhibits_note_says_when_no_answer_shown_differs(codebook, tiers
     assert note.endswith("Corrected test, top against rest: not significant for any answer shown.")
     by_total = exhibit_notes({**exhibit, "by": "total", "compare": None}, results, config, "July 2012")["note"]
     assert "By rating" not in by_total and "Corrected test" not in by_total
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("<p>\n{{ nothing.here }}\n</p>", "bad.html.j2, line 2: 'nothing' is undefined"),
+        ("<p>\n\n{% if %}</p>", "bad.html.j2, line 3: Expected an expression, got 'end of statement block'"),
+        ("{% include 'missing.html.j2' %}", "no report template 'missing.html.j2' in "),
+    ],
+    ids=["undefined", "syntax", "missing include"],
+)
+def test_a_template_error_is_one_line_naming_the_template_and_line(tmp_path, text, message):
+    """A researcher's edit of a template that does not render stops with its file and line, not a traceback."""
+    from surveyreport.errors import SurveyError
+    from surveyreport.templates import render_html
+
+    (tmp_path / "bad.html.j2").write_text(text, encoding="utf-8")
+    context = {"codebook": None, "settings": None}
+    with pytest.raises(SurveyError) as raised:
+        render_html([str(tmp_path)], context, "bad.html.j2")
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)

@@ -302,6 +302,9 @@ def test_a_segments_weighted_shares_are_a_weighted_count_of_its_rows(weighted_se
     counts, base = weighted_counts(rows, "company_size")
     shares = counts / base
     assert max(abs(shares[c] - t) for c, t in WEIGHTS["targets"]["company_size"].items()) > 0.02, "not raked again"
+    methodology = pdf_text_of(folder / "report.pdf")
+    assert "These weights and measures are the whole sample's: the segment's respondents keep the weights" in methodology
+    assert "whole sample's" not in pdf_text_of(weighted_segments / "report.pdf")
 
 
 @pytest.mark.e2e

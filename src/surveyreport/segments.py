@@ -57,4 +57,5 @@ def segment_attrition(attrition: pd.DataFrame, group: dict, rule: dict, kept: in
 
 def about(study: dict, rule: dict, group: dict) -> dict:
     """The study's description for a segment's report: its subtitle names the segment."""
-    return {**study, "subtitle": f"Segment report, {rule['label']}: {group['label']}. {study['subtitle']}"}
+    subtitle = f"Segment report, {rule['label']}: {group['label']}. {study['subtitle']}"
+    return {**study, "subtitle": subtitle, "segment": group["label"]}

@@ -6,6 +6,7 @@ nothing is typed in.
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
 import jinja2
@@ -59,10 +60,21 @@ def render_html(template_dirs: list, context: dict, template: str = "layout.html
     """The report's HTML from ``template``, looked up in ``template_dirs`` in order (the study's folder, then ``report/``)."""
     env = environment(template_dirs, context["codebook"], context["settings"])
     try:
-        chosen = env.get_template(template)
-    except jinja2.TemplateNotFound:
+        return env.get_template(template).render(**context)
+    except jinja2.TemplateNotFound as error:
         where = " or ".join(str(d) for d in template_dirs)
         raise SurveyError(
-            f"no report template {template!r} in {where}", expected="a template in the study's folder or report/"
+            f"no report template {error.name!r} in {where}", expected="a template in the study's folder or report/"
         ) from None
-    return chosen.render(**context)
+    except jinja2.TemplateError as error:
+        raise SurveyError(
+            f"{_template_line(error)}: {error}", expected="a template that renders with the study's results"
+        ) from None
+
+
+def _template_line(error: jinja2.TemplateError) -> str:
+    """Where in the templates an error arose: the file and line of the innermost template frame."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith((".j2", ".html"))]
+    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
+        return f"{error.filename}, line {error.lineno}"
+    return f"{frames[-1].filename}, line {frames[-1].lineno}" if frames else "the report's templates"

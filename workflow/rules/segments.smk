@@ -53,8 +53,9 @@ if SEGMENTS:
             code=package("charts"),
         output:
             svgs=expand(
-                f"{SEGMENT}/charts/{{exhibit}}.svg",
+                f"{SEGMENT}/charts/{{exhibit}}{{layout}}.svg",
                 exhibit=EXHIBITS,
+                layout=["", ".phone"],
                 allow_missing=True,
             ),
             ledger=f"{SEGMENT}/charts/ledger.csv",
