@@ -102,12 +102,33 @@ def fails_with(run, line):
     assert not any(secret in console for secret in SECRET.splitlines())
 
 
+def load_fails_with(project, name, monkeypatch):
+    """The line the workflow exits with when it loads the study ``name`` (as common.smk loads it)."""
+    from surveyreport.configuration import exit_on_error
+    from surveyreport.study import load_study
+
+    monkeypatch.chdir(project)
+    with pytest.raises(SystemExit) as exited, exit_on_error():
+        load_study("config", name, {}, str(SCHEMAS))
+    return exited.value.code
+
+
 @pytest.mark.parametrize(("key", "kind", "problem"), FILES + YAML)
-def test_a_bad_file_is_one_line_naming_it(project, key, kind, problem):
+def test_a_bad_file_is_one_line_naming_it(project, key, kind, problem, monkeypatch):
     name = f"bad-{key}-{kind}".replace("_", "-")
     path = study_with(project, name, key, kind)
+    line = load_fails_with(project, name, monkeypatch)
+    assert line == f"Error: {WHAT[key]} {path}: {problem}"
+    assert "SECRETHASH" not in line
+
+
+@pytest.mark.parametrize(("key", "kind"), [("codebook", "secret"), ("report", "syntax"), ("published_figures", "binary")])
+def test_snakemake_shows_a_bad_file_in_that_one_line_alone(project, key, kind, monkeypatch):
+    """Through Snakemake itself: the console holds that line and no traceback, for each file of a study."""
+    name = f"shown-{key}-{kind}".replace("_", "-")
+    study_with(project, name, key, kind)
     run = snakemake(project, "-n", "--config", f"study={name}")
-    fails_with(run, f"Error: {WHAT[key]} {path}: {problem}")
+    fails_with(run, load_fails_with(project, name, monkeypatch))
 
 
 def test_a_study_that_is_not_a_folder_is_one_line_naming_the_studies(project):
