@@ -142,9 +142,18 @@ def _answers(data: pd.DataFrame, codebook: Codebook, path: Path, first_row: int)
     return pd.concat(parts, axis=1)
 
 
+CODED_METADATA = ("status", "progress", "duration", "finished")  # metadata of a few distinct values, read as numbers
+
+
+def coded_columns(codebook: Codebook) -> set[str]:
+    """The export columns (as row 1 names them) that hold codes: closed answers, ticks, and the metadata read as numbers."""
+    answers = {c.name for q in codebook.closed for c in question_columns(q) if not c.is_text}
+    return answers | {codebook.metadata[key] for key in CODED_METADATA if key in codebook.metadata}
+
+
 def read_current(path: Path, codebook: Codebook) -> Export:
     """A Qualtrics current CSV export: three header rows (IDs, question text, ImportId JSON)."""
-    cells = read_csv_cells(path, "a Qualtrics CSV export")
+    cells = read_csv_cells(path, "a Qualtrics CSV export", coded_columns(codebook))
     if len(cells) < HEADER_ROWS:
         raise SurveyError(f"the file has {len(cells)} row(s)", file=path, expected="three header rows, then responses")
     if not all(value.startswith('{"ImportId"') for value in cells.iloc[2] if value):
@@ -267,7 +276,7 @@ def read_legacy(path: Path, codebook: Codebook) -> Export:
     The legacy layout has no progress, duration or recorded date: progress is
     derived from the answers (100 when finished), duration from start and end.
     """
-    cells = read_csv_cells(path, "a Qualtrics legacy CSV export")
+    cells = read_csv_cells(path, "a Qualtrics legacy CSV export", coded_columns(codebook))
     if len(cells) < 2:
         raise SurveyError(f"the file has {len(cells)} row(s)", file=path, expected="two header rows, then responses")
     ids = [str(c) for c in cells.iloc[0]]
