@@ -68,12 +68,13 @@ def tier(input: Files, output: Files, params: dict) -> None:
 
 
 def crosstab(input: Files, output: Files, params: dict) -> None:
-    from .crosstab import chi_square_tests, crosstab_and_pairs
+    from .crosstab import chi_square_tests, crosstab_and_pairs, read_columns
     from .scores import scores
     from .workbook import write_workbook
 
     book, tiers, statistics = load_codebook(input["codebook"]), params["tiers"], params["statistics"]
-    frame, banners = read_tidy(input["respondents"], book), params.get("banners", [])
+    banners = params.get("banners", [])
+    frame = read_tidy(input["respondents"], book, [*read_columns(book, banners), "recorded"])
     table, pairs = crosstab_and_pairs(frame, book, tiers, statistics, banners)
     tests = chi_square_tests(table, book, tiers, statistics)
     scored, score_tests = scores(frame, book, tiers, statistics)

@@ -58,10 +58,14 @@ def received_order(frame: pd.DataFrame) -> np.ndarray:
 
 
 def read_tidy(path: str | Path, codebook: Codebook, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a tidy table written by ``write_tidy`` (or only ``columns``); question columns keep the codebook's types."""
-    from pyarrow import ArrowInvalid
+    """Read a tidy table written by ``write_tidy`` (or only those of ``columns`` it holds: a weight, say, only a
+    weighted table has); question columns keep the codebook's types."""
+    from pyarrow import ArrowInvalid, ipc
 
     try:
+        if columns is not None:
+            held = set(ipc.open_file(path).schema.names)  # the footer alone: no rows read
+            columns = [c for c in columns if c in held]
         frame = pd.read_feather(path, columns=columns)
     except ArrowInvalid as error:
         raise SurveyError(
@@ -80,8 +84,17 @@ def read_tidy(path: str | Path, codebook: Codebook, columns: list[str] | None = 
 
 
 def write_tidy(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a tidy table as an Arrow IPC file, atomically."""
-    write_atomically(path, lambda tmp: frame.reset_index(drop=True).to_feather(tmp, compression="zstd"))
+    """Write a tidy table as an Arrow IPC file, atomically.
+
+    As pandas' ``to_feather`` writes it, each column first made one array: text read in
+    blocks (the export's, by Arrow's CSV reader) would otherwise cut the file into a record
+    batch per block, and every later stage would read, filter and take across hundreds of pieces.
+    """
+    import pyarrow as pa
+    from pyarrow import feather
+
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=None).combine_chunks()
+    write_atomically(path, lambda tmp: feather.write_feather(table, tmp, compression="zstd"))
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
