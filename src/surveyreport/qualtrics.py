@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .codebook import Choice, Codebook, Question
+from .codebook import Choice, Codebook, Column, Question
 from .csvcells import read_csv_cells, response_rows
 from .errors import SurveyError
 from .export import UNANSWERED, Export, check_columns, number_repeats, shortened
@@ -58,41 +58,20 @@ class ExportColumn:
 
 
 def question_columns(question: Question) -> list[ExportColumn]:
-    """The export columns of one question, in the platform's order."""
-    if question.statements:
-        return [column for part in question.parts for column in question_columns(part)]
-    qid = question.import_id.removesuffix("_TEXT")
-    columns: list[ExportColumn] = []
+    """The export columns of one question, in the platform's order (``Question.columns``), with their labels and ImportIds."""
+    return [_export_column(column) for column in question.columns]
 
-    def text_column(choice: Choice) -> ExportColumn:
-        return ExportColumn(
-            f"{question.column}_{choice.code}_TEXT",
-            f"{question.text} - {choice.label} - Text",
-            json.dumps({"ImportId": f"{qid}_{choice.code}_TEXT"}, separators=(",", ":")),
-            question,
-            choice,
-            is_text=True,
-        )
 
-    if question.multi:
-        for choice in question.choices:
-            import_id = json.dumps({"ImportId": qid, "choiceId": str(choice.code)}, separators=(",", ":"))
-            columns.append(
-                ExportColumn(
-                    f"{question.column}_{choice.code}",
-                    f"{question.text} - {choice.label}",
-                    import_id,
-                    question,
-                    choice,
-                )
-            )
-            if choice.text:
-                columns.append(text_column(choice))
+def _export_column(column: Column) -> ExportColumn:
+    part, choice = column.part, column.choice
+    qid = part.import_id.removesuffix("_TEXT")
+    if column.text:
+        label, key = f"{part.text} - {choice.label} - Text", {"ImportId": f"{qid}_{choice.code}_TEXT"}
+    elif choice is not None:  # a multi-select's tick
+        label, key = f"{part.text} - {choice.label}", {"ImportId": qid, "choiceId": str(choice.code)}
     else:
-        import_id = json.dumps({"ImportId": question.import_id}, separators=(",", ":"))
-        columns.append(ExportColumn(question.column, question.text, import_id, question))
-        columns.extend(text_column(c) for c in question.choices if c.text)
-    return columns
+        label, key = part.text, {"ImportId": part.import_id}
+    return ExportColumn(column.export, label, json.dumps(key, separators=(",", ":")), part, choice, column.text)
 
 
 # ----------------------------------------------------------------------------- reading

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import write_atomically
-from .codebook import Codebook
+from .codebook import Codebook, Column, Question
 from .errors import SurveyError
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -25,24 +25,17 @@ TIER = "tier"
 
 def question_dtypes(codebook: Codebook) -> dict[str, object]:
     """Column -> dtype for every question column of the tidy table."""
-    dtypes: dict[str, object] = {}
-    for question in codebook.questions:
-        if question.multi:
-            for part in question.parts:
-                for choice in question.choices:
-                    dtypes[part.choice_column(choice)] = "boolean"
-        elif question.closed:
-            for part in question.parts:
-                dtypes[part.id] = pd.CategoricalDtype([c.id for c in question.choices], ordered=False)
-        elif question.numeric:
-            for part in question.parts:
-                dtypes[part.id] = "Float64"
-        else:
-            dtypes[question.id] = "string"
-        for choice in question.choices:
-            if choice.text:
-                dtypes[question.text_column(choice)] = "string"
-    return dtypes
+    return {column.tidy: _dtype(question, column) for question in codebook.questions for column in question.columns}
+
+
+def _dtype(question: Question, column: Column) -> object:
+    if column.text:
+        return "string"
+    if question.multi:
+        return "boolean"
+    if question.closed:
+        return pd.CategoricalDtype([c.id for c in question.choices], ordered=False)
+    return "Float64" if question.numeric else "string"
 
 
 def received_order(frame: pd.DataFrame) -> np.ndarray:
