@@ -1,10 +1,10 @@
 """CSV exports as cells of text: read with Arrow, and, when Arrow refuses a file, why.
 
-A well-formed file is read by Arrow's multi-threaded reader, every cell as text:
+A well-formed file is read by Arrow's multi-threaded reader, every cell as text: the
 columns the caller names as holding codes (closed answers) as categories, a small
-integer per cell, the others as strings. A file it refuses is read again record by record to raise one located error: an empty
-file, one that is not UTF-8 (and what it looks like instead), a row with too few or
-too many fields, a runaway quoted field.
+integer per cell, the others as strings. A file it refuses is read again record by
+record to raise one located error: an empty file, one that is not UTF-8 (and what it
+looks like instead), a row with too few or too many fields, a runaway quoted field.
 """
 
 from __future__ import annotations

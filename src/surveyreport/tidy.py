@@ -79,9 +79,10 @@ def read_tidy(path: str | Path, codebook: Codebook, columns: list[str] | None = 
 def write_tidy(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a tidy table as an Arrow IPC file, atomically.
 
-    As pandas' ``to_feather`` writes it, each column first made one array: text read in
-    blocks (the export's, by Arrow's CSV reader) would otherwise cut the file into a record
-    batch per block, and every later stage would read, filter and take across hundreds of pieces.
+    The table pandas' ``to_feather`` writes, each column first made one array: text read
+    in blocks (the export's, by Arrow's CSV reader) would otherwise cut the file into a
+    record batch per block, and every later stage would read, filter and take across
+    hundreds of pieces.
     """
     import pyarrow as pa
     from pyarrow import feather
