@@ -39,8 +39,9 @@ def recode_other(frame: pd.DataFrame, rules: list[dict], codebook: Codebook) -> 
             pattern = re.compile(rule["pattern"])
         except re.error as error:
             raise SurveyError(f"recode pattern {rule['pattern']!r} is not a regular expression: {error}") from None
-        given = texts.dropna()
-        hit = given.map(lambda text: pattern.search(text) is not None).astype(bool).reindex(texts.index, fill_value=False)  # noqa: B023
+        codes, distinct = pd.factorize(texts)  # each distinct text searched once; missing: -1, no hit
+        found = np.array([pattern.search(text) is not None for text in distinct] + [False], dtype=bool)
+        hit = pd.Series(found[codes], index=texts.index)
         if question.multi:
             frame.loc[hit, question.choice_column(target)] = True
             frame.loc[hit, question.choice_column(other)] = False

@@ -55,6 +55,22 @@ class Net:
 
 
 @dataclass(frozen=True)
+class Column:
+    """One column a question occupies: its name in the export (Qualtrics' naming) and in the tidy table.
+
+    ``part`` is the question, or the grid's statement, it holds; ``choice`` the choice of a
+    multi-select's tick or of a "please specify" text; ``text`` marks such a text (an open
+    question's answer is not one).
+    """
+
+    export: str
+    tidy: str
+    part: Question
+    choice: Choice | None = None
+    text: bool = False
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     column: str
@@ -137,12 +153,30 @@ class Question:
         return f"{self.id}.{choice.id}_text"
 
     @property
-    def tidy_columns(self) -> list[str]:
-        """Columns this question occupies in the tidy respondent table."""
+    def columns(self) -> list[Column]:
+        """The columns the question occupies, in the export's order: each statement's in turn; a multi-select's
+        tick of each choice followed by its "please specify" text, else the answer followed by the texts.
+
+        The one walk over a question's columns: the export's, the tidy table's and their types follow it.
+        """
         if self.statements:
-            return [column for part in self.parts for column in part.tidy_columns]
-        columns = [self.choice_column(c) for c in self.choices] if self.multi else [self.id]
-        return columns + [self.text_column(c) for c in self.choices if c.text]
+            return [column for part in self.parts for column in part.columns]
+
+        def text(choice: Choice) -> list[Column]:
+            return [Column(f"{self.column}_{choice.code}_TEXT", self.text_column(choice), self, choice, text=True)]
+
+        if self.multi:
+            return [
+                column
+                for c in self.choices
+                for column in [Column(f"{self.column}_{c.code}", self.choice_column(c), self, c), *(text(c) if c.text else [])]
+            ]
+        return [Column(self.column, self.id, self), *(column for c in self.choices if c.text for column in text(c))]
+
+    @property
+    def tidy_columns(self) -> list[str]:
+        """Columns this question occupies in the tidy respondent table: each statement's answers, then its texts."""
+        return [column.tidy for part in self.parts for column in sorted(part.columns, key=lambda c: c.text)]
 
 
 @dataclass(frozen=True)
@@ -181,12 +215,7 @@ class Codebook:
     @property
     def free_text_columns(self) -> list[str]:
         """Tidy columns of typed text: open questions and "Other (please specify)" texts."""
-        columns = []
-        for question in self.questions:
-            if question.type == "text":
-                columns.append(question.id)
-            columns += [question.text_column(c) for c in question.choices if c.text]
-        return columns
+        return [c.tidy for q in self.questions for c in q.columns if c.text or q.type == "text"]
 
 
 def parse_codebook(raw: dict, source: str = "codebook") -> Codebook:

@@ -183,6 +183,13 @@ def question_rows(
     ``WEIGHTED_COLUMNS`` too; ``sample_size`` is the whole sample's, for the standard error
     (default: the group's).
     """
+    return _counted(question, column, group, weight, sample_size)[0]
+
+
+def _counted(
+    question: Question, column: str, group: pd.DataFrame, weight: str | None, sample_size: int | None
+) -> tuple[list[dict], tuple | None]:
+    """``question_rows``, and where weighted the weights with each choice's chosen and base masks (``_masks``)."""
     rows = []
     n = len(group)
     if question.multi:
@@ -211,13 +218,14 @@ def question_rows(
     for row in rows:
         row.update(question=question.id, type=question.type, column=column, respondents=n)
         row["pct"] = 100 * row["count"] / row["base"] if row["base"] else float("nan")
-    if weight is not None:
-        w = group[weight].to_numpy(dtype=float)
-        chosen, base, answered_mask = _masks(question, group)
-        chosen[NO_ANSWER], base[NO_ANSWER] = ~answered_mask, np.ones(n, dtype=bool)
-        for row in rows:
-            row.update(weighted_cell(w, chosen[row["choice"]], base[row["choice"]], sample_size or n))
-    return rows
+    if weight is None:
+        return rows, None
+    w = group[weight].to_numpy(dtype=float)
+    chosen, base, answered_mask = _masks(question, group)
+    chosen[NO_ANSWER], base[NO_ANSWER] = ~answered_mask, np.ones(n, dtype=bool)
+    for row in rows:
+        row.update(weighted_cell(w, chosen[row["choice"]], base[row["choice"]], sample_size or n))
+    return rows, (w, chosen, base)
 
 
 def pairwise_tests(table: pd.DataFrame, tiers: dict, settings: dict, banners: list[dict] = ()) -> pd.DataFrame:
@@ -346,6 +354,14 @@ def add_statistics(
     return table
 
 
+def read_columns(codebook: Codebook, banners: list[dict] = ()) -> list[str]:
+    """The respondent columns the crosstab and the scores read: the tabulated and scored questions',
+    the banners' questions, the tier and the weight (where the respondents have one)."""
+    questions = [q for q in codebook.tabulated if not q.multi] + list(codebook.scored)
+    ticks = [q.choice_column(c) for q in codebook.tabulated if q.multi for c in q.choices]
+    return list(dict.fromkeys([*(q.id for q in questions), *ticks, *(b["question"] for b in banners), TIER, WEIGHT]))
+
+
 def crosstab(
     respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict, banners: list[dict] = ()
 ) -> pd.DataFrame:
@@ -380,14 +396,15 @@ def crosstab_and_pairs(
 
 
 def _question_rows(question: Question, column: str, group: pd.DataFrame, weight: str | None, sample_size: int) -> list[dict]:
-    """``question_rows`` with the question's nets; a weighted net is weighted over who chose any of its answers."""
+    """``question_rows`` with the question's nets; a weighted net is weighted over who chose any of its answers
+    (the answers' masks as ``question_rows`` computed them)."""
     from .grids import with_nets
 
-    rows = with_nets(question, question_rows(question, column, group, weight, sample_size))
-    if weight is None or not question.nets:
+    rows, weighted = _counted(question, column, group, weight, sample_size)
+    rows = with_nets(question, rows)
+    if weighted is None or not question.nets:
         return rows
-    w = group[weight].to_numpy(dtype=float)
-    chosen, base, _ = _masks(question, group)
+    w, chosen, base = weighted
     nets = {net.key: net for net in question.nets}
     for row in rows:
         net = nets.get(row["choice"])

@@ -1,15 +1,17 @@
 """CSV exports as cells of text: read with Arrow, and, when Arrow refuses a file, why.
 
-A well-formed file is read by Arrow's multi-threaded reader, every cell as text. A
-file it refuses is read again record by record to raise one located error: an empty
-file, one that is not UTF-8 (and what it looks like instead), a row with too few or
-too many fields, a runaway quoted field.
+A well-formed file is read by Arrow's multi-threaded reader, every cell as text: the
+columns the caller names as holding codes (closed answers) as categories, a small
+integer per cell, the others as strings. A file it refuses is read again record by
+record to raise one located error: an empty file, one that is not UTF-8 (and what it
+looks like instead), a row with too few or too many fields, a runaway quoted field.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -19,9 +21,12 @@ from pyarrow import csv as pa_csv
 from .errors import SurveyError
 
 
-def read_csv_cells(path: Path, what: str) -> pd.DataFrame:
+def read_csv_cells(path: Path, what: str, coded: Collection[str] = ()) -> pd.DataFrame:
     """Every cell of a UTF-8 CSV file as text, header rows included; encoding and shape checked.
 
+    The columns whose first row names one of ``coded`` hold few distinct values (codes
+    of closed answers): they are read as categories of their text (each distinct text
+    once, a small integer per cell), the others as strings.
     Arrow's multi-threaded reader takes a well-formed file; when it refuses one, the
     file is read again record by record to name the row and say what is wrong.
     """
@@ -33,10 +38,10 @@ def read_csv_cells(path: Path, what: str) -> pd.DataFrame:
         raise SurveyError(
             "the header row is separated by something other than commas", file=path, row=1, expected="comma-separated values"
         )
-    width = _header_width(path)
-    if width:
+    header = _header(path)
+    if header:
         try:
-            return _read_arrow(path, width)
+            return _read_arrow(path, [name in coded for name in header])
         except pa.ArrowInvalid as error:
             refusal = error
     else:
@@ -45,29 +50,40 @@ def read_csv_cells(path: Path, what: str) -> pd.DataFrame:
     raise SurveyError(f"the file is not valid CSV: {refusal}", file=path)
 
 
-def _header_width(path: Path) -> int:
-    """The number of fields of the first record (0 for an empty file or an unreadable one)."""
+def _header(path: Path) -> list[str]:
+    """The fields of the first record (none for an empty file or an unreadable one)."""
     with open(path, encoding="utf-8-sig", newline="", errors="replace") as handle:
         try:
-            return len(next(csv.reader(handle), []))
+            return next(csv.reader(handle), [])
         except csv.Error:
-            return 0
+            return []
 
 
-def _read_arrow(path: Path, width: int) -> pd.DataFrame:
-    names = [f"f{i}" for i in range(width)]
+CATEGORIES = pa.dictionary(pa.int32(), pa.string())  # Arrow's reader encodes them as it parses, in parallel
+
+
+def _read_arrow(path: Path, coded: list[bool]) -> pd.DataFrame:
+    names = [f"f{i}" for i in range(len(coded))]
+    # large_string is what pandas' Arrow-backed str columns hold: no copy into pandas
+    types = {name: CATEGORIES if code else pa.large_string() for name, code in zip(names, coded)}
     table = pa_csv.read_csv(
         path,
         read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 22),
         parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
-        # large_string is what pandas' Arrow-backed str columns hold: no copy into pandas
-        convert_options=pa_csv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False, quoted_strings_can_be_null=False
-        ),
+        convert_options=pa_csv.ConvertOptions(column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
-    cells = table.to_pandas(split_blocks=True)  # a block per column: no copy into one 2-D block
-    cells.columns = range(width)
-    return cells
+    columns = []
+    while table.num_columns:  # the table lets go of each column once converted: the text is not held twice
+        columns.append(_to_pandas(table.column(0)))
+        table = table.remove_column(0)
+    return pd.concat(columns, axis=1, keys=range(len(coded)))
+
+
+def _to_pandas(column: pa.ChunkedArray) -> pd.Series:
+    """A column of text as pandas holds it: categories (one dictionary for all blocks of the file), or strings."""
+    if pa.types.is_dictionary(column.type):  # each block of the file has its own dictionary: one for all
+        column = column.unify_dictionaries()
+    return column.to_pandas()
 
 
 def _diagnose(path: Path, what: str) -> None:

@@ -63,7 +63,7 @@ def parse(export: Export, codebook: Codebook) -> pd.DataFrame:
     answers: dict[str, pd.Series] = {}
     for question in codebook.questions:
         answers.update(_question_values(export, question, redactor))
-        export.answers = export.answers.drop(columns=_cells_of(question))
+        export.answers = export.answers.drop(columns=[column.export for column in question.columns])
     log.info("%s: %s", export.path, redactor.summary())
     finished = None
     if codebook.finished:
@@ -194,15 +194,6 @@ def _check_length(export: Export, column: str) -> None:
     )
 
 
-def _cells_of(question: Question) -> list[str]:
-    """The export columns ``_question_values`` reads for a question (each statement's, for a grid)."""
-    if question.statements:
-        return [column for part in question.parts for column in _cells_of(part)]
-    column = question.column
-    choices = [f"{column}_{c.code}" for c in question.choices] if question.multi else [column]
-    return choices + [f"{column}_{c.code}_TEXT" for c in question.choices if c.text]
-
-
 def _free_text(export: Export, column: str, redactor: Redactor) -> pd.Series:
     """A text column's answers (missing where unanswered), checked for length and redacted."""
     _check_length(export, column)
@@ -230,14 +221,16 @@ def _question_values(export: Export, question: Question, redactor: Redactor) -> 
     column = question.column
     if question.multi:
         ticks = {}
-        for choice in question.choices:
-            name = f"{column}_{choice.code}"
+        for cell in question.columns:
+            if cell.text:
+                continue
+            choice = cell.choice
             # a legacy export writes a ticked answer of a side-by-side's column as its recode value
             recoded = {str(choice.code)} if question.parent else set()
             mapping = {**{v: True for v in TICKED | recoded | {choice.label}}, **{v: False for v in UNTICKED}}
             shown = f"1, {choice.code}" if recoded else "1"
             expected = f"{shown} or {choice.label!r} when ticked, blank, 0 or -99 when not"
-            ticks[question.choice_column(choice)] = _recode(export, data, name, mapping, expected, [False, True])
+            ticks[cell.tidy] = _recode(export, data, cell.export, mapping, expected, [False, True])
         unanswered = np.logical_and.reduce([positions != 1 for positions in ticks.values()])
         for name, positions in ticks.items():
             out[name] = _boolean(np.where(unanswered, -1, positions), data.index)
@@ -250,7 +243,7 @@ def _question_values(export: Export, question: Question, redactor: Redactor) -> 
         out[question.id] = pd.Series(pd.Categorical.from_codes(positions, dtype=pd.CategoricalDtype(ids)), index=data.index)
     else:
         out[question.id] = _free_text(export, column, redactor)
-    for choice in question.choices:
-        if choice.text:
-            out[question.text_column(choice)] = _free_text(export, f"{column}_{choice.code}_TEXT", redactor)
+    for cell in question.columns:
+        if cell.text:
+            out[cell.tidy] = _free_text(export, cell.export, redactor)
     return out

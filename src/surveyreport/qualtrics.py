@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .codebook import Choice, Codebook, Question
+from .codebook import Choice, Codebook, Column, Question
 from .csvcells import read_csv_cells, response_rows
 from .errors import SurveyError
 from .export import UNANSWERED, Export, check_columns, number_repeats, shortened
@@ -58,41 +58,20 @@ class ExportColumn:
 
 
 def question_columns(question: Question) -> list[ExportColumn]:
-    """The export columns of one question, in the platform's order."""
-    if question.statements:
-        return [column for part in question.parts for column in question_columns(part)]
-    qid = question.import_id.removesuffix("_TEXT")
-    columns: list[ExportColumn] = []
+    """The export columns of one question, in the platform's order (``Question.columns``), with their labels and ImportIds."""
+    return [_export_column(column) for column in question.columns]
 
-    def text_column(choice: Choice) -> ExportColumn:
-        return ExportColumn(
-            f"{question.column}_{choice.code}_TEXT",
-            f"{question.text} - {choice.label} - Text",
-            json.dumps({"ImportId": f"{qid}_{choice.code}_TEXT"}, separators=(",", ":")),
-            question,
-            choice,
-            is_text=True,
-        )
 
-    if question.multi:
-        for choice in question.choices:
-            import_id = json.dumps({"ImportId": qid, "choiceId": str(choice.code)}, separators=(",", ":"))
-            columns.append(
-                ExportColumn(
-                    f"{question.column}_{choice.code}",
-                    f"{question.text} - {choice.label}",
-                    import_id,
-                    question,
-                    choice,
-                )
-            )
-            if choice.text:
-                columns.append(text_column(choice))
+def _export_column(column: Column) -> ExportColumn:
+    part, choice = column.part, column.choice
+    qid = part.import_id.removesuffix("_TEXT")
+    if column.text:
+        label, key = f"{part.text} - {choice.label} - Text", {"ImportId": f"{qid}_{choice.code}_TEXT"}
+    elif choice is not None:  # a multi-select's tick
+        label, key = f"{part.text} - {choice.label}", {"ImportId": qid, "choiceId": str(choice.code)}
     else:
-        import_id = json.dumps({"ImportId": question.import_id}, separators=(",", ":"))
-        columns.append(ExportColumn(question.column, question.text, import_id, question))
-        columns.extend(text_column(c) for c in question.choices if c.text)
-    return columns
+        label, key = part.text, {"ImportId": part.import_id}
+    return ExportColumn(column.export, label, json.dumps(key, separators=(",", ":")), part, choice, column.text)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -142,9 +121,18 @@ def _answers(data: pd.DataFrame, codebook: Codebook, path: Path, first_row: int)
     return pd.concat(parts, axis=1)
 
 
+CODED_METADATA = ("status", "progress", "duration", "finished")  # metadata of a few distinct values, read as numbers
+
+
+def coded_columns(codebook: Codebook) -> set[str]:
+    """The export columns (as row 1 names them) that hold codes: closed answers, ticks, and the metadata read as numbers."""
+    answers = {c.name for q in codebook.closed for c in question_columns(q) if not c.is_text}
+    return answers | {codebook.metadata[key] for key in CODED_METADATA if key in codebook.metadata}
+
+
 def read_current(path: Path, codebook: Codebook) -> Export:
     """A Qualtrics current CSV export: three header rows (IDs, question text, ImportId JSON)."""
-    cells = read_csv_cells(path, "a Qualtrics CSV export")
+    cells = read_csv_cells(path, "a Qualtrics CSV export", coded_columns(codebook))
     if len(cells) < HEADER_ROWS:
         raise SurveyError(f"the file has {len(cells)} row(s)", file=path, expected="three header rows, then responses")
     if not all(value.startswith('{"ImportId"') for value in cells.iloc[2] if value):
@@ -267,7 +255,7 @@ def read_legacy(path: Path, codebook: Codebook) -> Export:
     The legacy layout has no progress, duration or recorded date: progress is
     derived from the answers (100 when finished), duration from start and end.
     """
-    cells = read_csv_cells(path, "a Qualtrics legacy CSV export")
+    cells = read_csv_cells(path, "a Qualtrics legacy CSV export", coded_columns(codebook))
     if len(cells) < 2:
         raise SurveyError(f"the file has {len(cells)} row(s)", file=path, expected="two header rows, then responses")
     ids = [str(c) for c in cells.iloc[0]]

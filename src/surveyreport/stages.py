@@ -23,10 +23,22 @@ log = logging.getLogger("surveyreport")
 Files = dict  # a rule's named inputs or outputs: name -> path, or list of paths
 
 
+def _arrow_memory() -> None:
+    """Arrow's allocations from jemalloc where pyarrow has it: Arrow's default, mimalloc, hands pages back
+    and faults them in again at every large table (ingesting a million rows: over 2 s of system time, not 1)."""
+    import pyarrow as pa
+
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without it (Windows)
+        pass
+
+
 def ingest(input: Files, output: Files, params: dict) -> None:
     from .platforms import read_export
     from .schemas import validate
 
+    _arrow_memory()
     book = load_codebook(input["codebook"])
     responses = validate(read_export(input["export"], book, params["export_format"]), book, "the ingested responses")
     write_tidy(responses, output["responses"])
@@ -37,6 +49,7 @@ def clean(input: Files, output: Files, params: dict) -> None:
     from .clean import clean, require_respondents
     from .schemas import validate
 
+    _arrow_memory()
     book = load_codebook(input["codebook"])
     cleaning = params["cleaning"]
     tables = clean(read_tidy(input["responses"], book), cleaning, book)
@@ -53,6 +66,7 @@ def tier(input: Files, output: Files, params: dict) -> None:
     from .schemas import validate
     from .tiers import assign_tiers
 
+    _arrow_memory()
     book, tiers = load_codebook(input["codebook"]), params["tiers"]
     tiered = validate(assign_tiers(read_tidy(input["respondents"], book), tiers, book), book, "the tiered respondents", tiers)
     if params.get("weights"):  # the study's weights block: each respondent's weight, and how it was reached
@@ -68,12 +82,14 @@ def tier(input: Files, output: Files, params: dict) -> None:
 
 
 def crosstab(input: Files, output: Files, params: dict) -> None:
-    from .crosstab import chi_square_tests, crosstab_and_pairs
+    from .crosstab import chi_square_tests, crosstab_and_pairs, read_columns
     from .scores import scores
     from .workbook import write_workbook
 
+    _arrow_memory()
     book, tiers, statistics = load_codebook(input["codebook"]), params["tiers"], params["statistics"]
-    frame, banners = read_tidy(input["respondents"], book), params.get("banners", [])
+    banners = params.get("banners", [])
+    frame = read_tidy(input["respondents"], book, [*read_columns(book, banners), "recorded"])
     table, pairs = crosstab_and_pairs(frame, book, tiers, statistics, banners)
     tests = chi_square_tests(table, book, tiers, statistics)
     scored, score_tests = scores(frame, book, tiers, statistics)

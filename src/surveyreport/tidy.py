@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import write_atomically
-from .codebook import Codebook
+from .codebook import Codebook, Column, Question
 from .errors import SurveyError
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -25,24 +25,17 @@ TIER = "tier"
 
 def question_dtypes(codebook: Codebook) -> dict[str, object]:
     """Column -> dtype for every question column of the tidy table."""
-    dtypes: dict[str, object] = {}
-    for question in codebook.questions:
-        if question.multi:
-            for part in question.parts:
-                for choice in question.choices:
-                    dtypes[part.choice_column(choice)] = "boolean"
-        elif question.closed:
-            for part in question.parts:
-                dtypes[part.id] = pd.CategoricalDtype([c.id for c in question.choices], ordered=False)
-        elif question.numeric:
-            for part in question.parts:
-                dtypes[part.id] = "Float64"
-        else:
-            dtypes[question.id] = "string"
-        for choice in question.choices:
-            if choice.text:
-                dtypes[question.text_column(choice)] = "string"
-    return dtypes
+    return {column.tidy: _dtype(question, column) for question in codebook.questions for column in question.columns}
+
+
+def _dtype(question: Question, column: Column) -> object:
+    if column.text:
+        return "string"
+    if question.multi:
+        return "boolean"
+    if question.closed:
+        return pd.CategoricalDtype([c.id for c in question.choices], ordered=False)
+    return "Float64" if question.numeric else "string"
 
 
 def received_order(frame: pd.DataFrame) -> np.ndarray:
@@ -58,10 +51,14 @@ def received_order(frame: pd.DataFrame) -> np.ndarray:
 
 
 def read_tidy(path: str | Path, codebook: Codebook, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a tidy table written by ``write_tidy`` (or only ``columns``); question columns keep the codebook's types."""
-    from pyarrow import ArrowInvalid
+    """Read a tidy table written by ``write_tidy`` (or only those of ``columns`` it holds: a weight, say, only a
+    weighted table has); question columns keep the codebook's types."""
+    from pyarrow import ArrowInvalid, ipc
 
     try:
+        if columns is not None:
+            held = set(ipc.open_file(path).schema.names)  # the footer alone: no rows read
+            columns = [c for c in columns if c in held]
         frame = pd.read_feather(path, columns=columns)
     except ArrowInvalid as error:
         raise SurveyError(
@@ -80,8 +77,18 @@ def read_tidy(path: str | Path, codebook: Codebook, columns: list[str] | None = 
 
 
 def write_tidy(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a tidy table as an Arrow IPC file, atomically."""
-    write_atomically(path, lambda tmp: frame.reset_index(drop=True).to_feather(tmp, compression="zstd"))
+    """Write a tidy table as an Arrow IPC file, atomically.
+
+    The table pandas' ``to_feather`` writes, each column first made one array: text read
+    in blocks (the export's, by Arrow's CSV reader) would otherwise cut the file into a
+    record batch per block, and every later stage would read, filter and take across
+    hundreds of pieces.
+    """
+    import pyarrow as pa
+    from pyarrow import feather
+
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=None).combine_chunks()
+    write_atomically(path, lambda tmp: feather.write_feather(table, tmp, compression="zstd"))
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:

@@ -39,14 +39,13 @@ def check_tier_rule(rule: dict, codebook: Codebook) -> None:
 
 def assign_tiers(respondents: pd.DataFrame, rule: dict, codebook: Codebook) -> pd.DataFrame:
     """Add the ``tier`` column: a tier id, or missing for respondents the rule leaves out (everyone, without tiers)."""
-    tiered = respondents.copy()
+    tiered = respondents.copy(deep=False)  # copy-on-write: the respondents' columns are shared, not copied
     if not rule["levels"]:
         tiered[TIER] = pd.Series(pd.NA, index=respondents.index, dtype="string")
         return tiered
     check_tier_rule(rule, codebook)
     tier_of = {choice: level["id"] for level in rule["levels"] for choice in level["choices"]}
-    answers = respondents[rule["question"]].astype("object")
-    tiered[TIER] = answers.map(tier_of).astype("string")
+    tiered[TIER] = respondents[rule["question"]].map(tier_of).astype("string")  # a category's tier looked up once
     return tiered
 
 
