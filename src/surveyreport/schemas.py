@@ -60,7 +60,7 @@ def validate(
 ) -> pd.DataFrame:
     """The frame, if it matches its schema; else a SurveyError naming the columns and checks that failed."""
     try:
-        return tidy_schema(codebook, tiers, weighted).validate(frame, lazy=True)
+        return tidy_schema(codebook, tiers, weighted).validate(frame, lazy=True, inplace=True)  # no copy of the table
     except SchemaErrors as errors:
         cases = errors.failure_cases
         problems = []
