@@ -214,16 +214,6 @@ def segment_row(work: Path, runs: int, floor: float, smoke: bool) -> tuple[str, 
     return what, result, ran
 
 
-SLURM = [
-    "--executor", "slurm",
-    "--workflow-profile", "profiles/slurm",
-    "--slurm-no-account",
-    "--slurm-status-command", "squeue",
-    "--slurm-init-seconds-before-status-checks", "8",
-    "--latency-wait", "5",
-]  # fmt: skip
-
-
 def cluster_problem() -> str | None:
     """Why no SLURM cluster can take the build, or None where ``sinfo`` answers."""
     if shutil.which("sinfo") is None:
@@ -247,7 +237,9 @@ def slurm_row(work: Path, runs: int, smoke: bool) -> tuple[str, dict | None, str
     for _ in range(runs):
         for name in ("results", ".snakemake", "logs", "benchmarks"):
             shutil.rmtree(work / name, ignore_errors=True)
-        cold.append(measure(snakemake(*SLURM), work))
+        from surveygen.project import LOCAL_SLURM
+
+        cold.append(measure(snakemake(*LOCAL_SLURM), work))
     return what, median_of(cold), jobs_run(cold[-1]["output"])
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from surveygen.project import LOCAL_SLURM
+
 from .conftest import RESULTS, ROOT, copy_project
 from .test_segments import digests, segmented_build, with_segments_block  # noqa: F401 (segmented_build: a fixture)
 
@@ -136,17 +138,7 @@ def test_slurm_run_gives_the_local_bytes_segment_reports_included(cluster, reque
     """The study with segments, built cold through SLURM: every published file is the local build's, byte for byte."""
     workdir = copy_project(tmp_path / "project")
     with_segments_block(workdir)
-    # The plugin checks the jobs this many seconds after the last one ended, and 10 s later at each check that finds
-    # none ended: 8 s is longer than most of this study's jobs take on two cores (2 s cost 14 s a job).
-    command = [
-        sys.executable, "-m", "snakemake", "--cores", "4",
-        "--executor", "slurm",
-        "--workflow-profile", "profiles/slurm",
-        "--slurm-no-account",
-        "--slurm-status-command", "squeue",
-        "--slurm-init-seconds-before-status-checks", "8",
-        "--latency-wait", "5",
-    ]  # fmt: skip
+    command = [sys.executable, "-m", "snakemake", "--cores", "4", *LOCAL_SLURM]
     try:  # a cluster that goes away under it leaves the plugin asking for its jobs' status forever
         run = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=900)
     except subprocess.TimeoutExpired as expired:
