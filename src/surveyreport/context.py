@@ -22,6 +22,8 @@ from .formatting import (
     date_range,
     effective_base,
     interval,
+    lower,
+    pair_test_of,
     pct,
     pct1,
     score,
@@ -293,7 +295,7 @@ def effective_bases(question: str, columns: list[tuple[str | None, str]], result
     ]
     if len(bases) == 1:
         return f"Effective base after weighting: {bases[0][1]}."
-    return "Effective bases after weighting: " + ", ".join(f"{label.lower()} {n}" for label, n in bases) + "."
+    return "Effective bases after weighting: " + ", ".join(f"{lower(label)} {n}" for label, n in bases) + "."
 
 
 def _score_note(exhibit: dict, results: Results, config: dict, field: str) -> dict:
@@ -333,11 +335,15 @@ def _score_note(exhibit: dict, results: Results, config: dict, field: str) -> di
         parts.append(
             f"More than one answer allowed per statement: shares can add up to more than {constant('100%', 'multi-select')}."
         )
-    return {"note": " ".join(parts), "source": f"Survey of {population}, {field}."}
+    return {"note": " ".join(parts), "source": source_line(config["study"], field)}
 
 
 # What a panel exhibit's note says of an answer's corrected test (``compare``): a verdict's short form
-PANEL_VERDICTS = {"not_significant": "not significant", "not_tested": "not tested ({reason})"}
+PANEL_VERDICTS = {
+    "not_significant": "not significant",
+    "corrected_away": "significant only before the correction",
+    "not_tested": "not tested ({reason})",
+}
 
 
 def _panel_tests(exhibit: dict, results: Results, config: dict) -> str:
@@ -349,13 +355,14 @@ def _panel_tests(exhibit: dict, results: Results, config: dict) -> str:
         for share in results.ranking(panel["question"])[: exhibit["top"]]:
             comparison = results.compare(panel["question"], share.choices[0], exhibit["compare"])
             wording = {**PANEL_VERDICTS, "significant": f"significantly {comparison.outcome}"}
-            text = verdict(comparison, config["statistics"]["min_base"], labels, wording)
+            test = pair_test_of(comparison, results, config)
+            text = verdict(comparison, config["statistics"]["min_base"], labels, wording, test)
             found.setdefault(text, []).append(label(share))
     plain = found.pop(PANEL_VERDICTS["not_significant"], None)
     parts = [f"{text} for {' and '.join(answers)}" for text, answers in found.items()]
     if plain:
         parts.append(f"{PANEL_VERDICTS['not_significant']} for {'the other answers' if parts else 'any answer'} shown")
-    first, second = (labels[t].lower() for t in exhibit["compare"])
+    first, second = (lower(labels[t]) for t in exhibit["compare"])
     return f"Corrected test, {first} against {second}: {'; '.join(parts)}."
 
 
@@ -368,9 +375,9 @@ def panel_notes(exhibit: dict, results: Results, config: dict, field: str) -> di
         bases = []
         for panel in exhibit["panels"]:
             counts = [(t["label"], results.base(panel["question"], t["id"])) for t in tiers["levels"]]
-            bases.append(f"{panel['title'].lower()} " + ", ".join(show(n) for _, n in counts))
+            bases.append(f"{lower(panel['title'])} " + ", ".join(show(n) for _, n in counts))
             small += [name for name, n in counts if n < caution and name not in small]
-        names = ", ".join(t["label"].lower() for t in tiers["levels"])
+        names = ", ".join(lower(t["label"]) for t in tiers["levels"])
         parts.append(f"By {tiers['label']} ({names}): {'; '.join(bases)}.")
     if small:
         parts.append(f"Bases under {setting(caution, 'caution base')} ({', '.join(small)}): interpret with caution.")
@@ -381,7 +388,15 @@ def panel_notes(exhibit: dict, results: Results, config: dict, field: str) -> di
         parts.append(f"More than one answer allowed: shares can add up to more than {constant('100%', 'multi-select')}.")
     if exhibit.get("compare"):
         parts.append(_panel_tests(exhibit, results, config))
-    return {"note": " ".join(parts), "source": f"Survey of {population}, {field}."}
+    return {"note": " ".join(parts), "source": source_line(config["study"], field)}
+
+
+def source_line(about: dict, field: str) -> str:
+    """A chart's source: the survey and its field dates, or, where the data were not collected from respondents,
+    the study's ``about.disclosure`` first."""
+    if about.get("disclosure"):
+        return f"{about['disclosure']} ({about['population']}, {field})."
+    return f"Survey of {about['population']}, {field}."
 
 
 def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> dict:
@@ -414,7 +429,7 @@ def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> 
         parts.append(
             f"“{dont_know[0].label}” ({show(answered)} of {show(results.answered(question.id))}) is left out of the base."
         )
-    return {"note": " ".join(filter(None, parts)), "source": f"Survey of {population}, {field}."}
+    return {"note": " ".join(filter(None, parts)), "source": source_line(config["study"], field)}
 
 
 def exhibit_alt(exhibit: dict, results: Results, tiers: dict) -> str:
@@ -430,7 +445,7 @@ def _panels_alt(exhibit: dict, results: Results, tiers: dict) -> str:
         answers = []
         for s in results.ranking(panel["question"])[: exhibit["top"]]:
             shares = [results.share(s.question, s.choices[0], t["id"]) for t in tiers["levels"]] if by_tier else [s]
-            names = [t["label"].lower() for t in tiers["levels"]] if by_tier else ["total"]
+            names = [lower(t["label"]) for t in tiers["levels"]] if by_tier else ["total"]
             answers.append(f"{label(s)} " + ", ".join(f"{name} {pct(share)}" for name, share in zip(names, shares)))
         panels.append(f"{panel['title']}: " + "; ".join(answers))
     by = f" by {tiers['label']}" if by_tier else ""
@@ -460,7 +475,7 @@ def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
         parts = []
         for s in shares:
             by_tier = ", ".join(
-                f"{t['label'].lower()} {pct(results.share(question.id, s.choices[0], t['id']))}" for t in tiers["levels"]
+                f"{lower(t['label'])} {pct(results.share(question.id, s.choices[0], t['id']))}" for t in tiers["levels"]
             )
             parts.append(f"{label(s)}: {by_tier}")
         return f"Bar chart by {tiers['label']}. " + "; ".join(parts) + "."
@@ -576,6 +591,7 @@ def build_context(
             **exhibit,
             "headline": fill(exhibit["headline"], values, results, config, f"{where} headline"),
             "subtitle": fill(exhibit["subtitle"], values, results, config, f"{where} subtitle"),
+            "text": fill(exhibit["text"], values, results, config, f"{where} text") if exhibit.get("text") else "",
             **exhibit_notes(exhibit, results, config, field),
             "alt": exhibit_alt(exhibit, results, config["tiers"]),
             "src": chart_urls[exhibit["id"]],
