@@ -53,18 +53,32 @@ def cell(share: Share, min_base: int | None = None) -> str:
 VS_TOTAL = {"higher": "+", "lower": "−"}  # a banner column's share against the rest of the sample
 
 
-def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]], min_base: int | None = None) -> dict:
+def appendix_table(
+    question,
+    results: Results,
+    columns: list[tuple[str | None, str, str]],
+    min_base: int | None = None,
+    order: list[str] | None = None,
+    defining: bool = False,
+) -> dict:
     """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases
     (and, in a weighted study, the effective bases (Kish) the intervals and letters are on).
 
     Every percentage is on the question's one base, the one the base row shows; answers left out
-    of it ("don't know") are given as counts, as the respondents who did not answer are.
+    of it ("don't know") are given as counts, as the respondents who did not answer are. ``order``:
+    the answers' ids in the order of the question's figure (the others after them, in questionnaire
+    order). ``defining``: the question defines the groups, whose shares in a group are 0% or 100% by
+    definition and get no interval there.
     """
     mine = {column: results.rows(question.id, column).fillna({"higher_than": "", "flag": ""}) for column, _, _ in columns}
     cells_of = {column: dict(zip(rows.index, rows.to_dict("records"))) for column, rows in mine.items()}
     rows = []
     # an NPS question shows its groups, not its eleven scores (which the crosstabs and workbook give)
-    for choice in () if question.type == "nps" else question.choices:
+    choices = () if question.type == "nps" else question.choices
+    if order:
+        rank = {choice: k for k, choice in enumerate(order)}
+        choices = sorted(choices, key=lambda c: (c.nonsubstantive, rank.get(c.id, len(rank))))
+    for choice in choices:
         cells = []
         for column, _, _ in columns:
             row = cells_of[column][choice.id]
@@ -73,7 +87,7 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
                 cells.append({"pct": count, "ci": "", "sig": ""})
                 continue
             share = results.share(question.id, choice.id, column)
-            empty = share.base == 0
+            empty = share.base == 0 or (defining and column is not None)
             cells.append(
                 {
                     "pct": cell(share, min_base),
@@ -185,8 +199,17 @@ def numeric_table(question, results: Results, columns: list[tuple[str | None, st
     }
 
 
-def appendix(codebook: Codebook, results: Results, columns: list, one_decimal: dict, banners: list | None = None) -> list[dict]:
+def appendix(
+    codebook: Codebook,
+    results: Results,
+    columns: list,
+    one_decimal: dict,
+    banners: list | None = None,
+    orders: dict[str, list[str]] | None = None,
+    tier_question: str | None = None,
+) -> list[dict]:
     """The appendix tables in questionnaire order: a grid's overview, then each of its statements by banner column.
+    ``orders``: a charted question's answers in its figure's order, which its table follows.
 
     ``banners``: each banner's block of columns, after the tiers' in the tables of answers, side by side
     as far as the page's width allows (``column_sets``: a table continued with the total again), numbers by
@@ -200,7 +223,9 @@ def appendix(codebook: Codebook, results: Results, columns: list, one_decimal: d
         if question.closed:
             for part in question.parts:
                 for n, chosen in enumerate(sets):
-                    table = appendix_table(part, results, chosen, one_decimal.get(part.id))
+                    table = appendix_table(
+                        part, results, chosen, one_decimal.get(part.id), (orders or {}).get(part.id), part.id == tier_question
+                    )
                     anchor = f"{part.id}-{n + 1}" if n else part.id
                     caption = f"(continued) {table['caption']}" if n else table["caption"]
                     tables.append({**table, "caption": caption, "columns": chosen, "anchor": anchor, "continued": n > 0})
@@ -564,6 +589,17 @@ def weighting(summary: pd.DataFrame, targets: pd.DataFrame) -> dict:
     }
 
 
+def figure_orders(exhibits: list[dict], results: Results) -> dict[str, list[str]]:
+    """Each charted question's answers in the order of its (first) figure."""
+    orders: dict[str, list[str]] = {}
+    for exhibit in exhibits:
+        if "question" in exhibit and exhibit["question"] not in orders:
+            question = results.codebook.question(exhibit["question"])
+            if question.type in ("single", "multi", "rating"):
+                orders[question.id] = [share.choices[0] for share in exhibit_shares(exhibit, results)]
+    return orders
+
+
 def build_context(
     config: dict,
     report_config: dict,
@@ -623,7 +659,15 @@ def build_context(
         "verbatim_max_chars": report_config["verbatim_max_chars"],
         "codebook": codebook,
         "columns": columns,
-        "appendix": appendix(codebook, results, columns, one_decimal, banner_columns(config.get("banners", []), tiers)),
+        "appendix": appendix(
+            codebook,
+            results,
+            columns,
+            one_decimal,
+            banner_columns(config.get("banners", []), tiers),
+            figure_orders(report_config["exhibits"], results),
+            config["tiers"]["question"] if tiers else None,
+        ),
         "banners": config.get("banners", []),
         "verbatims": verbatims(
             results.respondents_table, codebook, report_config["verbatim_max_chars"], report_config["verbatim_max_answers"]

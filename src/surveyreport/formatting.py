@@ -168,6 +168,7 @@ VERDICTS = {
 VERDICTS_WITHOUT_P = {
     "significant": "The gap is statistically significant after correction for multiple comparisons.",
     "not_significant": "The gap is not statistically significant after correction for multiple comparisons.",
+    "not_tested": VERDICTS["not_tested"],
 }
 
 

@@ -71,7 +71,7 @@ def environment(
 
 def render_html(template_dirs: list, context: dict, template: str = "layout.html.j2") -> str:
     """The report's HTML from ``template``, looked up in ``template_dirs`` in order (the study's folder, then ``report/``)."""
-    env = environment(template_dirs, context["codebook"], context["settings"], context["r"])
+    env = environment(template_dirs, context["codebook"], context["settings"], context.get("r"))
     try:
         return env.get_template(template).render(**context)
     except jinja2.TemplateNotFound as error:
