@@ -11,9 +11,9 @@ from fractions import Fraction
 import pandas as pd
 from markupsafe import Markup
 
+from .crosstab import pairwise_tests
 from .ledger import Count, record, show
 from .methodology import CORRECTION_NAMES, FAMILY_IN
-from .crosstab import pairwise_tests
 from .results import HIGHER, LOWER, NOT_SIGNIFICANT, Comparison, Ratio, Results, Share, round_half_up
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -154,8 +154,7 @@ def effective_base(value: float, question: str, column: str) -> str:
 # gap significant on its own that the correction for the other tests of its family sets aside.
 VERDICTS = {
     "significant": (
-        "The gap is statistically significant after {correction} correction for the {tests} tests {scope} "
-        "({p_adjusted})."
+        "The gap is statistically significant after {correction} correction for the {tests} tests {scope} ({p_adjusted})."
     ),
     "corrected_away": (
         "The gap is significant on its own ({p}) but not after {correction} correction for the {tests} tests "
