@@ -60,12 +60,12 @@ def test_named_values_are_formatted_and_recorded(results, settings):
             "finding 'x'",
         )
     assert text == (
-        "95% use mobile: 3.8 times as likely, 20 of them &lt;b&gt;games&lt;/b&gt;. The gap passes the corrected significance test. "
-        "With groups of this size the gap does not pass the corrected significance test: it is a pattern to watch rather than a "
-        "proven difference."
+        "95% use mobile: 3.8 times as likely, 20 of them &lt;b&gt;games&lt;/b&gt;. The gap is statistically significant after "
+        "Holm correction for the 3 tests of this question (adjusted p &lt; 0.001). The gap is not statistically significant "
+        "(p = 0.82, before any correction)."
     )
     printed = ledger.frame()
-    assert {"95%", "3.8 times", "20"} <= set(printed["text"])
+    assert {"95%", "3.8 times", "20", "adjusted p < 0.001", "p = 0.82"} <= set(printed["text"])
     assert set(printed.loc[printed["kind"] == "test", "value"]) == {"higher", "not significant"}
 
 

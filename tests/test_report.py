@@ -343,3 +343,81 @@ def test_a_template_error_is_one_line_naming_the_template_and_line(tmp_path, tex
         render_html([str(tmp_path)], context, "bad.html.j2")
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def _two_groups(codebook, tiers, rows):
+    from surveyreport.crosstab import crosstab
+    from surveyreport.results import Results
+    from surveyreport.tiers import assign_tiers
+
+    from .conftest import STATISTICS, answers
+
+    frame = assign_tiers(answers(rows, codebook), tiers, codebook)
+    return Results(crosstab(frame, codebook, tiers, STATISTICS), codebook, frame), {"tiers": tiers, "statistics": STATISTICS}
+
+
+def test_a_verdict_says_whether_the_gap_fails_before_or_only_after_the_correction(codebook, tiers):
+    """Mobile 20/40 against 10/40 passes alone (z-test p = 0.021) but not Holm's correction over the question's 3 tests
+    (one per answer, with other and games); games 5/40 against 6/40 fails even alone. The sentences say which, with p."""
+    from surveyreport.formatting import pair_test_of, verdict
+    from surveyreport.stats import pair_test
+
+    rows = (
+        [("high", {"mobile"})] * 15
+        + [("high", {"mobile", "games"})] * 5
+        + [("high", {"other"})] * 20
+        + [("mid", {"mobile"})] * 4
+        + [("mid", {"mobile", "games"})] * 6
+        + [("mid", {"other"})] * 30
+    )
+    results, settings = _two_groups(codebook, tiers, rows)
+    labels = {"top": "Top", "rest": "Rest"}
+
+    def sentence(choice):
+        comparison = results.compare("tools", choice, ["top", "rest"])
+        return verdict(comparison, 30, labels, test=pair_test_of(comparison, results, settings))
+
+    _, _, p = pair_test(20, 40, 10, 40)
+    assert f"{p:.3f}" == "0.021"
+    mobile = sentence("mobile")
+    assert mobile.startswith("The gap is significant on its own (p = 0.021) but not after Holm correction for the 3 tests")
+    assert "of this question (adjusted p = " in mobile
+    assert sentence("games") == "The gap is not statistically significant (p = 0.75, before any correction)."
+    assert "size" not in mobile and "pattern to watch" not in mobile
+
+
+def test_lowercasing_a_label_keeps_its_acronyms():
+    from markupsafe import Markup
+
+    from surveyreport.formatting import lower
+
+    assert lower("Software and IT services") == "software and IT services"
+    assert lower("L&D and HR, I think") == "L&D and HR, i think"
+    assert isinstance(lower(Markup("A <b>B</b>")), Markup)
+    assert environment().from_string("{{ 'Software and IT services' | lower }}").render() == "software and IT services"
+
+
+def test_a_disclosed_source_starts_every_charts_source_line():
+    from surveyreport.context import source_line
+
+    about = {"population": "engineering managers and tech leads"}
+    assert source_line(about, "March 3–21, 2025") == "Survey of engineering managers and tech leads, March 3–21, 2025."
+    about["disclosure"] = "Generated demonstration data; no one was surveyed"
+    assert source_line(about, "March 3–21, 2025") == (
+        "Generated demonstration data; no one was surveyed (engineering managers and tech leads, March 3–21, 2025)."
+    )
+
+
+def test_an_appendix_table_follows_its_figures_order_and_the_grouping_question_has_no_intervals(codebook, tiers):
+    from surveyreport.context import appendix_table, figure_orders
+
+    rows = [("high", {"games"})] * 30 + [("mid", {"games", "mobile"})] * 20 + [("mid", {"other"})] * 10
+    results, _ = _two_groups(codebook, tiers, rows)
+    columns = [(None, "Total", ""), ("top", "Top", "A"), ("rest", "Rest", "B")]
+    orders = figure_orders([{"id": "tools", "question": "tools", "by": "tier"}], results)
+    assert orders == {"tools": ["games", "mobile", "other"]}  # ranked, as the chart draws them ("Other" last)
+    table = appendix_table(codebook.question("tools"), results, columns, order=orders["tools"])
+    assert [r["label"] for r in table["rows"]] == ["Games", "Mobile", "Other"]
+    rating = appendix_table(codebook.question("rating"), results, columns, defining=True)
+    cells = next(r for r in rating["rows"] if not r["nonsubstantive"])["cells"]
+    assert cells[0]["ci"] != "" and [c["ci"] for c in cells[1:]] == ["", ""]

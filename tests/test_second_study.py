@@ -1,6 +1,7 @@
 """A second, different study builds from its own configuration alone, beside the first."""
 
 import hashlib
+import re
 
 import pandas as pd
 import pytest
@@ -43,8 +44,17 @@ def test_the_generic_layout_reports_it(both):
     pdf = workdir / SECOND / "report.pdf"
     text = pdf_text_of(pdf)
     assert "How Engineering Teams Onboard New Hires" in text
-    assert "Teams that ramp up fastest use buddies, pairing and starter tasks more than the slowest" in text
-    assert "Over six months" in text and "learning leader" not in text.lower()
+    assert "Teams that ramp up fastest use a written guide, buddies, starter tasks and pairing more than the slowest" in text
+    assert "More than six months" in text and "learning leader" not in text.lower()
+    # generated data said so in the methodology, in every chart's source line and over the open answers
+    assert "The data" in text and "Generated demonstration data; no one was surveyed." in text
+    sources = re.findall(r"Source: (.*?)\.", text)
+    assert sources and all(s.startswith("Generated demonstration data; no one was surveyed") for s in sources)
+    assert "they are illustrative, not respondents' words" in text and "order first received" not in text
+    # the population names who answered; each figure has its sentences; p-values, not the sample size, explain a verdict
+    assert "A survey of 420 engineering managers and tech leads" in text
+    assert "statistically significant after Bonferroni correction for the" in text and "groups of this size" not in text
+    assert "68% (283 of 419) of managers and tech leads are satisfied or very satisfied" in text
     outline = [item.title for item in PdfReader(pdf).outline if not isinstance(item, list)]
     assert outline[:2] == ["Summary", "Findings"]
     verification = (workdir / SECOND / "verification.md").read_text(encoding="utf-8")

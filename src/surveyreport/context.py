@@ -22,6 +22,8 @@ from .formatting import (
     date_range,
     effective_base,
     interval,
+    lower,
+    pair_test_of,
     pct,
     pct1,
     score,
@@ -51,18 +53,32 @@ def cell(share: Share, min_base: int | None = None) -> str:
 VS_TOTAL = {"higher": "+", "lower": "−"}  # a banner column's share against the rest of the sample
 
 
-def appendix_table(question, results: Results, columns: list[tuple[str | None, str, str]], min_base: int | None = None) -> dict:
+def appendix_table(
+    question,
+    results: Results,
+    columns: list[tuple[str | None, str, str]],
+    min_base: int | None = None,
+    order: list[str] | None = None,
+    defining: bool = False,
+) -> dict:
     """One appendix table: a row per answer (%, interval, letters), a column per banner column, the bases
     (and, in a weighted study, the effective bases (Kish) the intervals and letters are on).
 
     Every percentage is on the question's one base, the one the base row shows; answers left out
-    of it ("don't know") are given as counts, as the respondents who did not answer are.
+    of it ("don't know") are given as counts, as the respondents who did not answer are. ``order``:
+    the answers' ids in the order of the question's figure (the others after them, in questionnaire
+    order). ``defining``: the question defines the groups, whose shares in a group are 0% or 100% by
+    definition and get no interval there.
     """
     mine = {column: results.rows(question.id, column).fillna({"higher_than": "", "flag": ""}) for column, _, _ in columns}
     cells_of = {column: dict(zip(rows.index, rows.to_dict("records"))) for column, rows in mine.items()}
     rows = []
     # an NPS question shows its groups, not its eleven scores (which the crosstabs and workbook give)
-    for choice in () if question.type == "nps" else question.choices:
+    choices = () if question.type == "nps" else question.choices
+    if order:
+        rank = {choice: k for k, choice in enumerate(order)}
+        choices = sorted(choices, key=lambda c: (c.nonsubstantive, rank.get(c.id, len(rank))))
+    for choice in choices:
         cells = []
         for column, _, _ in columns:
             row = cells_of[column][choice.id]
@@ -71,7 +87,7 @@ def appendix_table(question, results: Results, columns: list[tuple[str | None, s
                 cells.append({"pct": count, "ci": "", "sig": ""})
                 continue
             share = results.share(question.id, choice.id, column)
-            empty = share.base == 0
+            empty = share.base == 0 or (defining and column is not None)
             cells.append(
                 {
                     "pct": cell(share, min_base),
@@ -183,8 +199,17 @@ def numeric_table(question, results: Results, columns: list[tuple[str | None, st
     }
 
 
-def appendix(codebook: Codebook, results: Results, columns: list, one_decimal: dict, banners: list | None = None) -> list[dict]:
+def appendix(
+    codebook: Codebook,
+    results: Results,
+    columns: list,
+    one_decimal: dict,
+    banners: list | None = None,
+    orders: dict[str, list[str]] | None = None,
+    tier_question: str | None = None,
+) -> list[dict]:
     """The appendix tables in questionnaire order: a grid's overview, then each of its statements by banner column.
+    ``orders``: a charted question's answers in its figure's order, which its table follows.
 
     ``banners``: each banner's block of columns, after the tiers' in the tables of answers, side by side
     as far as the page's width allows (``column_sets``: a table continued with the total again), numbers by
@@ -198,7 +223,9 @@ def appendix(codebook: Codebook, results: Results, columns: list, one_decimal: d
         if question.closed:
             for part in question.parts:
                 for n, chosen in enumerate(sets):
-                    table = appendix_table(part, results, chosen, one_decimal.get(part.id))
+                    table = appendix_table(
+                        part, results, chosen, one_decimal.get(part.id), (orders or {}).get(part.id), part.id == tier_question
+                    )
                     anchor = f"{part.id}-{n + 1}" if n else part.id
                     caption = f"(continued) {table['caption']}" if n else table["caption"]
                     tables.append({**table, "caption": caption, "columns": chosen, "anchor": anchor, "continued": n > 0})
@@ -293,7 +320,7 @@ def effective_bases(question: str, columns: list[tuple[str | None, str]], result
     ]
     if len(bases) == 1:
         return f"Effective base after weighting: {bases[0][1]}."
-    return "Effective bases after weighting: " + ", ".join(f"{label.lower()} {n}" for label, n in bases) + "."
+    return "Effective bases after weighting: " + ", ".join(f"{lower(label)} {n}" for label, n in bases) + "."
 
 
 def _score_note(exhibit: dict, results: Results, config: dict, field: str) -> dict:
@@ -333,11 +360,15 @@ def _score_note(exhibit: dict, results: Results, config: dict, field: str) -> di
         parts.append(
             f"More than one answer allowed per statement: shares can add up to more than {constant('100%', 'multi-select')}."
         )
-    return {"note": " ".join(parts), "source": f"Survey of {population}, {field}."}
+    return {"note": " ".join(parts), "source": source_line(config["study"], field)}
 
 
 # What a panel exhibit's note says of an answer's corrected test (``compare``): a verdict's short form
-PANEL_VERDICTS = {"not_significant": "not significant", "not_tested": "not tested ({reason})"}
+PANEL_VERDICTS = {
+    "not_significant": "not significant",
+    "corrected_away": "significant only before the correction",
+    "not_tested": "not tested ({reason})",
+}
 
 
 def _panel_tests(exhibit: dict, results: Results, config: dict) -> str:
@@ -349,13 +380,14 @@ def _panel_tests(exhibit: dict, results: Results, config: dict) -> str:
         for share in results.ranking(panel["question"])[: exhibit["top"]]:
             comparison = results.compare(panel["question"], share.choices[0], exhibit["compare"])
             wording = {**PANEL_VERDICTS, "significant": f"significantly {comparison.outcome}"}
-            text = verdict(comparison, config["statistics"]["min_base"], labels, wording)
+            test = pair_test_of(comparison, results, config)
+            text = verdict(comparison, config["statistics"]["min_base"], labels, wording, test)
             found.setdefault(text, []).append(label(share))
     plain = found.pop(PANEL_VERDICTS["not_significant"], None)
     parts = [f"{text} for {' and '.join(answers)}" for text, answers in found.items()]
     if plain:
         parts.append(f"{PANEL_VERDICTS['not_significant']} for {'the other answers' if parts else 'any answer'} shown")
-    first, second = (labels[t].lower() for t in exhibit["compare"])
+    first, second = (lower(labels[t]) for t in exhibit["compare"])
     return f"Corrected test, {first} against {second}: {'; '.join(parts)}."
 
 
@@ -368,9 +400,9 @@ def panel_notes(exhibit: dict, results: Results, config: dict, field: str) -> di
         bases = []
         for panel in exhibit["panels"]:
             counts = [(t["label"], results.base(panel["question"], t["id"])) for t in tiers["levels"]]
-            bases.append(f"{panel['title'].lower()} " + ", ".join(show(n) for _, n in counts))
+            bases.append(f"{lower(panel['title'])} " + ", ".join(show(n) for _, n in counts))
             small += [name for name, n in counts if n < caution and name not in small]
-        names = ", ".join(t["label"].lower() for t in tiers["levels"])
+        names = ", ".join(lower(t["label"]) for t in tiers["levels"])
         parts.append(f"By {tiers['label']} ({names}): {'; '.join(bases)}.")
     if small:
         parts.append(f"Bases under {setting(caution, 'caution base')} ({', '.join(small)}): interpret with caution.")
@@ -381,7 +413,15 @@ def panel_notes(exhibit: dict, results: Results, config: dict, field: str) -> di
         parts.append(f"More than one answer allowed: shares can add up to more than {constant('100%', 'multi-select')}.")
     if exhibit.get("compare"):
         parts.append(_panel_tests(exhibit, results, config))
-    return {"note": " ".join(parts), "source": f"Survey of {population}, {field}."}
+    return {"note": " ".join(parts), "source": source_line(config["study"], field)}
+
+
+def source_line(about: dict, field: str) -> str:
+    """A chart's source: the survey and its field dates, or, where the data were not collected from respondents,
+    the study's ``about.disclosure`` first."""
+    if about.get("disclosure"):
+        return f"{about['disclosure']} ({about['population']}, {field})."
+    return f"Survey of {about['population']}, {field}."
 
 
 def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> dict:
@@ -414,7 +454,7 @@ def exhibit_notes(exhibit: dict, results: Results, config: dict, field: str) -> 
         parts.append(
             f"“{dont_know[0].label}” ({show(answered)} of {show(results.answered(question.id))}) is left out of the base."
         )
-    return {"note": " ".join(filter(None, parts)), "source": f"Survey of {population}, {field}."}
+    return {"note": " ".join(filter(None, parts)), "source": source_line(config["study"], field)}
 
 
 def exhibit_alt(exhibit: dict, results: Results, tiers: dict) -> str:
@@ -430,7 +470,7 @@ def _panels_alt(exhibit: dict, results: Results, tiers: dict) -> str:
         answers = []
         for s in results.ranking(panel["question"])[: exhibit["top"]]:
             shares = [results.share(s.question, s.choices[0], t["id"]) for t in tiers["levels"]] if by_tier else [s]
-            names = [t["label"].lower() for t in tiers["levels"]] if by_tier else ["total"]
+            names = [lower(t["label"]) for t in tiers["levels"]] if by_tier else ["total"]
             answers.append(f"{label(s)} " + ", ".join(f"{name} {pct(share)}" for name, share in zip(names, shares)))
         panels.append(f"{panel['title']}: " + "; ".join(answers))
     by = f" by {tiers['label']}" if by_tier else ""
@@ -460,7 +500,7 @@ def _alt(exhibit: dict, results: Results, tiers: dict) -> str:
         parts = []
         for s in shares:
             by_tier = ", ".join(
-                f"{t['label'].lower()} {pct(results.share(question.id, s.choices[0], t['id']))}" for t in tiers["levels"]
+                f"{lower(t['label'])} {pct(results.share(question.id, s.choices[0], t['id']))}" for t in tiers["levels"]
             )
             parts.append(f"{label(s)}: {by_tier}")
         return f"Bar chart by {tiers['label']}. " + "; ".join(parts) + "."
@@ -549,6 +589,17 @@ def weighting(summary: pd.DataFrame, targets: pd.DataFrame) -> dict:
     }
 
 
+def figure_orders(exhibits: list[dict], results: Results) -> dict[str, list[str]]:
+    """Each charted question's answers in the order of its (first) figure."""
+    orders: dict[str, list[str]] = {}
+    for exhibit in exhibits:
+        if "question" in exhibit and exhibit["question"] not in orders:
+            question = results.codebook.question(exhibit["question"])
+            if question.type in ("single", "multi", "rating"):
+                orders[question.id] = [share.choices[0] for share in exhibit_shares(exhibit, results)]
+    return orders
+
+
 def build_context(
     config: dict,
     report_config: dict,
@@ -576,6 +627,7 @@ def build_context(
             **exhibit,
             "headline": fill(exhibit["headline"], values, results, config, f"{where} headline"),
             "subtitle": fill(exhibit["subtitle"], values, results, config, f"{where} subtitle"),
+            "text": fill(exhibit["text"], values, results, config, f"{where} text") if exhibit.get("text") else "",
             **exhibit_notes(exhibit, results, config, field),
             "alt": exhibit_alt(exhibit, results, config["tiers"]),
             "src": chart_urls[exhibit["id"]],
@@ -607,7 +659,15 @@ def build_context(
         "verbatim_max_chars": report_config["verbatim_max_chars"],
         "codebook": codebook,
         "columns": columns,
-        "appendix": appendix(codebook, results, columns, one_decimal, banner_columns(config.get("banners", []), tiers)),
+        "appendix": appendix(
+            codebook,
+            results,
+            columns,
+            one_decimal,
+            banner_columns(config.get("banners", []), tiers),
+            figure_orders(report_config["exhibits"], results),
+            config["tiers"]["question"] if tiers else None,
+        ),
         "banners": config.get("banners", []),
         "verbatims": verbatims(
             results.respondents_table, codebook, report_config["verbatim_max_chars"], report_config["verbatim_max_answers"]

@@ -15,8 +15,8 @@ from string import Formatter
 from markupsafe import Markup, escape
 
 from .errors import SurveyError
-from .formatting import pct, pct1, ratio_ci, times, verdict, words
-from .ledger import show
+from .formatting import lower, pair_test_of, pct, pct1, ratio_ci, times, verdict, words
+from .ledger import Count, show
 from .results import Results
 from .templates import choice_label
 
@@ -27,7 +27,12 @@ TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#")
 def _share(results: Results, value: dict, settings: dict) -> str:
     choices = value.get("choices", value.get("choice"))
     share = results.share(value["question"], choices, value.get("tier"))
-    return pct1(share, settings["statistics"]["min_base"]) if value.get("decimals", 0) == 1 else pct(share)
+    text = pct1(share, settings["statistics"]["min_base"]) if value.get("decimals", 0) == 1 else pct(share)
+    if value.get("show") == "of_base":
+        count = Count(share.count, "count", share.question, share.column, "crosstab: " + "+".join(share.choices))
+        base = Count(share.base, "base", share.question, share.column, "crosstab")
+        text += f" ({show(count)} of {show(base)})"
+    return text
 
 
 def _ratio(results: Results, value: dict, settings: dict) -> str:
@@ -49,13 +54,14 @@ def _ranked(results: Results, value: dict) -> str:
     if show_as == "share":
         return pct(share)
     label = choice_label(results.codebook)(share)
-    return label.lower() if show_as == "label_lower" else label
+    return lower(label) if show_as == "label_lower" else label
 
 
 def _comparison(results: Results, value: dict, settings: dict) -> str:
     comparison = results.compare(value["question"], value["choice"], value["tiers"])
     labels = {level["id"]: level["label"] for level in settings["tiers"]["levels"]}
-    return verdict(comparison, settings["statistics"]["min_base"], labels, value.get("wording"))
+    test = pair_test_of(comparison, results, settings)
+    return verdict(comparison, settings["statistics"]["min_base"], labels, value.get("wording"), test)
 
 
 def format_value(results: Results, value: dict, settings: dict) -> str:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import weakref
+from dataclasses import dataclass
 from fractions import Fraction
 
 import pandas as pd
+from markupsafe import Markup
 
+from .crosstab import pairwise_tests
 from .ledger import Count, record, show
-from .results import HIGHER, LOWER, NOT_SIGNIFICANT, Comparison, Ratio, Share, round_half_up
+from .methodology import CORRECTION_NAMES, FAMILY_IN
+from .results import HIGHER, LOWER, NOT_SIGNIFICANT, Comparison, Ratio, Results, Share, round_half_up
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -108,6 +114,18 @@ def constant(text: str, why: str) -> str:
     return record(text, "constant", text, source=why)
 
 
+def lower(text: str) -> str:
+    """Lowercase for a label inside a sentence, keeping acronyms: "Software and IT services" -> "software and IT services".
+    A word of two or more letters, all capitals, is kept as written."""
+
+    def word(match: re.Match) -> str:
+        letters = [c for c in match.group() if c.isalpha()]
+        return match.group() if len(letters) > 1 and all(c.isupper() for c in letters) else match.group().lower()
+
+    lowered = re.sub(r"\S+", word, str(text))
+    return Markup(lowered) if isinstance(text, Markup) else lowered
+
+
 def long_date(value: pd.Timestamp | dt.date) -> str:
     return f"{value:%B} {value.day}, {value.year}"
 
@@ -130,14 +148,73 @@ def effective_base(value: float, question: str, column: str) -> str:
     return record(text, "effective base", float(value), question, column, source="crosstab: effective_base")
 
 
+# The sentence of a comparison's test. With the test's p-values (``PairTest``): {p} the unadjusted
+# p-value ("p = 0.037"), {p_adjusted} the adjusted one ("adjusted p < 0.001"), {tests} how many tests were adjusted together, {correction}
+# the method's name and {scope} where the tests were (methodology.FAMILY_IN). "corrected_away" is a
+# gap significant on its own that the correction for the other tests of its family sets aside.
 VERDICTS = {
-    "significant": "The gap passes the corrected significance test.",
-    "not_significant": (
-        "With groups of this size the gap does not pass the corrected significance test: "
-        "it is a pattern to watch rather than a proven difference."
+    "significant": (
+        "The gap is statistically significant after {correction} correction for the {tests} tests {scope} ({p_adjusted})."
     ),
+    "corrected_away": (
+        "The gap is significant on its own ({p}) but not after {correction} correction for the {tests} tests "
+        "{scope} ({p_adjusted})."
+    ),
+    "not_significant": "The gap is not statistically significant ({p}, before any correction).",
     "not_tested": "The gap was not tested for significance: {reason}.",
 }
+# Without the test's p-values, what the letters alone say.
+VERDICTS_WITHOUT_P = {
+    "significant": "The gap is statistically significant after correction for multiple comparisons.",
+    "not_significant": "The gap is not statistically significant after correction for multiple comparisons.",
+    "not_tested": VERDICTS["not_tested"],
+}
+
+
+@dataclass(frozen=True)
+class PairTest:
+    """A pairwise test's p-values as the crosstab computed them, and its family."""
+
+    p: float
+    p_adjusted: float
+    tests: int  # tests adjusted together (the family)
+    correction: str  # methodology.CORRECTION_NAMES key
+    family: str  # statistics.family
+    alpha: float
+
+
+_PAIR_TESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def pair_tests(results: Results, settings: dict) -> dict[tuple[str, str, str, str], PairTest]:
+    """Every tested pair of tiers, (question, choice, column, column) -> its ``PairTest``: the crosstab's
+    tests run again on the crosstab's counts, as it ran them (the same p-values, families and letters)."""
+    if results not in _PAIR_TESTS:
+        statistics = settings["statistics"]
+        frame = pairwise_tests(results.crosstab, settings["tiers"], statistics)
+        frame = frame[frame["test"] != ""]
+        sizes = frame.groupby("family")["p"].transform("size")
+        tests = {}
+        for row, size in zip(frame.itertuples(index=False), sizes):
+            test = PairTest(row.p, row.p_adjusted, int(size), statistics["correction"], statistics["family"], statistics["alpha"])
+            tests[(row.question, row.choice, row.column_a, row.column_b)] = test
+            tests[(row.question, row.choice, row.column_b, row.column_a)] = test
+        _PAIR_TESTS[results] = tests
+    return _PAIR_TESTS[results]
+
+
+def pair_test_of(comparison: Comparison, results: Results, settings: dict) -> PairTest | None:
+    """The p-values of a comparison's test (None for a pair the crosstab did not test)."""
+    a, b = comparison.first, comparison.second
+    if len(a.choices) != 1:
+        return None
+    return pair_tests(results, settings).get((a.question, a.choices[0], a.column, b.column))
+
+
+def p_value(p: float, question: str = "", column: str = "", name: str = "p") -> str:
+    """A p-value as printed: "p < 0.001", three decimals under 0.1 ("p = 0.037"), else two ("p = 0.52")."""
+    number = "< 0.001" if p < 0.001 else f"= {round_half_up(Fraction(p), 3 if p < 0.1 else 2)}"
+    return record(f"{name} {number}", "p-value", float(p), question, column, source="crosstab: pairwise tests")
 
 
 NOT_TESTED_BECAUSE = {
@@ -153,27 +230,48 @@ def why_not_tested(comparison: Comparison, min_base: int, labels: dict[str, str]
         return NOT_TESTED_BECAUSE[comparison.why_not_tested]
     small = [s for s in (comparison.first, comparison.second) if s.base < min_base]
     groups = " and ".join(
-        f"{labels.get(s.column, s.column).lower()} (n={show(Count(s.base, 'base', s.question, s.column, 'crosstab'))})"
+        f"{lower(labels.get(s.column, s.column))} (n={show(Count(s.base, 'base', s.question, s.column, 'crosstab'))})"
         for s in small
     )
     verb = "the bases of {} are" if len(small) > 1 else "the base of {} is"
     return f"{verb.format(groups)} under the minimum of {setting(min_base, 'minimum base')} for a test"
 
 
-def verdict(comparison: Comparison, min_base: int, labels: dict[str, str], wording: dict[str, str] | None = None) -> str:
-    """The sentence that says what the corrected test found: significant, not significant, or not tested and why.
+def verdict(
+    comparison: Comparison,
+    min_base: int,
+    labels: dict[str, str],
+    wording: dict[str, str] | None = None,
+    test: PairTest | None = None,
+) -> str:
+    """The sentence that says what the test found: significant after the correction, significant only before it,
+    not significant, or not tested and why; with ``test``, its p-values and family from the crosstab.
 
     ``labels`` name the banner columns; ``wording`` may replace the default sentence of each outcome
-    (``{reason}`` in the not-tested one is replaced by the reason).
+    (its placeholders are those of ``VERDICTS``). Without ``corrected_away``, a gap the correction sets
+    aside takes the ``not_significant`` wording.
     """
-    wording = {**VERDICTS, **(wording or {})}
+    wording = {**(VERDICTS if test else VERDICTS_WITHOUT_P), **(wording or {})}
     a, b = comparison.first, comparison.second
     if comparison.outcome in (HIGHER, LOWER):
         text = wording["significant"]
     elif comparison.outcome == NOT_SIGNIFICANT:
-        text = wording["not_significant"]
+        away = test is not None and test.p <= test.alpha and "corrected_away" in wording
+        text = wording["corrected_away" if away else "not_significant"]
     else:
         text = wording["not_tested"].replace("{reason}", why_not_tested(comparison, min_base, labels))
+    if test is not None:
+        where = (a.question, f"{a.column}/{b.column}")
+        numbers = {
+            "{p}": lambda: p_value(test.p, *where),
+            "{p_adjusted}": lambda: p_value(test.p_adjusted, *where, name="adjusted p"),
+            "{tests}": lambda: record(f"{test.tests:,}", "pairwise tests", test.tests, *where, source="crosstab: family"),
+            "{correction}": lambda: CORRECTION_NAMES[test.correction],
+            "{scope}": lambda: FAMILY_IN[test.family],
+        }
+        for name, value in numbers.items():
+            if name in text:
+                text = text.replace(name, value())
     return record(
         text,
         "test",

@@ -24,6 +24,7 @@ FAMILY_TESTS = {
     "table": "all the tests of the same table",
     "report": "all of them together",
 }
+FAMILY_IN = {"row": "on this answer", "table": "of this question", "report": "in the report"}
 FAMILY_SCOPES = {"row": "within the row", "table": "within the table", "report": "over the report"}
 
 

@@ -14,8 +14,8 @@ import jinja2.sandbox
 
 from .codebook import Codebook
 from .errors import SurveyError
-from .formatting import constant, long_date, pct, pct1, ratio_ci, setting, times, verdict, words
-from .results import Share
+from .formatting import constant, long_date, lower, pair_test_of, pct, pct1, ratio_ci, setting, times, verdict, words
+from .results import Results, Share
 
 
 def choice_label(codebook: Codebook):
@@ -28,12 +28,15 @@ def choice_label(codebook: Codebook):
 
 
 def environment(
-    template_dirs: str | Path | list | None = None, codebook: Codebook | None = None, settings: dict | None = None
+    template_dirs: str | Path | list | None = None,
+    codebook: Codebook | None = None,
+    settings: dict | None = None,
+    results: Results | None = None,
 ) -> jinja2.Environment:
     """Sandboxed, autoescaping, strict templates with the number filters.
 
     Given a codebook, ``choice_label``; given the study's settings (tiers, statistics), ``verdict``,
-    the sentence of a significance test. Templates cannot reach Python internals or change the
+    the sentence of a significance test (with its p-values, given the results). Templates cannot reach Python internals or change the
     objects they are given; configuration and data are only ever printed, never run as templates.
     """
     env = jinja2.sandbox.ImmutableSandboxedEnvironment(
@@ -44,21 +47,31 @@ def environment(
         lstrip_blocks=True,
     )
     env.filters.update(
-        pct=pct, pct1=pct1, times=times, ratio_ci=ratio_ci, words=words, long_date=long_date, setting=setting, constant=constant
+        pct=pct,
+        pct1=pct1,
+        times=times,
+        ratio_ci=ratio_ci,
+        words=words,
+        long_date=long_date,
+        setting=setting,
+        constant=constant,
+        lower=lower,
     )
     if codebook is not None:
         env.filters["choice_label"] = choice_label(codebook)
     if settings is not None:
         labels = {level["id"]: level["label"] for level in settings["tiers"]["levels"]}
         min_base = settings["statistics"]["min_base"]
-        env.filters["verdict"] = lambda comparison: verdict(comparison, min_base, labels)
+        env.filters["verdict"] = lambda comparison: verdict(
+            comparison, min_base, labels, test=pair_test_of(comparison, results, settings) if results is not None else None
+        )
         env.filters["pct1"] = lambda share: pct1(share, min_base)
     return env
 
 
 def render_html(template_dirs: list, context: dict, template: str = "layout.html.j2") -> str:
     """The report's HTML from ``template``, looked up in ``template_dirs`` in order (the study's folder, then ``report/``)."""
-    env = environment(template_dirs, context["codebook"], context["settings"])
+    env = environment(template_dirs, context["codebook"], context["settings"], context.get("r"))
     try:
         return env.get_template(template).render(**context)
     except jinja2.TemplateNotFound as error:
