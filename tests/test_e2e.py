@@ -41,7 +41,7 @@ def test_every_published_figure_holds(build):
         "July 2012",
         "74% of learning leaders",
         "Only 26% say it is very effective",
-        "value proposition (26%)",
+        "value proposition (26%, n=171)",
         "twice as likely",
         "37.5% monthly, 25.0% weekly, 17.5% bi-weekly and 17.5% quarterly",
         "Only 7.7% of learning leaders in ineffective",
@@ -52,6 +52,22 @@ def test_every_published_figure_holds(build):
 )
 def test_published_figures_are_in_the_report_text(pdf_text, phrase):
     assert phrase in pdf_text
+
+
+def test_the_report_names_its_sponsors_and_every_source_line_says_the_data_are_reconstructed(pdf_text):
+    reconstructed = "Source: Reconstructed data (simulated respondents) after the Richardson Sales Performance/"
+    assert pdf_text.count("Source:") == pdf_text.count(reconstructed) == 14  # one per figure
+    assert "Richardson Sales Performance with TrainingIndustry.com" in pdf_text
+    assert "(Richardson blog, 10 September 2012)" in pdf_text and "22 October 2012" in pdf_text
+
+
+def test_group_gaps_are_stated_with_their_test_and_the_sponsors_views_are_attributed(pdf_text):
+    assert "no difference between very effective and ineffective organizations, on any answer, is statistically" in pdf_text
+    assert "pattern to watch" not in pdf_text and "With groups of this size" not in pdf_text
+    assert "7.7% meet weekly (n=39), a gap not significant after correction" in pdf_text
+    assert "fewer very effective (30%) than ineffective organizations (47%)" in pdf_text  # early involvement
+    assert "calls never meeting “generally a recipe for failure”" in pdf_text
+    assert "What sets very effective" not in pdf_text
 
 
 def test_attrition_accounts_for_every_raw_row(build):
@@ -191,7 +207,7 @@ def test_mark_prints_an_unsupported_claim_as_not_supported(broken_claim, tmp_pat
     run = snakemake(workdir, "--config", "fail_on_unverified=False")
     assert run.returncode == 0, run.stderr[-2000:]
     text = pdf_text_of(workdir / RESULTS / "report.pdf")
-    assert "Not supported by the data: Very effective training organizations are" in text
+    assert "Not supported by the data: 50% of very effective training organizations (n=40) purchase" in text
     assert "**NO**" in (workdir / RESULTS / "verification.md").read_text()
 
 

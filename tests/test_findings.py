@@ -204,6 +204,6 @@ def test_marked_false_claims_are_marked_where_they_are_printed(planted, tmp_path
     assert run.returncode == 0, run.stderr[-2000:]
     text = pdf_text_of(workdir / RESULTS / "report.pdf")
     assert "Not supported by the data: A new value proposition tops the initiatives" in text  # the headline
-    assert "Define goals and metrics together. Not supported by the data: The alignment practice cited most" in text
+    assert "Defining goals and metrics with sales. Not supported by the data: The alignment practice cited most" in text
     assert "Not supported by the data: A majority of learning leaders say their company leverages" in text  # the body
     assert text.count("Not supported by the data") == 3  # the claims that hold stay unmarked
