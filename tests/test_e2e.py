@@ -56,7 +56,8 @@ def test_published_figures_are_in_the_report_text(pdf_text, phrase):
 
 def test_the_report_names_its_sponsors_and_every_source_line_says_the_data_are_reconstructed(pdf_text):
     reconstructed = "Source: Reconstructed data (simulated respondents) after the Richardson Sales Performance/"
-    assert pdf_text.count("Source:") == pdf_text.count(reconstructed) == 14  # one per figure
+    assert pdf_text.count("Source:") == pdf_text.count(reconstructed) == 14  # one per figure, from about.disclosure
+    assert "The data Reconstructed data (simulated respondents)" in pdf_text  # the methodology's first row
     assert "Richardson Sales Performance with TrainingIndustry.com" in pdf_text
     assert "(Richardson blog, 10 September 2012)" in pdf_text and "22 October 2012" in pdf_text
 
