@@ -58,7 +58,9 @@ def test_the_report_names_its_sponsors_and_every_source_line_says_the_data_are_r
     reconstructed = "Source: Reconstructed data (simulated respondents) after the Richardson Sales Performance/"
     assert pdf_text.count("Source:") == pdf_text.count(reconstructed) == 14  # one per figure, from about.disclosure
     html = (build / RESULTS / "report.html").read_text()
-    first_row = r'<dl class="disclosure">\s*<dt>The data</dt><dd class="disclosure-strong">Reconstructed data \(simulated respondents\)'
+    first_row = (
+        r'<dl class="disclosure">\s*<dt>The data</dt><dd class="disclosure-strong">Reconstructed data \(simulated respondents\)'
+    )
     assert re.search(first_row, html)  # the methodology's first row (the PDF's text puts a page's floated row names first)
     assert "Richardson Sales Performance with TrainingIndustry.com" in pdf_text
     assert "(Richardson blog, 10 September 2012)" in pdf_text and "22 October 2012" in pdf_text
