@@ -3,10 +3,11 @@
 A study's ``segments:`` block names a single-choice question and, optionally, groups of its
 choices (one segment per substantive choice by default). The tiered respondents are split
 once into one table per segment, and in the same pass each segment's crosstabs are made;
-then one job draws every segment's charts, and each segment gets its own report job: the
-same stage functions as the full report's, with the libraries behind them imported once. A segment with fewer respondents
-than ``cleaning.min_respondents`` (or none) gets no report: the split says so in one line,
-and the segment summary (``segments/segments.csv``) records it.
+one job then draws every segment's charts, and each segment gets its own report job: the
+same stage functions as the full report's, each library imported once per stage, not once
+per segment. A segment with fewer respondents than ``cleaning.min_respondents`` (or none)
+gets no report: the split says so in one line, and the segment summary
+(``segments/segments.csv``) records it.
 """
 
 from __future__ import annotations

@@ -271,19 +271,38 @@ def _in(folder: Path, names: dict) -> Files:
 
 
 def segment_charts(input: Files, output: Files, params: dict) -> None:
-    """Every built segment's charts in one pass (matplotlib started once), in ``<segment>/`` of the output folder."""
+    """Every built segment's charts in ``<segment>/`` of the output folder: matplotlib started once, the
+    segments shared by the job's processes (forked once it is imported)."""
+    from . import charts as _  # noqa: F401 (imported before the processes fork: each has it)
     from .segments import built
 
     tables, folder = Path(input["tables"]), Path(output["charts"])
     layouts = [exhibit["id"] + layout for exhibit in params["report"]["exhibits"] for layout in ("", ".phone")]
-    for segment in built(input["summary"]):
-        made = _in(tables / segment / "crosstab", CROSSTABS)
-        charts(
-            {**input, **made, "respondents": str(tables / f"{segment}.arrow")},
+    calls = [
+        (
+            {**input, **_in(tables / segment / "crosstab", CROSSTABS), "respondents": str(tables / f"{segment}.arrow")},
             {"svgs": [str(folder / segment / f"{name}.svg") for name in layouts], "ledger": str(folder / segment / "ledger.csv")},
             params,
         )
+        for segment in built(input["summary"])
+    ]
+    _in_processes(charts, calls, params.get("threads", 1))
     folder.mkdir(parents=True, exist_ok=True)  # no segment built: the folder all the same
+
+
+def _in_processes(stage, calls: list[tuple], processes: int) -> None:
+    """``stage`` on each call's arguments, on up to ``processes`` processes forked from this one (which has
+    imported what the stage needs); each call writes its own files, so the bytes are the same on one process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if processes < 2 or len(calls) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for call in calls:
+            stage(*call)
+        return
+    with ProcessPoolExecutor(min(processes, len(calls)), mp_context=multiprocessing.get_context("fork")) as pool:
+        for done in [pool.submit(stage, *call) for call in calls]:
+            done.result()
 
 
 def segment_render(input: Files, output: Files, params: dict) -> None:
@@ -332,6 +351,9 @@ def named(files) -> Files:
 
 
 def run(job) -> None:
-    """Run the stage of the Snakemake job ``job`` (a rule script's ``snakemake``), named by its rule."""
-    stage = STAGES[job.rule]
-    run_step(lambda: stage(named(job.input), named(job.output), named(job.params)), job.log[0])
+    """Run the stage of the Snakemake job ``job`` (a rule script's ``snakemake``), named by its rule.
+
+    The stage's params include the job's ``threads`` (not a rule's params: the cores a run has change no output).
+    """
+    stage, params = STAGES[job.rule], {**named(job.params), "threads": job.threads}
+    run_step(lambda: stage(named(job.input), named(job.output), params), job.log[0])

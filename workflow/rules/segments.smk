@@ -53,6 +53,7 @@ if SEGMENTS:
             f"{BENCHMARKS}/segments/charts.tsv"
         conda:
             "../envs/surveyreport.yaml"
+        threads: workflow.cores
         params:
             report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
             statistics=config["statistics"],
