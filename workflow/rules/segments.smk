@@ -53,7 +53,7 @@ if SEGMENTS:
             f"{BENCHMARKS}/segments/charts.tsv"
         conda:
             "../envs/surveyreport.yaml"
-        threads: workflow.cores
+        threads: os.cpu_count() or 1  # at most the run's --cores (not workflow.cores: a cluster run may have none)
         params:
             report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
             statistics=config["statistics"],
