@@ -223,6 +223,43 @@ def test_a_rerun_has_nothing_to_do_and_a_template_edit_reruns_the_renders_alone(
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Key findings of the study" in pdf_text_of(workdir / RESULTS / "segments" / "europe" / "report.pdf")
     assert planned(workdir) == set()
+    edit(workdir / "config" / STUDY / "report.yaml", "font_size: 8.5", "font_size: 9")
+    assert planned(workdir) == {"charts", "segment_charts", "render", "segment_render", "publish"}  # no crosstab, no split
+
+
+@pytest.mark.e2e
+def test_each_segments_work_is_one_job_and_its_processes_change_no_byte(segmented, tmp_path):
+    """The segments' crosstabs are made with the split, their charts in one job (shared by its processes, here
+    one and two): the same bytes as the published ones, and one job of each, whatever the number of segments."""
+    from surveyreport.stages import segment_charts
+
+    workdir, _ = segmented
+    work = workdir / "results" / ".work" / STUDY
+    logs = sorted(str(p.relative_to(workdir / "logs" / STUDY)) for p in (workdir / "logs" / STUDY).rglob("*.log"))
+    assert [name for name in logs if name.startswith("segments")] == [
+        "segments.log",
+        "segments/charts.log",
+        "segments/europe/render.log",
+        "segments/north_america/render.log",
+    ]
+    study = load_study(workdir / "config", STUDY, {}, SCHEMAS)
+    report, config = study.report, study.config
+    inputs = {
+        "tables": str(work / "split"),
+        "summary": str(work / "segments" / "segments.csv"),
+        "codebook": str(workdir / "config" / STUDY / "codebook.yaml"),
+        "fonts": sorted(str(p) for p in (workdir / "report" / "fonts").glob("*.ttf")),
+    }
+    params = {
+        "report": {k: report[k] for k in ("style", "exhibits")},
+        "statistics": config["statistics"],
+        "tiers": config["tiers"],
+    }
+    for threads in (1, 2):
+        segment_charts(inputs, {"charts": str(tmp_path / str(threads))}, {**params, "threads": threads})
+        for segment in ("europe", "north_america"):
+            assert digests(tmp_path / str(threads) / segment) == digests(workdir / RESULTS / "segments" / segment / "charts")
+    assert not (tmp_path / "1" / "rest_of_world").exists()
 
 
 @pytest.mark.e2e

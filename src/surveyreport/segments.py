@@ -2,10 +2,12 @@
 
 A study's ``segments:`` block names a single-choice question and, optionally, groups of its
 choices (one segment per substantive choice by default). The tiered respondents are split
-once into one table per segment; each segment then gets its own crosstabs, charts and
-report from the same stage functions as the full report. A segment with fewer respondents
-than ``cleaning.min_respondents`` (or none) gets no report: the split says so in one line,
-and the segment summary (``segments/segments.csv``) records it.
+once into one table per segment, and in the same pass each segment's crosstabs are made;
+one job then draws every segment's charts, and each segment gets its own report job: the
+same stage functions as the full report's, each library imported once per stage, not once
+per segment. A segment with fewer respondents than ``cleaning.min_respondents`` (or none)
+gets no report: the split says so in one line, and the segment summary
+(``segments/segments.csv``) records it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ def split(respondents: pd.DataFrame, rule: dict, minimum: int) -> tuple[dict[str
             reason = f"skipped: fewer than cleaning.min_respondents ({minimum:,})" if len(members) else "skipped: no respondents"
         rows.append({"segment": group["id"], "label": group["label"], "respondents": len(members), "report": reason})
     return tables, pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def built(summary: str) -> list[str]:
+    """The segments the summary file says get a report, in its order."""
+    table = pd.read_csv(summary, dtype=str, keep_default_na=False)
+    return table.loc[table["report"] == "built", "segment"].tolist()
 
 
 def segment_attrition(attrition: pd.DataFrame, group: dict, rule: dict, kept: int) -> pd.DataFrame:

@@ -236,7 +236,11 @@ def publish(input: Files, output: Files, params: dict) -> None:
 
 
 def segments(input: Files, output: Files, params: dict) -> None:
-    """Split the tiered respondents once: each segment's table and attrition, and the summary of every segment."""
+    """Split the tiered respondents once, and tabulate each segment large enough in the same pass.
+
+    The output folder gets each such segment's table and attrition, and its crosstabs in
+    ``<segment>/crosstab/`` (as the segment's report folder publishes them); the summary lists every segment.
+    """
     import pandas as pd
 
     from .segments import segment_attrition, split
@@ -247,13 +251,78 @@ def segments(input: Files, output: Files, params: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for group in rule["groups"]:
         if group["id"] in tables:
-            write_tidy(tables[group["id"]], folder / f"{group['id']}.arrow")
+            respondents = folder / f"{group['id']}.arrow"
+            write_tidy(tables[group["id"]], respondents)
             kept = len(tables[group["id"]])
             write_csv(segment_attrition(attrition, group, rule, kept), folder / f"{group['id']}.attrition.csv")
+            crosstab({**input, "respondents": str(respondents)}, _in(folder / group["id"] / "crosstab", CROSSTABS), params)
     write_csv(summary, output["summary"])
     for row in summary.itertuples():
         note = f"segment {row.segment} ({row.label}): {row.respondents:,} respondents, {row.report}"
         (log.info if row.report == "built" else log.warning)(note)
+
+
+CROSSTABS = {"crosstabs": "crosstabs.csv", "chisquare": "chisquare.csv", "scores": "scores.csv", "workbook": "crosstabs.xlsx"}
+
+
+def _in(folder: Path, names: dict) -> Files:
+    """The files ``names`` (name -> file name) in ``folder``."""
+    return {name: str(folder / file) for name, file in names.items()}
+
+
+def segment_charts(input: Files, output: Files, params: dict) -> None:
+    """Every built segment's charts in ``<segment>/`` of the output folder: matplotlib started once, the
+    segments shared by the job's processes (forked once it is imported)."""
+    from . import charts as _  # noqa: F401 (imported before the processes fork: each has it)
+    from .segments import built
+
+    tables, folder = Path(input["tables"]), Path(output["charts"])
+    layouts = [exhibit["id"] + layout for exhibit in params["report"]["exhibits"] for layout in ("", ".phone")]
+    calls = [
+        (
+            {**input, **_in(tables / segment / "crosstab", CROSSTABS), "respondents": str(tables / f"{segment}.arrow")},
+            {"svgs": [str(folder / segment / f"{name}.svg") for name in layouts], "ledger": str(folder / segment / "ledger.csv")},
+            params,
+        )
+        for segment in built(input["summary"])
+    ]
+    _in_processes(charts, calls, params.get("threads", 1))
+    folder.mkdir(parents=True, exist_ok=True)  # no segment built: the folder all the same
+
+
+def _in_processes(stage, calls: list[tuple], processes: int) -> None:
+    """``stage`` on each call's arguments, on up to ``processes`` processes forked from this one (which has
+    imported what the stage needs); each call writes its own files, so the bytes are the same on one process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if processes < 2 or len(calls) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for call in calls:
+            stage(*call)
+        return
+    with ProcessPoolExecutor(min(processes, len(calls)), mp_context=multiprocessing.get_context("fork")) as pool:
+        for done in [pool.submit(stage, *call) for call in calls]:
+            done.result()
+
+
+def segment_render(input: Files, output: Files, params: dict) -> None:
+    """A segment's report, with the crosstabs and charts it is drawn from beside it, as its folder is published.
+
+    Those were made for every segment at once (by the split and by ``segment_charts``); they are copied here.
+    """
+    import shutil
+
+    segment = params["segment"]
+    tables, drawn = Path(input["tables"]) / segment / "crosstab", Path(input["charts"]) / segment
+    copies = {output[name]: tables / Path(output[name]).name for name in CROSSTABS}
+    copies |= {path: drawn / Path(path).name for path in [*output["charts"], output["charts_ledger"]]}
+    for target, source in copies.items():
+        write_atomically(target, lambda tmp, source=source: shutil.copyfile(source, tmp))
+    render(
+        {**input, **{name: output[name] for name in ("crosstabs", "scores", "charts", "charts_ledger")}},
+        {name: output[name] for name in ("pdf", "html", "ledger")},
+        params,
+    )
 
 
 def diff(input: Files, output: Files, params: dict) -> None:
@@ -270,8 +339,10 @@ def diff(input: Files, output: Files, params: dict) -> None:
     log.info("%s\n%s", summary(result), out / "diff.md")
 
 
-STAGES = {stage.__name__: stage for stage in (ingest, clean, tier, crosstab, charts, render, verify, publish, diff, segments)}
-STAGES |= {f"segment_{name}": STAGES[name] for name in ("crosstab", "charts", "render")}  # a segment's, on its own table
+STAGES = {
+    stage.__name__: stage
+    for stage in (ingest, clean, tier, crosstab, charts, render, verify, publish, diff, segments, segment_charts, segment_render)
+}
 
 
 def named(files) -> Files:
@@ -280,6 +351,9 @@ def named(files) -> Files:
 
 
 def run(job) -> None:
-    """Run the stage of the Snakemake job ``job`` (a rule script's ``snakemake``), named by its rule."""
-    stage = STAGES[job.rule]
-    run_step(lambda: stage(named(job.input), named(job.output), named(job.params)), job.log[0])
+    """Run the stage of the Snakemake job ``job`` (a rule script's ``snakemake``), named by its rule.
+
+    The stage's params include the job's ``threads`` (not a rule's params: the cores a run has change no output).
+    """
+    stage, params = STAGES[job.rule], {**named(job.params), "threads": job.threads}
+    run_step(lambda: stage(named(job.input), named(job.output), params), job.log[0])

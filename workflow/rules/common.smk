@@ -112,9 +112,5 @@ def segment_files(wildcards):
         built = [
             row["segment"] for row in csv.DictReader(handle) if row["report"] == "built"
         ]
-    outputs = [
-        *rules.segment_crosstab.output,
-        *rules.segment_charts.output,
-        *rules.segment_render.output,
-    ]
+    outputs = rules.segment_render.output
     return [path.format(segment=segment) for segment in built for path in outputs]

@@ -1,6 +1,9 @@
 # Segment reports (config/README.md, "Segments"): with a segments block, the tiered respondents
-# are split once (checkpoint segments), and each segment large enough gets its own crosstabs,
-# charts and report in results/<study>/segments/<segment>/, published with the rest of the set.
+# are split once and each segment large enough is tabulated in the same job (checkpoint
+# segments); one job draws every segment's charts; each segment then gets its own report job,
+# which puts the crosstabs and charts it is drawn from beside the report in
+# results/<study>/segments/<segment>/, published with the rest of the set. Each library is
+# imported once per stage, not once per segment: an extra segment costs its render.
 # Without the block, none of these rules runs and the published set is the full report's alone.
 
 if SEGMENTS:
@@ -10,73 +13,65 @@ if SEGMENTS:
 
     checkpoint segments:
         input:
+            **WEIGHTING,
             respondents=rules.tier.output.respondents,
             attrition=rules.clean.output.attrition,
             codebook=CODEBOOK,
             code=package("segments"),
+            crosstab_code=package("crosstab"),
         output:
             tables=directory(SPLIT),
             summary=SEGMENT_SUMMARY[0],
         log:
             f"{LOGS}/segments.log",
+        benchmark:
+            f"{BENCHMARKS}/segments/split.tsv"
         conda:
             "../envs/surveyreport.yaml"
         params:
             segments=SEGMENTS,
             min_respondents=config["cleaning"]["min_respondents"],
+            tiers=config["tiers"],
+            banners=config["banners"],
+            statistics=config["statistics"],
+            title=config["about"]["title"],
         script:
             "../scripts/segments.py"
 
-    use rule crosstab as segment_crosstab with:
+    rule segment_charts:
         input:
-            **WEIGHTING,
-            respondents=f"{SPLIT}/{{segment}}.arrow",
-            codebook=CODEBOOK,
-            code=package("crosstab"),
-        output:
-            crosstabs=f"{SEGMENT}/crosstab/crosstabs.csv",
-            chisquare=f"{SEGMENT}/crosstab/chisquare.csv",
-            scores=f"{SEGMENT}/crosstab/scores.csv",
-            workbook=f"{SEGMENT}/crosstab/crosstabs.xlsx",
-        log:
-            f"{LOGS}/segments/{{segment}}/crosstab.log",
-        benchmark:
-            f"{BENCHMARKS}/segments/{{segment}}/crosstab.tsv"
-
-    use rule charts as segment_charts with:
-        input:
-            crosstabs=rules.segment_crosstab.output.crosstabs,
-            scores=rules.segment_crosstab.output.scores,
-            respondents=f"{SPLIT}/{{segment}}.arrow",
+            tables=rules.segments.output.tables,
+            summary=rules.segments.output.summary,
             codebook=CODEBOOK,
             fonts=FONTS,
             code=package("charts"),
         output:
-            svgs=expand(
-                f"{SEGMENT}/charts/{{exhibit}}{{layout}}.svg",
-                exhibit=EXHIBITS,
-                layout=["", ".phone"],
-                allow_missing=True,
-            ),
-            ledger=f"{SEGMENT}/charts/ledger.csv",
+            charts=directory(f"{WORK}/segment-charts"),
         log:
-            f"{LOGS}/segments/{{segment}}/charts.log",
+            f"{LOGS}/segments/charts.log",
         benchmark:
-            f"{BENCHMARKS}/segments/{{segment}}/charts.tsv"
+            f"{BENCHMARKS}/segments/charts.tsv"
+        conda:
+            "../envs/surveyreport.yaml"
+        threads: os.cpu_count() or 1  # at most the run's --cores (not workflow.cores: a cluster run may have none)
+        params:
+            report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
+            statistics=config["statistics"],
+            tiers=config["tiers"],
+        script:
+            "../scripts/segment_charts.py"
 
     # The published figures are the full sample's: a segment's report checks none, and a claim
     # the segment's data do not support is printed marked, as unsupported_claims: mark does.
-    use rule render as segment_render with:
+    rule segment_render:
         input:
             **WEIGHTING,
-            crosstabs=rules.segment_crosstab.output.crosstabs,
-            scores=rules.segment_crosstab.output.scores,
+            tables=rules.segments.output.tables,
+            charts=rules.segment_charts.output.charts,
             respondents=f"{SPLIT}/{{segment}}.arrow",
             attrition=f"{SPLIT}/{{segment}}.attrition.csv",
             export=config["export"],
             codebook=CODEBOOK,
-            charts=rules.segment_charts.output.svgs,
-            charts_ledger=rules.segment_charts.output.ledger,
             templates=TEMPLATES,
             stylesheet=STYLESHEET,
             screen_stylesheet="report/screen.css",
@@ -87,11 +82,25 @@ if SEGMENTS:
             pdf=f"{SEGMENT}/report.pdf",
             html=f"{SEGMENT}/report.html",
             ledger=f"{SEGMENT}/ledger.csv",
+            crosstabs=f"{SEGMENT}/crosstab/crosstabs.csv",
+            chisquare=f"{SEGMENT}/crosstab/chisquare.csv",
+            scores=f"{SEGMENT}/crosstab/scores.csv",
+            workbook=f"{SEGMENT}/crosstab/crosstabs.xlsx",
+            charts=expand(
+                f"{SEGMENT}/charts/{{exhibit}}{{layout}}.svg",
+                exhibit=EXHIBITS,
+                layout=["", ".phone"],
+                allow_missing=True,
+            ),
+            charts_ledger=f"{SEGMENT}/charts/ledger.csv",
         log:
             f"{LOGS}/segments/{{segment}}/render.log",
         benchmark:
             f"{BENCHMARKS}/segments/{{segment}}/render.tsv"
+        conda:
+            "../envs/surveyreport.yaml"
         params:
+            segment=lambda wildcards: wildcards.segment,
             config=lambda wildcards: {
                 "study": segment_about(
                     config["about"], SEGMENTS, segment_group(wildcards)
@@ -105,3 +114,5 @@ if SEGMENTS:
             report={**REPORT, "unsupported_claims": "mark"},
             template_dirs=[str(STUDY.folder), "report"],
             fail=False,
+        script:
+            "../scripts/segment_render.py"

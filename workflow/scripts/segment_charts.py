@@ -1,0 +1,3 @@
+from surveyreport.stages import run
+
+run(snakemake)
