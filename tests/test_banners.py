@@ -114,7 +114,7 @@ TIER_CLAIM = {
                     "claims": [TIER_CLAIM],
                 }
             ),  # fmt: skip
-            "sentences[10].claims[0]: names tier 'very_effective', but the study has no tiers",
+            "].claims[0]: names tier 'very_effective', but the study has no tiers",  # the appended sentence's
         ),
     ],
 )
@@ -123,8 +123,10 @@ def test_a_comparison_of_tiers_is_refused_without_tiers(tmp_path, edit, message)
     shutil.copytree(ROOT / "config" / "sales-training-2012", folder)
     untiered_copy(folder)
     report = yaml.safe_load((folder / "report.yaml").read_text(encoding="utf-8"))
+    kept = len(report.get("sentences", []))  # an appended sentence is sentences[kept]
     edit(report)
     (folder / "report.yaml").write_text(yaml.safe_dump(report, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    message = f"sentences[{kept}{message}" if message.startswith("]") else message
     overrides = {"export": str(ROOT / "data" / "raw" / "sales_training_2012_qualtrics.csv")}
     with pytest.raises(SurveyError) as error:
         load_study(tmp_path / "config", "untiered", overrides, ROOT / "workflow" / "schemas")

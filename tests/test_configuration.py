@@ -149,7 +149,7 @@ def test_a_study_configuration_breaking_the_schema_is_one_line_naming_the_key(pr
     fails_with(
         run,
         "Error: the study configuration config/bad-about/config.yaml: about: unexpected key 'name';"
-        " expected keys: title, subtitle, population, publisher, sponsors, mode, recruitment, data_source",
+        " expected keys: title, subtitle, population, publisher, sponsors, mode, recruitment, disclosure, data_source",
     )
 
 

@@ -252,7 +252,7 @@ def test_no_planted_personal_data_in_any_output_of_a_build(tmp_path):
     with open(export, "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
 
-    run = snakemake(workdir)
+    run = snakemake(workdir, "--config", "fail_on_unverified=False")  # longer answers: the report may pass its 21 pages
     assert run.returncode == 0, run.stderr[-3000:]
 
     outputs = [p for folder in ("results", "logs") for p in (workdir / folder).rglob("*") if p.is_file()]

@@ -595,7 +595,7 @@ def figure_orders(exhibits: list[dict], results: Results) -> dict[str, list[str]
     for exhibit in exhibits:
         if "question" in exhibit and exhibit["question"] not in orders:
             question = results.codebook.question(exhibit["question"])
-            if question.type in ("single", "multi", "rating"):
+            if question.type in ("single", "multi", "rating") and not question.statements:  # a grid's rows have their own
                 orders[question.id] = [share.choices[0] for share in exhibit_shares(exhibit, results)]
     return orders
 
