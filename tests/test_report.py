@@ -404,7 +404,7 @@ def test_a_disclosed_source_starts_every_charts_source_line():
     assert source_line(about, "March 3–21, 2025") == "Survey of engineering managers and tech leads, March 3–21, 2025."
     about["disclosure"] = "Generated demonstration data; no one was surveyed"
     assert source_line(about, "March 3–21, 2025") == (
-        "Generated demonstration data; no one was surveyed (engineering managers and tech leads, March 3–21, 2025)."
+        "Generated demonstration data; no one was surveyed (engineering managers and tech leads)."
     )
 
 

@@ -52,7 +52,7 @@ def test_the_generic_layout_reports_it(both):
     assert sources and all(s.startswith("Generated demonstration data; no one was surveyed") for s in sources)
     assert "they are illustrative, not respondents' words" in text and "order first received" not in text
     # the population names who answered; each figure has its sentences; p-values, not the sample size, explain a verdict
-    assert "A survey of 420 engineering managers and tech leads" in text
+    assert "Generated answers of 420 engineering managers and tech leads" in text
     assert "statistically significant after Bonferroni correction for the" in text and "groups of this size" not in text
     assert "68% (283 of 419) of managers and tech leads are satisfied or very satisfied" in text
     outline = [item.title for item in PdfReader(pdf).outline if not isinstance(item, list)]

@@ -418,9 +418,9 @@ def panel_notes(exhibit: dict, results: Results, config: dict, field: str) -> di
 
 def source_line(about: dict, field: str) -> str:
     """A chart's source: the survey and its field dates, or, where the data were not collected from respondents,
-    the study's ``about.disclosure`` first."""
+    the study's ``about.disclosure`` and the population (the export's dates are not a fieldwork's)."""
     if about.get("disclosure"):
-        return f"{about['disclosure']} ({about['population']}, {field})."
+        return f"{about['disclosure']} ({about['population']})."
     return f"Survey of {about['population']}, {field}."
 
 
