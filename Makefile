@@ -31,7 +31,7 @@ test: SYSTEM_PACKAGES += r-base-core r-cran-survey
 # one-node SLURM cluster while it runs (profiles/slurm/localhost-cluster.sh); SKIP_SLURM=1 skips it.
 # tests/test_browser.py opens report.html in Debian's chromium (installed here with the other system
 # packages), driven by Playwright (requirements.lock), and runs axe-core's rules in it (npm, below).
-# The whole suite, the end-to-end builds included (about 3 minutes on two cores).
+# The whole suite, the end-to-end builds included (about 8 minutes on two cores: README).
 test: SYSTEM_PACKAGES += chromium
 test: system $(STAMP) $(AXE)
 	@if [ -z "$(SKIP_SLURM)" ] && [ "$$(id -u)" = 0 ]; then \

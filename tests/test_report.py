@@ -298,9 +298,9 @@ def test_a_panel_exhibits_note_gives_the_bases_and_each_answers_corrected_test(c
     assert note == (
         "Bases: leaders who answered each question (n in each panel's title). By rating (top, rest): tools planned 40, 40; "
         "role 40, 40. Bases under 50 (Top, Rest): interpret with caution. Each panel shows the two answers chosen most "
-        "in total. More than one answer allowed: shares can add up to more than 100%. Corrected test, top against rest: "
-        "significantly lower for Mobile; significantly higher for Games; not tested (the two groups gave this answer in "
-        "the same all-or-none way, so there is no difference to test) for Lead and Not responsible."
+        "in total. More than one answer allowed: shares can add up to more than 100%. Tests of top against rest: "
+        "for Mobile, significantly lower; for Games, significantly higher; for Lead and Not responsible, not tested (the "
+        "two groups gave this answer in the same all-or-none way, so there is no difference to test)."
     )
     tests = ledger.frame().query("kind == 'test'")
     assert list(tests["value"]) == ["lower", "higher", "not tested", "not tested"]
@@ -318,9 +318,9 @@ def test_a_panel_exhibits_note_says_when_no_answer_shown_differs(codebook, tiers
     results, config = panel_study(codebook, tiers, rows)
     exhibit = {**PANELS, "panels": PANELS["panels"][:1]}
     note = exhibit_notes(exhibit, results, config, "July 2012")["note"]
-    assert note.endswith("Corrected test, top against rest: not significant for any answer shown.")
+    assert note.endswith("Tests of top against rest: for every answer shown, not significant.")
     by_total = exhibit_notes({**exhibit, "by": "total", "compare": None}, results, config, "July 2012")["note"]
-    assert "By rating" not in by_total and "Corrected test" not in by_total
+    assert "By rating" not in by_total and "Tests of" not in by_total
 
 
 @pytest.mark.parametrize(

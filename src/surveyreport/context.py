@@ -366,7 +366,7 @@ def _score_note(exhibit: dict, results: Results, config: dict, field: str) -> di
 # What a panel exhibit's note says of an answer's corrected test (``compare``): a verdict's short form
 PANEL_VERDICTS = {
     "not_significant": "not significant",
-    "corrected_away": "significant only before the correction",
+    "corrected_away": "significant before the correction for multiple comparisons but not after it",
     "not_tested": "not tested ({reason})",
 }
 
@@ -384,11 +384,11 @@ def _panel_tests(exhibit: dict, results: Results, config: dict) -> str:
             text = verdict(comparison, config["statistics"]["min_base"], labels, wording, test)
             found.setdefault(text, []).append(label(share))
     plain = found.pop(PANEL_VERDICTS["not_significant"], None)
-    parts = [f"{text} for {' and '.join(answers)}" for text, answers in found.items()]
+    parts = [f"for {' and '.join(answers)}, {text}" for text, answers in found.items()]
     if plain:
-        parts.append(f"{PANEL_VERDICTS['not_significant']} for {'the other answers' if parts else 'any answer'} shown")
+        parts.append(f"for {'the other answers' if parts else 'every answer'} shown, {PANEL_VERDICTS['not_significant']}")
     first, second = (lower(labels[t]) for t in exhibit["compare"])
-    return f"Corrected test, {first} against {second}: {'; '.join(parts)}."
+    return f"Tests of {first} against {second}: {'; '.join(parts)}."
 
 
 def panel_notes(exhibit: dict, results: Results, config: dict, field: str) -> dict:
