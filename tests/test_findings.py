@@ -1,7 +1,7 @@
 import jinja2.sandbox
 import pytest
 
-from surveyreport.crosstab import crosstab
+from surveyreport.crosstab import crosstab_and_pairs
 from surveyreport.errors import SurveyError
 from surveyreport.findings import fill
 from surveyreport.ledger import Ledger
@@ -31,7 +31,8 @@ def results(codebook, tiers):
     rows = [("high", {"mobile", "games"})] * 18 + [("high", {"mobile"})] * 20 + [("high", {"games"})] * 2
     rows += [("mid", {"mobile", "games"})] * 10 + [("mid", {"games"})] * 11 + [("mid", {"other"})] * 19
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
-    return Results(crosstab(frame, codebook, tiers, {**STATISTICS, "min_base": 10}), codebook, frame)
+    table, pairs = crosstab_and_pairs(frame, codebook, tiers, {**STATISTICS, "min_base": 10})
+    return Results(table, codebook, frame, pairs=pairs)
 
 
 @pytest.fixture
@@ -94,7 +95,8 @@ def test_a_value_that_cannot_be_computed_names_the_finding_and_value(results, se
 def test_not_tested_says_why(codebook, tiers):
     rows = [("high", {"mobile"})] * 12 + [("mid", {"mobile"})] * 3 + [("mid", {"games"})] * 9
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
-    results = Results(crosstab(frame, codebook, tiers, STATISTICS), codebook, frame)
+    table, pairs = crosstab_and_pairs(frame, codebook, tiers, STATISTICS)
+    results = Results(table, codebook, frame, pairs=pairs)
     text = fill("{test}", VALUES, results, {"tiers": tiers, "statistics": STATISTICS}, "finding 'x'")
     assert (
         text

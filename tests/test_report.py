@@ -264,7 +264,7 @@ def test_the_report_and_the_workbook_state_the_method_in_the_same_words(build):
 
 def panel_study(codebook, tiers, rows, statistics=None):
     """Results of ``rows`` and the configuration a panel exhibit's note reads."""
-    from surveyreport.crosstab import crosstab
+    from surveyreport.crosstab import crosstab_and_pairs
     from surveyreport.results import Results
     from surveyreport.tiers import assign_tiers
 
@@ -273,7 +273,8 @@ def panel_study(codebook, tiers, rows, statistics=None):
     statistics = {**STATISTICS, **(statistics or {})}
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
     config = {"study": {"population": "leaders"}, "tiers": {**tiers, "label": "rating"}, "statistics": statistics}
-    return Results(crosstab(frame, codebook, tiers, statistics), codebook, frame), config
+    table, pairs = crosstab_and_pairs(frame, codebook, tiers, statistics)
+    return Results(table, codebook, frame, pairs=pairs), config
 
 
 PANELS = {
@@ -346,14 +347,15 @@ def test_a_template_error_is_one_line_naming_the_template_and_line(tmp_path, tex
 
 
 def _two_groups(codebook, tiers, rows):
-    from surveyreport.crosstab import crosstab
+    from surveyreport.crosstab import crosstab_and_pairs
     from surveyreport.results import Results
     from surveyreport.tiers import assign_tiers
 
     from .conftest import STATISTICS, answers
 
     frame = assign_tiers(answers(rows, codebook), tiers, codebook)
-    return Results(crosstab(frame, codebook, tiers, STATISTICS), codebook, frame), {"tiers": tiers, "statistics": STATISTICS}
+    table, pairs = crosstab_and_pairs(frame, codebook, tiers, STATISTICS)
+    return Results(table, codebook, frame, pairs=pairs), {"tiers": tiers, "statistics": STATISTICS}
 
 
 def test_a_verdict_says_whether_the_gap_fails_before_or_only_after_the_correction(codebook, tiers):

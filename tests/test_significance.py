@@ -10,6 +10,7 @@ from statsmodels.stats.multitest import multipletests
 
 from surveyreport.crosstab import add_statistics, pairwise_tests
 from surveyreport.results import Results
+from surveyreport.tiers import assign_tiers
 
 LEVELS = [
     {"id": "hi", "label": "High", "choices": ["high"]},
@@ -162,3 +163,90 @@ def test_the_default_family_is_a_table():
     del config["statistics"]["family"]
     validate(config, ROOT / "workflow" / "schemas" / "config.schema.yaml", "config.yaml")
     assert config["statistics"]["family"] == "table"
+
+
+# ----------------------------------------------------------------------------- the p-values the report quotes
+
+
+def recomputed_pair_tests(crosstab: pd.DataFrame, settings: dict) -> dict:
+    """What the report quoted before the crosstab's pairs were published: the tiers' tests run again on the crosstab's
+    counts (weighted: shares and effective bases), each family's size its tested pairs."""
+    from surveyreport.formatting import PairTest
+
+    statistics = settings["statistics"]
+    frame = pairwise_tests(crosstab, settings["tiers"], statistics)
+    frame = frame[frame["test"] != ""]
+    sizes = frame.groupby("family")["p"].transform("size")
+    tests = {}
+    for row, size in zip(frame.itertuples(index=False), sizes):
+        test = PairTest(row.p, row.p_adjusted, int(size), statistics["correction"], statistics["family"], statistics["alpha"])
+        tests[(row.question, row.choice, row.column_a, row.column_b)] = test
+        tests[(row.question, row.choice, row.column_b, row.column_a)] = test
+    return tests
+
+
+def test_the_report_quotes_the_tier_tests_of_the_pairs_file_as_a_new_test_finds_them(codebook, tmp_path):
+    """A weighted crosstab with a banner compared with the total: from ``pairwise.csv`` the report reads the tiers'
+    tests alone, with the p-values and family sizes that testing the tiers of ``crosstabs.csv`` again gives."""
+    from surveyreport.crosstab import crosstab_and_pairs, read_pairs
+    from surveyreport.formatting import pair_tests
+    from surveyreport.tidy import write_csv
+    from surveyreport.tiers import banner_columns
+
+    from .conftest import STATISTICS, answers
+    from .conftest import TIERS as TWO_TIERS
+
+    rows = [("high", ["mobile"])] * 40 + [("mid", ["games"])] * 35 + [("low", ["mobile", "games"])] * 30 + [("dk", None)] * 5
+    frame = assign_tiers(answers(rows, codebook), TWO_TIERS, codebook).assign(weight=[1.5, 0.5] * 55)
+    banners = [banner_columns({"id": "rated", "question": "rating", "compare_total": True}, codebook)]
+    statistics = {**STATISTICS, "family": "report"}  # one family of the tiers' tests, and one of each banner's
+    table, pairs = crosstab_and_pairs(frame, codebook, TWO_TIERS, statistics, banners)
+    write_csv(table, tmp_path / "crosstabs.csv")
+    write_csv(pairs, tmp_path / "pairwise.csv")
+    written = read_pairs(tmp_path / "pairwise.csv")
+    pd.testing.assert_frame_equal(written, pairs, check_dtype=False)
+    untested = written[written["test"] == ""]
+    assert len(untested) and untested["not_tested"].ne("").all() and untested["p"].isna().all()
+    assert written.loc[written["test"] != "", "not_tested"].eq("").all()
+    assert written["column_a"].str.startswith("rated:").any()  # the banner's pairs are in the file, not in the report's
+
+    config = {"tiers": TWO_TIERS, "statistics": statistics}
+    crosstab = pd.read_csv(tmp_path / "crosstabs.csv")
+    quoted = pair_tests(Results(crosstab, codebook, pairs=written), config)
+    assert quoted == recomputed_pair_tests(crosstab, config)
+    assert {key[2:] for key in quoted} == {("top", "rest"), ("rest", "top")}
+    assert {test.tests for test in quoted.values()} == {len(quoted) // 2}
+
+
+def test_the_report_needs_the_crosstabs_pairs_to_quote_a_p_value(codebook):
+    from surveyreport.crosstab import crosstab
+    from surveyreport.errors import SurveyError
+    from surveyreport.formatting import pair_test_of
+
+    from .conftest import STATISTICS, answers
+    from .conftest import TIERS as TWO_TIERS
+
+    frame = assign_tiers(answers([("high", ["mobile"])] * 40 + [("mid", ["games"])] * 40, codebook), TWO_TIERS, codebook)
+    results = Results(crosstab(frame, codebook, TWO_TIERS, STATISTICS), codebook, frame)
+    comparison = results.compare("tools", "mobile", ["top", "rest"])
+    with pytest.raises(SurveyError, match="the crosstab's pairs were not given"):
+        pair_test_of(comparison, results, {"tiers": TWO_TIERS, "statistics": STATISTICS})
+
+
+def test_the_first_studys_report_quotes_the_published_pairs_as_testing_the_crosstab_again_did(build):
+    """The report's p-values come from ``crosstab/pairwise.csv``: the same as testing the tiers of ``crosstabs.csv``
+    again, as the render did before, for every tested pair."""
+    from surveyreport.codebook import load_codebook
+    from surveyreport.crosstab import read_pairs
+    from surveyreport.formatting import pair_tests
+    from surveyreport.study import load_study
+
+    from .conftest import RESULTS, ROOT
+
+    study = load_study(build / "config", "sales-training-2012", {}, ROOT / "workflow" / "schemas")
+    config = {"tiers": study.config["tiers"], "statistics": study.config["statistics"]}
+    crosstab = pd.read_csv(build / RESULTS / "crosstab" / "crosstabs.csv")
+    pairs = read_pairs(build / RESULTS / "crosstab" / "pairwise.csv")
+    quoted = pair_tests(Results(crosstab, load_codebook(study.codebook), pairs=pairs), config)
+    assert quoted == recomputed_pair_tests(crosstab, config)
+    assert len(quoted) == 2 * pairs["test"].ne("").sum() > 100

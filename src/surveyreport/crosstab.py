@@ -92,6 +92,8 @@ PAIR_COLUMNS = [
 ]
 # After PAIR_COLUMNS where the crosstab is weighted: the shares (%) and effective bases tested.
 WEIGHTED_PAIR_COLUMNS = ["pct_a", "effective_base_a", "pct_b", "effective_base_b"]
+# The text columns of the pairs (``pairwise.csv``): an untested pair has an empty ``test`` and its reason in ``not_tested``.
+PAIR_TEXT = ["question", "choice", "family", "letter_a", "column_a", "letter_b", "column_b", "not_tested", "test", "higher"]
 
 
 def banner(respondents: pd.DataFrame, tier_levels: list[dict]) -> list[tuple[str, pd.DataFrame]]:
@@ -352,6 +354,13 @@ def add_statistics(
         table["banner"] = [block_of.get(column, TOTAL) for column in table["column"]]
         table["vs_total"] = [vs_total.get(key, "") for key in zip(table["question"], table["choice"], table["column"])]
     return table
+
+
+def read_pairs(path) -> pd.DataFrame:
+    """The pairs ``crosstab_and_pairs`` tested, as the crosstab stage wrote them (``pairwise.csv``): text as
+    written (an empty cell as ""), numbers as written (pandas reads a float back to the value written)."""
+    numbers = [name for name in PAIR_COLUMNS + WEIGHTED_PAIR_COLUMNS if name not in PAIR_TEXT]
+    return pd.read_csv(path, dtype=dict.fromkeys(PAIR_TEXT, str), keep_default_na=False, na_values=dict.fromkeys(numbers, [""]))
 
 
 def read_columns(codebook: Codebook, banners: list[dict] = ()) -> list[str]:

@@ -11,7 +11,7 @@ from fractions import Fraction
 import pandas as pd
 from markupsafe import Markup
 
-from .crosstab import pairwise_tests
+from .errors import SurveyError
 from .ledger import Count, record, show
 from .methodology import CORRECTION_NAMES, FAMILY_IN
 from .results import HIGHER, LOWER, NOT_SIGNIFICANT, Comparison, Ratio, Results, Share, round_half_up
@@ -187,12 +187,15 @@ _PAIR_TESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def pair_tests(results: Results, settings: dict) -> dict[tuple[str, str, str, str], PairTest]:
-    """Every tested pair of tiers, (question, choice, column, column) -> its ``PairTest``: the crosstab's
-    tests run again on the crosstab's counts, as it ran them (the same p-values, families and letters)."""
+    """Every tested pair of tiers, (question, choice, column, column) -> its ``PairTest``: the crosstab's tests
+    (``results.pairs``) between two tiers, a family's size the number of its tested pairs."""
     if results not in _PAIR_TESTS:
+        if results.pairs is None:
+            raise SurveyError("the report quotes the pairwise tests' p-values, and the crosstab's pairs were not given")
         statistics = settings["statistics"]
-        frame = pairwise_tests(results.crosstab, settings["tiers"], statistics)
-        frame = frame[frame["test"] != ""]
+        tiers = [level["id"] for level in settings["tiers"]["levels"]]
+        frame = results.pairs
+        frame = frame[frame["column_a"].isin(tiers) & frame["column_b"].isin(tiers) & (frame["test"] != "")]
         sizes = frame.groupby("family")["p"].transform("size")
         tests = {}
         for row, size in zip(frame.itertuples(index=False), sizes):

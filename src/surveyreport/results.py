@@ -166,7 +166,11 @@ class Comparison:
 
 
 class Results:
-    """Look-ups over the crosstab table, by question, choice and banner column."""
+    """Look-ups over the crosstab table, by question, choice and banner column.
+
+    ``pairs`` are the pairwise tests the crosstab's letters come from (``crosstab.crosstab_and_pairs``,
+    ``pairwise.csv``), where given: a verdict quotes their p-values.
+    """
 
     def __init__(
         self,
@@ -174,9 +178,11 @@ class Results:
         codebook: Codebook,
         respondents: pd.DataFrame | None = None,
         scores: pd.DataFrame | None = None,
+        pairs: pd.DataFrame | None = None,
     ):
         self.crosstab = crosstab
         self.scores = scores
+        self.pairs = pairs
         self._scores = {} if scores is None else {(r["question"], r["column"]): r for r in scores.to_dict("records")}
         self.codebook = codebook
         self.respondents_table = respondents

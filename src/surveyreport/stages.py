@@ -96,6 +96,7 @@ def crosstab(input: Files, output: Files, params: dict) -> None:
     write_csv(table, output["crosstabs"])
     write_csv(tests, output["chisquare"])
     write_csv(scored, output["scores"])
+    write_csv(pairs, output["pairwise"])
     created = frame["recorded"].max().to_pydatetime()
     weighting = weighting_tables(input)
     write_atomically(
@@ -126,13 +127,15 @@ def weighting_tables(input: Files):
 
 
 def results(input: Files, verbatims: bool = False):
-    """The measures of the study's exhibits and findings, from the crosstabs and the respondents.
+    """The measures of the study's exhibits and findings, from the crosstabs and the respondents, with the
+    scores and the crosstab's pairwise tests where given (``scores``, ``pairwise``).
 
     Of the respondent rows only the columns needed are read: the field dates, and the typed
     texts (open answers, "Other" texts) with their order where ``verbatims`` are to be quoted.
     """
     import pandas as pd
 
+    from .crosstab import read_pairs
     from .results import Results
 
     book = load_codebook(input["codebook"])
@@ -140,7 +143,8 @@ def results(input: Files, verbatims: bool = False):
     if verbatims:
         columns += ["response_id"] + book.free_text_columns
     scored = pd.read_csv(input["scores"], keep_default_na=False, na_values=[""]) if input.get("scores") else None
-    return Results(pd.read_csv(input["crosstabs"]), book, read_tidy(input["respondents"], book, columns), scored)
+    pairs = read_pairs(input["pairwise"]) if input.get("pairwise") else None
+    return Results(pd.read_csv(input["crosstabs"]), book, read_tidy(input["respondents"], book, columns), scored, pairs)
 
 
 def charts(input: Files, output: Files, params: dict) -> None:
@@ -262,7 +266,13 @@ def segments(input: Files, output: Files, params: dict) -> None:
         (log.info if row.report == "built" else log.warning)(note)
 
 
-CROSSTABS = {"crosstabs": "crosstabs.csv", "chisquare": "chisquare.csv", "scores": "scores.csv", "workbook": "crosstabs.xlsx"}
+CROSSTABS = {
+    "crosstabs": "crosstabs.csv",
+    "chisquare": "chisquare.csv",
+    "scores": "scores.csv",
+    "pairwise": "pairwise.csv",
+    "workbook": "crosstabs.xlsx",
+}
 
 
 def _in(folder: Path, names: dict) -> Files:
@@ -319,7 +329,7 @@ def segment_render(input: Files, output: Files, params: dict) -> None:
     for target, source in copies.items():
         write_atomically(target, lambda tmp, source=source: shutil.copyfile(source, tmp))
     render(
-        {**input, **{name: output[name] for name in ("crosstabs", "scores", "charts", "charts_ledger")}},
+        {**input, **{name: output[name] for name in ("crosstabs", "scores", "pairwise", "charts", "charts_ledger")}},
         {name: output[name] for name in ("pdf", "html", "ledger")},
         params,
     )

@@ -11,6 +11,7 @@ rule crosstab:
             category="Crosstabs",
         ),
         chisquare=f"{WORK}/crosstab/chisquare.csv",
+        pairwise=f"{WORK}/crosstab/pairwise.csv",
         scores=report(
             f"{WORK}/crosstab/scores.csv",
             caption="../report/crosstabs.rst",

@@ -3,6 +3,7 @@ rule render:
         **WEIGHTING,
         crosstabs=rules.crosstab.output.crosstabs,
         scores=rules.crosstab.output.scores,
+        pairwise=rules.crosstab.output.pairwise,
         respondents=rules.tier.output.respondents,
         attrition=rules.clean.output.attrition,
         export=config["export"],

@@ -85,6 +85,7 @@ if SEGMENTS:
             crosstabs=f"{SEGMENT}/crosstab/crosstabs.csv",
             chisquare=f"{SEGMENT}/crosstab/chisquare.csv",
             scores=f"{SEGMENT}/crosstab/scores.csv",
+            pairwise=f"{SEGMENT}/crosstab/pairwise.csv",
             workbook=f"{SEGMENT}/crosstab/crosstabs.xlsx",
             charts=expand(
                 f"{SEGMENT}/charts/{{exhibit}}{{layout}}.svg",
