@@ -50,7 +50,7 @@ OUTPUTS = {  # each job's files in the work area
     "ingest": ["ingest/responses.arrow"],
     "clean": ["clean/respondents.arrow", "clean/dispositions.csv", "clean/attrition.csv", "clean/recodes.csv"],
     "tier": ["tier/respondents.arrow"],
-    "crosstab": ["crosstab/crosstabs.csv", "crosstab/chisquare.csv", "crosstab/crosstabs.xlsx"],
+    "crosstab": ["crosstab/crosstabs.csv", "crosstab/chisquare.csv", "crosstab/pairwise.csv", "crosstab/crosstabs.xlsx"],
     "verify": ["verification.md"],
     "charts": ["charts/ledger.csv", "charts/sourcing.svg"],
     "render": ["report.pdf", "report.html", "ledger.csv"],

@@ -159,11 +159,15 @@ def test_each_large_enough_segment_has_its_report_and_the_small_one_a_line(segme
             "report": "skipped: fewer than cleaning.min_respondents (30)",
         },
     ]
+    sums = (workdir / RESULTS / "SHA256SUMS").read_text()
+    tables = ["crosstabs.csv", "chisquare.csv", "scores.csv", "pairwise.csv", "crosstabs.xlsx"]
     for segment in ("north_america", "europe"):
         assert (folder / segment / "report.pdf").is_file() and (folder / segment / "report.html").is_file()
+        assert sorted(p.name for p in (folder / segment / "crosstab").iterdir()) == sorted(tables)
+        assert all(f"segments/{segment}/crosstab/{name}" in sums for name in tables)
     assert not (folder / "rest_of_world").exists()
     assert "segment rest_of_world (Rest of the world): 26 respondents, skipped" in output
-    assert "segments/europe/report.pdf" in (workdir / RESULTS / "SHA256SUMS").read_text()
+    assert "segments/europe/report.pdf" in sums
 
 
 @pytest.mark.e2e
