@@ -191,7 +191,10 @@ def pair_tests(results: Results, settings: dict) -> dict[tuple[str, str, str, st
     (``results.pairs``) between two tiers, a family's size the number of its tested pairs."""
     if results not in _PAIR_TESTS:
         if results.pairs is None:
-            raise SurveyError("the report quotes the pairwise tests' p-values, and the crosstab's pairs were not given")
+            raise SurveyError(
+                "the report quotes the pairwise tests' p-values, and the crosstab's pairs were not given",
+                expected="crosstab/pairwise.csv among the render's inputs",
+            )
         statistics = settings["statistics"]
         tiers = [level["id"] for level in settings["tiers"]["levels"]]
         frame = results.pairs
