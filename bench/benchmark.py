@@ -319,6 +319,7 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
             "crosstabs": f"{d}/crosstabs.csv",
             "chisquare": f"{d}/chisquare.csv",
             "scores": f"{d}/scores.csv",
+            "pairwise": f"{d}/pairwise.csv",
             "workbook": f"{d}/crosstabs.xlsx",
         }
         params = {"tiers": config["tiers"], "statistics": config["statistics"], "title": config["about"]["title"]}
@@ -336,6 +337,7 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
     elif name == "render":
         inputs = {
             "crosstabs": f"{d}/crosstabs.csv",
+            "pairwise": f"{d}/pairwise.csv",
             "respondents": f"{d}/tiered.arrow",
             "attrition": f"{d}/attrition.csv",
             "export": f"{d}/export.csv",
