@@ -1,10 +1,11 @@
 """The pipeline's stages as file-to-file functions: what each Snakemake rule runs.
 
 Each stage takes the rule's named ``input``, ``output`` and ``params`` as mappings, so a
-rule's script is one call, ``run(snakemake)``, and the benchmark and tests call the same
-functions with the same names. Each stage imports the modules it needs when it runs:
-every rule is a fresh interpreter, and the libraries behind other stages (scipy,
-matplotlib, WeasyPrint) take seconds to import.
+rule's ``run:`` directive is one call (``surveyreport.jobs.run_stage``), and the benchmark and
+tests call the same functions with the same names. Each stage imports the modules it needs
+where it uses them: this module is imported by every job, and the libraries behind other
+stages (scipy, matplotlib, WeasyPrint) take seconds to import (the fork server of
+``surveyreport.jobs`` imports them once per run).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from .atomic import write_atomically, write_text
 from .codebook import load_codebook, load_yaml
-from .errors import SurveyError, run_step
+from .errors import SurveyError
 from .tidy import read_tidy, write_csv, write_tidy
 
 log = logging.getLogger("surveyreport")
@@ -348,12 +349,3 @@ STAGES = {
 def named(files) -> Files:
     """A Snakemake rule's named inputs, outputs or params as a plain mapping (lists as lists)."""
     return {name: list(value) if isinstance(value, list) else value for name, value in files.items()}
-
-
-def run(job) -> None:
-    """Run the stage of the Snakemake job ``job`` (a rule script's ``snakemake``), named by its rule.
-
-    The stage's params include the job's ``threads`` (not a rule's params: the cores a run has change no output).
-    """
-    stage, params = STAGES[job.rule], {**named(job.params), "threads": job.threads}
-    run_step(lambda: stage(named(job.input), named(job.output), params), job.log[0])

@@ -27,5 +27,5 @@ rule charts:
         report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
         statistics=config["statistics"],
         tiers=config["tiers"],
-    script:
-        "../scripts/charts.py"
+    run:
+        run_stage("charts", input, output, params, threads, log)

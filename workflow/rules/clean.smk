@@ -18,5 +18,5 @@ rule clean:
         "../envs/surveyreport.yaml"
     params:
         cleaning=config["cleaning"],
-    script:
-        "../scripts/clean.py"
+    run:
+        run_stage("clean", input, output, params, threads, log)

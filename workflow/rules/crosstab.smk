@@ -32,5 +32,5 @@ rule crosstab:
         banners=config["banners"],
         statistics=config["statistics"],
         title=config["about"]["title"],
-    script:
-        "../scripts/crosstab.py"
+    run:
+        run_stage("crosstab", input, output, params, threads, log)

@@ -19,5 +19,5 @@ rule diff:
         base=config.get("base", ""),
         study=STUDY.name,
         published=RESULTS,
-    script:
-        "../scripts/diff.py"
+    run:
+        run_stage("diff", input, output, params, threads, log)

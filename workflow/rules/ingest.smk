@@ -11,5 +11,5 @@ rule ingest:
         "../envs/surveyreport.yaml"
     params:
         export_format=config.get("export_format", "auto"),
-    script:
-        "../scripts/ingest.py"
+    run:
+        run_stage("ingest", input, output, params, threads, log)

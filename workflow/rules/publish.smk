@@ -45,5 +45,5 @@ rule publish:
     params:
         work=lambda wildcards, output: os.path.dirname(output[0]),
         published=RESULTS,
-    script:
-        "../scripts/publish.py"
+    run:
+        run_stage("publish", input, output, params, threads, log)

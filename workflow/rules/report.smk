@@ -40,8 +40,8 @@ rule render:
         report=REPORT,
         template_dirs=[str(STUDY.folder), "report"],
         fail=config["fail_on_unverified"],
-    script:
-        "../scripts/render.py"
+    run:
+        run_stage("render", input, output, params, threads, log)
 
 
 rule verify:
@@ -64,5 +64,5 @@ rule verify:
         "../envs/surveyreport.yaml"
     params:
         fail=config["fail_on_unverified"],
-    script:
-        "../scripts/verify.py"
+    run:
+        run_stage("verify", input, output, params, threads, log)

@@ -35,8 +35,8 @@ if SEGMENTS:
             banners=config["banners"],
             statistics=config["statistics"],
             title=config["about"]["title"],
-        script:
-            "../scripts/segments.py"
+        run:
+            run_stage("segments", input, output, params, threads, log)
 
     rule segment_charts:
         input:
@@ -58,8 +58,8 @@ if SEGMENTS:
             report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
             statistics=config["statistics"],
             tiers=config["tiers"],
-        script:
-            "../scripts/segment_charts.py"
+        run:
+            run_stage("segment_charts", input, output, params, threads, log)
 
     # The published figures are the full sample's: a segment's report checks none, and a claim
     # the segment's data do not support is printed marked, as unsupported_claims: mark does.
@@ -114,5 +114,5 @@ if SEGMENTS:
             report={**REPORT, "unsupported_claims": "mark"},
             template_dirs=[str(STUDY.folder), "report"],
             fail=False,
-        script:
-            "../scripts/segment_render.py"
+        run:
+            run_stage("segment_render", input, output, params, threads, log)

@@ -25,5 +25,5 @@ rule tier:
     params:
         tiers=config["tiers"],
         weights=config.get("weights", {}),
-    script:
-        "../scripts/tier.py"
+    run:
+        run_stage("tier", input, output, params, threads, log)
