@@ -123,7 +123,12 @@ def report_errors(step: Callable[[], None], log_path: str | Path | None = None) 
         except OSError as error:
             print(cannot("write", log_path, error), file=sys.stderr)
     root, progress = logging.getLogger(), logging.getLogger("weasyprint.progress")
-    handlers_before, level_before, progress_before, raise_before = root.handlers[:], root.level, progress.level, logging.raiseExceptions
+    handlers_before, level_before, progress_before, raise_before = (
+        root.handlers[:],
+        root.level,
+        progress.level,
+        logging.raiseExceptions,
+    )
     root.handlers[:] = []
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", handlers=handlers)
     logging.raiseExceptions = False  # a log file on a full disk: the console still has the message

@@ -20,7 +20,11 @@ import threading
 from .errors import report_errors
 
 # What the stages import (surveyreport.stages imports each where it is used), imported once by the fork server.
+# A forked process runs the main module again (Snakemake's command, which imports snakemake.cli) before the
+# stage: imported here, that takes no time ("__main__" in the list would not do: the fork server is not told
+# the main module's path).
 PRELOAD = (
+    "snakemake.cli",
     "pandas",
     "pyarrow",
     "surveyreport.stages",

@@ -14,8 +14,6 @@ rule clean:
         recodes=f"{WORK}/clean/recodes.csv",
     log:
         f"{LOGS}/clean.log",
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         cleaning=config["cleaning"],
     run:

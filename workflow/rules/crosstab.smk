@@ -25,8 +25,6 @@ rule crosstab:
         f"{LOGS}/crosstab.log",
     benchmark:
         f"{BENCHMARKS}/crosstab.tsv"
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         tiers=config["tiers"],
         banners=config["banners"],

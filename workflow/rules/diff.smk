@@ -13,8 +13,6 @@ rule diff:
     log:
         f"{LOGS}/diff.log",
     localrule: True
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         base=config.get("base", ""),
         study=STUDY.name,

@@ -7,8 +7,6 @@ rule ingest:
         responses=f"{WORK}/ingest/responses.arrow",
     log:
         f"{LOGS}/ingest.log",
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         export_format=config.get("export_format", "auto"),
     run:

@@ -40,8 +40,6 @@ rule publish:
     log:
         f"{LOGS}/publish.log",
     localrule: True
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         work=lambda wildcards, output: os.path.dirname(output[0]),
         published=RESULTS,

@@ -29,8 +29,6 @@ rule render:
         f"{LOGS}/render.log",
     benchmark:
         f"{BENCHMARKS}/render.tsv"
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         config={
             "study": config["about"],
@@ -60,8 +58,6 @@ rule verify:
         ),
     log:
         f"{LOGS}/verify.log",
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         fail=config["fail_on_unverified"],
     run:

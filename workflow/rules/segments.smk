@@ -26,8 +26,6 @@ if SEGMENTS:
             f"{LOGS}/segments.log",
         benchmark:
             f"{BENCHMARKS}/segments/split.tsv"
-        conda:
-            "../envs/surveyreport.yaml"
         params:
             segments=SEGMENTS,
             min_respondents=config["cleaning"]["min_respondents"],
@@ -51,8 +49,6 @@ if SEGMENTS:
             f"{LOGS}/segments/charts.log",
         benchmark:
             f"{BENCHMARKS}/segments/charts.tsv"
-        conda:
-            "../envs/surveyreport.yaml"
         threads: os.cpu_count() or 1  # at most the run's --cores (not workflow.cores: a cluster run may have none)
         params:
             report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
@@ -97,8 +93,6 @@ if SEGMENTS:
             f"{LOGS}/segments/{{segment}}/render.log",
         benchmark:
             f"{BENCHMARKS}/segments/{{segment}}/render.tsv"
-        conda:
-            "../envs/surveyreport.yaml"
         params:
             segment=lambda wildcards: wildcards.segment,
             config=lambda wildcards: {

@@ -20,8 +20,6 @@ rule tier:
         respondents=f"{WORK}/tier/respondents.arrow",
     log:
         f"{LOGS}/tier.log",
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         tiers=config["tiers"],
         weights=config.get("weights", {}),
