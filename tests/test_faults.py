@@ -132,9 +132,8 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def temporary_files(workdir: Path) -> list[str]:
-    """Temporary files under results/, and job scripts Snakemake left."""
-    found = [*(workdir / "results").rglob("*.tmp"), *(workdir / ".snakemake" / "scripts").glob("tmp*")]
-    return sorted(str(p.relative_to(workdir)) for p in found)
+    """Temporary files under results/."""
+    return sorted(str(p.relative_to(workdir)) for p in (workdir / "results").rglob("*.tmp"))
 
 
 @pytest.fixture(scope="module")
@@ -483,7 +482,6 @@ def test_leftovers_are_removed_only_when_no_other_run_or_job_is_going(tmp_path, 
     snakemake_dir = tmp_path / ".snakemake"
     leftovers = [
         snakemake_dir / "locks" / "0.input.lock",
-        snakemake_dir / "scripts" / "tmpa1b2c3.render.py",
         work / ".report.pdf.abc.tmp",
         tmp_path / "results" / ".published" / "s" / "b" / "x",
     ]

@@ -105,6 +105,13 @@ def run_step(step: Callable[[], None], log_path: str | Path | None = None) -> No
 
     The step's log records go to ``log_path`` (a rule's ``log:`` file) and stderr.
     """
+    if not report_errors(step, log_path):
+        sys.exit(1)
+
+
+def report_errors(step: Callable[[], None], log_path: str | Path | None = None) -> bool:
+    """Run ``step`` with its log records on stderr and in ``log_path``; False when it stopped on a
+    SurveyError or an operating-system error, after logging that one line. The logging set-up is undone after."""
     from .publish import share_run_lock
 
     share_run_lock()
@@ -115,18 +122,33 @@ def run_step(step: Callable[[], None], log_path: str | Path | None = None) -> No
             handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
         except OSError as error:
             print(cannot("write", log_path, error), file=sys.stderr)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
+    root, progress = logging.getLogger(), logging.getLogger("weasyprint.progress")
+    handlers_before, level_before, progress_before, raise_before = (
+        root.handlers[:],
+        root.level,
+        progress.level,
+        logging.raiseExceptions,
+    )
+    root.handlers[:] = []
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", handlers=handlers)
     logging.raiseExceptions = False  # a log file on a full disk: the console still has the message
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per page and step: noise
+    progress.setLevel(logging.WARNING)  # a line per page and step: noise
     try:
         step()
-        return
+        return True
     except SurveyError as error:
         log.error("%s", error)
     except OSError as error:
         log.error("%s", located(error))
     except MemoryError:
         log.error("out of memory (the machine's, or the job's mem_mb on a cluster)")
+    finally:
+        for handler in handlers:
+            handler.close()
+        root.handlers[:] = handlers_before
+        root.setLevel(level_before)
+        progress.setLevel(progress_before)
+        logging.raiseExceptions = raise_before
     # the error is reported: objects a library left open may fail again as they are destroyed
     sys.unraisablehook = lambda unraisable: None
-    sys.exit(1)
+    return False

@@ -102,9 +102,8 @@ def prepare(results: str | Path, study: str, snakemake_dir: str | Path) -> list[
     Every run, and every job it starts (``share_run_lock``), holds a shared lock on
     ``results/.work/.lock`` while it lives (the kernel drops it when the process dies, even by
     ``kill -9``); a run that can take it exclusively knows no other run or job is using the
-    directory, so Snakemake's lock and any temporary file there (in
-    ``results/``, and the job scripts in ``snakemake_dir``, ``.snakemake/``) are left over
-    from one that was interrupted, and it removes them. Returns a line for each thing done.
+    directory, so Snakemake's lock (in ``snakemake_dir``, ``.snakemake/``) and any temporary
+    file in ``results/`` are left over from one that was interrupted, and it removes them. Returns a line for each thing done.
     """
     results = Path(results)
     notes = []
@@ -156,7 +155,6 @@ def _alone(results: Path) -> bool:
 def _remove_leftovers(results: Path, snakemake_dir: Path) -> list[str]:
     locks = sorted(snakemake_dir.glob("locks/*.lock"))
     temporary = [p for p in results.rglob(f"*{TMP_SUFFIX}") if p.is_symlink() or p.is_file()]
-    temporary += sorted(snakemake_dir.glob("scripts/tmp*"))  # a job's script, removed when the job ends
     unpublished = [
         copy
         for study in (sorted((results / STORE).iterdir()) if (results / STORE).is_dir() else [])

@@ -1,21 +1,26 @@
 """The pipeline's stages as file-to-file functions: what each Snakemake rule runs.
 
 Each stage takes the rule's named ``input``, ``output`` and ``params`` as mappings, so a
-rule's script is one call, ``run(snakemake)``, and the benchmark and tests call the same
-functions with the same names. Each stage imports the modules it needs when it runs:
-every rule is a fresh interpreter, and the libraries behind other stages (scipy,
-matplotlib, WeasyPrint) take seconds to import.
+rule's ``run:`` directive is one call (``surveyreport.jobs.run_stage``), and the benchmark and
+tests call the same functions with the same names. Each stage imports the modules it needs
+where it uses them: this module is imported by every job, and the libraries behind other
+stages (scipy, matplotlib, WeasyPrint) take seconds to import (the fork server of
+``surveyreport.jobs`` imports them once per run).
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .atomic import write_atomically, write_text
 from .codebook import load_codebook, load_yaml
-from .errors import SurveyError, run_step
+from .errors import SurveyError
 from .tidy import read_tidy, write_csv, write_tidy
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("surveyreport")
 
@@ -148,28 +153,69 @@ def results(input: Files, verbatims: bool = False):
 
 
 def charts(input: Files, output: Files, params: dict) -> None:
+    """Each exhibit's chart, and the ledger of the numbers they print; the phone layouts (the same numbers) are
+    drawn beside them in a forked process where the job has two threads."""
     from . import charts
-    from .ledger import Ledger, quiet
 
     data, report_config = results(input), params["report"]
     # a value label has a decimal only on a base of at least the minimum for a test
     style = {**report_config["style"], "min_base": params["statistics"]["min_base"]}
     charts.apply_style(style, Path(input["fonts"][0]).parent)
     by_id = {Path(path).stem: path for path in output["svgs"]}
+    exhibits, levels = report_config["exhibits"], params["tiers"]["levels"]
+    phones = [(exhibit, by_id[f"{exhibit['id']}.phone"]) for exhibit in exhibits if f"{exhibit['id']}.phone" in by_id]
+    _beside(
+        lambda: _draw_phones(phones, data, charts.phone(style), levels),
+        lambda: write_csv(_draw_charts(exhibits, by_id, data, style, levels), output["ledger"]),
+        params.get("threads", 1),
+    )
+
+
+def _draw_charts(exhibits: list[dict], by_id: dict, data, style: dict, levels: list) -> pd.DataFrame:
+    """Each exhibit's chart, written to its SVG; the ledger of the numbers they print."""
+    from . import charts
+    from .ledger import Ledger
+
     ledger = Ledger()
     with ledger.active():
-        for exhibit in report_config["exhibits"]:
+        for exhibit in exhibits:
             start = len(ledger.entries)
-            figure = charts.draw_exhibit(exhibit, data, style, params["tiers"]["levels"])
+            figure = charts.draw_exhibit(exhibit, data, style, levels)
             write_atomically(by_id[exhibit["id"]], lambda tmp, figure=figure: charts.save_svg(figure, tmp))
             for entry in ledger.entries[start:]:
                 entry["source"] = f"figure {exhibit['id']}; {entry['source']}".rstrip("; ")
-            phone = by_id.get(f"{exhibit['id']}.phone")  # the HTML twin's layout on a phone, where asked: the same numbers
-            if phone:
-                with quiet():
-                    figure = charts.draw_exhibit(exhibit, data, charts.phone(style), params["tiers"]["levels"])
-                write_atomically(phone, lambda tmp, figure=figure: charts.save_svg(figure, tmp))
-    write_csv(ledger.frame(), output["ledger"])
+    return ledger.frame()
+
+
+def _draw_phones(phones: list[tuple[dict, str]], data, style: dict, levels: list) -> None:
+    """The HTML twin's layout of each exhibit on a phone, where asked: the same numbers, not in the ledger."""
+    from . import charts
+    from .ledger import quiet
+
+    with quiet():
+        for exhibit, path in phones:
+            figure = charts.draw_exhibit(exhibit, data, style, levels)
+            write_atomically(path, lambda tmp, figure=figure: charts.save_svg(figure, tmp))
+
+
+def _beside(task, main, processes: int) -> None:
+    """``task`` in a process forked from this one while this one does ``main`` (one after the other on one
+    process). ``main`` comes first with its errors (the task is the same work on the same data); a task that
+    fails after it has printed its traceback (a fault of the code), and this stops."""
+    import multiprocessing
+
+    if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        task()
+        main()
+        return
+    child = multiprocessing.get_context("fork").Process(target=task)
+    child.start()
+    try:
+        main()
+    finally:
+        child.join()
+    if child.exitcode != 0:
+        raise SurveyError(f"a forked process of this job stopped (exit code {child.exitcode}): the lines above say why")
 
 
 def _figures(input: Files) -> str | None:
@@ -292,7 +338,7 @@ def segment_charts(input: Files, output: Files, params: dict) -> None:
         (
             {**input, **_in(tables / segment / "crosstab", CROSSTABS), "respondents": str(tables / f"{segment}.arrow")},
             {"svgs": [str(folder / segment / f"{name}.svg") for name in layouts], "ledger": str(folder / segment / "ledger.csv")},
-            params,
+            {**params, "threads": 1},  # the segments share the job's processes
         )
         for segment in built(input["summary"])
     ]
@@ -358,12 +404,3 @@ STAGES = {
 def named(files) -> Files:
     """A Snakemake rule's named inputs, outputs or params as a plain mapping (lists as lists)."""
     return {name: list(value) if isinstance(value, list) else value for name, value in files.items()}
-
-
-def run(job) -> None:
-    """Run the stage of the Snakemake job ``job`` (a rule script's ``snakemake``), named by its rule.
-
-    The stage's params include the job's ``threads`` (not a rule's params: the cores a run has change no output).
-    """
-    stage, params = STAGES[job.rule], {**named(job.params), "threads": job.threads}
-    run_step(lambda: stage(named(job.input), named(job.output), params), job.log[0])

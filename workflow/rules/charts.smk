@@ -21,11 +21,10 @@ rule charts:
         f"{LOGS}/charts.log",
     benchmark:
         f"{BENCHMARKS}/charts.tsv"
-    conda:
-        "../envs/surveyreport.yaml"
+    threads: 2  # the phone layouts drawn beside the printed ones
     params:
         report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
         statistics=config["statistics"],
         tiers=config["tiers"],
-    script:
-        "../scripts/charts.py"
+    run:
+        run_stage("charts", input, output, params, threads, log)

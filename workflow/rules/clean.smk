@@ -14,9 +14,7 @@ rule clean:
         recodes=f"{WORK}/clean/recodes.csv",
     log:
         f"{LOGS}/clean.log",
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         cleaning=config["cleaning"],
-    script:
-        "../scripts/clean.py"
+    run:
+        run_stage("clean", input, output, params, threads, log)

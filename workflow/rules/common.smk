@@ -114,3 +114,13 @@ def segment_files(wildcards):
         ]
     outputs = rules.segment_render.output
     return [path.format(segment=segment) for segment in built for path in outputs]
+
+
+def run_stage(stage, input, output, params, threads, log):
+    """A job's stage (the rule's ``run:`` directive), in a process forked for it when Snakemake runs the job in a
+    thread of its own process (surveyreport/jobs.py), else in the job's process."""
+    from surveyreport import jobs
+
+    jobs.run_stage(
+        stage, input, output, params, threads, log, fork=workflow.is_main_process
+    )

@@ -26,12 +26,10 @@ rule crosstab:
         f"{LOGS}/crosstab.log",
     benchmark:
         f"{BENCHMARKS}/crosstab.tsv"
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         tiers=config["tiers"],
         banners=config["banners"],
         statistics=config["statistics"],
         title=config["about"]["title"],
-    script:
-        "../scripts/crosstab.py"
+    run:
+        run_stage("crosstab", input, output, params, threads, log)

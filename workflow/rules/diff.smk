@@ -13,11 +13,9 @@ rule diff:
     log:
         f"{LOGS}/diff.log",
     localrule: True
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         base=config.get("base", ""),
         study=STUDY.name,
         published=RESULTS,
-    script:
-        "../scripts/diff.py"
+    run:
+        run_stage("diff", input, output, params, threads, log)

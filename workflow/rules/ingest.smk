@@ -7,9 +7,7 @@ rule ingest:
         responses=f"{WORK}/ingest/responses.arrow",
     log:
         f"{LOGS}/ingest.log",
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         export_format=config.get("export_format", "auto"),
-    script:
-        "../scripts/ingest.py"
+    run:
+        run_stage("ingest", input, output, params, threads, log)

@@ -40,10 +40,8 @@ rule publish:
     log:
         f"{LOGS}/publish.log",
     localrule: True
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         work=lambda wildcards, output: os.path.dirname(output[0]),
         published=RESULTS,
-    script:
-        "../scripts/publish.py"
+    run:
+        run_stage("publish", input, output, params, threads, log)

@@ -30,8 +30,6 @@ rule render:
         f"{LOGS}/render.log",
     benchmark:
         f"{BENCHMARKS}/render.tsv"
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         config={
             "study": config["about"],
@@ -41,8 +39,8 @@ rule render:
         report=REPORT,
         template_dirs=[str(STUDY.folder), "report"],
         fail=config["fail_on_unverified"],
-    script:
-        "../scripts/render.py"
+    run:
+        run_stage("render", input, output, params, threads, log)
 
 
 rule verify:
@@ -61,9 +59,7 @@ rule verify:
         ),
     log:
         f"{LOGS}/verify.log",
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         fail=config["fail_on_unverified"],
-    script:
-        "../scripts/verify.py"
+    run:
+        run_stage("verify", input, output, params, threads, log)

@@ -26,8 +26,6 @@ if SEGMENTS:
             f"{LOGS}/segments.log",
         benchmark:
             f"{BENCHMARKS}/segments/split.tsv"
-        conda:
-            "../envs/surveyreport.yaml"
         params:
             segments=SEGMENTS,
             min_respondents=config["cleaning"]["min_respondents"],
@@ -35,8 +33,8 @@ if SEGMENTS:
             banners=config["banners"],
             statistics=config["statistics"],
             title=config["about"]["title"],
-        script:
-            "../scripts/segments.py"
+        run:
+            run_stage("segments", input, output, params, threads, log)
 
     rule segment_charts:
         input:
@@ -51,15 +49,13 @@ if SEGMENTS:
             f"{LOGS}/segments/charts.log",
         benchmark:
             f"{BENCHMARKS}/segments/charts.tsv"
-        conda:
-            "../envs/surveyreport.yaml"
         threads: os.cpu_count() or 1  # at most the run's --cores (not workflow.cores: a cluster run may have none)
         params:
             report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
             statistics=config["statistics"],
             tiers=config["tiers"],
-        script:
-            "../scripts/segment_charts.py"
+        run:
+            run_stage("segment_charts", input, output, params, threads, log)
 
     # The published figures are the full sample's: a segment's report checks none, and a claim
     # the segment's data do not support is printed marked, as unsupported_claims: mark does.
@@ -98,8 +94,6 @@ if SEGMENTS:
             f"{LOGS}/segments/{{segment}}/render.log",
         benchmark:
             f"{BENCHMARKS}/segments/{{segment}}/render.tsv"
-        conda:
-            "../envs/surveyreport.yaml"
         params:
             segment=lambda wildcards: wildcards.segment,
             config=lambda wildcards: {
@@ -115,5 +109,5 @@ if SEGMENTS:
             report={**REPORT, "unsupported_claims": "mark"},
             template_dirs=[str(STUDY.folder), "report"],
             fail=False,
-        script:
-            "../scripts/segment_render.py"
+        run:
+            run_stage("segment_render", input, output, params, threads, log)

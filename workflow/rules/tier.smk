@@ -20,10 +20,8 @@ rule tier:
         respondents=f"{WORK}/tier/respondents.arrow",
     log:
         f"{LOGS}/tier.log",
-    conda:
-        "../envs/surveyreport.yaml"
     params:
         tiers=config["tiers"],
         weights=config.get("weights", {}),
-    script:
-        "../scripts/tier.py"
+    run:
+        run_stage("tier", input, output, params, threads, log)

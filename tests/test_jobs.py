@@ -1,0 +1,78 @@
+"""How a job runs its stage (surveyreport.jobs): in a process forked for it, or in the job's own process."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+import pytest
+
+from surveyreport import jobs
+from surveyreport.errors import SurveyError
+from surveyreport.stages import _beside
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("module", jobs.PRELOAD)
+def test_every_module_the_fork_server_imports_exists(module):
+    """The fork server passes over a name it cannot import: a typo would cost every job its import, silently."""
+    importlib.import_module(module)
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "in the job's process"])
+def test_a_stage_that_stops_is_one_line_and_the_job_fails_naming_its_log(tmp_path, capfd, fork):
+    log = tmp_path / "logs" / "ingest.log"
+    missing = tmp_path / "export.csv"
+    inputs = {"export": str(missing), "codebook": str(ROOT / "config" / "sales-training-2012" / "codebook.yaml")}
+    handlers = logging.getLogger().handlers[:]
+    with pytest.raises(jobs.StageFailed, match=f"the ingest job stopped .*its log: {log}"):
+        jobs.run_stage(
+            "ingest", inputs, {"responses": str(tmp_path / "r.arrow")}, {"export_format": "auto"}, 1, [str(log)], fork=fork
+        )
+    line = log.read_text()
+    assert line.startswith(f"ERROR surveyreport: {missing}: no such file") and line.count("\n") == 1
+    err = capfd.readouterr().err
+    assert line in err and "Traceback" not in err
+    assert not (tmp_path / "r.arrow").exists()
+    assert logging.getLogger().handlers == handlers, "the job's logging set-up is undone in the job's process"
+
+
+def test_a_forked_stage_writes_its_outputs(tmp_path):
+    codebook = str(ROOT / "config" / "sales-training-2012" / "codebook.yaml")
+    export = str(ROOT / "data" / "raw" / "sales_training_2012_qualtrics.csv")
+    out = tmp_path / "responses.arrow"
+    jobs.run_stage(
+        "ingest",
+        {"export": export, "codebook": codebook},
+        {"responses": str(out)},
+        {"export_format": "auto"},
+        1,
+        [str(tmp_path / "ingest.log")],
+        fork=True,
+    )
+    assert out.stat().st_size > 0
+    assert (tmp_path / "ingest.log").read_text().endswith(f"INFO surveyreport: read 206 responses from {export}\n")
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_work_beside_the_job_is_done_on_one_process_or_two(tmp_path, processes):
+    _beside(lambda: (tmp_path / "task").write_text("task"), lambda: (tmp_path / "main").write_text("main"), processes)
+    assert (tmp_path / "task").read_text() == "task" and (tmp_path / "main").read_text() == "main"
+
+
+def test_work_beside_the_job_that_fails_stops_the_job(tmp_path):
+    def task():
+        raise RuntimeError("a fault of the code")
+
+    with pytest.raises(SurveyError, match="a forked process of this job stopped"):
+        _beside(task, lambda: None, 2)
+
+
+def test_an_error_of_the_jobs_own_work_comes_first(tmp_path):
+    def main():
+        raise SurveyError("the data's problem")
+
+    with pytest.raises(SurveyError, match="the data's problem"):
+        _beside(lambda: None, main, 2)

@@ -1,3 +1,0 @@
-from surveyreport.stages import run
-
-run(snakemake)
