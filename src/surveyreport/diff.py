@@ -38,6 +38,7 @@ TABLES = {
     "crosstab/crosstabs.csv": ("question", "column", "choice", "kind"),
     "crosstab/chisquare.csv": ("question",),
     "crosstab/scores.csv": ("question", "statistic", "column"),
+    "crosstab/pairwise.csv": ("question", "choice", "family", "column_a", "column_b"),
 }
 WORKBOOK = "crosstab/crosstabs.xlsx"
 LEAD = 15  # numbers shown first in diff.md and at the top of diff.html
