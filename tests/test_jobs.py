@@ -62,17 +62,28 @@ def test_work_beside_the_job_is_done_on_one_process_or_two(tmp_path, processes):
     assert (tmp_path / "task").read_text() == "task" and (tmp_path / "main").read_text() == "main"
 
 
-def test_work_beside_the_job_that_fails_stops_the_job(tmp_path):
+def test_work_beside_the_job_that_fails_stops_the_job_with_its_one_line(tmp_path):
     def task():
-        raise RuntimeError("a fault of the code")
+        open(tmp_path / "missing" / "chart.svg", "w")
 
-    with pytest.raises(SurveyError, match="a forked process of this job stopped"):
+    with pytest.raises(SurveyError, match=f"^{tmp_path}/missing/chart.svg: no such file or directory$"):
+        _beside(task, lambda: None, 2)
+
+
+def test_a_fault_of_the_code_beside_the_job_is_raised_with_its_traceback():
+    def task():
+        raise KeyError("tier")
+
+    with pytest.raises(RuntimeError, match="(?s)Traceback.*KeyError: 'tier'"):
         _beside(task, lambda: None, 2)
 
 
 def test_an_error_of_the_jobs_own_work_comes_first(tmp_path):
+    def task():
+        raise SurveyError("the same data's problem")
+
     def main():
         raise SurveyError("the data's problem")
 
-    with pytest.raises(SurveyError, match="the data's problem"):
-        _beside(lambda: None, main, 2)
+    with pytest.raises(SurveyError, match="^the data's problem$"):
+        _beside(task, main, 2)

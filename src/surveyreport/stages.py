@@ -200,22 +200,49 @@ def _draw_phones(phones: list[tuple[dict, str]], data, style: dict, levels: list
 
 def _beside(task, main, processes: int) -> None:
     """``task`` in a process forked from this one while this one does ``main`` (one after the other on one
-    process). ``main`` comes first with its errors (the task is the same work on the same data); a task that
-    fails after it has printed its traceback (a fault of the code), and this stops."""
+    process). ``main``'s error comes first (the task is the same kind of work on the same data); the task's is
+    raised here after ``main`` is done: its one line, or the traceback of a fault of the code."""
     import multiprocessing
 
     if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
         task()
         main()
         return
-    child = multiprocessing.get_context("fork").Process(target=task)
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def forked() -> None:
+        try:
+            task()
+        except BaseException as error:  # sent to the job's process, which says it once
+            send.send(_stopped(error))
+            raise SystemExit(1) from None
+
+    child = context.Process(target=forked)
     child.start()
     try:
         main()
     finally:
         child.join()
     if child.exitcode != 0:
-        raise SurveyError(f"a forked process of this job stopped (exit code {child.exitcode}): the lines above say why")
+        stopped = (
+            receive.recv() if receive.poll() else (False, f"a process forked by this job ended (exit code {child.exitcode})")
+        )
+        raise SurveyError(stopped[1]) if stopped[0] else RuntimeError(stopped[1])
+
+
+def _stopped(error: BaseException) -> tuple[bool, str]:
+    """Why a forked process stopped: (True, its one line) for an error in the data or on the disk, else (False, the
+    traceback)."""
+    import traceback
+
+    from .errors import located
+
+    if isinstance(error, SurveyError):
+        return True, str(error)
+    if isinstance(error, OSError):
+        return True, located(error)
+    return False, traceback.format_exc()
 
 
 def _figures(input: Files) -> str | None:
