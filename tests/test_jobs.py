@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,11 @@ def test_an_error_of_the_jobs_own_work_comes_first(tmp_path):
 
     with pytest.raises(SurveyError, match="^the data's problem$"):
         _beside(task, main, 2)
+
+
+def test_work_beside_a_job_that_runs_in_a_thread_is_done(tmp_path):
+    """A job Snakemake runs in a process of its own (a cluster job) runs in a thread of its pool, and forks there:
+    the fork's end runs none of the job's exit handlers (the pool's would join the fork's one thread)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(_beside, lambda: (tmp_path / "task").write_text("task"), lambda: None, 2).result()
+    assert (tmp_path / "task").read_text() == "task"

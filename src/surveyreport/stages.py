@@ -203,6 +203,8 @@ def _beside(task, main, processes: int) -> None:
     process). ``main``'s error comes first (the task is the same kind of work on the same data); the task's is
     raised here after ``main`` is done: its one line, or the traceback of a fault of the code."""
     import multiprocessing
+    import os
+    import sys
 
     if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
         task()
@@ -212,11 +214,16 @@ def _beside(task, main, processes: int) -> None:
     receive, send = context.Pipe(duplex=False)
 
     def forked() -> None:
+        code = 1
         try:
             task()
+            code = 0
         except BaseException as error:  # sent to the job's process, which says it once
             send.send(_stopped(error))
-            raise SystemExit(1) from None
+        finally:  # a fork's end: none of the job's exit handlers (a job forks from a thread: threading's fail)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
 
     child = context.Process(target=forked)
     child.start()
