@@ -1,4 +1,5 @@
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from surveygen.project import copy_project as copy
 from surveyreport.codebook import parse_codebook
@@ -204,6 +206,44 @@ def studies_side_by_side(build):
 def two_studies(build, tmp_path_factory):
     """Both studies built in one project, the second after the first (shared, never changed)."""
     return made_once(tmp_path_factory, "two-studies", studies_side_by_side(build))
+
+
+def digests(folder):
+    """Every file under ``folder``: its path there and the SHA-256 of its bytes."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+# The first study's segments by headquarters region (one of them too small for a report of its own).
+SEGMENTS = {
+    "question": "region",
+    "label": "headquarters region",
+    "groups": [
+        {"id": "north_america", "label": "North America", "choices": ["north_america"]},
+        {"id": "europe", "label": "Europe", "choices": ["europe"]},
+        {"id": "rest_of_world", "label": "Rest of the world", "choices": ["asia_pacific", "latin_america", "middle_east_africa"]},
+    ],
+}
+
+
+def with_segments_block(workdir, segments=SEGMENTS):
+    """The first study's config.yaml in ``workdir`` given a segments block."""
+    path = workdir / "config" / "sales-training-2012" / "config.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + yaml.safe_dump({"segments": segments}, sort_keys=False))
+
+
+@pytest.fixture(scope="session")
+def segmented_build(build, tmp_path_factory):
+    """A copy of the built study, given segments by region, built again (once per test run, shared like ``build``)."""
+
+    def make(folder):
+        shutil.copytree(build, folder, symlinks=True)
+        with_segments_block(folder)
+        run = snakemake(folder)
+        assert run.returncode == 0, run.stderr[-3000:]
+
+    return made_once(tmp_path_factory, "segmented", make)
 
 
 def pdf_text_of(path):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import os
 import re
 import shutil
@@ -39,7 +38,7 @@ from surveyreport.atomic import write_atomically
 from surveyreport.clean import require_respondents
 from surveyreport.errors import SurveyError, file_problem, run_step
 
-from .conftest import LOGS, RESULTS, WORK
+from .conftest import LOGS, RESULTS, WORK, digests
 
 pytestmark = pytest.mark.e2e
 
@@ -123,12 +122,6 @@ def run(workdir: Path, *args: str, full: str = "", kill_at: str | None = None) -
                 os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=300)
     return process.returncode, console.read_text()
-
-
-def digests(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
 
 
 def temporary_files(workdir: Path) -> list[str]:

@@ -1,21 +1,16 @@
 """A second, different study builds from its own configuration alone, beside the first."""
 
-import hashlib
 import re
 
 import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from .conftest import RESULTS, pdf_text_of, snakemake
+from .conftest import RESULTS, digests, pdf_text_of, snakemake
 
 pytestmark = pytest.mark.e2e
 
 SECOND = "results/onboarding-2025"
-
-
-def digests(folder):
-    return {p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")

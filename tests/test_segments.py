@@ -1,6 +1,5 @@
 """Segment reports: the study's report again for each segment of its respondents, from configuration."""
 
-import hashlib
 import re
 import shutil
 
@@ -12,20 +11,11 @@ from surveyreport.errors import SurveyError
 from surveyreport.segments import split
 from surveyreport.study import load_study
 
-from .conftest import RESULTS, made_once, pdf_text_of, snakemake
+from .conftest import RESULTS, SEGMENTS, digests, pdf_text_of, snakemake
 from .test_rerun import edit, planned
 from .test_study import SCHEMAS, edited
 
 STUDY = "sales-training-2012"
-SEGMENTS = {
-    "question": "region",
-    "label": "headquarters region",
-    "groups": [
-        {"id": "north_america", "label": "North America", "choices": ["north_america"]},
-        {"id": "europe", "label": "Europe", "choices": ["europe"]},
-        {"id": "rest_of_world", "label": "Rest of the world", "choices": ["asia_pacific", "latin_america", "middle_east_africa"]},
-    ],
-}
 EXPORT = "data/raw/sales_training_2012_qualtrics.csv"
 
 
@@ -94,31 +84,6 @@ def test_the_split_keeps_segments_of_the_minimum_and_says_why_it_skips_the_other
 
 
 # ----------------------------------------------------------------------------- the workflow
-
-
-def digests(folder):
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
-
-
-def with_segments_block(workdir, segments=SEGMENTS):
-    """The study's config.yaml in ``workdir`` given a segments block."""
-    path = workdir / "config" / STUDY / "config.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + "\n" + yaml.safe_dump({"segments": segments}, sort_keys=False))
-
-
-@pytest.fixture(scope="session")
-def segmented_build(build, tmp_path_factory):
-    """A copy of the built study, given segments by region, built again (once per test run, shared like ``build``)."""
-
-    def make(folder):
-        shutil.copytree(build, folder, symlinks=True)
-        with_segments_block(folder)
-        run = snakemake(folder)
-        assert run.returncode == 0, run.stderr[-3000:]
-
-    return made_once(tmp_path_factory, "segmented", make)
 
 
 @pytest.fixture(scope="module")

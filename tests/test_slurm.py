@@ -17,8 +17,7 @@ import pytest
 
 from surveygen.project import LOCAL_SLURM
 
-from .conftest import RESULTS, ROOT, copy_project
-from .test_segments import digests, segmented_build, with_segments_block  # noqa: F401 (segmented_build: a fixture)
+from .conftest import RESULTS, ROOT, copy_project, digests, with_segments_block
 
 pytestmark = [
     pytest.mark.e2e,

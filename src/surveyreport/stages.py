@@ -333,13 +333,15 @@ def segments(input: Files, output: Files, params: dict) -> None:
     tables, summary = split(read_tidy(input["respondents"], book), rule, params["min_respondents"])
     attrition, folder = pd.read_csv(input["attrition"]), Path(output["tables"])
     folder.mkdir(parents=True, exist_ok=True)
+    calls = []
     for group in rule["groups"]:
         if group["id"] in tables:
             respondents = folder / f"{group['id']}.arrow"
             write_tidy(tables[group["id"]], respondents)
             kept = len(tables[group["id"]])
             write_csv(segment_attrition(attrition, group, rule, kept), folder / f"{group['id']}.attrition.csv")
-            crosstab({**input, "respondents": str(respondents)}, _in(folder / group["id"] / "crosstab", CROSSTABS), params)
+            calls.append(({**input, "respondents": str(respondents)}, _in(folder / group["id"] / "crosstab", CROSSTABS), params))
+    _in_processes(crosstab, calls, params.get("threads", 1))
     write_csv(summary, output["summary"])
     for row in summary.itertuples():
         note = f"segment {row.segment} ({row.label}): {row.respondents:,} respondents, {row.report}"

@@ -19,8 +19,6 @@ rule charts:
         ledger=f"{WORK}/charts/ledger.csv",
     log:
         f"{LOGS}/charts.log",
-    benchmark:
-        f"{BENCHMARKS}/charts.tsv"
     threads: 2  # the phone layouts drawn beside the printed ones
     params:
         report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},

@@ -22,7 +22,6 @@ config.update(STUDY.config)
 RESULTS = f"results/{STUDY.name}"
 WORK = f"results/.work/{STUDY.name}"
 LOGS = f"logs/{STUDY.name}"
-BENCHMARKS = f"benchmarks/{STUDY.name}"
 CODEBOOK = str(STUDY.codebook)
 FIGURES = [str(STUDY.figures)] if STUDY.figures else []
 REPORT = STUDY.report

@@ -24,8 +24,6 @@ rule crosstab:
         ),
     log:
         f"{LOGS}/crosstab.log",
-    benchmark:
-        f"{BENCHMARKS}/crosstab.tsv"
     params:
         tiers=config["tiers"],
         banners=config["banners"],

@@ -28,8 +28,6 @@ rule render:
         ),
     log:
         f"{LOGS}/render.log",
-    benchmark:
-        f"{BENCHMARKS}/render.tsv"
     params:
         config={
             "study": config["about"],

@@ -24,8 +24,7 @@ if SEGMENTS:
             summary=SEGMENT_SUMMARY[0],
         log:
             f"{LOGS}/segments.log",
-        benchmark:
-            f"{BENCHMARKS}/segments/split.tsv"
+        threads: os.cpu_count() or 1  # the segments' crosstabs side by side (as segment_charts)
         params:
             segments=SEGMENTS,
             min_respondents=config["cleaning"]["min_respondents"],
@@ -47,8 +46,6 @@ if SEGMENTS:
             charts=directory(f"{WORK}/segment-charts"),
         log:
             f"{LOGS}/segments/charts.log",
-        benchmark:
-            f"{BENCHMARKS}/segments/charts.tsv"
         threads: os.cpu_count() or 1  # at most the run's --cores (not workflow.cores: a cluster run may have none)
         params:
             report={"style": REPORT["style"], "exhibits": REPORT["exhibits"]},
@@ -92,8 +89,6 @@ if SEGMENTS:
             charts_ledger=f"{SEGMENT}/charts/ledger.csv",
         log:
             f"{LOGS}/segments/{{segment}}/render.log",
-        benchmark:
-            f"{BENCHMARKS}/segments/{{segment}}/render.tsv"
         params:
             segment=lambda wildcards: wildcards.segment,
             config=lambda wildcards: {
