@@ -1,10 +1,10 @@
 """How a Snakemake job runs its stage: in a process of its own, forked from one that has the libraries imported.
 
-Each rule's ``run:`` directive is one call, ``run_stage(rule, input, output, params, threads, log)``.
-Run locally, Snakemake executes that call in a thread of its own process (``force-use-threads`` in the
-workflow profile), and the stage runs in a child process forked by a fork server: a process started once
-per run, which imports pandas, pandera, scipy, statsmodels, matplotlib and WeasyPrint while Snakemake
-builds its graph. Every job then starts with them imported (not an interpreter start and seconds of
+Each rule's ``run:`` directive is one call, ``run_stage("<rule>", input, output, params, threads, log)``
+(workflow/rules/common.smk). Run locally, Snakemake executes that call in a thread of its own process
+(``force-use-threads`` in the workflow profile), and the stage runs in a child process forked by a fork
+server: a process started at the run's first job, which imports pandas, pandera, scipy, statsmodels,
+matplotlib and WeasyPrint once (about 2 s). Every job then starts with them imported (not an interpreter start and seconds of
 imports per job), and each job still has a process of its own: jobs run side by side on the run's cores,
 a job's state dies with it, a failing job exits non-zero with its one line, and killing the run's process
 group ends its jobs. A job Snakemake runs in a process of its own (a cluster job, or a run without the

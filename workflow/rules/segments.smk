@@ -1,9 +1,10 @@
 # Segment reports (config/README.md, "Segments"): with a segments block, the tiered respondents
 # are split once and each segment large enough is tabulated in the same job (checkpoint
-# segments); one job draws every segment's charts; each segment then gets its own report job,
-# which puts the crosstabs and charts it is drawn from beside the report in
-# results/<study>/segments/<segment>/, published with the rest of the set. Each library is
-# imported once per stage, not once per segment: an extra segment costs its render.
+# segments, side by side on the job's processes); one job draws every segment's charts (the
+# same); each segment then gets its own report job, which puts the crosstabs and charts it is
+# drawn from beside the report in results/<study>/segments/<segment>/, published with the rest
+# of the set. Every job forks from the run's fork server (src/surveyreport/jobs.py), which has
+# imported the libraries: an extra segment costs its render.
 # Without the block, none of these rules runs and the published set is the full report's alone.
 
 if SEGMENTS:
