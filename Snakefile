@@ -32,6 +32,10 @@ rule all:
     localrule: True
 
 
+onstart:
+    plan_jobs()
+
+
 onsuccess:
     release_scheduler_timers()
     print(

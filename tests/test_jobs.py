@@ -16,10 +16,23 @@ from surveyreport.stages import _beside
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("module", jobs.PRELOAD)
+@pytest.mark.parametrize("module", jobs.preload())
 def test_every_module_the_fork_server_imports_exists(module):
     """The fork server passes over a name it cannot import: a typo would cost every job its import, silently."""
     importlib.import_module(module)
+
+
+def test_every_stage_names_what_the_fork_server_imports_for_it():
+    from surveyreport.stages import STAGES
+
+    assert set(jobs.STAGE_MODULES) == set(STAGES)
+
+
+def test_a_run_of_the_render_alone_imports_no_statistics_or_charts_and_segments_get_what_follows_them():
+    assert not {"surveyreport.crosstab", "surveyreport.charts", "surveyreport.schemas"} & set(jobs.preload({"render", "publish"}))
+    assert "weasyprint" in jobs.preload({"render", "publish"})
+    assert {"surveyreport.charts", "weasyprint"} <= set(jobs.preload({"segments", "publish"}))
+    assert jobs.preload() == jobs.preload(jobs.STAGE_MODULES), "not known: every stage's"
 
 
 @pytest.mark.parametrize("fork", [True, False], ids=["forked", "in the job's process"])

@@ -171,18 +171,9 @@ def test_the_default_family_is_a_table():
 def recomputed_pair_tests(crosstab: pd.DataFrame, settings: dict) -> dict:
     """What the report quoted before the crosstab's pairs were published: the tiers' tests run again on the crosstab's
     counts (weighted: shares and effective bases), each family's size its tested pairs."""
-    from surveyreport.formatting import PairTest
+    from surveyreport.formatting import tests_of
 
-    statistics = settings["statistics"]
-    frame = pairwise_tests(crosstab, settings["tiers"], statistics)
-    frame = frame[frame["test"] != ""]
-    sizes = frame.groupby("family")["p"].transform("size")
-    tests = {}
-    for row, size in zip(frame.itertuples(index=False), sizes):
-        test = PairTest(row.p, row.p_adjusted, int(size), statistics["correction"], statistics["family"], statistics["alpha"])
-        tests[(row.question, row.choice, row.column_a, row.column_b)] = test
-        tests[(row.question, row.choice, row.column_b, row.column_a)] = test
-    return tests
+    return tests_of(pairwise_tests(crosstab, settings["tiers"], settings["statistics"]), settings["statistics"])
 
 
 def test_the_report_quotes_the_tier_tests_of_the_pairs_file_as_a_new_test_finds_them(codebook, tmp_path):

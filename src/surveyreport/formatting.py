@@ -195,18 +195,25 @@ def pair_tests(results: Results, settings: dict) -> dict[tuple[str, str, str, st
                 "the report quotes the pairwise tests' p-values, and the crosstab's pairs were not given",
                 expected="crosstab/pairwise.csv among the render's inputs",
             )
-        statistics = settings["statistics"]
         tiers = [level["id"] for level in settings["tiers"]["levels"]]
         frame = results.pairs
-        frame = frame[frame["column_a"].isin(tiers) & frame["column_b"].isin(tiers) & (frame["test"] != "")]
-        sizes = frame.groupby("family")["p"].transform("size")
-        tests = {}
-        for row, size in zip(frame.itertuples(index=False), sizes):
-            test = PairTest(row.p, row.p_adjusted, int(size), statistics["correction"], statistics["family"], statistics["alpha"])
-            tests[(row.question, row.choice, row.column_a, row.column_b)] = test
-            tests[(row.question, row.choice, row.column_b, row.column_a)] = test
-        _PAIR_TESTS[results] = tests
+        _PAIR_TESTS[results] = tests_of(
+            frame[frame["column_a"].isin(tiers) & frame["column_b"].isin(tiers)], settings["statistics"]
+        )
     return _PAIR_TESTS[results]
+
+
+def tests_of(pairs, statistics: dict) -> dict[tuple[str, str, str, str], PairTest]:
+    """The tested pairs of a frame of pairwise tests, (question, choice, column, column) -> its ``PairTest`` (both
+    orders), a family's size the number of its tested pairs."""
+    frame = pairs[pairs["test"] != ""]
+    sizes = frame.groupby("family")["p"].transform("size")
+    tests = {}
+    for row, size in zip(frame.itertuples(index=False), sizes):
+        test = PairTest(row.p, row.p_adjusted, int(size), statistics["correction"], statistics["family"], statistics["alpha"])
+        tests[(row.question, row.choice, row.column_a, row.column_b)] = test
+        tests[(row.question, row.choice, row.column_b, row.column_a)] = test
+    return tests
 
 
 def pair_test_of(comparison: Comparison, results: Results, settings: dict) -> PairTest | None:

@@ -19,34 +19,44 @@ import threading
 
 from .errors import report_errors
 
-# What the stages import (surveyreport.stages imports each where it is used), imported once by the fork server.
-# A forked process runs the main module again (Snakemake's command, which imports snakemake.cli) before the
-# stage: imported here, that takes no time ("__main__" in the list would not do: the fork server is not told
-# the main module's path).
-PRELOAD = (
-    "snakemake.cli",
-    "pandas",
-    "pyarrow",
-    "surveyreport.stages",
-    "surveyreport.platforms",
-    "surveyreport.schemas",
-    "surveyreport.clean",
-    "surveyreport.tiers",
-    "surveyreport.crosstab",
-    "surveyreport.scores",
-    "surveyreport.workbook",
+# What every job imports. A forked process runs the main module again (Snakemake's command, which imports
+# snakemake.cli) before its stage: imported by the server, that takes no time ("__main__" in the preload list
+# would not do: the fork server is not told the main module's path).
+EVERY_JOB = ("snakemake.cli", "pandas", "pyarrow", "surveyreport.stages", "surveyreport.publish")
+_RENDER = (
     "surveyreport.results",
-    "surveyreport.segments",
-    "surveyreport.charts",
     "surveyreport.checks",
     "surveyreport.context",
     "surveyreport.ledger",
     "surveyreport.templates",
     "surveyreport.standalone",
     "surveyreport.pdf",
-    "surveyreport.publish",
     "weasyprint",
 )
+_CROSSTAB = ("surveyreport.crosstab", "surveyreport.scores", "surveyreport.workbook")
+_CHARTS = ("surveyreport.results", "surveyreport.ledger", "surveyreport.charts")
+# What each stage imports where it is used (surveyreport.stages): the fork server imports those of the run's
+# stages once. The segments' split leads to their charts and renders, which the run plans only after it.
+STAGE_MODULES = {
+    "ingest": ("surveyreport.platforms", "surveyreport.schemas"),
+    "clean": ("surveyreport.clean", "surveyreport.schemas"),
+    "tier": ("surveyreport.tiers", "surveyreport.schemas"),
+    "crosstab": _CROSSTAB,
+    "charts": _CHARTS,
+    "verify": ("surveyreport.results", "surveyreport.checks"),
+    "render": _RENDER,
+    "publish": (),
+    "diff": ("surveyreport.diff", "surveyreport.diffreport"),
+    "segments": ("surveyreport.segments", *_CROSSTAB, *_CHARTS, *_RENDER),
+    "segment_charts": _CHARTS,
+    "segment_render": _RENDER,
+}
+
+
+def preload(stages=None) -> list[str]:
+    """The modules the fork server imports for a run of ``stages`` (None: every stage), each once."""
+    names = STAGE_MODULES if stages is None else [stage for stage in STAGE_MODULES if stage in stages]
+    return list(dict.fromkeys([*EVERY_JOB, *(module for stage in names for module in STAGE_MODULES[stage])]))
 
 
 class StageFailed(Exception):
@@ -54,12 +64,19 @@ class StageFailed(Exception):
 
 
 _server = threading.Lock()
+_planned: list[str | None] = [None]  # the run's stages, once Snakemake has planned them (None: not known)
+
+
+def plan(stages) -> None:
+    """The stages the run is about to run (its jobs' rules): the fork server, started at the first job, imports
+    what they import, and no more (a template edit's run, render alone, imports no statistics or charts)."""
+    _planned[0] = sorted(stages)
 
 
 def _fork_server() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
-    with _server:
-        context.set_forkserver_preload(["__main__", *PRELOAD])
+    with _server:  # before the server starts (the first job's call); later calls change nothing
+        context.set_forkserver_preload(preload(_planned[0]))
     return context
 
 

@@ -1,3 +1,4 @@
+import contextlib
 import csv
 import glob
 import os
@@ -113,6 +114,15 @@ def segment_files(wildcards):
         ]
     outputs = rules.segment_render.output
     return [path.format(segment=segment) for segment in built for path in outputs]
+
+
+def plan_jobs():
+    """The stages this run will run, told to the fork server before the first job (Snakemake's onstart)."""
+    from surveyreport import jobs
+
+    # (a Snakemake whose graph is not where this looks: every stage's modules)
+    with contextlib.suppress(AttributeError):
+        jobs.plan({job.rule.name for job in workflow.dag.needrun_jobs()})
 
 
 def run_stage(stage, input, output, params, threads, log):
