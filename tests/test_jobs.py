@@ -109,3 +109,12 @@ def test_work_beside_a_job_that_runs_in_a_thread_is_done(tmp_path):
     with ThreadPoolExecutor(1) as pool:
         pool.submit(_beside, lambda: (tmp_path / "task").write_text("task"), lambda: None, 2).result()
     assert (tmp_path / "task").read_text() == "task"
+
+
+def test_a_system_without_a_fork_server_runs_the_stage_in_the_jobs_process(tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(jobs, "_fork_server", lambda: pytest.fail("no fork server here"))
+    log = tmp_path / "ingest.log"
+    with pytest.raises(jobs.StageFailed):
+        jobs.run_stage("ingest", {"export": str(tmp_path / "x.csv"), "codebook": "x"}, {}, {}, 1, [str(log)], fork=True)
+    assert log.read_text().startswith("ERROR surveyreport: ")

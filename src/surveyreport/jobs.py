@@ -96,9 +96,10 @@ def run_call(rule: str, input: dict, output: dict, params: dict, log_path: str |
 
 
 def run_stage(rule: str, input, output, params, threads: int, log, *, fork: bool) -> None:
-    """A rule's ``run:`` directive: its stage, in a process forked for it (``fork``) or in this one."""
+    """A rule's ``run:`` directive: its stage, in a process forked for it (``fork``, where the system has a fork
+    server) or in this one."""
     call = stage_call(rule, input, output, params, threads, log)
-    if not fork:
+    if not fork or "forkserver" not in multiprocessing.get_all_start_methods():
         if not report_errors(lambda: _stage(call), call[-1]):
             raise StageFailed(f"the {rule} job stopped (its log: {call[-1]})")
         return
