@@ -100,6 +100,18 @@ def file_problem(path: str | Path) -> str | None:
     return None
 
 
+def one_line(error: BaseException) -> str | None:
+    """What a step says of an error in the data, on the disk or of memory, in one line; None for a fault of the
+    code (which keeps its traceback)."""
+    if isinstance(error, SurveyError):
+        return str(error)
+    if isinstance(error, OSError):
+        return located(error)
+    if isinstance(error, MemoryError):
+        return "out of memory (the machine's, or the job's mem_mb on a cluster)"
+    return None
+
+
 def run_step(step: Callable[[], None], log_path: str | Path | None = None) -> None:
     """Run one pipeline step; on a SurveyError or an operating-system error print one line and exit 1.
 
@@ -136,12 +148,8 @@ def report_errors(step: Callable[[], None], log_path: str | Path | None = None) 
     try:
         step()
         return True
-    except SurveyError as error:
-        log.error("%s", error)
-    except OSError as error:
-        log.error("%s", located(error))
-    except MemoryError:
-        log.error("out of memory (the machine's, or the job's mem_mb on a cluster)")
+    except (SurveyError, OSError, MemoryError) as error:
+        log.error("%s", one_line(error))
     finally:
         for handler in handlers:
             handler.close()

@@ -14,10 +14,9 @@ workflow profile) runs its stage in that process.
 from __future__ import annotations
 
 import multiprocessing
-import sys
 import threading
 
-from .errors import report_errors
+from .errors import report_errors, run_step
 
 # What every job imports. A forked process runs the main module again (Snakemake's command, which imports
 # snakemake.cli) before its stage: imported by the server, that takes no time ("__main__" in the preload list
@@ -64,19 +63,20 @@ class StageFailed(Exception):
 
 
 _server = threading.Lock()
-_planned: list[str | None] = [None]  # the run's stages, once Snakemake has planned them (None: not known)
+_planned: list[str] | None = None  # the run's stages, once Snakemake has planned them (None: not known)
 
 
 def plan(stages) -> None:
     """The stages the run is about to run (its jobs' rules): the fork server, started at the first job, imports
     what they import, and no more (a template edit's run, render alone, imports no statistics or charts)."""
-    _planned[0] = sorted(stages)
+    global _planned
+    _planned = sorted(stages)
 
 
 def _fork_server() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     with _server:  # before the server starts (the first job's call); later calls change nothing
-        context.set_forkserver_preload(preload(_planned[0]))
+        context.set_forkserver_preload(preload(_planned))
     return context
 
 
@@ -89,10 +89,7 @@ def stage_call(rule: str, input, output, params, threads: int, log) -> tuple:
 
 def run_call(rule: str, input: dict, output: dict, params: dict, log_path: str | None) -> None:
     """Run the stage of ``rule``: its one line on an error, and exit 1 (in the job's own process)."""
-    from .stages import STAGES
-
-    if not report_errors(lambda: STAGES[rule](input, output, params), log_path):
-        sys.exit(1)
+    run_step(lambda: _stage(rule, input, output, params), log_path)
 
 
 def run_stage(rule: str, input, output, params, threads: int, log, *, fork: bool) -> None:
@@ -100,19 +97,18 @@ def run_stage(rule: str, input, output, params, threads: int, log, *, fork: bool
     server) or in this one."""
     call = stage_call(rule, input, output, params, threads, log)
     if not fork or "forkserver" not in multiprocessing.get_all_start_methods():
-        if not report_errors(lambda: _stage(call), call[-1]):
-            raise StageFailed(f"the {rule} job stopped (its log: {call[-1]})")
+        if not report_errors(lambda: _stage(*call[:4]), call[4]):
+            raise StageFailed(f"the {rule} job stopped (its log: {call[4]})")
         return
     job = _fork_server().Process(target=run_call, args=call, name=f"surveyreport {rule}")
     job.start()
     job.join()
     if job.exitcode != 0:
         ended = f"exit code {job.exitcode}" if job.exitcode > 0 else f"signal {-job.exitcode}"
-        raise StageFailed(f"the {rule} job stopped ({ended}; its log: {call[-1]})")
+        raise StageFailed(f"the {rule} job stopped ({ended}; its log: {call[4]})")
 
 
-def _stage(call: tuple) -> None:
+def _stage(rule: str, input: dict, output: dict, params: dict) -> None:
     from .stages import STAGES
 
-    rule, input, output, params, _ = call
     STAGES[rule](input, output, params)

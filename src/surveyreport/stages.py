@@ -239,17 +239,14 @@ def _beside(task, main, processes: int) -> None:
 
 
 def _stopped(error: BaseException) -> tuple[bool, str]:
-    """Why a forked process stopped: (True, its one line) for an error in the data or on the disk, else (False, the
-    traceback)."""
+    """Why a forked process stopped: (True, its one line) for an error in the data, on the disk or of memory,
+    else (False, the traceback)."""
     import traceback
 
-    from .errors import located
+    from .errors import one_line
 
-    if isinstance(error, SurveyError):
-        return True, str(error)
-    if isinstance(error, OSError):
-        return True, located(error)
-    return False, traceback.format_exc()
+    line = one_line(error)
+    return (True, line) if line is not None else (False, traceback.format_exc())
 
 
 def _figures(input: Files) -> str | None:
