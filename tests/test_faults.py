@@ -217,7 +217,8 @@ CHAIN = [
     Step("kill", "render", -9),
     Step("unwritable output", "render", 1, f"cannot write {WORK}/report.pdf: {DENIED}", unwritable=WORK),
     Step("kill", "publish", -9),
-    Step("unwritable output", "publish", 1, f"cannot write results/.published/{STUDY}/b", unwritable=f"results/.published/{STUDY}"),
+    Step("unwritable output", "publish", 1, f"cannot write results/.published/{STUDY}/{{slot}}",
+         unwritable=f"results/.published/{STUDY}"),
     Step("no fault", "all", 0),
 ]  # fmt: skip
 
@@ -243,6 +244,8 @@ def chain(build, tmp_path_factory):
             set_writable(workdir / step.unwritable, False)
         if step.fault == "kill":
             (workdir / LOGS / f"{step.job}.log").unlink(missing_ok=True)
+        # the published set's other slot, the one publish writes (the killed publish before may have finished)
+        message = step.message.format(slot="b" if os.readlink(workdir / RESULTS).endswith("/a") else "a")
         code, console = run(workdir, *step.args, full=step.full, kill_at=step.job if step.fault == "kill" else None)
         if original is not None:
             (workdir / step.edit[0]).write_bytes(original)
@@ -252,6 +255,7 @@ def chain(build, tmp_path_factory):
         log = workdir / LOGS / f"{step.job}.log"
         seen[step.id] = {
             "exit": code,
+            "message": message,
             "console": console,
             "log": log.read_text() if log.exists() else "",
             "published": digests(workdir / RESULTS),
@@ -268,9 +272,9 @@ def test_a_fault_leaves_the_published_set_as_it_was(chain, reference, step):
     seen = chain[step.id]
     assert seen["exit"] == step.exit, seen["console"][-3000:]
     assert seen["published"] == reference["published"]
-    if step.message:
-        assert step.message in seen["console"] and step.message in seen["log"], seen["console"][-3000:]
-        lines = [line for line in seen["log"].splitlines() if step.message in line]
+    if seen["message"]:
+        assert seen["message"] in seen["console"] and seen["message"] in seen["log"], seen["console"][-3000:]
+        lines = [line for line in seen["log"].splitlines() if seen["message"] in line]
         assert len(lines) == 1 and lines[0].startswith("ERROR surveyreport: ")
     assert "Traceback" not in seen["console"] and "Traceback" not in seen["log"]
     if step.fault != "kill":
