@@ -36,11 +36,28 @@ FIRST = [
 ]
 
 
+# The fixtures that build a variant of a study of their own (a whole build each, beside the shared builds below):
+# their tests are `long`, left out of `make test` and run by `make test-long`, which CI runs too.
+VARIANT_BUILDS = {
+    "test_banners.py": {"untiered", "bannered"},
+    "test_diff.py": {"builds"},
+    "test_e2e.py": {"broken_claim"},
+    "test_findings.py": {"planted"},
+    "test_hostile_config.py": {"hostile"},
+    "test_segments.py": {"weighted_segments"},
+    "test_weights.py": {"weighted_build"},
+}
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects: `make check` leaves out every test that needs the build
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "build" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "build" in fixtures:
             item.add_marker(pytest.mark.e2e)
+        if fixtures & VARIANT_BUILDS.get(item.path.name, set()):
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.long)
     items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
 
 

@@ -484,15 +484,29 @@ def test_the_console_script_is_declared():
 @pytest.mark.parametrize(
     "name, args",
     [
-        ("fruit", ["--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"]),
-        ("datatable", ["--export", DATATABLE]),
-        ("grids", ["--export", PAIRS / "matrix-single-answer.csv", "--questionnaire", PAIRS / "matrix-single-answer.qsf"]),
-        ("sbs", ["--export", PAIRS / "side-by-side.csv", "--questionnaire", PAIRS / "side-by-side.qsf"]),
+        pytest.param(
+            "fruit",
+            ["--export", PAIRS / "better-sample-survey.csv", "--questionnaire", PAIRS / "better-sample-survey.qsf"],
+            marks=pytest.mark.long,
+        ),
+        pytest.param("datatable", ["--export", DATATABLE], marks=pytest.mark.long),
+        pytest.param(
+            "grids",
+            ["--export", PAIRS / "matrix-single-answer.csv", "--questionnaire", PAIRS / "matrix-single-answer.qsf"],
+            marks=pytest.mark.long,
+        ),
+        pytest.param(
+            "sbs", ["--export", PAIRS / "side-by-side.csv", "--questionnaire", PAIRS / "side-by-side.qsf"], marks=pytest.mark.long
+        ),
         # no single-choice question to make tiers of: total-only reports
-        ("ticks", ["--export", PAIRS / "matrix-multiple-answer.csv", "--questionnaire", PAIRS / "matrix-multiple-answer.qsf"]),
+        pytest.param(
+            "ticks",
+            ["--export", PAIRS / "matrix-multiple-answer.csv", "--questionnaire", PAIRS / "matrix-multiple-answer.qsf"],
+            marks=pytest.mark.long,
+        ),
         ("current", ["--export", REAL / "qualtrics-current-sample.csv"]),
-        ("legacy", ["--export", REAL / "qualtrics-legacy-sample.csv"]),
-        ("scored", []),
+        pytest.param("legacy", ["--export", REAL / "qualtrics-legacy-sample.csv"], marks=pytest.mark.long),
+        pytest.param("scored", [], marks=pytest.mark.long),
     ],
 )
 def test_the_workflow_builds_a_report_from_the_draft_with_no_edit(tmp_path, name, args):

@@ -475,6 +475,7 @@ def test_a_surveymonkey_export_drafts_headings_choices_and_comments(study, bare_
 
 
 @pytest.mark.e2e
+@pytest.mark.long
 @pytest.mark.parametrize("layout", ["spss", "surveymonkey"])
 def test_the_workflow_builds_a_report_from_a_drafted_spss_or_surveymonkey_export(graded, tmp_path, layout):
     """With a matrix (both) and a number (SPSS: a SurveyMonkey number is an open answer)."""

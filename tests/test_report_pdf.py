@@ -138,6 +138,7 @@ def plant_comments(export, kept_ids):
         csv.writer(handle, lineterminator="\n").writerows(rows)
 
 
+@pytest.mark.long
 def test_hostile_comments_are_shown_as_text_and_fetch_or_attach_nothing(build, tmp_path):
     workdir = copy_project(tmp_path / "hostile")
     dispositions = pd.read_csv(build / RESULTS / "clean" / "dispositions.csv")

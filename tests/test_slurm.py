@@ -21,6 +21,7 @@ from .conftest import RESULTS, ROOT, copy_project, digests, with_segments_block
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.long,
     pytest.mark.skipif(bool(os.environ.get("SKIP_SLURM")), reason="SKIP_SLURM is set"),
     pytest.mark.skipif(os.geteuid() != 0, reason="starting a SLURM cluster needs root (apt-get, munged, slurmctld, slurmd)"),
     pytest.mark.skipif(
