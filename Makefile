@@ -12,7 +12,7 @@ CORES ?= 4
 TEST_WORKERS ?= 3
 XDIST := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
-.PHONY: report test check lint system data lock pages provenance benchmark clean diff
+.PHONY: report test test-long check lint system data lock pages provenance benchmark clean diff
 
 # Debian/Ubuntu packages of the libraries WeasyPrint loads: Pango lays out the text and
 # HarfBuzz's subsetter embeds only the glyphs the report uses. Without the subsetter WeasyPrint
@@ -22,21 +22,27 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 report: system $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
+# The tests: `make test` runs the quick suite (about 3 minutes on two cores): the unit tests and the tests on the
+# builds shared by the whole run (each study, the segmented study) and their edits. `make test-long` runs the long
+# system runs and the tests that build a variant of a study of their own (pytest marker `long`, tests/conftest.py):
+# the SLURM cluster, the fault chain's kills at every job, each drafted real export, bannered, weighted, hostile
+# and diffed builds (about 5 minutes). CI (.ci/run) runs both.
+
 # tests/test_weights.py compares the weights, weighted shares and standard errors with R's survey
 # package (rake, svymean, svyciprop): Debian's r-base-core and r-cran-survey, installed here with the
 # other system packages (the test is skipped, saying so, where they are missing).
-test: SYSTEM_PACKAGES += r-base-core r-cran-survey
+# tests/test_browser.py opens report.html in Debian's chromium (installed here with the other system
+# packages), driven by Playwright (requirements.lock), and runs axe-core's rules in it (npm, below).
+test test-long: SYSTEM_PACKAGES += r-base-core r-cran-survey chromium
+test: system $(STAMP) $(AXE)
+	$(BIN)/pytest $(XDIST) -m "not long"
 
 # As root with apt-get, tests/test_slurm.py installs slurm-wlm and munge (if missing) and runs a
 # one-node SLURM cluster while it runs (profiles/slurm/localhost-cluster.sh); SKIP_SLURM=1 skips it.
-# tests/test_browser.py opens report.html in Debian's chromium (installed here with the other system
-# packages), driven by Playwright (requirements.lock), and runs axe-core's rules in it (npm, below).
-# The whole suite, the end-to-end builds included (about 8 minutes on two cores: README).
-test: SYSTEM_PACKAGES += chromium
-test: system $(STAMP) $(AXE)
+test-long: system $(STAMP) $(AXE)
 	@if [ -z "$(SKIP_SLURM)" ] && [ "$$(id -u)" = 0 ]; then \
 	  echo "note: the SLURM test installs slurm-wlm and munge with apt-get if missing and runs munged, slurmctld and slurmd until it ends (SKIP_SLURM=1 skips it)"; fi
-	$(BIN)/pytest $(XDIST)
+	$(BIN)/pytest $(XDIST) -m long
 
 # Before a commit (about a minute): lint, Snakemake's lint of both studies, the tests that build nothing (not `e2e`).
 check: lint system
@@ -44,7 +50,7 @@ check: lint system
 	$(BIN)/snakemake --lint --config study=onboarding-2025
 	$(BIN)/pytest $(XDIST) -m "not e2e"
 
-# The Python code (ruff; `ruff format` is configured in pyproject.toml but not yet applied) and the Snakemake files.
+# The Python code (ruff check and ruff format, configured in pyproject.toml) and the Snakemake files.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

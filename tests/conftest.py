@@ -14,25 +14,29 @@ from surveygen.project import copy_project as copy
 from surveyreport.codebook import parse_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
-# The modules that take longest, longest first (CPU time measured with pytest-xdist; the SLURM test mostly waits
-# for its cluster, so it starts at once): with `--dist loadscope --no-loadscope-reorder` (`make test`) the first
-# three start at once on separate workers, each worker takes the next one when it is nearly done, and the quick
-# modules, collected after these, fill the workers' ends.
+# The modules that take longest, longest first (the SLURM test mostly waits for its cluster, so it starts at once):
+# with `--dist loadscope --no-loadscope-reorder` (`make test`, `make test-long`) the first three start at once on
+# separate workers, each worker takes the next one when it is nearly done, and the quick modules, collected after
+# these, fill the workers' ends. Of the first three in the quick suite, one builds the study while the others wait
+# for it (test_benchmark.py) or make builds of their own (test_draft.py).
 FIRST = [
     "test_slurm.py",
     "test_faults.py",
     "test_benchmark.py",
+    "test_draft.py",
+    "test_segments.py",
     "test_diff.py",
     "test_e2e.py",
     "test_report_pdf.py",
+    "test_redaction.py",
     "test_own_exports.py",
-    "test_draft.py",
     "test_rerun.py",
+    "test_weights.py",
+    "test_second_study.py",
     "test_configuration.py",
     "test_hostile_config.py",
-    "test_redaction.py",
-    "test_second_study.py",
-    "test_weights.py",
+    "test_banners.py",
+    "test_findings.py",
 ]
 
 
@@ -63,7 +67,8 @@ def pytest_collection_modifyitems(items):
 
 def pytest_report_header(config):
     """pytest-xdist shows no worker's console: the SLURM test's notice is given here, before any test runs."""
-    if getattr(config.option, "numprocesses", None) and os.geteuid() == 0 and not os.environ.get("SKIP_SLURM"):
+    long = "long" in (config.option.markexpr or "long") and "not long" not in config.option.markexpr
+    if long and getattr(config.option, "numprocesses", None) and os.geteuid() == 0 and not os.environ.get("SKIP_SLURM"):
         return (
             "test_slurm.py, where it runs, starts munged, slurmctld and slurmd on this machine (installing Debian's "
             "slurm-wlm and munge with apt-get if missing); stopped when the test ends; SKIP_SLURM=1 skips this"
