@@ -170,7 +170,8 @@ def _recode(export: Export, frame: pd.DataFrame, column: str, mapping: dict, exp
     series = frame[column]
     codes, uniques = _distinct(series)
     position = {category: i for i, category in enumerate(categories)}
-    table = np.array([position[mapping[u]] if u in mapping else -1 for u in uniques] + [-1], dtype=np.int64)
+    small = np.min_scalar_type(-len(categories))  # the smallest integer holding -1 and every position
+    table = np.array([position[mapping[u]] if u in mapping else -1 for u in uniques] + [-1], dtype=small)
     bad = np.array([u not in mapping and u not in UNANSWERED for u in uniques] + [True])
     export.reject(pd.Series(bad[codes], index=series.index), series, column, "unexpected value {value!r}", expected)
     return table[codes]

@@ -30,11 +30,15 @@ Files = dict  # a rule's named inputs or outputs: name -> path, or list of paths
 
 def _arrow_memory() -> None:
     """Arrow's allocations from jemalloc where pyarrow has it: Arrow's default, mimalloc, hands pages back
-    and faults them in again at every large table (ingesting a million rows: over 2 s of system time, not 1)."""
+    and faults them in again at every large table (ingesting a million rows: over 2 s of system time, not 1).
+    Memory let go is handed back after a tenth of a second, not a second: a job's steps each take longer, and
+    what one step let go (the export's text, once typed) does not add to the job's peak memory, by a quarter
+    at a million rows."""
     import pyarrow as pa
 
     try:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
+        pa.jemalloc_set_decay_ms(100)
     except NotImplementedError:  # a pyarrow built without it (Windows)
         pass
 
