@@ -44,6 +44,7 @@ Peak memory is the largest resident set of any one process of the measured comma
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -296,15 +297,20 @@ def startup_rows(work: Path, runs: int, data: Path | None = None) -> dict[str, d
     return table
 
 
+@functools.cache
+def study_config(study: Path) -> tuple[dict, dict]:
+    """The study's configuration and report configuration, read once (as Snakemake reads them once for a run)."""
+    import yaml
+
+    return tuple(yaml.safe_load((study / name).read_text(encoding="utf-8")) for name in ("config.yaml", "report.yaml"))
+
+
 def stage_arguments(name: str, work: Path, data: Path) -> tuple[dict, dict, dict]:
     """The named inputs, outputs and params of one stage of the study on ``data``'s files, as its rule gives them."""
     import glob
 
-    import yaml
-
     study = work / "config" / STUDY
-    config = yaml.safe_load((study / "config.yaml").read_text(encoding="utf-8"))
-    report_config = yaml.safe_load((study / "report.yaml").read_text(encoding="utf-8"))
+    config, report_config = study_config(study)
     codebook = str(study / "codebook.yaml")
     d = str(data)
     fonts = sorted(str(p) for p in (work / "report" / "fonts").glob("*.ttf"))
@@ -390,9 +396,10 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
 BUILT = "as-built"  # the stages of ``AS_BUILT`` run as a build runs them
 AS_BUILT = ["ingest", "clean", "tier", "crosstab"]
 AS_BUILT_WHAT = (
-    "ingest → crosstab as a build runs them: one interpreter starts and imports what the workflow's fork server "
-    "imports for these stages, then runs each stage in a process forked from it, one after another; its time as a "
-    "multiple of DuckDB's row (the median of the ratios of runs taken in turn)"
+    "ingest → crosstab as a build runs them: a fresh interpreter imports what the workflow's fork server imports "
+    "for these four stages (their libraries, Snakemake's command line) once, then runs each stage in a process "
+    "forked from it, one after another (Snakemake's planning of the jobs not included); its time, as a multiple of "
+    "DuckDB's row (the median of the ratios of runs taken in turn), and its peak memory (the largest stage's process)"
 )
 
 
