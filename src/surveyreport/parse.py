@@ -179,7 +179,7 @@ def _recode(export: Export, frame: pd.DataFrame, column: str, mapping: dict, exp
 
 def _boolean(positions: np.ndarray, index: pd.Index) -> pd.Series:
     """True/False/NA from positions in [False, True] (-1: NA)."""
-    return pd.Series(pd.arrays.BooleanArray(positions == 1, positions < 0), index=index)
+    return pd.Series(pd.arrays.BooleanArray(positions == 1, positions < 0), index=index, copy=False)
 
 
 def _elapsed(export: Export, tidy: pd.DataFrame) -> pd.Series:
@@ -233,7 +233,7 @@ def _free_text(export: Export, column: str, redactor: Redactor) -> pd.Series:
     values = export.answers[column]
     text = _arrow_text(values)
     answered = pc.if_else(pc.is_in(text, value_set=pa.array(sorted(UNANSWERED), pa.large_string())), None, text)
-    return pd.Series(pd.array(redactor.column(answered), dtype="string"), index=values.index)
+    return pd.Series(pd.array(redactor.column(answered), dtype="string"), index=values.index, copy=False)
 
 
 def _numbers(export: Export, column: str) -> pd.Series:
@@ -275,7 +275,9 @@ def _question_values(export: Export, question: Question, redactor: Redactor) -> 
         expected = f"one of the codes {codes}, their labels, or blank"
         ids = [c.id for c in question.choices]
         positions = _recode(export, data, column, mapping, expected, ids)
-        out[question.id] = pd.Series(pd.Categorical.from_codes(positions, dtype=pd.CategoricalDtype(ids)), index=data.index)
+        out[question.id] = pd.Series(
+            pd.Categorical.from_codes(positions, dtype=pd.CategoricalDtype(ids)), index=data.index, copy=False
+        )
     else:
         out[question.id] = _free_text(export, column, redactor)
     for cell in question.columns:
