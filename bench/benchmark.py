@@ -18,8 +18,17 @@ Measured, each ``--runs`` times (median reported):
 - each stage on the study's export, in a fresh interpreter, and how much of that is the
   interpreter starting and importing what the stage uses (the modules the stage had loaded
   when it finished, imported again in another fresh interpreter);
-- each stage on generated exports of each ``--sizes`` respondents, and DuckDB counting the
-  same answers by tier straight from the same export file.
+- each stage on generated exports of each ``--sizes`` respondents, alone in a fresh interpreter
+  (its start and imports included), and DuckDB counting the same answers by tier straight from
+  the same export file, in a fresh interpreter;
+- ingest → crosstab as a build runs them, against DuckDB: one fresh interpreter imports what the
+  workflow's fork server imports for those four stages (``surveyreport.jobs.preload``: the
+  libraries, and Snakemake's command line, which a forked job runs again), once, then runs each
+  stage in a process forked from it, one after another, as a job's forked process runs it
+  (``jobs.run_call``); what a stage imports only as it runs is imported in its forked process,
+  as in a build. Its time includes that one start and those imports, not Snakemake's planning
+  or scheduling of the jobs. It and DuckDB are measured in turn, and the ratio is the
+  median of the pairs' ratios.
 
 ``--smoke`` (the tests' quick run: every row written, the times not worth comparing) measures
 once, builds the study once (or copies ``--built``, a copy of the project already built), and
@@ -35,6 +44,7 @@ Peak memory is the largest resident set of any one process of the measured comma
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -287,34 +297,37 @@ def startup_rows(work: Path, runs: int, data: Path | None = None) -> dict[str, d
     return table
 
 
-def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> None:
-    import glob
-
+@functools.cache
+def study_config(study: Path) -> tuple[dict, dict]:
+    """The study's configuration and report configuration, read once (as Snakemake reads them once for a run)."""
     import yaml
 
-    from surveyreport import stages
+    return tuple(yaml.safe_load((study / name).read_text(encoding="utf-8")) for name in ("config.yaml", "report.yaml"))
 
-    config = yaml.safe_load((work / "config" / "sales-training-2012" / "config.yaml").read_text(encoding="utf-8"))
-    report_config = yaml.safe_load((work / "config" / "sales-training-2012" / "report.yaml").read_text(encoding="utf-8"))
-    codebook = str(work / "config" / "sales-training-2012" / "codebook.yaml")
+
+def stage_arguments(name: str, work: Path, data: Path) -> tuple[dict, dict, dict]:
+    """The named inputs, outputs and params of one stage of the study on ``data``'s files, as its rule gives them."""
+    import glob
+
+    study = work / "config" / STUDY
+    config, report_config = study_config(study)
+    codebook = str(study / "codebook.yaml")
     d = str(data)
-    study = work / "config" / "sales-training-2012"
     fonts = sorted(str(p) for p in (work / "report" / "fonts").glob("*.ttf"))
     if name == "ingest":
-        stages.ingest(
-            {"export": f"{d}/export.csv", "codebook": codebook}, {"responses": f"{d}/responses.arrow"}, {"export_format": "auto"}
+        return (
+            {"export": f"{d}/export.csv", "codebook": codebook},
+            {"responses": f"{d}/responses.arrow"},
+            {"export_format": "auto"},
         )
-    elif name == "clean":
+    if name == "clean":
         outputs = {k: f"{d}/{k}.csv" for k in ("dispositions", "attrition", "recodes")}
         outputs["respondents"] = f"{d}/respondents.arrow"
-        stages.clean({"responses": f"{d}/responses.arrow", "codebook": codebook}, outputs, {"cleaning": config["cleaning"]})
-    elif name == "tier":
-        stages.tier(
-            {"respondents": f"{d}/respondents.arrow", "codebook": codebook},
-            {"respondents": f"{d}/tiered.arrow"},
-            {"tiers": config["tiers"]},
-        )
-    elif name == "crosstab":
+        return {"responses": f"{d}/responses.arrow", "codebook": codebook}, outputs, {"cleaning": config["cleaning"]}
+    if name == "tier":
+        inputs = {"respondents": f"{d}/respondents.arrow", "codebook": codebook}
+        return inputs, {"respondents": f"{d}/tiered.arrow"}, {"tiers": config["tiers"]}
+    if name == "crosstab":
         outputs = {
             "crosstabs": f"{d}/crosstabs.csv",
             "chisquare": f"{d}/chisquare.csv",
@@ -323,8 +336,8 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
             "workbook": f"{d}/crosstabs.xlsx",
         }
         params = {"tiers": config["tiers"], "statistics": config["statistics"], "title": config["about"]["title"]}
-        stages.crosstab({"respondents": f"{d}/tiered.arrow", "codebook": codebook}, outputs, params)
-    elif name == "charts":
+        return {"respondents": f"{d}/tiered.arrow", "codebook": codebook}, outputs, params
+    if name == "charts":
         (data / "charts").mkdir(exist_ok=True)
         svgs = [f"{d}/charts/{e['id']}.svg" for e in report_config["exhibits"]]
         inputs = {"crosstabs": f"{d}/crosstabs.csv", "respondents": f"{d}/tiered.arrow", "codebook": codebook, "fonts": fonts}
@@ -333,8 +346,8 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
             "tiers": config["tiers"],
             "statistics": config["statistics"],
         }
-        stages.charts(inputs, {"svgs": svgs, "ledger": f"{d}/charts/ledger.csv"}, params)
-    elif name == "render":
+        return inputs, {"svgs": svgs, "ledger": f"{d}/charts/ledger.csv"}, params
+    if name == "render":
         inputs = {
             "crosstabs": f"{d}/crosstabs.csv",
             "pairwise": f"{d}/pairwise.csv",
@@ -360,12 +373,55 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
             "template_dirs": [str(study), str(work / "report")],
             "fail": False,
         }
-        stages.render(inputs, {"pdf": f"{d}/report.pdf", "html": f"{d}/report.html", "ledger": f"{d}/ledger.csv"}, params)
-    elif name == "duckdb":
-        print(json.dumps(duckdb_counts(f"{d}/export.csv", work)))
+        return inputs, {"pdf": f"{d}/report.pdf", "html": f"{d}/report.html", "ledger": f"{d}/ledger.csv"}, params
+    raise ValueError(f"no stage {name!r}")
+
+
+def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> None:
+    """One stage (or DuckDB's counts) in this interpreter; with ``modules``, the names of the modules loaded by the end
+    are written there."""
+    if name == "duckdb":
+        print(json.dumps(duckdb_counts(f"{data}/export.csv", work)))
+    elif name == BUILT:
+        run_as_built(work, data)
+    else:
+        from surveyreport import stages
+
+        getattr(stages, name)(*stage_arguments(name, work, data))
     if modules:  # a Snakemake job also loads snakemake.script, for its `snakemake` object
         loaded = ["snakemake.script", *(m for m in sys.modules if m != "__main__")]
         Path(modules).write_text(json.dumps(loaded), encoding="utf-8")
+
+
+BUILT = "as-built"  # the stages of ``AS_BUILT`` run as a build runs them
+AS_BUILT = ["ingest", "clean", "tier", "crosstab"]
+AS_BUILT_WHAT = (
+    "ingest → crosstab as a build runs them: a fresh interpreter imports what the workflow's fork server imports "
+    "for these four stages (their libraries, Snakemake's command line) once, then runs each stage in a process "
+    "forked from it, one after another (Snakemake's planning of the jobs not included); its time, as a multiple of "
+    "DuckDB's row (the median of the ratios of runs taken in turn), and its peak memory (the largest stage's process)"
+)
+
+
+def run_as_built(work: Path, data: Path) -> None:
+    """The stages of ``AS_BUILT`` one after another as a build runs them: this interpreter imports what the workflow's
+    fork server imports for them (``surveyreport.jobs.preload``: the stages' libraries and Snakemake's command line),
+    once, and each stage runs in a process forked from it (``jobs.run_call``, a job's forked process)."""
+    import importlib
+    import multiprocessing
+
+    from surveyreport import jobs
+
+    for module in jobs.preload(AS_BUILT):
+        importlib.import_module(module)
+    fork = multiprocessing.get_context("fork")
+    for name in AS_BUILT:
+        call = jobs.stage_call(name, *stage_arguments(name, work, data), 1, [str(data / f"{name}.log")])
+        job = fork.Process(target=jobs.run_call, args=call)
+        job.start()
+        job.join()  # reaped here: its peak memory is among this command's children's
+        if job.exitcode != 0:
+            raise SystemExit(f"the {name} stage stopped (exit code {job.exitcode}; its log: {call[4]})")
 
 
 def duckdb_counts(export: str, work: Path) -> int:
@@ -421,10 +477,10 @@ def scale_rows(
         data.mkdir(parents=True)
         generate(codebook, spec, data / "export.csv", respondents=size)
         table[size] = {"export_mb": {"seconds": (data / "export.csv").stat().st_size / 1e6}}
-        names = [*STAGES, "duckdb"]
+        names = STAGES
         if split is not None and size == sizes[0]:
             table[size] |= split(data)
-            names = ["duckdb"]
+            names = []
         for name in names:
             try:
                 table[size][name] = median_of([measure(stage_command(name, work, data), work) for _ in range(runs)])
@@ -433,9 +489,27 @@ def scale_rows(
                 table[size][name] = {"failed": str(failure).splitlines()[-1][:80]}
                 continue
             print(f"  {size:>9,} respondents: {name:<8} {table[size][name]['seconds']:7.2f} s", file=sys.stderr)
+        table[size] |= as_built_against_duckdb(work, data, runs)
         shutil.rmtree(data)
         done(table)
     return table
+
+
+def as_built_against_duckdb(work: Path, data: Path, runs: int) -> dict[str, dict]:
+    """Ingest → crosstab as a build runs them (``run_as_built``) and DuckDB's counts (a fresh interpreter), measured
+    in turn, ``runs`` pairs: each one's median, and the median of the pairs' ratios (``ratio``) under ``BUILT``."""
+    pairs = []
+    for _ in range(runs):
+        try:
+            pairs.append([measure(stage_command(name, work, data), work) for name in (BUILT, "duckdb")])
+        except SystemExit as failure:  # e.g. out of memory: recorded
+            print(failure, file=sys.stderr)
+            failed = {"failed": str(failure).splitlines()[-1][:80]}
+            return {BUILT: failed, "duckdb": failed}
+    built, duckdb = median_of([p[0] for p in pairs]), median_of([p[1] for p in pairs])
+    built["ratio"] = statistics.median(p[0]["seconds"] / p[1]["seconds"] for p in pairs)
+    print(f"  as built: {built['seconds']:.2f} s, DuckDB {duckdb['seconds']:.2f} s: {built['ratio']:.2f}×", file=sys.stderr)
+    return {BUILT: built, "duckdb": duckdb}
 
 
 # ----------------------------------------------------------------------------- the table
@@ -509,7 +583,7 @@ def markdown(
         sizes = sorted(scale)
         lines += [
             "",
-            "## Each stage at scale (generated exports)",
+            "## Each stage at scale (generated exports; a stage's row: the stage alone in a fresh interpreter)",
             "",
             "| stage | " + " | ".join(f"{s:,} respondents" for s in sizes) + " |",
             "|---|" + "---:|" * len(sizes),
@@ -518,14 +592,15 @@ def markdown(
         for name in [*STAGES, "duckdb"]:
             label = "DuckDB: the same counts from the export" if name == "duckdb" else name
             lines.append(f"| {label} | " + " | ".join(cell(scale[s][name]) for s in sizes) + " |")
-        ratios = []
-        for s in sizes:
-            if any("failed" in scale[s][n] for n in ("ingest", "clean", "tier", "crosstab", "duckdb")):
-                ratios.append("—")
-                continue
-            ours = sum(scale[s][n]["seconds"] for n in ("ingest", "clean", "tier", "crosstab"))
-            ratios.append(f"{ours:.1f} s = {ours / scale[s]['duckdb']['seconds']:.1f}× DuckDB")
-        lines.append("| ingest → crosstab | " + " | ".join(ratios) + " |")
+        built = [scale[s][BUILT] for s in sizes]
+        lines.append(
+            f"| {AS_BUILT_WHAT} | "
+            + " | ".join(
+                "—" if "failed" in r else f"{r['seconds']:.1f} s = {r['ratio']:.1f}× DuckDB (peak {r['peak_mb']:.0f} MB)"
+                for r in built
+            )
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -109,5 +109,7 @@ def test_every_stage_at_scale_and_duckdb_have_a_time_and_a_peak(table):
     for name in ["ingest", "clean", "tier", "crosstab", "charts", "render", "DuckDB: the same counts from the export"]:
         (cell,) = row(table, name)
         assert re.fullmatch(r"\d+\.\d\d s, \d+ MB", cell), (name, cell)
-    (ratio,) = row(table, "ingest → crosstab")
-    assert re.fullmatch(r"\d+\.\d s = \d+\.\d× DuckDB", ratio)
+    (line,) = [line for line in table.splitlines() if line.startswith("| ingest → crosstab as a build runs them")]
+    what, ratio = [c.strip() for c in line.strip("|").split("|")]
+    assert "each stage in a process forked from it" in what and "fresh interpreter" in what
+    assert re.fullmatch(r"\d+\.\d s = \d+\.\d× DuckDB \(peak \d+ MB\)", ratio)

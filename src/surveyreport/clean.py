@@ -17,7 +17,7 @@ from .errors import SurveyError
 from .tidy import received_order
 
 KEPT = "kept"
-METADATA = {"response_id", "start", "end", "recorded", "status", "progress", "duration", "finished", "identity_group"}
+METADATA = {"response_id", "recorded", "status", "progress", "duration", "finished", "identity_group"}  # what rules read
 
 
 def recode_other(frame: pd.DataFrame, rules: list[dict], codebook: Codebook) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -128,6 +128,11 @@ RULES: dict[str, Callable[[pd.DataFrame, dict, Codebook], pd.Series]] = {
 }
 
 
+# The rules that judge each row by itself; the others judge a row among the rows remaining (the first response of
+# an identity, the median duration).
+ROW_BY_ROW = {"status", "incomplete", "screened_out", "straightliner"}
+
+
 def dispositions(frame: pd.DataFrame, steps: list[dict], codebook: Codebook) -> pd.Series:
     """The reason each raw row is excluded (its first broken rule), or ``kept``."""
     # the rules read the metadata and the questions they name: only those columns are narrowed down step by step
@@ -137,8 +142,12 @@ def dispositions(frame: pd.DataFrame, steps: list[dict], codebook: Codebook) -> 
     for number, step in enumerate(steps, start=1):
         if step["rule"] not in RULES:
             raise SurveyError(f"unknown cleaning rule {step['rule']!r}", expected=f"one of {', '.join(RULES)}")
+        rule = RULES[step["rule"]]
+        if step["rule"] in ROW_BY_ROW:  # judged on every row at once: no copy of the rows remaining
+            broken[rule(frame, step, codebook).to_numpy(dtype=bool) & (broken == 0)] = number
+            continue
         remaining = np.flatnonzero(broken == 0)
-        hit = RULES[step["rule"]](frame.iloc[remaining], step, codebook).to_numpy(dtype=bool)
+        hit = rule(frame.iloc[remaining], step, codebook).to_numpy(dtype=bool)
         broken[remaining[hit]] = number
     reasons = np.array([KEPT, *(step["reason"] for step in steps)], dtype=object)
     return pd.Series(reasons[broken], index=frame.index, dtype="string")

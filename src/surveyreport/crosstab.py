@@ -197,12 +197,13 @@ def _counted(
     if question.multi:
         ticks = group[[question.choice_column(c) for c in question.choices]]
         answered = int(ticks.notna().all(axis=1).sum())
-        counts = [(c, int(ticks[question.choice_column(c)].fillna(False).sum())) for c in question.choices]
+        counts = [(c, int(ticks[question.choice_column(c)].sum())) for c in question.choices]  # a tick: True; NA skipped
         base_of = dict.fromkeys((c.id for c in question.choices), n if question.base == "respondents" else answered)
     else:
         values = group[question.id]
         answered = int(values.notna().sum())
-        counts = [(c, int((values == c.id).sum())) for c in question.choices]
+        tally = values.value_counts()
+        counts = [(c, int(tally.get(c.id, 0))) for c in question.choices]
         substantive = sum(k for c, k in counts if not c.nonsubstantive)
         base_of = {c.id: (answered if c.nonsubstantive else substantive) for c in question.choices}
     for choice, count in counts:

@@ -12,11 +12,14 @@ import logging
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import compute as pc
 
 from .codebook import Codebook, Question
 from .export import UNANSWERED, Export
 from .identities import identity_groups
 from .redact import Redactor
+from .tidy import DATE_FORMAT
 
 log = logging.getLogger("surveyreport")
 
@@ -112,17 +115,46 @@ def _response_ids(export: Export) -> pd.Series:
 
 def _parse_dates(export: Export, column: str) -> pd.Series:
     series = export.meta[column]
-    parsed = pd.to_datetime(series, format=export.date_format, errors="coerce")
+    parsed = _to_datetime(series, export.date_format)
     example = pd.Timestamp("2012-07-31 16:21:36").strftime(export.date_format)
     blank = series.eq("")  # a blank date is read as unknown: only a rule that needs it refuses it
     export.reject(parsed.isna() & ~blank, series, column, "cannot read {value!r} as a date", f"a date like {example}")
     return parsed
 
 
+def _to_datetime(series: pd.Series, date_format: str) -> pd.Series:
+    """``pd.to_datetime(series, format=date_format, errors="coerce")``. Dates in the tidy table's format are read by
+    Arrow, and by pandas only where Arrow's date, written back as text, is not the cell's (Arrow reads more
+    leniently: February 30th, two-digit years): pandas' reading stays the rule."""
+    if date_format != DATE_FORMAT:  # the format Arrow writes a date-time in
+        return pd.to_datetime(series, format=date_format, errors="coerce")
+    text = _arrow_text(series)
+    parsed = pc.strptime(text, format=date_format, unit="s", error_is_null=True)
+    same = pc.fill_null(pc.equal(parsed.cast(pa.large_string()), text), False).to_numpy(zero_copy_only=False)
+    dates = pd.Series(parsed.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False), index=series.index)
+    if not same.all():
+        dates[~same] = pd.to_datetime(series[~same], format=date_format, errors="coerce")
+    return dates
+
+
+def _arrow_text(series: pd.Series) -> pa.Array:
+    """A column of text as one Arrow array (pandas' Arrow-backed text columns: without a copy where it is one piece)."""
+    text = pa.array(series, pa.large_string())
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+def _distinct(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each cell's position among the column's distinct values (-1: missing), and those values; a column of
+    categories (the export's coded columns) has them already."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), series.cat.categories
+    return pd.factorize(series)
+
+
 def _parse_int(export: Export, column: str, words: dict[str, int] | None = None) -> pd.Series:
     """Whole numbers (or ``words`` for them), converted once per distinct value."""
     series = export.meta[column]
-    codes, uniques = pd.factorize(series)
+    codes, uniques = _distinct(series)
     distinct = pd.Series(uniques, dtype=object)
     values = distinct.map(words) if words else pd.Series(np.nan, index=distinct.index, dtype=object)
     values = pd.to_numeric(values.fillna(pd.to_numeric(distinct.where(values.isna()), errors="coerce")))
@@ -136,9 +168,10 @@ def _parse_int(export: Export, column: str, words: dict[str, int] | None = None)
 def _recode(export: Export, frame: pd.DataFrame, column: str, mapping: dict, expected: str, categories: list) -> np.ndarray:
     """Positions in ``categories`` of each cell's ``mapping`` (-1 when unanswered), looked up once per distinct value."""
     series = frame[column]
-    codes, uniques = pd.factorize(series)
+    codes, uniques = _distinct(series)
     position = {category: i for i, category in enumerate(categories)}
-    table = np.array([position[mapping[u]] if u in mapping else -1 for u in uniques] + [-1], dtype=np.int64)
+    small = np.min_scalar_type(-len(categories))  # the smallest integer holding -1 and every position
+    table = np.array([position[mapping[u]] if u in mapping else -1 for u in uniques] + [-1], dtype=small)
     bad = np.array([u not in mapping and u not in UNANSWERED for u in uniques] + [True])
     export.reject(pd.Series(bad[codes], index=series.index), series, column, "unexpected value {value!r}", expected)
     return table[codes]
@@ -146,7 +179,7 @@ def _recode(export: Export, frame: pd.DataFrame, column: str, mapping: dict, exp
 
 def _boolean(positions: np.ndarray, index: pd.Index) -> pd.Series:
     """True/False/NA from positions in [False, True] (-1: NA)."""
-    return pd.Series(pd.arrays.BooleanArray(positions == 1, positions < 0), index=index)
+    return pd.Series(pd.arrays.BooleanArray(positions == 1, positions < 0), index=index, copy=False)
 
 
 def _elapsed(export: Export, tidy: pd.DataFrame) -> pd.Series:
@@ -198,7 +231,9 @@ def _free_text(export: Export, column: str, redactor: Redactor) -> pd.Series:
     """A text column's answers (missing where unanswered), checked for length and redacted."""
     _check_length(export, column)
     values = export.answers[column]
-    return redactor.column(values.where(~values.isin(UNANSWERED)).astype("string"))
+    text = _arrow_text(values)
+    answered = pc.if_else(pc.is_in(text, value_set=pa.array(sorted(UNANSWERED), pa.large_string())), None, text)
+    return pd.Series(pd.array(redactor.column(answered), dtype="string"), index=values.index, copy=False)
 
 
 def _numbers(export: Export, column: str) -> pd.Series:
@@ -240,7 +275,9 @@ def _question_values(export: Export, question: Question, redactor: Redactor) -> 
         expected = f"one of the codes {codes}, their labels, or blank"
         ids = [c.id for c in question.choices]
         positions = _recode(export, data, column, mapping, expected, ids)
-        out[question.id] = pd.Series(pd.Categorical.from_codes(positions, dtype=pd.CategoricalDtype(ids)), index=data.index)
+        out[question.id] = pd.Series(
+            pd.Categorical.from_codes(positions, dtype=pd.CategoricalDtype(ids)), index=data.index, copy=False
+        )
     else:
         out[question.id] = _free_text(export, column, redactor)
     for cell in question.columns:

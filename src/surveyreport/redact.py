@@ -320,22 +320,22 @@ class Redactor:
 
     # -- a column ---------------------------------------------------------------------------
 
-    def column(self, values: pd.Series) -> pd.Series:
-        """A text column redacted, each distinct value once (missing values untouched); counts kept in ``counts``."""
-        codes, uniques = pd.factorize(values)
+    def column(self, values: pa.Array) -> pa.Array:
+        """A column of texts redacted, each distinct value once (missing values untouched); counts kept in ``counts``."""
+        encoded = pc.dictionary_encode(values)
+        uniques = encoded.dictionary.to_pylist()
         texts = [redact_patterns(u) for u in uniques]
         self.learn(texts)
         texts = [self._identities_outside_markers(t) for t in texts]
         changed = [n for n, (a, b) in enumerate(zip(uniques, texts)) if a != b]
         if not changed:
             return values
-        frequency = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        frequency = np.bincount(pc.drop_null(encoded.indices).to_numpy(), minlength=len(uniques))
         for n in changed:
             before, after = redaction_counts([uniques[n]]), redaction_counts([texts[n]])
             for kind in MARKERS:
                 self.counts[kind] += (after[kind] - before[kind]) * int(frequency[n])
-        table = np.array([*texts, None], dtype=object)
-        return pd.Series(table[codes], index=values.index, dtype=values.dtype)
+        return pa.array(texts, values.type).take(encoded.indices)
 
     def summary(self) -> str:
         """What was removed, per kind, as the log says it."""

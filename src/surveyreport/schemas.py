@@ -45,7 +45,7 @@ def tidy_schema(codebook: Codebook, tiers: dict | None = None, weighted: bool = 
     }
     for column, dtype in question_dtypes(codebook).items():  # the one walk over each question's columns
         if isinstance(dtype, pd.CategoricalDtype):
-            columns[column] = pa.Column(checks=pa.Check.isin(list(dtype.categories)), nullable=True)
+            columns[column] = pa.Column(checks=pa.Check.isin(dtype.categories.tolist()), nullable=True)
         else:
             columns[column] = pa.Column(dtype, nullable=True)
     if tiers is not None:
@@ -73,3 +73,13 @@ def validate(
             else:
                 problems.append(f"column {column!r}: {check} fails for {len(values)} row(s), e.g. {values[0]!r}")
         raise SurveyError(f"{what} fail their schema: " + "; ".join(problems[:6])) from None
+
+
+def _register_backend() -> None:
+    """pandera registers its pandas backend (importing hypothesis, a tenth of a second) at a process's first
+    validation: done as this module is imported, so that the jobs forked from the workflow's fork server, which
+    imports it, start with it done."""
+    pa.DataFrameSchema({"x": pa.Column("Int64")}).validate(pd.DataFrame({"x": pd.array([0], dtype="Int64")}))
+
+
+_register_backend()

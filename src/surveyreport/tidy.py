@@ -9,6 +9,7 @@ the tables a reviewer reads (attrition, crosstabs, ledger) are CSV.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -76,26 +77,69 @@ def read_tidy(path: str | Path, codebook: Codebook, columns: list[str] | None = 
     return frame
 
 
+BATCH_ROWS = 1 << 16  # the rows of each record batch of the file (Feather's default)
+
+
 def write_tidy(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a tidy table as an Arrow IPC file, atomically.
 
-    The table pandas' ``to_feather`` writes, each column first made one array: text read
-    in blocks (the export's, by Arrow's CSV reader) would otherwise cut the file into a
-    record batch per block, and every later stage would read, filter and take across
-    hundreds of pieces.
+    The table pandas' ``to_feather`` writes, in record batches of ``BATCH_ROWS`` rows. A column held
+    in pieces that end elsewhere than at a batch's end (text read in blocks by Arrow's CSV reader, rows
+    filtered) is first made one array, or the file would be cut into a record batch per piece, and every
+    later stage would read, filter and take across hundreds of pieces; one read from such a file (the
+    previous stage's) already ends its pieces there, and is not copied.
     """
     import pyarrow as pa
     from pyarrow import feather
 
-    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=None).combine_chunks()
-    write_atomically(path, lambda tmp: feather.write_feather(table, tmp, compression="zstd"))
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=None)
+    table = pa.table([_in_batches(column) for column in table.columns], schema=table.schema)
+    write_atomically(path, lambda tmp: feather.write_feather(table, tmp, compression="zstd", chunksize=BATCH_ROWS))
+
+
+def _in_batches(column):
+    """The column (a pyarrow ChunkedArray), made one array unless each of its pieces ends at a record batch's end."""
+    import pyarrow as pa
+
+    ends = np.cumsum([len(piece) for piece in column.chunks[:-1]], dtype=np.int64)
+    return column if not (ends % BATCH_ROWS).any() else pa.chunked_array([column.combine_chunks()], column.type)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a CSV atomically: the file appears whole or not at all."""
+    """Write a CSV atomically: the file appears whole or not at all.
+
+    A table of text alone (the dispositions: a row per raw response) is written by Arrow, in the bytes pandas
+    writes, where nothing in it needs quoting (Arrow quotes otherwise than pandas): ten times faster.
+    """
+    text = _unquoted_csv(frame)
 
     def write(tmp: str) -> None:
+        if text is not None:
+            Path(tmp).write_bytes(text)
+            return
         with open(tmp, "w", encoding="utf-8", newline="") as out:
             frame.to_csv(out, index=False, date_format=DATE_FORMAT, lineterminator="\n")
 
     write_atomically(path, write)
+
+
+QUOTED = re.compile(r'[",\r\n]')  # what a CSV field is quoted for
+
+
+def _unquoted_csv(frame: pd.DataFrame) -> bytes | None:
+    """The CSV of a table of two or more text columns, nothing in which needs quoting, written by Arrow; else None."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    names = [str(name) for name in frame.columns]
+    if len(names) < 2 or any(QUOTED.search(name) for name in names):
+        return None
+    if not all(isinstance(dtype, pd.StringDtype) for dtype in frame.dtypes):
+        return None
+    body = pa.BufferOutputStream()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    try:  # a value with a quote, comma or line break stops Arrow's writer
+        csv.write_csv(table, body, csv.WriteOptions(include_header=False, quoting_style="none"))
+    except pa.ArrowInvalid:
+        return None
+    return (",".join(names) + "\n").encode("utf-8") + body.getvalue().to_pybytes()

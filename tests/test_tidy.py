@@ -1,0 +1,59 @@
+"""The fast paths of the tidy table's reading and writing give pandas' results: dates, text-only CSV, record batches."""
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from pyarrow import feather
+
+from surveyreport.parse import _to_datetime
+from surveyreport.tidy import DATE_FORMAT, write_csv, write_tidy
+
+ODD_DATES = [
+    "2012-07-03 08:00:08",
+    "2012-7-3 8:0:8",  # not zero-padded: pandas reads it
+    " 2012-07-03 08:00:08",  # Arrow reads a leading space, pandas does not
+    "2012-07-03 08:00:08 ",
+    "2012-07-03T08:00:08",
+    "2012-07-03 08:00:60",  # both read the 60th second as the next minute
+    "2012-02-30 08:00:00",  # Arrow reads it as March 1st, pandas does not
+    "12-07-03 08:00:08",  # Arrow reads year 12, pandas does not
+    "",
+    None,
+    "not a date",
+]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+def test_dates_are_read_as_pandas_reads_them(dtype):
+    cells = pd.Series(ODD_DATES, dtype=dtype)
+    expected = pd.to_datetime(cells, format=DATE_FORMAT, errors="coerce")
+    pd.testing.assert_series_equal(_to_datetime(cells, DATE_FORMAT), expected)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["R_1", "R_2", None],
+        ["R_1", "a,b", "c"],  # quoted by pandas: pandas writes the table
+        ['say "hi"', "R_2", "R_3"],
+        ["line\nbreak", "R_2", "R_3"],
+    ],
+)
+def test_a_table_of_text_is_written_as_pandas_writes_it(tmp_path, ids):
+    frame = pd.DataFrame(
+        {"response_id": pd.array(ids, dtype="string"), "disposition": pd.array(["kept", None, "speeder"], dtype="string")}
+    )
+    write_csv(frame, tmp_path / "table.csv")
+    assert (tmp_path / "table.csv").read_bytes() == frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("ends", [[70_000, 140_000], [65_536, 196_608], [131_072]])  # a batch: 65,536 rows
+def test_a_table_held_in_pieces_is_written_as_one_held_whole(tmp_path, ends):
+    rows = 200_000
+    ids = pd.array([f"R_{n}" for n in range(rows)], dtype="string")
+    write_tidy(pd.DataFrame({"response_id": ids, "n": range(rows)}), tmp_path / "whole.arrow")
+    bounds = [0, *ends, rows]
+    pieces = pa.chunked_array([pa.array(ids[a:b], pa.large_string()) for a, b in zip(bounds, bounds[1:])])
+    write_tidy(pd.DataFrame({"response_id": pd.array(pieces, dtype="string"), "n": range(rows)}), tmp_path / "pieces.arrow")
+    assert (tmp_path / "pieces.arrow").read_bytes() == (tmp_path / "whole.arrow").read_bytes()
+    assert feather.read_table(tmp_path / "pieces.arrow").column(0).num_chunks == 4
