@@ -9,6 +9,13 @@ from surveyreport.configuration import exit_on_error
 from surveyreport.segments import about as segment_about
 from surveyreport.study import load_study
 
+# A study built from nothing: the jobs' fork servers start importing now, beside Snakemake's reading of the
+# workflow and planning of the jobs (src/surveyreport/jobs.py); else when the run's jobs are planned (onstart).
+if workflow.is_main_process:
+    from surveyreport.jobs import start_early
+
+    start_early(f"results/.work/{config.get('study')}")
+
 # The study is a folder under config/, named by config/config.yaml or --config study=NAME;
 # its own config.yaml (with any other --config keys over it) is the workflow's configuration.
 with exit_on_error():
@@ -117,12 +124,16 @@ def segment_files(wildcards):
 
 
 def plan_jobs():
-    """The stages this run will run, told to the fork server before the first job (Snakemake's onstart)."""
+    """The stages this run will run, told to the fork servers before the first job (Snakemake's onstart)."""
     from surveyreport import jobs
 
-    # (a Snakemake whose graph is not where this looks: every stage's modules)
+    if not (workflow.local_exec and workflow.use_threads):
+        jobs.stop()  # each job runs in a process of its own: no server forks it
+        return
+    stages = None  # (a Snakemake whose graph is not where this looks: every stage's)
     with contextlib.suppress(AttributeError):
-        jobs.plan({job.rule.name for job in workflow.dag.needrun_jobs()})
+        stages = {job.rule.name for job in workflow.dag.needrun_jobs()}
+    jobs.plan(stages)
 
 
 def run_stage(stage, input, output, params, threads, log):
