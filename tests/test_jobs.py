@@ -38,8 +38,9 @@ def test_a_run_of_the_render_alone_imports_no_statistics_or_charts_and_segments_
 
 def test_the_data_and_the_report_libraries_are_imported_by_two_servers():
     data, report = jobs.preload(None, "data"), jobs.preload(None, "report")
-    assert {"surveyreport.crosstab", "surveyreport.schemas"} <= set(data) and not {"surveyreport.charts", "weasyprint"} & set(data)
-    assert {"surveyreport.charts", "weasyprint"} <= set(report) and not {"surveyreport.crosstab", "surveyreport.schemas"} & set(report)
+    data_libraries, report_libraries = {"surveyreport.crosstab", "surveyreport.schemas"}, {"surveyreport.charts", "weasyprint"}
+    assert data_libraries <= set(data) and not report_libraries & set(data)
+    assert report_libraries <= set(report) and not data_libraries & set(report)
     assert not any(module.startswith("snakemake") for module in jobs.preload()), "a job's process needs none of Snakemake"
     assert jobs.preload({"render", "publish"}, "report") == jobs.preload({"render"}, "report")
     assert "weasyprint" in jobs.preload({"segments"}, "report"), "the segments' split leads to their renders"
