@@ -123,8 +123,8 @@ _servers: dict[str, forkserver.ForkServer] = {}
 
 def start(stages=None) -> None:
     """Start the fork servers the run of ``stages`` (None: every stage) needs, each importing what its stages
-    import and no more (a template edit's run, render alone, starts the report's server alone, and imports no
-    statistics or charts); a server already started stays as it is."""
+    import and no more (a template edit's run, render alone, imports no statistics or charts); a server already
+    started stays as it is."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return
     with _lock:
@@ -147,23 +147,25 @@ def start_early(work: str) -> None:
 
 
 def plan(stages) -> None:
-    """The stages the run is about to run (its jobs' rules, Snakemake's ``onstart``): start the servers they need."""
+    """The stages whose jobs this process will run (Snakemake's ``onstart``; None: not known, every stage): start
+    the servers they need, and stop those started early that they do not (a cluster runs the jobs)."""
+    if stages is not None:
+        stop({server_of(stage) for stage in stages})
     start(stages)
 
 
-def stop() -> None:
-    """Stop the fork servers (at the end of Snakemake's process): none outlives the run, even while importing."""
+def stop(keep=()) -> None:
+    """Stop the fork servers but those named in ``keep`` (every one at the end of Snakemake's process): none
+    outlives the run, even while importing."""
     with _lock:
-        for server in _servers.values():
-            pid = server._forkserver_pid
-            if pid is not None:
-                os.close(server._forkserver_alive_fd)  # a server serving jobs ends at that
-                try:
-                    os.kill(pid, signal.SIGTERM)  # and one still importing, at this
-                    os.waitpid(pid, 0)
-                except (ProcessLookupError, ChildProcessError):
-                    pass
-        _servers.clear()
+        for name in [name for name in _servers if name not in keep]:
+            server = _servers.pop(name)
+            os.close(server._forkserver_alive_fd)  # a server serving jobs ends at that
+            try:
+                os.kill(server._forkserver_pid, signal.SIGTERM)  # and one still importing, at this
+                os.waitpid(server._forkserver_pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
 
 
 class _Popen(popen_forkserver.Popen):

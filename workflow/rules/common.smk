@@ -124,15 +124,16 @@ def segment_files(wildcards):
 
 
 def plan_jobs():
-    """The stages this run will run, told to the fork servers before the first job (Snakemake's onstart)."""
+    """The stages of the jobs this process runs in threads of its own, told to the fork servers before the first
+    job (Snakemake's onstart): every job's locally, the local rules' on a cluster, none without threads."""
     from surveyreport import jobs
 
-    if not (workflow.local_exec and workflow.use_threads):
-        jobs.stop()  # each job runs in a process of its own: no server forks it
-        return
     stages = None  # (a Snakemake whose graph is not where this looks: every stage's)
     with contextlib.suppress(AttributeError):
-        stages = {job.rule.name for job in workflow.dag.needrun_jobs()}
+        here = lambda job: workflow.use_threads and (
+            workflow.local_exec or job.is_local
+        )
+        stages = {job.rule.name for job in workflow.dag.needrun_jobs() if here(job)}
     jobs.plan(stages)
 
 
