@@ -3,15 +3,17 @@
 Each rule's ``run:`` directive is one call, ``run_stage("<rule>", input, output, params, threads, log)``
 (workflow/rules/common.smk). Run locally, Snakemake executes that call in a thread of its own process
 (``force-use-threads`` in the workflow profile), and the stage runs in a child process forked by one of two fork
-servers (multiprocessing's): one imports the data libraries (pandas, pandera, scipy, statsmodels), the other
-matplotlib and WeasyPrint, side by side on two cores, so that the first job starts as soon as the data libraries
-are in. They start when Snakemake has planned the run's jobs (Snakefile ``onstart``), importing what the planned
-stages import, or, for a study built from nothing, while Snakemake reads the workflow (``start_early``); they
-are stopped when Snakemake's process ends. Every job then starts with its libraries imported (not an
-interpreter start and seconds of imports per job), and each job still has a process of its own: jobs run side
-by side on the run's cores, a job's state dies with it, a failing job exits non-zero with its one line, and
-killing the run's process group ends its jobs. A job Snakemake runs in a process of its own (a cluster job, or
-a run without the workflow profile) runs its stage in that process.
+servers (multiprocessing's), which import side by side, on two cores: the data server imports what reading,
+cleaning and tiering the responses take (pandas, pyarrow, pandera), soon done, so that the first job starts
+early; the report server what the crosstabs, checks, charts and report take (scipy and statsmodels, matplotlib
+and seaborn, which imports scipy too, WeasyPrint), ready by the time the tiers are. They start when Snakemake has
+planned the run's jobs (Snakefile ``onstart``), importing what the planned stages import, or, for a study built
+from nothing, while Snakemake reads the workflow (``start_early``); they are stopped when Snakemake's process
+ends. Every job then starts with its libraries imported (not an interpreter start and seconds of imports per
+job), and each job still has a process of its own: jobs run side by side on the run's cores, a job's state dies
+with it, a failing job exits non-zero with its one line, and killing the run's process group ends its jobs. A
+job Snakemake runs in a process of its own (a cluster job, or a run without the workflow profile) runs its stage
+in that process.
 """
 
 from __future__ import annotations
@@ -92,8 +94,8 @@ STAGE_MODULES = {
     "segment_charts": _CHARTS,
     "segment_render": _RENDER,
 }
-# The stages whose jobs the report's server forks (matplotlib, WeasyPrint); the data's server forks the others.
-REPORT_STAGES = frozenset({"charts", "render", "segment_charts", "segment_render"})
+# The stages whose jobs the report server forks; the data server forks the others.
+REPORT_STAGES = frozenset({"crosstab", "verify", "charts", "render", "segments", "segment_charts", "segment_render"})
 SERVERS = ("data", "report")
 # The segments' split leads to their charts and renders, which the run plans only after it.
 _FOLLOWERS = {"segments": ("segment_charts", "segment_render")}
