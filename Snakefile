@@ -2,6 +2,8 @@
 # the whole set published at once to results/<study>/ (jobs write into results/.work/<study>/).
 # Stages live in workflow/rules/, one file each; the logic in the surveyreport package.
 
+import gc
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -45,3 +47,8 @@ onsuccess:
 
 onerror:
     release_scheduler_timers()
+
+
+# What Snakemake and the libraries made while reading the workflow, the bulk of what the process will hold, is
+# left out of its garbage collections, above all the full one at its exit (about 0.4 s of every run).
+gc.freeze()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -33,6 +34,57 @@ def test_a_run_of_the_render_alone_imports_no_statistics_or_charts_and_segments_
     assert "weasyprint" in jobs.preload({"render", "publish"})
     assert {"surveyreport.charts", "weasyprint"} <= set(jobs.preload({"segments", "publish"}))
     assert jobs.preload() == jobs.preload(jobs.STAGE_MODULES), "not known: every stage's"
+
+
+def test_the_data_and_the_report_libraries_are_imported_by_two_servers():
+    """Reading, cleaning and tiering need neither statistics nor charts: their server is soon ready."""
+    data, report = jobs.preload(None, "data"), jobs.preload(None, "report")
+    data_libraries, report_libraries = {"surveyreport.schemas"}, {"surveyreport.crosstab", "surveyreport.charts", "weasyprint"}
+    assert data_libraries <= set(data) and not report_libraries & set(data)
+    assert report_libraries <= set(report) and not data_libraries & set(report)
+    assert not any(module.startswith("snakemake") for module in jobs.preload()), "a job's process needs none of Snakemake"
+    assert jobs.preload({"render", "publish"}, "report") == jobs.preload({"render"}, "report")
+    assert "weasyprint" in jobs.preload({"segments"}, "report"), "the segments' split leads to their renders"
+
+
+def test_a_run_starts_the_servers_its_stages_need_and_stops_them(tmp_path):
+    jobs.stop()
+    try:
+        jobs.start_early(str(tmp_path))  # a work area already there: no study built from nothing
+        assert jobs._servers == {}
+        jobs.plan({"render", "publish"})
+        assert set(jobs._servers) == {"data", "report"}
+        pids = {name: server._forkserver_pid for name, server in jobs._servers.items()}
+        jobs.plan({"publish"})  # a cluster's run: the local rule's jobs alone fork here
+        assert set(jobs._servers) == {"data"} and jobs._servers["data"]._forkserver_pid == pids["data"]
+    finally:
+        jobs.stop()
+    assert jobs._servers == {}
+    for pid in pids.values():
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # ended, and reaped
+
+
+def test_a_template_edit_starts_the_report_server_alone():
+    jobs.stop()
+    try:
+        jobs.plan({"render"})
+        assert set(jobs._servers) == {"report"}
+    finally:
+        jobs.stop()
+
+
+def write_variable(path, name):
+    Path(path).write_text(os.environ.get(name, "not set"))
+
+
+def test_a_forked_job_has_the_runs_environment_at_its_start(tmp_path, monkeypatch):
+    jobs.start(["ingest"])  # before the variable is set, as a server started early is
+    monkeypatch.setenv("SURVEYREPORT_TEST_VARIABLE", "set after the server started")
+    job = jobs._Job("data", dict(os.environ), target=write_variable, args=(tmp_path / "seen", "SURVEYREPORT_TEST_VARIABLE"))
+    job.start()
+    job.join()
+    assert job.exitcode == 0 and (tmp_path / "seen").read_text() == "set after the server started"
 
 
 @pytest.mark.parametrize("fork", [True, False], ids=["forked", "in the job's process"])
@@ -113,7 +165,7 @@ def test_work_beside_a_job_that_runs_in_a_thread_is_done(tmp_path):
 
 def test_a_system_without_a_fork_server_runs_the_stage_in_the_jobs_process(tmp_path, monkeypatch):
     monkeypatch.setattr(jobs.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
-    monkeypatch.setattr(jobs, "_fork_server", lambda: pytest.fail("no fork server here"))
+    monkeypatch.setattr(jobs, "start", lambda stages=None: pytest.fail("no fork server here"))
     log = tmp_path / "ingest.log"
     with pytest.raises(jobs.StageFailed):
         jobs.run_stage("ingest", {"export": str(tmp_path / "x.csv"), "codebook": "x"}, {}, {}, 1, [str(log)], fork=True)

@@ -9,6 +9,13 @@ from surveyreport.configuration import exit_on_error
 from surveyreport.segments import about as segment_about
 from surveyreport.study import load_study
 
+# A study built from nothing: the jobs' fork servers start importing now, beside Snakemake's reading of the
+# workflow and planning of the jobs (src/surveyreport/jobs.py); else when the run's jobs are planned (onstart).
+if workflow.is_main_process:
+    from surveyreport.jobs import start_early
+
+    start_early(f"results/.work/{config.get('study')}")
+
 # The study is a folder under config/, named by config/config.yaml or --config study=NAME;
 # its own config.yaml (with any other --config keys over it) is the workflow's configuration.
 with exit_on_error():
@@ -117,12 +124,17 @@ def segment_files(wildcards):
 
 
 def plan_jobs():
-    """The stages this run will run, told to the fork server before the first job (Snakemake's onstart)."""
+    """The stages of the jobs this process runs in threads of its own, told to the fork servers before the first
+    job (Snakemake's onstart): every job's locally, the local rules' on a cluster, none without threads."""
     from surveyreport import jobs
 
-    # (a Snakemake whose graph is not where this looks: every stage's modules)
+    stages = None  # (a Snakemake whose graph is not where this looks: every stage's)
     with contextlib.suppress(AttributeError):
-        jobs.plan({job.rule.name for job in workflow.dag.needrun_jobs()})
+        here = lambda job: workflow.use_threads and (
+            workflow.local_exec or job.is_local
+        )
+        stages = {job.rule.name for job in workflow.dag.needrun_jobs() if here(job)}
+    jobs.plan(stages)
 
 
 def run_stage(stage, input, output, params, threads, log):

@@ -3,7 +3,7 @@
 # segments, side by side on the job's processes); one job draws every segment's charts (the
 # same); each segment then gets its own report job, which puts the crosstabs and charts it is
 # drawn from beside the report in results/<study>/segments/<segment>/, published with the rest
-# of the set. Every job forks from the run's fork server (src/surveyreport/jobs.py), which has
+# of the set. Every job forks from one of the run's fork servers (src/surveyreport/jobs.py), which have
 # imported the libraries: an extra segment costs its render.
 # Without the block, none of these rules runs and the published set is the full report's alone.
 
