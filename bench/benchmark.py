@@ -22,9 +22,8 @@ Measured, each ``--runs`` times (median reported):
   (its start and imports included), and DuckDB counting the same answers by tier straight from
   the same export file, in a fresh interpreter;
 - ingest → crosstab as a build runs them, against DuckDB: one fresh interpreter imports what the
-  workflow's fork server imports for those four stages (``surveyreport.jobs.preload``: the
-  libraries, and Snakemake's command line, which a forked job runs again), once, then runs each
-  stage in a process forked from it, one after another, as a job's forked process runs it
+  workflow's two fork servers import for those four stages (``surveyreport.jobs.preload``: their
+  libraries), once, then runs each stage in a process forked from it, one after another, as a job's forked process runs it
   (``jobs.run_call``); what a stage imports only as it runs is imported in its forked process,
   as in a build. Its time includes that one start and those imports, not Snakemake's planning
   or scheduling of the jobs. It and DuckDB are measured in turn, and the ratio is the
@@ -396,8 +395,8 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
 BUILT = "as-built"  # the stages of ``AS_BUILT`` run as a build runs them
 AS_BUILT = ["ingest", "clean", "tier", "crosstab"]
 AS_BUILT_WHAT = (
-    "ingest → crosstab as a build runs them: a fresh interpreter imports what the workflow's fork server imports "
-    "for these four stages (their libraries, Snakemake's command line) once, then runs each stage in a process "
+    "ingest → crosstab as a build runs them: a fresh interpreter imports what the workflow's fork servers import "
+    "for these four stages (their libraries) once, then runs each stage in a process "
     "forked from it, one after another (Snakemake's planning of the jobs not included); its time, as a multiple of "
     "DuckDB's row (the median of the ratios of runs taken in turn), and its peak memory (the largest stage's process)"
 )
@@ -405,8 +404,7 @@ AS_BUILT_WHAT = (
 
 def run_as_built(work: Path, data: Path) -> None:
     """The stages of ``AS_BUILT`` one after another as a build runs them: this interpreter imports what the workflow's
-    fork server imports for them (``surveyreport.jobs.preload``: the stages' libraries and Snakemake's command line),
-    once, and each stage runs in a process forked from it (``jobs.run_call``, a job's forked process)."""
+    fork servers import for them (``surveyreport.jobs.preload``: the stages' libraries), once, and each stage runs in a process forked from it (``jobs.run_call``, a job's forked process)."""
     import importlib
     import multiprocessing
 

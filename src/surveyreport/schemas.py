@@ -77,8 +77,8 @@ def validate(
 
 def _register_backend() -> None:
     """pandera registers its pandas backend (importing hypothesis, a tenth of a second) at a process's first
-    validation: done as this module is imported, so that the jobs forked from the workflow's fork server, which
-    imports it, start with it done."""
+    validation: done as this module is imported, so that the jobs forked from the workflow's fork servers, which
+    import it, start with it done."""
     pa.DataFrameSchema({"x": pa.Column("Int64")}).validate(pd.DataFrame({"x": pd.array([0], dtype="Int64")}))
 
 

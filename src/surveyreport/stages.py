@@ -4,8 +4,8 @@ Each stage takes the rule's named ``input``, ``output`` and ``params`` as mappin
 rule's ``run:`` directive is one call (``surveyreport.jobs.run_stage``), and the benchmark and
 tests call the same functions with the same names. Each stage imports the modules it needs
 where it uses them: this module is imported by every job, and the libraries behind other
-stages (scipy, matplotlib, WeasyPrint) take seconds to import (the fork server of
-``surveyreport.jobs`` imports them once per run).
+stages (scipy, matplotlib, WeasyPrint) take seconds to import (the fork servers of
+``surveyreport.jobs`` import them once per run).
 """
 
 from __future__ import annotations
