@@ -125,7 +125,8 @@ def segment_files(wildcards):
 
 def plan_jobs():
     """The stages of the jobs this process runs in threads of its own, told to the fork servers before the first
-    job (Snakemake's onstart): every job's locally, the local rules' on a cluster, none without threads."""
+    job (Snakemake's onstart): every job's locally, the local rules' on a cluster, none without threads.
+    """
     from surveyreport import jobs
 
     stages = None  # (a Snakemake whose graph is not where this looks: every stage's)
