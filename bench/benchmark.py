@@ -573,7 +573,8 @@ def markdown(
             f"| all six, one after another | {total:.2f} s | {starting:.2f} s | {total - starting:.2f} s |",
             "",
             f"A build does not pay the start-up column per job: each job's stage runs in a process forked "
-            f"from one that imported the libraries once, at the run's first job (src/surveyreport/jobs.py). "
+            f"from one of two servers that import the libraries once per run, side by side from its start "
+            f"(src/surveyreport/jobs.py). "
             f"Snakemake's own start and checks (the no-op rerun) take {no_op:.2f} s; the stages' own work "
             f"adds to {total - starting:.2f} s.",
         ]
