@@ -3,6 +3,7 @@
 import csv
 import logging
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -13,7 +14,7 @@ from surveygen.generate import Generator
 from surveyreport.clean import clean
 from surveyreport.codebook import load_codebook
 from surveyreport.platforms import read_export
-from surveyreport.redact import COMMON_WORDS, MARKERS, Redactor, redact_patterns, redaction_counts
+from surveyreport.redact import COMMON_WORDS, MARKERS, Redactor, column_redaction_counts, redact_patterns, redaction_counts
 
 from .conftest import LOGS, RESULTS, ROOT, copy_project, output_text, pdf_text_of, snakemake
 
@@ -107,6 +108,18 @@ def test_respondents_names_and_references_are_removed(people, text, redacted):
 def test_a_legacy_whole_name_is_split_into_first_name_and_surname():
     legacy = Redactor(pd.DataFrame({"name": ["Smith, Jane", "Bob Jones", "Cher"]}))
     assert [legacy.redact(t) for t in ("Jane Smith", "bob jones", "Jones Bob", "cher")] == [N] * 4
+
+
+def test_whole_columns_count_the_markers_each_text_holds():
+    marked = [f"{N} and {N} at {E}", f"{U}{U}", "[name removed", f"{MARKERS['phone']} é {MARKERS['reference']}", "", "ok"]
+    rng = np.random.default_rng(7)
+    columns = [
+        pd.Series(rng.choice([*marked, None], size=500), dtype="string"),
+        pd.Series(rng.choice([*marked, None], size=300), dtype=object),
+        pd.Series([pd.NA] * 3, dtype="string"),
+    ]
+    expected = redaction_counts(value for column in columns for value in column)
+    assert column_redaction_counts(columns) == expected and expected["name"] > 0 and expected["phone"] > 0
 
 
 def test_markers_are_counted_per_kind_and_a_column_per_cell(people):

@@ -300,10 +300,9 @@ def verbatims(respondents: pd.DataFrame, codebook: Codebook, limit: int, most: i
 
 def redactions(respondents: pd.DataFrame, codebook: Codebook) -> list[dict]:
     """What ingest removed from the valid respondents' typed texts, per kind, with a count for the ledger."""
-    from .redact import MARKERS, NOUNS, redaction_counts
+    from .redact import MARKERS, NOUNS, column_redaction_counts
 
-    texts = (value for column in codebook.free_text_columns for value in respondents[column])
-    counts = redaction_counts(texts)
+    counts = column_redaction_counts(respondents[column] for column in codebook.free_text_columns)
     return [
         {"n": Count(counts[kind], "redacted", source=f"typed texts: {MARKERS[kind]}"), "noun": NOUNS[kind][counts[kind] != 1]}
         for kind in MARKERS

@@ -110,6 +110,17 @@ def redaction_counts(texts: Iterable[object]) -> dict[str, int]:
     return counts
 
 
+def column_redaction_counts(columns: Iterable[pd.Series]) -> dict[str, int]:
+    """:func:`redaction_counts` of every text in ``columns`` (columns of typed texts), counted by Arrow: a million
+    respondents' answers in a fraction of a second, not a Python loop over each."""
+    counts = dict.fromkeys(MARKERS, 0)
+    for column in columns:
+        texts = pa.array(column.astype("string"), type=pa.large_string(), from_pandas=True)
+        for kind, marker in MARKERS.items():
+            counts[kind] += pc.sum(pc.count_substring(texts, marker)).as_py() or 0
+    return counts
+
+
 def _fold(text: str) -> str:
     """Text as identities are compared: accents dropped, lower case (as :func:`_fold_arrow` does)."""
     if not text.isascii():
