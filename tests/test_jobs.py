@@ -163,8 +163,12 @@ def test_work_beside_a_job_that_runs_in_a_thread_is_done(tmp_path):
     assert (tmp_path / "task").read_text() == "task"
 
 
-def test_a_system_without_a_fork_server_runs_the_stage_in_the_jobs_process(tmp_path, monkeypatch):
-    monkeypatch.setattr(jobs.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+@pytest.mark.parametrize("lacks", ["a fork server", "the Python the job's start follows"])
+def test_a_system_without_a_fork_server_runs_the_stage_in_the_jobs_process(tmp_path, monkeypatch, lacks):
+    if lacks == "a fork server":
+        monkeypatch.setattr(jobs.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    else:
+        monkeypatch.setattr(jobs, "FORK_PYTHON", (3, 99))
     monkeypatch.setattr(jobs, "start", lambda stages=None: pytest.fail("no fork server here"))
     log = tmp_path / "ingest.log"
     with pytest.raises(jobs.StageFailed):

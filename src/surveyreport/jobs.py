@@ -13,7 +13,8 @@ ends. Every job then starts with its libraries imported (not an interpreter star
 job), and each job still has a process of its own: jobs run side by side on the run's cores, a job's state dies
 with it, a failing job exits non-zero with its one line, and killing the run's process group ends its jobs. A
 job Snakemake runs in a process of its own (a cluster job, or a run without the workflow profile) runs its stage
-in that process.
+in that process; so does every job where the system has no fork server, or Python is not the version whose
+multiprocessing internals the jobs' start follows (3.11, the environment's).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import io
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from multiprocessing import context, forkserver, popen_forkserver, process, reduction, spawn, util
 
@@ -121,13 +123,20 @@ class StageFailed(Exception):
 
 _lock = threading.Lock()
 _servers: dict[str, forkserver.ForkServer] = {}
+FORK_PYTHON = (3, 11)  # the Python whose multiprocessing internals ``_Popen`` follows
+
+
+def _forks() -> bool:
+    """Whether jobs fork from the servers: where the system has a fork server and Python is the one ``_Popen``
+    follows; elsewhere each job runs its stage in the process Snakemake runs it in (slower, never wrong)."""
+    return sys.version_info[:2] == FORK_PYTHON and "forkserver" in multiprocessing.get_all_start_methods()
 
 
 def start(stages=None) -> None:
     """Start the fork servers the run of ``stages`` (None: every stage) needs, each importing what its stages
     import and no more (a template edit's run, render alone, imports no statistics or charts); a server already
     started stays as it is."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if not _forks():
         return
     with _lock:
         for name in SERVERS:
@@ -244,7 +253,7 @@ def run_stage(rule: str, input, output, params, threads: int, log, *, fork: bool
     """A rule's ``run:`` directive: its stage, in a process forked for it (``fork``, where the system has a fork
     server) or in this one."""
     call = stage_call(rule, input, output, params, threads, log)
-    if not fork or "forkserver" not in multiprocessing.get_all_start_methods():
+    if not fork or not _forks():
         if not report_errors(lambda: _stage(*call[:4]), call[4]):
             raise StageFailed(f"the {rule} job stopped (its log: {call[4]})")
         return
