@@ -40,12 +40,14 @@ FIRST = [
 ]
 
 
-# The fixtures that build a variant of a study of their own (a whole build each, beside the shared builds below):
-# their tests are `long`, left out of `make test` and run by `make test-long`, which CI runs too.
+# The fixtures that build a variant of a study of their own (a whole build each, or the fault chain's run after run,
+# beside the shared builds below): their tests are `long`, left out of `make test` and run by `make test-long`,
+# which CI runs too.
 VARIANT_BUILDS = {
     "test_banners.py": {"untiered", "bannered"},
     "test_diff.py": {"builds"},
     "test_e2e.py": {"broken_claim"},
+    "test_faults.py": {"chain"},
     "test_findings.py": {"planted"},
     "test_hostile_config.py": {"hostile"},
     "test_segments.py": {"weighted_segments"},

@@ -265,7 +265,6 @@ def chain(build, tmp_path_factory):
     return seen
 
 
-@pytest.mark.long
 @pytest.mark.parametrize("step", CHAIN, ids=[step.id for step in CHAIN])
 def test_a_fault_leaves_the_published_set_as_it_was(chain, reference, step):
     if step.cannot:
@@ -282,7 +281,6 @@ def test_a_fault_leaves_the_published_set_as_it_was(chain, reference, step):
         assert seen["temporary"] == []
 
 
-@pytest.mark.long
 @pytest.mark.parametrize("step", [s for s in CHAIN if s.fault == "kill"], ids=lambda s: s.job)
 def test_the_run_after_a_kill_removes_the_stale_lock_and_gets_past_the_jobs_before(chain, reference, step):
     """The next run needs no --unlock; the jobs up to the killed one ran again to the reference bytes."""
@@ -296,14 +294,12 @@ def test_the_run_after_a_kill_removes_the_stale_lock_and_gets_past_the_jobs_befo
     assert {name: chain[step.id]["work"][name] for name in done} == {name: reference["work"][name] for name in done}
 
 
-@pytest.mark.long
 def test_a_dry_run_after_a_kill_shows_the_killed_job_again(chain):
     console = chain["dry run after a kill at crosstab"]["console"]
     assert re.search(r"^crosstab\s+1$", console, flags=re.M), console[-2000:]
     assert "Nothing to be done" not in console
 
 
-@pytest.mark.long
 def test_the_run_after_the_last_fault_gives_back_every_reference_byte(chain, reference):
     seen = chain["no fault at all"]
     assert seen["published"] == reference["published"]
