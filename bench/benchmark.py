@@ -71,8 +71,9 @@ print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "returncode": run.
 
 
 def measure(argv: list[str], cwd: Path) -> dict:
-    """Wall time and peak memory of one command, run from a fresh interpreter on the copy's package."""
-    env = {**os.environ, "PYTHONPATH": str(cwd / "src")}
+    """Wall time and peak memory of one command, run from a fresh interpreter on the copy's package (its temporary
+    files in the benchmark's temporary folder, removed at the end)."""
+    env = {**os.environ, "PYTHONPATH": str(cwd / "src"), "TMPDIR": str(cwd.parent)}
     run = subprocess.run([sys.executable, "-c", MEASURE, *argv], cwd=cwd, env=env, capture_output=True, text=True, check=True)
     result = json.loads(run.stdout)
     if result["returncode"] != 0:

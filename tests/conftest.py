@@ -176,8 +176,23 @@ WORK = "results/.work/sales-training-2012"  # where the jobs write
 LOGS = "logs/sales-training-2012"
 
 
-def snakemake(workdir, *args):
-    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "4", *args], cwd=workdir, capture_output=True, text=True)
+def snakemake(workdir, *args, env=None):
+    command = [sys.executable, "-m", "snakemake", "--cores", "4", *args]
+    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def temporary_directory(tmp_path_factory):
+    """Every process the tests start keeps its temporary files in the test run's own folder (a build the fault tests
+    kill leaves its temporary files there, not in the system's, and pytest removes old runs' folders)."""
+    folder = tmp_path_factory.mktemp("tmp")
+    os.environ["TMPDIR"] = str(folder)
+    yield folder
+
+
+def temporaries(folder):
+    """The temporary directory of the build at ``folder`` (``built_project``), beside it."""
+    return folder.with_name(f"{folder.name}.tmp")
 
 
 def copy_project(target):
@@ -204,8 +219,12 @@ def made_once(tmp_path_factory, name, make):
 
 
 def built_project(folder):
-    """Build the study in a fresh copy of the project at ``folder``."""
-    run = snakemake(copy_project(folder))
+    """Build the study in a fresh copy of the project at ``folder``, with a temporary directory of its own
+    (``temporaries``), for the test that the build leaves nothing in it."""
+    scratch = temporaries(folder)
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    run = snakemake(copy_project(folder), env={**os.environ, "TMPDIR": str(scratch)})
     assert run.returncode == 0, run.stderr[-3000:]
 
 

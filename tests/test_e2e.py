@@ -8,7 +8,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from .conftest import LOGS, RESULTS, ROOT, WORK, copy_project, output_text, pdf_text_of, snakemake
+from .conftest import LOGS, RESULTS, ROOT, WORK, copy_project, output_text, pdf_text_of, snakemake, temporaries
 
 pytestmark = pytest.mark.e2e
 
@@ -99,6 +99,11 @@ def test_no_personal_data_in_any_output(build, pdf_text):
     values = [value for value in planted if len(value) > 4]  # substring search: five times a regex alternation's speed
     leaks = [(str(p), value) for p, t in zip(outputs + ["report text"], texts) for value in values if value in t]
     assert not leaks
+
+
+def test_the_build_leaves_nothing_in_the_temporary_directory(build):
+    """Not WeasyPrint's copies of the report's fonts (3.4 MB a render), nor the fork servers' sockets."""
+    assert sorted(p.name for p in temporaries(build).iterdir()) == []
 
 
 def test_a_rerun_has_nothing_to_do(build):

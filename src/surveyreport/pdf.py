@@ -59,12 +59,15 @@ def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.d
     """Render the PDF; fail on any WeasyPrint error (missing asset, refused URL) while laying it out or
     writing it, and on any link to a local file or attachment. Returns the page count."""
     import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
 
     os.environ["SOURCE_DATE_EPOCH"] = str(int(created.replace(tzinfo=dt.UTC).timestamp()))
     collector = _ErrorCollector()
     weasyprint.LOGGER.addHandler(collector)
+    fonts = FontConfiguration()
     try:
-        document = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=_asset_fetcher(assets)).render()
+        source = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=_asset_fetcher(assets))
+        document = source.render(font_config=fonts)
         refused = refused_links(document)
         if refused:
             raise SurveyError(
@@ -73,6 +76,9 @@ def write_pdf(html: str, assets: dict[str, Path], out: str | Path, created: dt.d
         pdf = document.write_pdf(pdf_variant="pdf/ua-1")
     finally:
         weasyprint.LOGGER.removeHandler(collector)
+        # The fonts' temporary folder (WeasyPrint copies each @font-face font there), removed now: WeasyPrint
+        # removes it when the configuration is collected, which a job's process, ending at once, never does.
+        fonts.__del__()
     if collector.messages:
         raise SurveyError("the report did not render cleanly: " + "; ".join(collector.messages))
     write_atomically(out, lambda tmp: Path(tmp).write_bytes(pdf))
