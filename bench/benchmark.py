@@ -396,31 +396,27 @@ def run_stage(name: str, work: Path, data: Path, modules: str | None = None) -> 
 BUILT = "as-built"  # the stages of ``AS_BUILT`` run as a build runs them
 AS_BUILT = ["ingest", "clean", "tier", "crosstab"]
 AS_BUILT_WHAT = (
-    "ingest → crosstab as a build runs them: a fresh interpreter imports what the workflow's fork servers import "
-    "for these four stages (their libraries) once, then runs each stage in a process "
-    "forked from it, one after another (Snakemake's planning of the jobs not included); its time, as a multiple of "
-    "DuckDB's row (the median of the ratios of runs taken in turn), and its peak memory (the largest stage's process)"
+    "ingest → crosstab as a build runs them: the workflow's two fork servers start (importing these four stages' "
+    "libraries side by side), and each stage runs in a process forked from its server, one after another "
+    "(``surveyreport.jobs``, as a rule's job runs it; Snakemake's planning of the jobs not included); its time, as a "
+    "multiple of DuckDB's row (the median of the ratios of runs taken in turn), and its peak memory (the largest "
+    "process)"
 )
 
 
 def run_as_built(work: Path, data: Path) -> None:
-    """The stages of ``AS_BUILT`` one after another as a build runs them: this interpreter imports what the workflow's
-    fork servers import for them (``surveyreport.jobs.preload``: the stages' libraries), once, and each stage runs in a process forked from it (``jobs.run_call``, a job's forked process)."""
-    import importlib
-    import multiprocessing
-
+    """The stages of ``AS_BUILT`` one after another as a build runs them: the fork servers start for them, and each
+    stage runs as its rule's job does (``jobs.run_stage``), in a process forked from its server."""
     from surveyreport import jobs
 
-    for module in jobs.preload(AS_BUILT):
-        importlib.import_module(module)
-    fork = multiprocessing.get_context("fork")
-    for name in AS_BUILT:
-        call = jobs.stage_call(name, *stage_arguments(name, work, data), 1, [str(data / f"{name}.log")])
-        job = fork.Process(target=jobs.run_call, args=call)
-        job.start()
-        job.join()  # reaped here: its peak memory is among this command's children's
-        if job.exitcode != 0:
-            raise SystemExit(f"the {name} stage stopped (exit code {job.exitcode}; its log: {call[4]})")
+    jobs.start(AS_BUILT)
+    try:
+        for name in AS_BUILT:
+            jobs.run_stage(name, *stage_arguments(name, work, data), 1, [str(data / f"{name}.log")], fork=True)
+    except jobs.StageFailed as stopped:
+        raise SystemExit(str(stopped)) from None
+    finally:
+        jobs.stop()  # the servers reaped here: their jobs' peak memory is among this command's children's
 
 
 def duckdb_counts(export: str, work: Path) -> int:

@@ -4,7 +4,7 @@ import pytest
 from surveyreport.codebook import load_codebook
 from surveyreport.errors import SurveyError
 from surveyreport.platforms import read_export
-from surveyreport.schemas import validate
+from surveyreport.schemas import validate, validate_change
 
 from .conftest import ROOT
 
@@ -35,3 +35,27 @@ def test_a_bad_intermediate_is_stopped_with_the_column_named(study, damage, name
     with pytest.raises(SurveyError, match="fail their schema") as error:
         validate(damage(frame.copy()), codebook, "the ingested responses")
     assert named in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("damage", "changed", "named"),
+    [
+        (lambda f: f.assign(RecipientEmail="maria.garcia@example.com"), [], "RecipientEmail"),  # a column not changed
+        (lambda f: f.drop(columns=["tools.mobile"]), [], "tools.mobile"),
+        (lambda f: f.assign(status=f["status"].astype("float")), [], "'status'"),  # a type
+        (lambda f: f.assign(meeting=pd.Series(["fortnightly"] * len(f))), ["meeting"], "'meeting'"),  # a changed value
+    ],
+)
+def test_a_change_to_a_validated_table_is_stopped_with_the_column_named(study, damage, changed, named):
+    codebook, frame = study
+    damaged = damage(frame.copy())
+    with pytest.raises(SurveyError, match="fail their schema") as error:
+        validate_change(damaged, damaged[changed], codebook, "the cleaned respondents")
+    assert named in str(error.value)
+
+
+def test_a_change_checks_the_changed_columns_only(study):
+    """The columns left alone hold what was validated before: a stage that changes one column checks that column."""
+    codebook, frame = study
+    same = frame.assign(response_id=pd.array(["R_same"] * len(frame), dtype="string"))  # would fail, were it checked
+    validate_change(same, same[["meeting"]], codebook, "the cleaned respondents")

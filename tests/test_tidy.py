@@ -1,12 +1,15 @@
 """The fast paths of the tidy table's reading and writing give pandas' results: dates, text-only CSV, record batches."""
 
+from types import SimpleNamespace
+
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 from pyarrow import feather
 
 from surveyreport.parse import _to_datetime
-from surveyreport.tidy import DATE_FORMAT, write_csv, write_tidy
+from surveyreport.tidy import DATE_FORMAT, read_table, read_tidy, with_columns, write_csv, write_table, write_tidy
 
 ODD_DATES = [
     "2012-07-03 08:00:08",
@@ -57,3 +60,49 @@ def test_a_table_held_in_pieces_is_written_as_one_held_whole(tmp_path, ends):
     write_tidy(pd.DataFrame({"response_id": pd.array(pieces, dtype="string"), "n": range(rows)}), tmp_path / "pieces.arrow")
     assert (tmp_path / "pieces.arrow").read_bytes() == (tmp_path / "whole.arrow").read_bytes()
     assert feather.read_table(tmp_path / "pieces.arrow").column(0).num_chunks == 4
+
+
+NO_QUESTIONS = SimpleNamespace(questions=())  # a codebook whose types ``read_tidy`` has nothing to check against
+
+
+def every_type(rows: int, seed: int) -> pd.DataFrame:
+    """A tidy-like table of every column type a stage writes, missing values in each (their values underneath too)."""
+    rng = np.random.default_rng(seed)
+    missing = rng.random(rows) < 0.2
+    return pd.DataFrame(
+        {
+            "response_id": pd.array([f"R_{n}" for n in range(rows)], dtype="string"),
+            "recorded": pd.Series(pd.to_datetime(rng.integers(1.3e9, 1.4e9, rows), unit="s")).mask(missing),
+            "status": pd.array(rng.integers(0, 3, rows), dtype="Int64").copy(),
+            "finished": pd.array(rng.random(rows) < 0.5, dtype="boolean"),
+            "meeting": pd.Categorical.from_codes(rng.integers(-1, 3, rows), categories=["weekly", "monthly", "never"]),
+            "tools.lms": pd.array(np.where(missing, None, rng.random(rows) < 0.5), dtype="boolean"),
+            "hours": pd.array(np.where(missing, np.nan, rng.random(rows)), dtype="Float64"),
+            "comment": pd.array(np.where(missing, None, [f"text {n}" for n in range(rows)]), dtype="string"),
+        }
+    ).assign(status=lambda f: f["status"].mask(missing))
+
+
+@pytest.mark.parametrize("rows", [5, 70_000])  # one record batch, and two
+@pytest.mark.parametrize(
+    "added",
+    [
+        lambda f, rng: pd.DataFrame({"tier": pd.array(rng.choice(["a", "b", None], len(f)), dtype="string")}),
+        lambda f, rng: pd.DataFrame({"weight": rng.random(len(f)) + 0.5, "tier": pd.array(["a"] * len(f), dtype="string")}),
+        lambda f, rng: f[["meeting"]].assign(meeting=f["meeting"].cat.codes.map({0: "never"}).astype(f["meeting"].dtype)),
+    ],
+    ids=["a column added", "two added", "one put in place of its own"],
+)
+def test_columns_set_in_arrow_are_written_as_pandas_writes_the_table(tmp_path, rows, added):
+    frame = every_type(rows, seed=rows)
+    write_tidy(frame, tmp_path / "before.arrow")
+    columns = added(frame, np.random.default_rng(1))
+    write_table(with_columns(read_table(tmp_path / "before.arrow"), columns), tmp_path / "arrow.arrow")
+    write_tidy(read_tidy(tmp_path / "before.arrow", codebook=NO_QUESTIONS).assign(**columns), tmp_path / "pandas.arrow")
+    assert (tmp_path / "arrow.arrow").read_bytes() == (tmp_path / "pandas.arrow").read_bytes()
+
+
+def test_no_column_named_reads_the_rows_alone(tmp_path):
+    write_tidy(every_type(7, seed=0), tmp_path / "table.arrow")
+    assert read_table(tmp_path / "table.arrow", []).shape == (7, 0)
+    assert read_tidy(tmp_path / "table.arrow", NO_QUESTIONS, ["not held"]).shape == (7, 0)

@@ -56,6 +56,12 @@ def recode_other(frame: pd.DataFrame, rules: list[dict], codebook: Codebook) -> 
     return frame, pd.DataFrame(log, columns=columns)
 
 
+def recoded_columns(rules: list[dict], codebook: Codebook) -> list[str]:
+    """The tidy columns ``recode_other`` may change: those of the questions its rules recode."""
+    names = dict.fromkeys(column.tidy for rule in rules for column in codebook.question(rule["question"]).columns)
+    return list(names)
+
+
 def _status(frame: pd.DataFrame, step: dict, codebook: Codebook) -> pd.Series:
     return frame["status"].isin(step["drop_status"])
 

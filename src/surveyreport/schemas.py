@@ -59,8 +59,29 @@ def validate(
     frame: pd.DataFrame, codebook: Codebook, what: str, tiers: dict | None = None, weighted: bool = False
 ) -> pd.DataFrame:
     """The frame, if it matches its schema; else a SurveyError naming the columns and checks that failed."""
+    return _checked(tidy_schema(codebook, tiers, weighted), frame, what)
+
+
+def validate_change(
+    columns: pd.DataFrame,
+    changed: pd.DataFrame,
+    codebook: Codebook,
+    what: str,
+    tiers: dict | None = None,
+    weighted: bool = False,
+) -> None:
+    """A table validated before (``validate``), then changed only in the columns of ``changed`` (on its rows), or
+    cut to some of its rows: the whole table's columns (``columns``, on no rows) must be the schema's, of its
+    types, and the changed columns pass their checks on every row. Its other columns hold what was validated, on
+    rows that passed (a response ID unique among all rows is unique among some)."""
+    schema = tidy_schema(codebook, tiers, weighted)
+    _checked(schema, columns.iloc[:0], what)
+    _checked(schema.select_columns(list(changed.columns)), changed, what)
+
+
+def _checked(schema: pa.DataFrameSchema, frame: pd.DataFrame, what: str) -> pd.DataFrame:
     try:
-        return tidy_schema(codebook, tiers, weighted).validate(frame, lazy=True, inplace=True)  # no copy of the table
+        return schema.validate(frame, lazy=True, inplace=True)  # no copy of the table
     except SchemaErrors as errors:
         cases = errors.failure_cases
         problems = []

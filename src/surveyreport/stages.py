@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from .atomic import write_atomically, write_text
 from .codebook import load_codebook, load_yaml
 from .errors import SurveyError
-from .tidy import read_tidy, write_csv, write_tidy
+from .tidy import TIER, read_table, read_tidy, with_columns, write_csv, write_table, write_tidy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,17 +28,18 @@ log = logging.getLogger("surveyreport")
 Files = dict  # a rule's named inputs or outputs: name -> path, or list of paths
 
 
-def _arrow_memory() -> None:
+def _arrow_memory(decay_ms: int = 1000) -> None:
     """Arrow's allocations from jemalloc where pyarrow has it: Arrow's default, mimalloc, hands pages back
     and faults them in again at every large table (ingesting a million rows: over 2 s of system time, not 1).
-    Memory let go is handed back after a tenth of a second, not a second: a job's steps each take longer, so
-    what one step let go does not stay to add to the next one's (ingesting a million rows: a peak of about
-    1.3 GB, not 1.4 to 1.6)."""
+    Memory let go is handed back after ``decay_ms`` (jemalloc's default: a second); ingest, whose steps each
+    take longer, hands it back after a tenth of a second, so that what one step let go does not stay to add to
+    the next one's (a million rows: a peak of about 1.1 GB, not 1.4 to 1.6; each later stage holds less, and
+    handing back that soon would cost it as much time again in faults: cleaning a million rows 2.2 s, not 1.9)."""
     import pyarrow as pa
 
     try:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
-        pa.jemalloc_set_decay_ms(100)
+        pa.jemalloc_set_decay_ms(decay_ms)
     except NotImplementedError:  # a pyarrow built without it (Windows)
         pass
 
@@ -47,7 +48,7 @@ def ingest(input: Files, output: Files, params: dict) -> None:
     from .platforms import read_export
     from .schemas import validate
 
-    _arrow_memory()
+    _arrow_memory(decay_ms=100)
     book = load_codebook(input["codebook"])
     responses = validate(read_export(input["export"], book, params["export_format"]), book, "the ingested responses")
     write_tidy(responses, output["responses"])
@@ -55,16 +56,20 @@ def ingest(input: Files, output: Files, params: dict) -> None:
 
 
 def clean(input: Files, output: Files, params: dict) -> None:
-    from .clean import clean, require_respondents
-    from .schemas import validate
+    """The ingested responses recoded and cut to the respondents kept; what cleaning changed is validated (the
+    recoded columns, on every row kept), the rest was when ingest wrote it."""
+    from .clean import clean, recoded_columns, require_respondents
+    from .schemas import validate_change
 
     _arrow_memory()
     book = load_codebook(input["codebook"])
     cleaning = params["cleaning"]
     tables = clean(read_tidy(input["responses"], book), cleaning, book)
     require_respondents(tables["attrition"], cleaning["min_respondents"])
-    validate(tables["respondents"], book, "the cleaned respondents")
-    write_tidy(tables.pop("respondents"), output["respondents"])
+    respondents = tables.pop("respondents")
+    recoded = respondents[recoded_columns(cleaning.get("recode_other", []), book)]
+    validate_change(respondents, recoded, book, "the cleaned respondents")
+    write_tidy(respondents, output["respondents"])
     for name, frame in tables.items():
         write_csv(frame, output[name])
     for row in tables["attrition"].itertuples():
@@ -72,22 +77,31 @@ def clean(input: Files, output: Files, params: dict) -> None:
 
 
 def tier(input: Files, output: Files, params: dict) -> None:
-    from .schemas import validate
+    """The respondents with their tier (and weight) added: the columns the rules read are read into pandas, the
+    new ones validated and written after the others, which are copied as Arrow holds them."""
+    from .schemas import validate_change
     from .tiers import assign_tiers
 
     _arrow_memory()
-    book, tiers = load_codebook(input["codebook"]), params["tiers"]
-    tiered = validate(assign_tiers(read_tidy(input["respondents"], book), tiers, book), book, "the tiered respondents", tiers)
-    if params.get("weights"):  # the study's weights block: each respondent's weight, and how it was reached
-        from .weights import rake
+    book, tiers, weights = load_codebook(input["codebook"]), params["tiers"], params.get("weights")
+    respondents = read_table(input["respondents"])
+    read = dict.fromkeys(c for c in [tiers["question"], *(weights["targets"] if weights else [])] if c)
+    tiered = assign_tiers(read_tidy(input["respondents"], book, list(read)), tiers, book)
+    added = [TIER]
+    if weights:  # the study's weights block: each respondent's weight, and how it was reached
+        from .weights import WEIGHT, rake
 
-        tiered, summary, targets = rake(tiered, params["weights"], input["respondents"])
-        validate(tiered, book, "the weighted respondents", tiers, weighted=True)
+        tiered, summary, targets = rake(tiered, weights, input["respondents"])
+        added.append(WEIGHT)
+    table = with_columns(respondents, tiered[added])
+    what = "the weighted respondents" if weights else "the tiered respondents"
+    validate_change(table.slice(0, 0).to_pandas(), tiered[added], book, what, tiers, weighted=bool(weights))
+    if weights:
         write_csv(summary, output["weighting"])
         write_csv(targets, output["weight_targets"])
         log.info("weights:\n%s", summary.to_string(index=False))
-    write_tidy(tiered, output["respondents"])
-    log.info("tiers: %s", tiered["tier"].value_counts(dropna=False).to_dict())
+    write_table(table, output["respondents"])
+    log.info("tiers: %s", tiered[TIER].value_counts(dropna=False).to_dict())
 
 
 def crosstab(input: Files, output: Files, params: dict) -> None:
