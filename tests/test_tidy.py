@@ -9,7 +9,18 @@ import pytest
 from pyarrow import feather
 
 from surveyreport.parse import _to_datetime
-from surveyreport.tidy import DATE_FORMAT, read_table, read_tidy, with_columns, write_csv, write_table, write_tidy
+from surveyreport.tidy import (
+    DATE_FORMAT,
+    cut_by_pandas,
+    kept_rows,
+    read_table,
+    read_tidy,
+    tidy_frame,
+    with_columns,
+    write_csv,
+    write_table,
+    write_tidy,
+)
 
 ODD_DATES = [
     "2012-07-03 08:00:08",
@@ -106,3 +117,17 @@ def test_no_column_named_reads_the_rows_alone(tmp_path):
     write_tidy(every_type(7, seed=0), tmp_path / "table.arrow")
     assert read_table(tmp_path / "table.arrow", []).shape == (7, 0)
     assert read_tidy(tmp_path / "table.arrow", NO_QUESTIONS, ["not held"]).shape == (7, 0)
+
+
+@pytest.mark.parametrize("rows", [5, 70_000])
+@pytest.mark.parametrize("read", [[], ["response_id", "tools.lms"]], ids=["only what pandas must cut", "text and ticks too"])
+def test_rows_cut_in_arrow_are_written_as_pandas_writes_them(tmp_path, rows, read):
+    frame = every_type(rows, seed=rows + 1)
+    write_tidy(frame, tmp_path / "before.arrow")
+    kept = np.random.default_rng(2).random(rows) < 0.6
+    table = read_table(tmp_path / "before.arrow")
+    in_pandas = tidy_frame(table.select([*cut_by_pandas(table), *read]), NO_QUESTIONS, "before.arrow")
+    write_table(kept_rows(table, kept, in_pandas[kept]), tmp_path / "arrow.arrow")
+    write_tidy(read_tidy(tmp_path / "before.arrow", NO_QUESTIONS)[kept], tmp_path / "pandas.arrow")
+    assert (tmp_path / "arrow.arrow").read_bytes() == (tmp_path / "pandas.arrow").read_bytes()
+    assert sorted(cut_by_pandas(table)) == ["hours", "meeting", "recorded", "status"]

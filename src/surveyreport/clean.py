@@ -56,6 +56,12 @@ def recode_other(frame: pd.DataFrame, rules: list[dict], codebook: Codebook) -> 
     return frame, pd.DataFrame(log, columns=columns)
 
 
+def columns_read(config: dict, codebook: Codebook) -> list[str]:
+    """The tidy columns cleaning reads or changes: the metadata, the questions its rules name, the recoded ones."""
+    named = [q for step in config["exclusions"] for q in [step.get("question"), *step.get("questions", [])] if q]
+    return list(dict.fromkeys([*sorted(METADATA), *named, *recoded_columns(config.get("recode_other", []), codebook)]))
+
+
 def recoded_columns(rules: list[dict], codebook: Codebook) -> list[str]:
     """The tidy columns ``recode_other`` may change: those of the questions its rules recode."""
     names = dict.fromkeys(column.tidy for rule in rules for column in codebook.question(rule["question"]).columns)
@@ -134,14 +140,14 @@ RULES: dict[str, Callable[[pd.DataFrame, dict, Codebook], pd.Series]] = {
 }
 
 
-# The rules that judge each row by itself; the others judge a row among the rows remaining (the first response of
-# an identity, the median duration).
-ROW_BY_ROW = {"status", "incomplete", "screened_out", "straightliner"}
+# The rules that judge a row among the rows remaining (the first response of an identity, the median duration), and
+# the columns of those rows they read; the others judge each row by itself.
+AMONG_REMAINING = {"duplicate": ["response_id", "recorded", "identity_group"], "speeder": ["response_id", "duration"]}
 
 
 def dispositions(frame: pd.DataFrame, steps: list[dict], codebook: Codebook) -> pd.Series:
     """The reason each raw row is excluded (its first broken rule), or ``kept``."""
-    # the rules read the metadata and the questions they name: only those columns are narrowed down step by step
+    # the rules read the metadata and the questions they name, no other column
     named = {q for step in steps for q in [step.get("question"), *step.get("questions", [])] if q}
     frame = frame[[c for c in frame.columns if c in METADATA or c in named]]
     broken = np.zeros(len(frame), dtype=np.int64)  # the number of the first rule a row breaks; 0: kept
@@ -149,11 +155,11 @@ def dispositions(frame: pd.DataFrame, steps: list[dict], codebook: Codebook) -> 
         if step["rule"] not in RULES:
             raise SurveyError(f"unknown cleaning rule {step['rule']!r}", expected=f"one of {', '.join(RULES)}")
         rule = RULES[step["rule"]]
-        if step["rule"] in ROW_BY_ROW:  # judged on every row at once: no copy of the rows remaining
+        if step["rule"] not in AMONG_REMAINING:  # judged on every row at once: no copy of the rows remaining
             broken[rule(frame, step, codebook).to_numpy(dtype=bool) & (broken == 0)] = number
             continue
         remaining = np.flatnonzero(broken == 0)
-        hit = rule(frame.iloc[remaining], step, codebook).to_numpy(dtype=bool)
+        hit = rule(frame[AMONG_REMAINING[step["rule"]]].iloc[remaining], step, codebook).to_numpy(dtype=bool)
         broken[remaining[hit]] = number
     reasons = np.array([KEPT, *(step["reason"] for step in steps)], dtype=object)
     return pd.Series(reasons[broken], index=frame.index, dtype="string")

@@ -17,7 +17,18 @@ from typing import TYPE_CHECKING
 from .atomic import write_atomically, write_text
 from .codebook import load_codebook, load_yaml
 from .errors import SurveyError
-from .tidy import TIER, read_table, read_tidy, with_columns, write_csv, write_table, write_tidy
+from .tidy import (
+    TIER,
+    cut_by_pandas,
+    kept_rows,
+    read_table,
+    read_tidy,
+    tidy_frame,
+    with_columns,
+    write_csv,
+    write_table,
+    write_tidy,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,20 +67,24 @@ def ingest(input: Files, output: Files, params: dict) -> None:
 
 
 def clean(input: Files, output: Files, params: dict) -> None:
-    """The ingested responses recoded and cut to the respondents kept; what cleaning changed is validated (the
-    recoded columns, on every row kept), the rest was when ingest wrote it."""
-    from .clean import clean, recoded_columns, require_respondents
+    """The ingested responses recoded and cut to the respondents kept: the columns cleaning reads or changes, and
+    those Arrow does not cut as pandas does, are read into pandas; the text and ticks are cut as Arrow holds them.
+    What cleaning changed is validated (the recoded columns, on every row kept), the rest was when ingest wrote it."""
+    from .clean import KEPT, clean, columns_read, recoded_columns, require_respondents
     from .schemas import validate_change
 
     _arrow_memory()
     book = load_codebook(input["codebook"])
     cleaning = params["cleaning"]
-    tables = clean(read_tidy(input["responses"], book), cleaning, book)
+    responses = read_table(input["responses"])
+    read = dict.fromkeys(c for c in [*columns_read(cleaning, book), *cut_by_pandas(responses)] if c in responses.column_names)
+    tables = clean(tidy_frame(responses.select(list(read)), book, input["responses"]), cleaning, book)
     require_respondents(tables["attrition"], cleaning["min_respondents"])
-    respondents = tables.pop("respondents")
-    recoded = respondents[recoded_columns(cleaning.get("recode_other", []), book)]
-    validate_change(respondents, recoded, book, "the cleaned respondents")
-    write_tidy(respondents, output["respondents"])
+    kept, changed = (tables["dispositions"]["disposition"] == KEPT).to_numpy(), tables.pop("respondents")
+    respondents = kept_rows(responses, kept, changed)
+    recoded = changed[recoded_columns(cleaning.get("recode_other", []), book)]
+    validate_change(respondents.slice(0, 0).to_pandas(), recoded, book, "the cleaned respondents")
+    write_table(respondents, output["respondents"])
     for name, frame in tables.items():
         write_csv(frame, output[name])
     for row in tables["attrition"].itertuples():

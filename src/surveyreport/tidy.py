@@ -74,7 +74,13 @@ def read_table(path: str | Path, columns: list[str] | None = None):
 def read_tidy(path: str | Path, codebook: Codebook, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a tidy table written by ``write_tidy`` (or only those of ``columns`` it holds); question columns keep
     the codebook's types."""
-    frame = read_table(path, columns).to_pandas()  # what pandas' read_feather makes of it
+    return tidy_frame(read_table(path, columns), codebook, path)
+
+
+def tidy_frame(table, codebook: Codebook, path: str | Path) -> pd.DataFrame:
+    """A tidy table read from ``path`` (``read_table``) as pandas holds it; question columns keep the codebook's
+    types."""
+    frame = table.to_pandas()  # what pandas' read_feather makes of it
     for column, dtype in question_dtypes(codebook).items():
         if column in frame and frame[column].dtype != dtype:
             raise SurveyError(
@@ -116,6 +122,24 @@ def with_columns(table, added: pd.DataFrame):
     entries |= {entry["name"]: entry for entry in metadata["columns"]}
     metadata["columns"] = [entries[name] for name in table.column_names]
     return table.replace_schema_metadata({b"pandas": json.dumps(metadata).encode("utf8")})
+
+
+def cut_by_pandas(table) -> list[str]:
+    """The columns of ``table`` that ``kept_rows`` takes from pandas: all but text and ticks, whose cut Arrow writes
+    as pandas does (under a missing date, number or category, Arrow's cut writes zeros, pandas the value it holds)."""
+    import pyarrow as pa
+
+    return [field.name for field in table.schema if not (pa.types.is_large_string(field.type) or pa.types.is_boolean(field.type))]
+
+
+def kept_rows(table, kept: np.ndarray, frame: pd.DataFrame):
+    """``table`` (as ``read_table`` reads it) cut to the rows ``kept`` (a mask): its columns of ``frame`` (the kept
+    rows, as pandas holds them, changed or not: every column ``cut_by_pandas`` names, and more) from it, the others
+    cut by Arrow. The table ``write_tidy`` writes for the table as pandas reads it cut by pandas, without converting
+    the text and ticks to pandas and back (cleaning a million rows: a third of a second)."""
+    import pyarrow as pa
+
+    return with_columns(table.filter(pa.array(kept)), frame)
 
 
 def write_table(table, path: str | Path) -> None:

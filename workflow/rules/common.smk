@@ -9,12 +9,15 @@ from surveyreport.configuration import exit_on_error
 from surveyreport.segments import about as segment_about
 from surveyreport.study import load_study
 
-# A study built from nothing: the jobs' fork servers start importing now, beside Snakemake's reading of the
-# workflow and planning of the jobs (src/surveyreport/jobs.py); else when the run's jobs are planned (onstart).
+# Where a study's jobs write; rule publish (publish.smk) replaces the study's results with the complete set.
+WORK_AREA = "results/.work/{study}"
+
+# A study built from nothing (no work area): the jobs' fork servers start importing now, beside Snakemake's reading
+# of the workflow and planning of the jobs (src/surveyreport/jobs.py); else when the run's jobs are planned (onstart).
 if workflow.is_main_process:
     from surveyreport.jobs import start_early
 
-    start_early(f"results/.work/{config.get('study')}")
+    start_early(WORK_AREA.format(study=config.get("study")))
 
 # The study is a folder under config/, named by config/config.yaml or --config study=NAME;
 # its own config.yaml (with any other --config keys over it) is the workflow's configuration.
@@ -26,9 +29,8 @@ with exit_on_error():
         f"{workflow.basedir}/workflow/schemas",
     )
 config.update(STUDY.config)
-# Jobs write into WORK; rule publish (publish.smk) replaces RESULTS with the complete set.
 RESULTS = f"results/{STUDY.name}"
-WORK = f"results/.work/{STUDY.name}"
+WORK = WORK_AREA.format(study=STUDY.name)
 LOGS = f"logs/{STUDY.name}"
 CODEBOOK = str(STUDY.codebook)
 FIGURES = [str(STUDY.figures)] if STUDY.figures else []
