@@ -1,8 +1,10 @@
 """Schemas of the tidy respondent table, derived from the codebook (pandera).
 
-Each stage validates what it writes, so a bad intermediate stops where it appears.
-The schemas are strict: a column the codebook does not define (an e-mail address,
-say) cannot pass.
+Each stage validates what it writes, so a bad intermediate stops where it appears:
+ingest the whole table (``validate``); cleaning and tiering, which keep some of its
+rows and change or add a few columns, the whole table's columns and types and the
+values of the columns they changed (``validate_change``). The schemas are strict: a
+column the codebook does not define (an e-mail address, say) cannot pass.
 """
 
 from __future__ import annotations

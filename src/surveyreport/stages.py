@@ -100,8 +100,9 @@ def tier(input: Files, output: Files, params: dict) -> None:
     _arrow_memory()
     book, tiers, weights = load_codebook(input["codebook"]), params["tiers"], params.get("weights")
     respondents = read_table(input["respondents"])
-    read = dict.fromkeys(c for c in [tiers["question"], *(weights["targets"] if weights else [])] if c)
-    tiered = assign_tiers(read_tidy(input["respondents"], book, list(read)), tiers, book)
+    read = [tiers["question"], *(weights["targets"] if weights else [])]
+    read = dict.fromkeys(c for c in read if c in respondents.column_names)
+    tiered = assign_tiers(tidy_frame(respondents.select(list(read)), book, input["respondents"]), tiers, book)
     added = [TIER]
     if weights:  # the study's weights block: each respondent's weight, and how it was reached
         from .weights import WEIGHT, rake

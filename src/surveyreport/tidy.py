@@ -4,7 +4,10 @@ Stages hand it to each other as Arrow IPC files (Feather v2, zstd-compressed): t
 columns (categories, nullable integers and booleans, dates) survive the trip without
 parsing, and a million rows are written in half a second (Parquet: two seconds).
 pandas (``read_feather``), R's arrow, polars and DuckDB (through pyarrow) open them;
-the tables a reviewer reads (attrition, crosstabs, ledger) are CSV.
+the tables a reviewer reads (attrition, crosstabs, ledger) are CSV. A stage that keeps
+some rows or adds a column (cleaning, tiering) reads into pandas only the columns it
+needs and copies or cuts the others as Arrow holds them (``with_columns``,
+``kept_rows``), writing the bytes a round trip through pandas writes.
 """
 
 from __future__ import annotations
@@ -136,7 +139,7 @@ def kept_rows(table, kept: np.ndarray, frame: pd.DataFrame):
     """``table`` (as ``read_table`` reads it) cut to the rows ``kept`` (a mask): its columns of ``frame`` (the kept
     rows, as pandas holds them, changed or not: every column ``cut_by_pandas`` names, and more) from it, the others
     cut by Arrow. The table ``write_tidy`` writes for the table as pandas reads it cut by pandas, without converting
-    the text and ticks to pandas and back (cleaning a million rows: a third of a second)."""
+    the text and ticks to pandas and back."""
     import pyarrow as pa
 
     return with_columns(table.filter(pa.array(kept)), frame)
