@@ -19,7 +19,6 @@ from .codebook import load_codebook, load_yaml
 from .errors import SurveyError
 from .tidy import (
     TIER,
-    cut_by_pandas,
     kept_rows,
     read_table,
     read_tidy,
@@ -67,9 +66,9 @@ def ingest(input: Files, output: Files, params: dict) -> None:
 
 
 def clean(input: Files, output: Files, params: dict) -> None:
-    """The ingested responses recoded and cut to the respondents kept: the columns cleaning reads or changes, and
-    those Arrow does not cut as pandas does, are read into pandas; the text and ticks are cut as Arrow holds them.
-    What cleaning changed is validated (the recoded columns, on every row kept), the rest was when ingest wrote it."""
+    """The ingested responses recoded and cut to the respondents kept: the columns cleaning reads or changes are
+    read into pandas, the others cut as Arrow holds them (``kept_rows``). What cleaning changed is validated (the
+    recoded columns, on every row kept), the rest was when ingest wrote it."""
     from .clean import KEPT, clean, columns_read, recoded_columns, require_respondents
     from .schemas import validate_change
 
@@ -77,8 +76,8 @@ def clean(input: Files, output: Files, params: dict) -> None:
     book = load_codebook(input["codebook"])
     cleaning = params["cleaning"]
     responses = read_table(input["responses"])
-    read = dict.fromkeys(c for c in [*columns_read(cleaning, book), *cut_by_pandas(responses)] if c in responses.column_names)
-    tables = clean(tidy_frame(responses.select(list(read)), book, input["responses"]), cleaning, book)
+    read = [c for c in columns_read(cleaning, book) if c in responses.column_names]
+    tables = clean(tidy_frame(responses.select(read), book, input["responses"]), cleaning, book)
     require_respondents(tables["attrition"], cleaning["min_respondents"])
     kept, changed = (tables["dispositions"]["disposition"] == KEPT).to_numpy(), tables.pop("respondents")
     respondents = kept_rows(responses, kept, changed)

@@ -127,22 +127,21 @@ def with_columns(table, added: pd.DataFrame):
     return table.replace_schema_metadata({b"pandas": json.dumps(metadata).encode("utf8")})
 
 
-def cut_by_pandas(table) -> list[str]:
-    """The columns of ``table`` that ``kept_rows`` takes from pandas: all but text and ticks, whose cut Arrow writes
-    as pandas does (under a missing date, number or category, Arrow's cut writes zeros, pandas the value it holds)."""
-    import pyarrow as pa
-
-    return [field.name for field in table.schema if not (pa.types.is_large_string(field.type) or pa.types.is_boolean(field.type))]
-
-
 def kept_rows(table, kept: np.ndarray, frame: pd.DataFrame):
-    """``table`` (as ``read_table`` reads it) cut to the rows ``kept`` (a mask): its columns of ``frame`` (the kept
-    rows, as pandas holds them, changed or not: every column ``cut_by_pandas`` names, and more) from it, the others
-    cut by Arrow. The table ``write_tidy`` writes for the table as pandas reads it cut by pandas, without converting
-    the text and ticks to pandas and back."""
+    """``table`` (as ``read_table`` reads it) cut to the rows ``kept`` (a mask), with the columns of ``frame`` (the
+    kept rows of some of its columns as pandas holds them, changed or not) in place of its own: the table
+    ``write_tidy`` writes for the table as pandas reads it, cut by pandas. Text and ticks are cut by Arrow, without
+    a trip through pandas; the other columns by pandas (under a missing date, number or category, Arrow's cut
+    writes zeros, pandas the value it holds)."""
     import pyarrow as pa
 
-    return with_columns(table.filter(pa.array(kept)), frame)
+    by_pandas = [
+        field.name
+        for field in table.schema
+        if field.name not in frame and not (pa.types.is_large_string(field.type) or pa.types.is_boolean(field.type))
+    ]
+    cut = table.select(by_pandas).to_pandas()[kept].reset_index(drop=True)
+    return with_columns(table.filter(pa.array(kept)), pd.concat([frame.reset_index(drop=True), cut], axis=1))
 
 
 def write_table(table, path: str | Path) -> None:
