@@ -592,7 +592,7 @@ def markdown(
         lines.append(
             f"| {AS_BUILT_WHAT} | "
             + " | ".join(
-                "—" if "failed" in r else f"{r['seconds']:.1f} s = {r['ratio']:.1f}× DuckDB (peak {r['peak_mb']:.0f} MB)"
+                "—" if "failed" in r else f"{r['seconds']:.1f} s = {r['ratio']:.2f}× DuckDB (peak {r['peak_mb']:.0f} MB)"
                 for r in built
             )
             + " |"

@@ -113,4 +113,4 @@ def test_every_stage_at_scale_and_duckdb_have_a_time_and_a_peak(table):
     (line,) = [line for line in table.splitlines() if line.startswith("| ingest → crosstab as a build runs them")]
     what, ratio = [c.strip() for c in line.strip("|").split("|")]
     assert "two fork servers" in what and "each stage runs in a process forked from its server" in what
-    assert re.fullmatch(r"\d+\.\d s = \d+\.\d× DuckDB \(peak \d+ MB\)", ratio)
+    assert re.fullmatch(r"\d+\.\d s = \d+\.\d\d× DuckDB \(peak \d+ MB\)", ratio)
