@@ -109,22 +109,7 @@ def with_columns(table, added: pd.DataFrame):
     their order, put in place of its own or after them: the table ``write_tidy`` writes for the table as pandas
     reads it with those columns set, without converting the table's other columns to pandas and back (a stage
     that adds a column to a million rows: half a second)."""
-    import json
-
-    import pyarrow as pa
-
-    converted = pa.Table.from_pandas(added.reset_index(drop=True), preserve_index=None)
-    for field, column in zip(converted.schema, converted.columns, strict=True):
-        if field.name in table.column_names:
-            table = table.set_column(table.column_names.index(field.name), field, column)
-        else:
-            table = table.append_column(field, column)
-    # the pandas metadata pandas writes: the index and versions of the conversion, each column's entry as converted
-    metadata = json.loads(converted.schema.metadata[b"pandas"])
-    entries = {entry["name"]: entry for entry in json.loads(table.schema.metadata[b"pandas"])["columns"]}
-    entries |= {entry["name"]: entry for entry in metadata["columns"]}
-    metadata["columns"] = [entries[name] for name in table.column_names]
-    return table.replace_schema_metadata({b"pandas": json.dumps(metadata).encode("utf8")})
+    return _with_converted(table, table, added)
 
 
 def kept_rows(table, kept: np.ndarray, frame: pd.DataFrame):
@@ -132,7 +117,7 @@ def kept_rows(table, kept: np.ndarray, frame: pd.DataFrame):
     kept rows of some of its columns as pandas holds them, changed or not) in place of its own: the table
     ``write_tidy`` writes for the table as pandas reads it, cut by pandas. Text and ticks are cut by Arrow, without
     a trip through pandas; the other columns by pandas (under a missing date, number or category, Arrow's cut
-    writes zeros, pandas the value it holds)."""
+    writes zeros, pandas the value it holds). Arrow cuts only the columns not taken from pandas."""
     import pyarrow as pa
 
     by_pandas = [
@@ -141,7 +126,29 @@ def kept_rows(table, kept: np.ndarray, frame: pd.DataFrame):
         if field.name not in frame and not (pa.types.is_large_string(field.type) or pa.types.is_boolean(field.type))
     ]
     cut = table.select(by_pandas).to_pandas()[kept].reset_index(drop=True)
-    return with_columns(table.filter(pa.array(kept)), pd.concat([frame.reset_index(drop=True), cut], axis=1))
+    frame = pd.concat([frame.reset_index(drop=True), cut], axis=1)
+    by_arrow = table.drop_columns([name for name in table.column_names if name in frame]).filter(pa.array(kept))
+    return _with_converted(table, by_arrow, frame)
+
+
+def _with_converted(table, held, added: pd.DataFrame):
+    """The columns of ``held`` (``table``'s, or some of them, its rows cut) and of ``added`` (converted from pandas),
+    in ``table``'s order, ``added``'s new ones after; with the pandas metadata pandas writes: the index and versions
+    of the conversion, and each column's entry as ``table``'s or as converted."""
+    import json
+
+    import pyarrow as pa
+
+    converted = pa.Table.from_pandas(added.reset_index(drop=True), preserve_index=None)
+    columns = {field.name: (field, held.column(field.name)) for field in held.schema}
+    columns |= {field.name: (field, converted.column(field.name)) for field in converted.schema}
+    names = [*table.column_names, *(name for name in converted.column_names if name not in table.column_names)]
+    metadata = json.loads(converted.schema.metadata[b"pandas"])
+    entries = {entry["name"]: entry for entry in json.loads(table.schema.metadata[b"pandas"])["columns"]}
+    entries |= {entry["name"]: entry for entry in metadata["columns"]}
+    metadata["columns"] = [entries[name] for name in names]
+    schema = pa.schema([columns[name][0] for name in names], metadata={b"pandas": json.dumps(metadata).encode("utf8")})
+    return pa.table([columns[name][1] for name in names], schema=schema)
 
 
 def write_table(table, path: str | Path) -> None:
