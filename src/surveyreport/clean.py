@@ -58,8 +58,13 @@ def recode_other(frame: pd.DataFrame, rules: list[dict], codebook: Codebook) -> 
 
 def columns_read(config: dict, codebook: Codebook) -> list[str]:
     """The tidy columns cleaning reads or changes: the metadata, the questions its rules name, the recoded ones."""
-    named = [q for step in config["exclusions"] for q in [step.get("question"), *step.get("questions", [])] if q]
+    named = _named_questions(config["exclusions"])
     return list(dict.fromkeys([*sorted(METADATA), *named, *recoded_columns(config.get("recode_other", []), codebook)]))
+
+
+def _named_questions(steps: list[dict]) -> list[str]:
+    """The questions the exclusion rules name (``question``, ``questions``)."""
+    return [q for step in steps for q in [step.get("question"), *step.get("questions", [])] if q]
 
 
 def recoded_columns(rules: list[dict], codebook: Codebook) -> list[str]:
@@ -148,7 +153,7 @@ AMONG_REMAINING = {"duplicate": ["response_id", "recorded", "identity_group"], "
 def dispositions(frame: pd.DataFrame, steps: list[dict], codebook: Codebook) -> pd.Series:
     """The reason each raw row is excluded (its first broken rule), or ``kept``."""
     # the rules read the metadata and the questions they name, no other column
-    named = {q for step in steps for q in [step.get("question"), *step.get("questions", [])] if q}
+    named = set(_named_questions(steps))
     frame = frame[[c for c in frame.columns if c in METADATA or c in named]]
     broken = np.zeros(len(frame), dtype=np.int64)  # the number of the first rule a row breaks; 0: kept
     for number, step in enumerate(steps, start=1):
