@@ -21,13 +21,12 @@ Measured, each ``--runs`` times (median reported):
 - each stage on generated exports of each ``--sizes`` respondents, alone in a fresh interpreter
   (its start and imports included), and DuckDB counting the same answers by tier straight from
   the same export file, in a fresh interpreter;
-- ingest → crosstab as a build runs them, against DuckDB: one fresh interpreter imports what the
-  workflow's two fork servers import for those four stages (``surveyreport.jobs.preload``: their
-  libraries), once, then runs each stage in a process forked from it, one after another, as a job's forked process runs it
-  (``jobs.run_call``); what a stage imports only as it runs is imported in its forked process,
-  as in a build. Its time includes that one start and those imports, not Snakemake's planning
-  or scheduling of the jobs. It and DuckDB are measured in turn, and the ratio is the
-  median of the pairs' ratios.
+- ingest → crosstab as a build runs them, against DuckDB: one fresh interpreter starts the
+  workflow's two fork servers for those four stages (``surveyreport.jobs.start``: each imports its
+  stages' libraries), then runs each stage as its rule's job does (``jobs.run_stage``), in a process
+  forked from its server, one after another. Its time includes that start and the servers'
+  imports, not Snakemake's planning or scheduling of the jobs. It and DuckDB are measured in
+  turn, and the ratio is the median of the pairs' ratios.
 
 ``--smoke`` (the tests' quick run: every row written, the times not worth comparing) measures
 once, builds the study once (or copies ``--built``, a copy of the project already built), and
