@@ -91,6 +91,11 @@ CASES = [
         set_cell("Q16", 11, "x" * 120_000),
         "row 11, column 'Q16': a text answer of 120,000 characters",
     ),
+    (
+        "a 110,000-character answer of two-byte letters",
+        set_cell("Q16", 11, "é" * 110_000),
+        "row 11, column 'Q16': a text answer of 110,000 characters",
+    ),
 ]
 
 
@@ -107,6 +112,12 @@ def test_bad_export_gets_a_located_message(tmp_path, codebook, case, damage, mes
         read_export(path, codebook)
     text = str(error.value)
     assert text.startswith(str(path)) and message in text and "Traceback" not in text
+
+
+def test_an_answer_of_more_bytes_than_the_limit_in_characters_but_fewer_characters_is_read(tmp_path, codebook):
+    path = tmp_path / "export.csv"
+    path.write_text(set_cell("Q16", 11, "é" * 60_000)(EXPORT.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "é" * 60_000 in read_export(path, codebook)["comment"].dropna().tolist()
 
 
 def test_a_file_resaved_by_excel_as_windows_1252_is_located_and_explained(tmp_path, codebook):

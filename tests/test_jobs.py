@@ -174,3 +174,20 @@ def test_a_system_without_a_fork_server_runs_the_stage_in_the_jobs_process(tmp_p
     with pytest.raises(jobs.StageFailed):
         jobs.run_stage("ingest", {"export": str(tmp_path / "x.csv"), "codebook": "x"}, {}, {}, 1, [str(log)], fork=True)
     assert log.read_text().startswith("ERROR surveyreport: ")
+
+
+def test_a_stage_keeps_numpys_arrays_off_huge_pages_unless_the_variable_says_otherwise(monkeypatch):
+    from numpy._core.multiarray import _set_madvise_hugepage  # sets the hint, and returns the one it replaces
+
+    from surveyreport.stages import _memory
+
+    before = _set_madvise_hugepage(True)
+    try:
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+        _memory()
+        assert _set_madvise_hugepage(True) is False
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+        _memory()
+        assert _set_madvise_hugepage(True) is True
+    finally:
+        _set_madvise_hugepage(before)

@@ -216,7 +216,11 @@ def _reached(answers: dict[str, pd.Series], codebook: Codebook, finished: pd.Ser
     return reached
 
 
-def _check_length(export: Export, column: str) -> None:
+def _check_length(export: Export, column: str, text: pa.Array) -> None:
+    """Refuse a text answer longer than ``MAX_TEXT_CHARS``; ``text``: the column as ``_arrow_text`` holds it (a text
+    has no more characters than bytes, and its bytes are known without reading it: only longer ones are counted)."""
+    if not pc.any(pc.greater(pc.binary_length(text), MAX_TEXT_CHARS)).as_py():
+        return
     lengths = export.answers[column].str.len()
     export.reject(
         lengths > MAX_TEXT_CHARS,
@@ -229,9 +233,9 @@ def _check_length(export: Export, column: str) -> None:
 
 def _free_text(export: Export, column: str, redactor: Redactor) -> pd.Series:
     """A text column's answers (missing where unanswered), checked for length and redacted."""
-    _check_length(export, column)
     values = export.answers[column]
     text = _arrow_text(values)
+    _check_length(export, column, text)
     answered = pc.if_else(pc.is_in(text, value_set=pa.array(sorted(UNANSWERED), pa.large_string())), None, text)
     return pd.Series(pd.array(redactor.column(answered), dtype="string"), index=values.index, copy=False)
 

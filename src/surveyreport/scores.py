@@ -35,6 +35,7 @@ from .codebook import Codebook, Question
 from .crosstab import CAUTION, FAMILIES, NOT_TESTED, TIER_QUESTION, banner
 from .crosstab import COLUMNS as CROSSTAB_COLUMNS
 from .stats import NO_VARIATION, SMALL_BASE, adjusted_p, column_letters
+from .tidy import TIER
 from .weights import WEIGHT, effective_base
 
 MEAN, NPS = "mean", "nps"
@@ -223,11 +224,13 @@ def score_test(
 def scores(respondents: pd.DataFrame, codebook: Codebook, tiers: dict, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scores table and its pairwise tests (every pair of tiers on every score); weighted where the
     respondents have a ``weight`` column (then ``EFFECTIVE_BASE`` and ``WEIGHTED_PAIR_COLUMNS`` follow)."""
-    columns = banner(respondents, tiers["levels"])
+    weighted = WEIGHT in respondents
+    # the banner's columns hold the scored questions alone: the crosstab's other questions are not copied for them
+    read = [question.id for question in codebook.scored] + [c for c in (TIER, WEIGHT) if c in respondents]
+    columns = banner(respondents[list(dict.fromkeys(read))], tiers["levels"])
     tier_ids = [level["id"] for level in tiers["levels"]]
     letters = dict(zip(tier_ids, column_letters(len(tier_ids))))
     family_of = FAMILIES[settings["family"]]
-    weighted = WEIGHT in respondents
     rows, pairs = [], []
     for question in codebook.scored:
         statistic = statistic_of(question)

@@ -11,6 +11,7 @@ stages (scipy, matplotlib, WeasyPrint) take seconds to import (the fork servers 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,27 +39,36 @@ log = logging.getLogger("surveyreport")
 Files = dict  # a rule's named inputs or outputs: name -> path, or list of paths
 
 
-def _arrow_memory(decay_ms: int = 1000) -> None:
-    """Arrow's allocations from jemalloc where pyarrow has it: Arrow's default, mimalloc, hands pages back
-    and faults them in again at every large table (ingesting a million rows: over 2 s of system time, not 1).
-    Memory let go is handed back after ``decay_ms`` (jemalloc's default: a second); ingest, whose steps each
-    take longer, hands it back after a tenth of a second, so that what one step let go does not stay to add to
-    the next one's (a million rows: a peak of about 1.1 GB, not 1.4 to 1.6; each later stage holds less, and
-    handing back that soon would cost it as much time again in faults: cleaning a million rows 2.2 s, not 1.9)."""
+def _memory(decay_ms: int = 1000) -> None:
+    """How a stage over the whole table takes memory. Arrow's allocations from jemalloc where pyarrow has it:
+    Arrow's default, mimalloc, hands pages back and faults them in again at every large table (ingesting a
+    million rows: over 2 s of system time, not 1). jemalloc's background thread hands memory let go back after
+    ``decay_ms`` (jemalloc's default: a second); ingest, whose steps each take longer, after a tenth of a second,
+    so that what one step let go does not stay to add to the next one's (a million rows in a process of its own:
+    a peak of about 1.1 GB, not 1.4 to 1.6; each later stage holds less, and handing back that soon would cost it
+    as much time again in faults: cleaning a million rows 2.2 s, not 1.9). A job forked from a fork server has no
+    such thread (jemalloc starts it where pyarrow is loaded, in the server, and a forked process does not get it
+    back): there memory goes back only as the job allocates, whatever the delay, and ingesting a million rows
+    peaks at 1.2 to 1.5 GB. And numpy's arrays on ordinary pages, not the huge pages it asks Linux for by
+    default (``NUMPY_MADVISE_HUGEPAGE``, unless set): a stage's arrays live for a step or two, and faulting each
+    in 2 MB at a time costs more than it saves (a million rows: ingest and cleaning about 0.2 s less in all)."""
     import pyarrow as pa
+    from numpy._core.multiarray import _set_madvise_hugepage  # what the variable sets when numpy is imported
 
     try:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
         pa.jemalloc_set_decay_ms(decay_ms)
     except NotImplementedError:  # a pyarrow built without it (Windows)
         pass
+    if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
+        _set_madvise_hugepage(False)
 
 
 def ingest(input: Files, output: Files, params: dict) -> None:
     from .platforms import read_export
     from .schemas import validate
 
-    _arrow_memory(decay_ms=100)
+    _memory(decay_ms=100)
     book = load_codebook(input["codebook"])
     responses = validate(read_export(input["export"], book, params["export_format"]), book, "the ingested responses")
     write_tidy(responses, output["responses"])
@@ -72,7 +82,7 @@ def clean(input: Files, output: Files, params: dict) -> None:
     from .clean import KEPT, clean, columns_read, recoded_columns, require_respondents
     from .schemas import validate_change
 
-    _arrow_memory()
+    _memory()
     book = load_codebook(input["codebook"])
     cleaning = params["cleaning"]
     responses = read_table(input["responses"])
@@ -96,7 +106,7 @@ def tier(input: Files, output: Files, params: dict) -> None:
     from .schemas import validate_change
     from .tiers import assign_tiers
 
-    _arrow_memory()
+    _memory()
     book, tiers, weights = load_codebook(input["codebook"]), params["tiers"], params.get("weights")
     respondents = read_table(input["respondents"])
     read = [tiers["question"], *(weights["targets"] if weights else [])]
@@ -124,7 +134,7 @@ def crosstab(input: Files, output: Files, params: dict) -> None:
     from .scores import scores
     from .workbook import write_workbook
 
-    _arrow_memory()
+    _memory()
     book, tiers, statistics = load_codebook(input["codebook"]), params["tiers"], params["statistics"]
     banners = params.get("banners", [])
     frame = read_tidy(input["respondents"], book, [*read_columns(book, banners), "recorded"])
