@@ -131,3 +131,18 @@ def test_rows_cut_in_arrow_are_written_as_pandas_writes_them(tmp_path, rows, rea
     write_table(kept_rows(table, kept, in_pandas[kept]), tmp_path / "arrow.arrow")
     write_tidy(read_tidy(tmp_path / "before.arrow", NO_QUESTIONS)[kept], tmp_path / "pandas.arrow")
     assert (tmp_path / "arrow.arrow").read_bytes() == (tmp_path / "pandas.arrow").read_bytes()
+
+
+def test_coded_cells_read_in_many_blocks_are_the_cells_pandas_reads(tmp_path):
+    """Arrow reads a file in blocks of 4 MB, each with the codes it met (in its order): one set of categories."""
+    from surveyreport.csvcells import read_csv_cells
+
+    rng = np.random.default_rng(7)
+    rows = 420_000  # about 9 MB: three blocks
+    codes = np.where(np.arange(rows) < rows // 2, rng.choice(["2", "1", ""], rows), rng.choice(["4", "", "1", "3"], rows))
+    texts = rng.choice(["an answer, with a comma, long enough to fill blocks", "c", ""], rows)
+    path = tmp_path / "export.csv"
+    path.write_text("code,text\n" + "".join(f'{c},"{t}"\n' for c, t in zip(codes, texts)), encoding="utf-8")
+    cells = read_csv_cells(path, "an export", coded=["code"])
+    assert isinstance(cells[0].dtype, pd.CategoricalDtype)
+    assert cells[0].astype(str).tolist() == ["code", *codes] and cells[1].tolist() == ["text", *texts]

@@ -74,16 +74,10 @@ def _read_arrow(path: Path, coded: list[bool]) -> pd.DataFrame:
     )
     columns = []
     while table.num_columns:  # the table lets go of each column once converted: the text is not held twice
-        columns.append(_to_pandas(table.column(0)))
+        # categories: each block of the file has its own dictionary, and the conversion makes them one
+        columns.append(table.column(0).to_pandas())
         table = table.remove_column(0)
     return pd.concat(columns, axis=1, keys=range(len(coded)))
-
-
-def _to_pandas(column: pa.ChunkedArray) -> pd.Series:
-    """A column of text as pandas holds it: categories (one dictionary for all blocks of the file), or strings."""
-    if pa.types.is_dictionary(column.type):  # each block of the file has its own dictionary: one for all
-        column = column.unify_dictionaries()
-    return column.to_pandas()
 
 
 def _diagnose(path: Path, what: str) -> None:
