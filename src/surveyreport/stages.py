@@ -85,15 +85,14 @@ def clean(input: Files, output: Files, params: dict) -> None:
     _memory()
     book = load_codebook(input["codebook"])
     cleaning = params["cleaning"]
-    responses = read_table(input["responses"])
-    read = [c for c in columns_read(cleaning, book) if c in responses.column_names]
-    tables = clean(tidy_frame(responses.select(read), book, input["responses"]), cleaning, book)
+    read = read_table(input["responses"], columns_read(cleaning, book))
+    tables = clean(tidy_frame(read, book, input["responses"]), cleaning, book)
     require_respondents(tables["attrition"], cleaning["min_respondents"])
     kept, changed = (tables["dispositions"]["disposition"] == KEPT).to_numpy(), tables.pop("respondents")
-    respondents = kept_rows(responses, kept, changed)
+    respondents = kept_rows(input["responses"], kept, changed)
     recoded = changed[recoded_columns(cleaning.get("recode_other", []), book)]
-    validate_change(respondents.slice(0, 0).to_pandas(), recoded, book, "the cleaned respondents")
-    write_table(respondents, output["respondents"])
+    validate_change(respondents.schema.empty_table().to_pandas(), recoded, book, "the cleaned respondents")
+    respondents.write(output["respondents"])
     for name, frame in tables.items():
         write_csv(frame, output[name])
     for row in tables["attrition"].itertuples():
