@@ -134,6 +134,42 @@ def test_rows_cut_in_arrow_are_written_as_pandas_writes_them(tmp_path, rows, rea
     assert (tmp_path / "arrow.arrow").read_bytes() == (tmp_path / "pandas.arrow").read_bytes()
 
 
+def cut_whole(path, kept: np.ndarray, in_pandas: pd.DataFrame) -> pa.Table:
+    """The rows kept cut from the whole table read at once: Arrow's cut of the text and ticks, pandas' of the rest."""
+    table = read_table(path)
+    by_pandas = [f.name for f in table.schema if f.name not in in_pandas and f.type not in (pa.large_string(), pa.bool_())]
+    frame = pd.concat(
+        [in_pandas.reset_index(drop=True), table.select(by_pandas).to_pandas()[kept].reset_index(drop=True)], axis=1
+    )
+    return with_columns(table.filter(pa.array(kept)), frame)  # in the table's order, pandas' columns in place
+
+
+def blanks_after_the_first_batch(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(comment=frame["comment"].mask(frame.index.isin(range(65_536, 65_600)), ""))
+
+
+@pytest.mark.parametrize(
+    ("kept", "change"),
+    [
+        (lambda k: k | (np.arange(len(k)) < 65_536), None),  # the first record batch kept whole: one written batch
+        (lambda k: np.ones(len(k), bool), blanks_after_the_first_batch),  # every batch whole, the texts after one blank
+        (lambda k: k & ~np.isin(np.arange(len(k)), range(65_536, 131_072)), blanks_after_the_first_batch),
+        (lambda k: k, lambda f: f.assign(comment=f["comment"].mask(np.arange(len(f)) % 40 > 0))),  # a text seldom given
+        # blank from before the first written batch's end to the second record batch's: the text after it is further on
+        (lambda k: k, lambda f: f.assign(comment=f["comment"].mask(f.index.isin(range(90_000, 131_072)), ""))),
+    ],
+    ids=["a batch kept whole", "every row kept", "a batch dropped, blanks after", "sparse text", "blanks across a batch's end"],
+)
+def test_rows_cut_a_batch_at_a_time_are_the_rows_cut_from_the_whole_table(tmp_path, kept, change):
+    frame = every_type(200_000, seed=4)
+    write_tidy(change(frame) if change else frame, tmp_path / "before.arrow")
+    mask = kept(np.random.default_rng(3).random(len(frame)) < 0.6)
+    in_pandas = tidy_frame(read_table(tmp_path / "before.arrow", ["status"]), NO_QUESTIONS, "before.arrow")[mask]
+    kept_rows(tmp_path / "before.arrow", mask, in_pandas).write(tmp_path / "batches.arrow")
+    write_table(cut_whole(tmp_path / "before.arrow", mask, in_pandas), tmp_path / "whole.arrow")
+    assert (tmp_path / "batches.arrow").read_bytes() == (tmp_path / "whole.arrow").read_bytes()
+
+
 def test_coded_cells_read_in_many_blocks_are_the_cells_pandas_reads(tmp_path):
     """Arrow reads a file in blocks of 4 MB, each with the codes it met (in its order): one set of categories."""
     from surveyreport.csvcells import read_csv_cells

@@ -121,10 +121,12 @@ def with_columns(table, added: pd.DataFrame):
 def kept_rows(path: str | Path, kept: np.ndarray, frame: pd.DataFrame) -> KeptRows:
     """The table ``path`` holds (``write_tidy``'s) cut to the rows ``kept`` (a mask), with the columns of ``frame``
     (the kept rows of some of its columns as pandas holds them, changed or not) in place of its own: the table
-    ``write_tidy`` writes for the table as pandas reads it, cut by pandas. Its other dates, numbers and categories
-    are read and cut by pandas here (under a missing value, Arrow's cut writes zeros, pandas the value it holds);
-    its other text and ticks are cut by Arrow as they are written (``KeptRows.write``), a record batch at a time:
-    the file's columns are never held whole (cleaning a million rows: half the memory faulted in, 0.4 s less)."""
+    ``write_tidy`` writes for the table as pandas reads it, cut by pandas (tested; where a record batch of the file
+    is kept whole, the text's padding bytes may differ from pandas', not the rows). Its other dates, numbers and
+    categories are read and cut by pandas here (under a missing value, Arrow's cut writes zeros, pandas the value
+    it holds); its other text and ticks are cut by Arrow as they are written (``KeptRows.write``), a record batch
+    at a time, in the bytes cutting the whole table writes: the file's columns are never held whole (cleaning a
+    million rows: half the memory faulted in, 0.4 s less)."""
     import pyarrow as pa
     from pyarrow import ipc
 
@@ -164,26 +166,72 @@ class KeptRows:
         if not names:  # every column taken from pandas (Arrow loses a table's rows when it has no column)
             yield from pa.table(self.converted.select(self.schema.names), schema=self.schema).to_batches(BATCH_ROWS)
             return
-        indices = [ipc.open_file(self.path).schema.get_field_index(name) for name in names]
-        source = ipc.open_file(self.path, options=ipc.IpcReadOptions(included_fields=indices))
-        pieces, start, written = [], 0, 0
-        for number in range(source.num_record_batches):
-            batch = source.get_batch(number)
-            pieces.append(batch.filter(pa.array(self.kept[start : start + batch.num_rows])))
-            start += batch.num_rows
-            last = number == source.num_record_batches - 1
-            while sum(piece.num_rows for piece in pieces) >= (1 if last else BATCH_ROWS):
-                held = pa.Table.from_batches(pieces, pa.schema(self.by_arrow)).combine_chunks()
-                rows = min(BATCH_ROWS, held.num_rows)
-                columns = dict(zip(names, held.slice(0, rows).columns))
-                yield pa.RecordBatch.from_arrays(
-                    [
-                        _one(columns[name] if name in columns else self.converted.column(name).slice(written, rows))
-                        for name in self.schema.names
-                    ],
-                    schema=self.schema,
-                )
-                pieces, written = held.slice(rows).to_batches(), written + rows
+        schema = ipc.open_file(self.path).schema
+        source = ipc.open_file(self.path, options=_fields(schema, names))
+        # each record batch's rows, read from its smallest column (a tick, where the table has one)
+        ticks = [name for name in schema.names if schema.field(name).type == pa.bool_()] or schema.names
+        counter = ipc.open_file(self.path, options=_fields(schema, ticks[:1]))
+        bounds = np.cumsum([0, *(counter.get_batch(n).num_rows for n in range(counter.num_record_batches))])
+        masks = [pa.array(self.kept[a:b]) for a, b in zip(bounds, bounds[1:])]
+        kept = np.cumsum([int(np.count_nonzero(self.kept[a:b])) for a, b in zip(bounds, bounds[1:])])[:-1]
+        pieces = (source.get_batch(n).filter(mask) for n, mask in enumerate(masks))
+        written = 0
+        for held in _rebatched(pieces, aligned=not (kept % BATCH_ROWS).any()):
+            columns = dict(zip(names, held.columns))
+            yield pa.RecordBatch.from_arrays(
+                [
+                    columns[name] if name in columns else _one(self.converted.column(name).slice(written, held.num_rows))
+                    for name in self.schema.names
+                ],
+                schema=self.schema,
+            )
+            written += held.num_rows
+
+
+def _fields(schema, names: list[str]):
+    """Options to read the columns ``names`` of an IPC file of ``schema`` alone."""
+    from pyarrow import ipc
+
+    return ipc.IpcReadOptions(included_fields=[schema.get_field_index(name) for name in names])
+
+
+def _rebatched(pieces, aligned: bool):
+    """Record batches of ``BATCH_ROWS`` rows made of ``pieces`` (record batches of any lengths, in order) as the IPC
+    writer writes those of the table they make (``write_table``): where every piece ends at a batch's end
+    (``aligned``), slices of each piece; else slices of the pieces joined, each with the rows after it that the
+    writer reads past a slice's end (up to 7 bytes of text), as it reads past a slice of the whole column joined."""
+    import pyarrow as pa
+
+    pending = []
+    for piece in pieces:
+        if aligned:
+            yield from (piece.slice(start, BATCH_ROWS) for start in range(0, piece.num_rows, BATCH_ROWS))
+            continue
+        pending.append(piece)
+        while sum(p.num_rows for p in pending) > BATCH_ROWS:
+            held = pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+            if not _read_past(held):
+                pending = [held]
+                break
+            yield held.slice(0, BATCH_ROWS)
+            pending = [held.slice(BATCH_ROWS)]
+    if sum(p.num_rows for p in pending):
+        held = pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+        yield from (held.slice(start, BATCH_ROWS) for start in range(0, held.num_rows, BATCH_ROWS))
+
+
+def _read_past(held) -> bool:
+    """Whether each text column of ``held`` (one record batch) has 7 bytes of text after its first ``BATCH_ROWS``
+    rows: all the IPC writer reads past their end."""
+    import pyarrow as pa
+    from pyarrow import compute
+
+    after = [
+        compute.sum(compute.binary_length(c.slice(BATCH_ROWS))).as_py() or 0
+        for c in held.columns
+        if pa.types.is_large_string(c.type)
+    ]
+    return all(length >= 7 for length in after)
 
 
 def _one(column):
