@@ -72,6 +72,14 @@ def test_a_table_held_in_pieces_is_written_as_one_held_whole(tmp_path, ends):
     assert feather.read_table(tmp_path / "pieces.arrow").column(0).num_chunks == 4
 
 
+@pytest.mark.parametrize("rows", [0, 5, 140_000])
+def test_a_table_is_written_as_feather_writes_it(tmp_path, rows):
+    table = pa.Table.from_pandas(every_type(rows, seed=5), preserve_index=None)
+    write_table(table, tmp_path / "table.arrow")
+    feather.write_feather(table, tmp_path / "feather.arrow", compression="zstd")
+    assert (tmp_path / "table.arrow").read_bytes() == (tmp_path / "feather.arrow").read_bytes()
+
+
 NO_QUESTIONS = SimpleNamespace(questions=())  # a codebook whose types ``read_tidy`` has nothing to check against
 
 

@@ -173,10 +173,10 @@ class KeptRows:
         counter = ipc.open_file(self.path, options=_fields(schema, ticks[:1]))
         bounds = np.cumsum([0, *(counter.get_batch(n).num_rows for n in range(counter.num_record_batches))])
         masks = [pa.array(self.kept[a:b]) for a, b in zip(bounds, bounds[1:])]
-        kept = np.cumsum([int(np.count_nonzero(self.kept[a:b])) for a, b in zip(bounds, bounds[1:])])[:-1]
+        ends = np.cumsum([int(np.count_nonzero(self.kept[a:b])) for a, b in zip(bounds, bounds[1:])])[:-1]
         pieces = (source.get_batch(n).filter(mask) for n, mask in enumerate(masks))
         written = 0
-        for held in _rebatched(pieces, aligned=not (kept % BATCH_ROWS).any()):
+        for held in _rebatched(pieces, aligned=not (ends % BATCH_ROWS).any()):
             columns = dict(zip(names, held.columns))
             yield pa.RecordBatch.from_arrays(
                 [
