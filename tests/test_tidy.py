@@ -137,7 +137,7 @@ def test_rows_cut_in_arrow_are_written_as_pandas_writes_them(tmp_path, rows, rea
     write_tidy(frame, tmp_path / "before.arrow")
     kept = np.random.default_rng(2).random(rows) < 0.6
     in_pandas = tidy_frame(read_table(tmp_path / "before.arrow", read), NO_QUESTIONS, "before.arrow")
-    kept_rows(tmp_path / "before.arrow", kept, in_pandas[kept]).write(tmp_path / "arrow.arrow")
+    write_table(kept_rows(tmp_path / "before.arrow", kept, in_pandas[kept]), tmp_path / "arrow.arrow")
     write_tidy(read_tidy(tmp_path / "before.arrow", NO_QUESTIONS)[kept], tmp_path / "pandas.arrow")
     assert (tmp_path / "arrow.arrow").read_bytes() == (tmp_path / "pandas.arrow").read_bytes()
 
@@ -165,17 +165,40 @@ def blanks_after_the_first_batch(frame: pd.DataFrame) -> pd.DataFrame:
         (lambda k: k, lambda f: f.assign(comment=f["comment"].mask(np.arange(len(f)) % 40 > 0))),  # a text seldom given
         # blank from before the first written batch's end to the second record batch's: the text after it is further on
         (lambda k: k, lambda f: f.assign(comment=f["comment"].mask(f.index.isin(range(90_000, 131_072)), ""))),
+        (lambda k: k, lambda f: f.assign(comment=pd.array([None] * len(f), dtype="string"))),  # a text never given
     ],
-    ids=["a batch kept whole", "every row kept", "a batch dropped, blanks after", "sparse text", "blanks across a batch's end"],
+    ids=[
+        "a batch kept whole",
+        "every row kept",
+        "a batch dropped, blanks after",
+        "sparse text",
+        "blanks across a batch's end",
+        "no text",
+    ],
 )
 def test_rows_cut_a_batch_at_a_time_are_the_rows_cut_from_the_whole_table(tmp_path, kept, change):
     frame = every_type(200_000, seed=4)
     write_tidy(change(frame) if change else frame, tmp_path / "before.arrow")
     mask = kept(np.random.default_rng(3).random(len(frame)) < 0.6)
     in_pandas = tidy_frame(read_table(tmp_path / "before.arrow", ["status"]), NO_QUESTIONS, "before.arrow")[mask]
-    kept_rows(tmp_path / "before.arrow", mask, in_pandas).write(tmp_path / "batches.arrow")
+    write_table(kept_rows(tmp_path / "before.arrow", mask, in_pandas), tmp_path / "batches.arrow")
     write_table(cut_whole(tmp_path / "before.arrow", mask, in_pandas), tmp_path / "whole.arrow")
     assert (tmp_path / "batches.arrow").read_bytes() == (tmp_path / "whole.arrow").read_bytes()
+
+
+def test_a_damaged_table_is_a_located_error_naming_it(tmp_path):
+    from surveyreport.errors import SurveyError
+
+    path = tmp_path / "responses.arrow"
+    write_tidy(every_type(140_000, seed=6), path)
+    data = bytearray(path.read_bytes())
+    middle = len(data) * 7 // 10
+    data[middle : middle + 4096] = b"\xff" * 4096  # a record batch's compressed columns overwritten
+    path.write_bytes(bytes(data))
+    for read in (lambda: read_table(path), lambda: kept_rows(path, np.ones(140_000, bool), pd.DataFrame(index=range(140_000)))):
+        with pytest.raises(SurveyError, match="not a readable Arrow table") as error:
+            read()
+        assert str(error.value).startswith(str(path))
 
 
 def test_coded_cells_read_in_many_blocks_are_the_cells_pandas_reads(tmp_path):
