@@ -166,6 +166,8 @@ def blanks_after_the_first_batch(frame: pd.DataFrame) -> pd.DataFrame:
         # blank from before the first written batch's end to the second record batch's: the text after it is further on
         (lambda k: k, lambda f: f.assign(comment=f["comment"].mask(f.index.isin(range(90_000, 131_072)), ""))),
         (lambda k: k, lambda f: f.assign(comment=pd.array([None] * len(f), dtype="string"))),  # a text never given
+        # the first batch kept whole, some of the second, none of the last: written as the pieces are
+        (lambda k: (np.arange(len(k)) < 65_536) | (k & (np.arange(len(k)) < 131_072)), None),
     ],
     ids=[
         "a batch kept whole",
@@ -174,6 +176,7 @@ def blanks_after_the_first_batch(frame: pd.DataFrame) -> pd.DataFrame:
         "sparse text",
         "blanks across a batch's end",
         "no text",
+        "the last batch dropped",
     ],
 )
 def test_rows_cut_a_batch_at_a_time_are_the_rows_cut_from_the_whole_table(tmp_path, kept, change):
