@@ -96,9 +96,7 @@ BATCH_ROWS = 1 << 16  # the rows of each record batch of the file (Feather's def
 
 def write_tidy(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a tidy table as an Arrow IPC file, atomically: the table pandas' ``to_feather`` writes."""
-    import pyarrow as pa
-
-    write_table(pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=None), path)
+    write_table(_converted(frame), path)
 
 
 def with_columns(table, added: pd.DataFrame):
@@ -214,18 +212,10 @@ def write_table(table, path: str | Path) -> None:
     one read from such a file (the previous stage's) already ends its pieces there, and is not copied.
     """
     import pyarrow as pa
+    from pyarrow import feather
 
     table = pa.table([_in_batches(column) for column in table.columns], schema=table.schema)
-    write_atomically(path, lambda tmp: _write_batches(tmp, table.schema, table.to_batches(max_chunksize=BATCH_ROWS)))
-
-
-def _write_batches(path: str, schema, batches) -> None:
-    """An Arrow IPC file of record batches, zstd-compressed (what ``pyarrow.feather.write_feather`` writes)."""
-    from pyarrow import ipc
-
-    with ipc.new_file(path, schema, options=ipc.IpcWriteOptions(compression="zstd")) as writer:
-        for batch in batches:
-            writer.write_batch(batch)
+    write_atomically(path, lambda tmp: feather.write_feather(table, tmp, compression="zstd", chunksize=BATCH_ROWS))
 
 
 def _in_batches(column):
